@@ -1,0 +1,1 @@
+"""Write side: parse upstream files into records and build the Whoosh index."""

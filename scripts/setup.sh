@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create .venv and install the pinned requirements; quick when nothing changed.
+# Usage: scripts/setup.sh [--dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "error: Python 3.11 or newer is needed (found: $("$PY" --version 2>&1))" >&2
+  exit 1
+fi
+[[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+files=(requirements.txt)
+[[ ${1:-} == --dev ]] && files+=(requirements-dev.txt)
+want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+stamp=.venv/.installed-${#files[@]}
+if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
+  echo "Installing requirements into .venv ..." >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
+  if [[ ${1:-} == --dev ]]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+  fi
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,27 @@
+"""Typed errors of the read side, each with one human sentence (mapped to HTTP in web/errors.py)."""
+
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """Base class: the message is a sentence a user can read."""
+
+    status = 500
+
+
+class InvalidRequest(SearchError):
+    """The request cannot be answered as asked (bad query, bad parameter)."""
+
+    status = 400
+
+
+class DocumentNotFound(SearchError):
+    """No record has this id."""
+
+    status = 404
+
+
+class IndexNotBuilt(SearchError):
+    """There is no index to search yet."""
+
+    status = 503
