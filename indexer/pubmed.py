@@ -194,6 +194,7 @@ def _citation(citation: Element | None, data: Element | None) -> Article | None:
         nct_ids=_nct_ids(article),
         status=citation.get("Status", ""),
         is_book=False,
+        revised_date=_ymd(citation.find("DateRevised")),
     )
 
 
@@ -220,6 +221,7 @@ def _book(document: Element | None, data: Element | None) -> Article | None:
         nct_ids=(),
         status="",
         is_book=True,
+        revised_date=_ymd(document.find("DateRevised")),
     )
 
 

@@ -143,6 +143,7 @@ class Article:
     status: str  # MedlineCitation/@Status: MEDLINE, PubMed-not-MEDLINE, ...
     is_book: bool
     source: str  # "pubmed-xml"
+    revised_date: str  # DateRevised: when NLM last changed the citation (the data's date)
 
 
 @dataclass(frozen=True, slots=True)

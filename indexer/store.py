@@ -38,7 +38,7 @@ def new_build_dir(index_dir: Path) -> Path:
     """A fresh, empty folder for a build under DIR/builds/."""
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
     path = builds / f"{stamp}-{os.getpid()}"
     path.mkdir()
     return path

@@ -27,12 +27,13 @@ from indexer.mesh import (
 from indexer.records import MeshDescriptor, MeshTreeLine, Skipped
 
 DATA = Path(__file__).parent / "data" / "mesh"
+BROKEN = Path(__file__).parent / "data" / "broken"
 ASCII = DATA / "d2014.en_gb.subset.bin.gz"
 TREES = DATA / "mtrees2014.subset.bin"
 XML = DATA / "desc-samples.subset.xml"
 XML_2014 = DATA / "desc2014-head.subset.xml"
 NLM_ASCII = DATA / "d2017-D020739.bin"
-NLM_SCR = DATA / "c2017-C535306.bin"
+NLM_SCR = BROKEN / "c2017-C535306.bin"
 
 MELANOMA_NOTE = (
     "A malignant neoplasm derived from cells that are capable of forming melanin, which may "
@@ -156,7 +157,7 @@ def test_ascii_nlm_record_with_rectype_mn_and_entry_subfields():
 
 def test_ascii_qualifier_file_is_a_source_error():
     with pytest.raises(SourceError) as caught:
-        _parse(parse_mesh_ascii, (DATA / "q2014.subset.bin").read_bytes(), "q2014.bin")
+        _parse(parse_mesh_ascii, (BROKEN / "q2014.subset.bin").read_bytes(), "q2014.bin")
     assert str(caught.value) == (
         "q2014.bin: line 1: RECTYPE = Q (qualifier) records, not MeSH descriptors"
     )
@@ -271,7 +272,7 @@ def test_xml_with_absent_dtd_and_wrapped_scope_note():
 
 def test_xml_qualifier_record_set_is_a_source_error():
     with pytest.raises(SourceError) as caught:
-        _parse(parse_mesh_xml, (DATA / "qual2014.subset.xml").read_bytes(), "qual2014.xml")
+        _parse(parse_mesh_xml, (BROKEN / "qual2014.subset.xml").read_bytes(), "qual2014.xml")
     assert str(caught.value) == (
         "qual2014.xml: unknown root element <QualifierRecordSet> (not MeSH descriptors)"
     )

@@ -157,6 +157,7 @@ def test_medline_date_and_major_qualifiers_exact_record() -> None:
         status="MEDLINE",
         is_book=False,
         source="pubmed-xml",
+        revised_date="2019-07-08",  # <DateRevised> 2019 07 08
     )
 
 

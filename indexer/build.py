@@ -1,0 +1,200 @@
+"""Full rebuild: every source into a new index folder, then an atomic switch. The only writer."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer import mesh as mesh_parser
+from indexer import store
+from indexer.documents import MeshLookup, record_id, record_type, to_document
+from indexer.errors import BuildFailed, SourceError
+from indexer.parse import parse_source
+from indexer.records import Article, Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial
+from indexer.sources import MESH_FORMATS, Source, walk
+from search.schema import build_schema
+
+WRITER_LIMIT_MB = 256
+Progress = Callable[[str, int], None]  # (event "file" | "records", amount)
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary and for meta.json."""
+
+    counts: Counter[str] = field(default_factory=Counter)  # records indexed, per type
+    deleted: int = 0  # DeleteCitation notices applied to records of this build
+    deletions_unmatched: int = 0  # deletion notices for records not in this build
+    replaced: int = 0  # records met again in the input: the later copy wins (trials: the newer)
+    files: int = 0
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    skipped_records: list[tuple[str, str, str]] = field(default_factory=list)
+    snapshots: dict[str, str] = field(default_factory=dict)  # source format -> newest date
+    seconds: float = 0.0
+    build_dir: str = ""
+    size_bytes: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rate(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+    def skip_file(self, error: SourceError) -> None:
+        self.skipped_files.append(
+            (error.path, f"{error.where + ': ' if error.where else ''}{error.reason}")
+        )
+
+    def meta(self) -> dict:
+        return {
+            "counts": {t: self.counts.get(t, 0) for t in ("trial", "article", "mesh")},
+            "snapshots": self.snapshots,
+            "built_at": store.now_iso(),
+            "updated_at": None,
+            "build_seconds": round(self.seconds, 2),
+            "files": self.files,
+            "skipped_files": len(self.skipped_files),
+            "skipped_records": len(self.skipped_records),
+            "deleted": self.deleted,
+        }
+
+
+def _newest(report: BuildReport, key: str, date: str) -> None:
+    if date and date > report.snapshots.get(key, ""):
+        report.snapshots[key] = date
+
+
+def _load_mesh(
+    sources: list[Source], report: BuildReport, progress: Progress
+) -> tuple[list[MeshDescriptor], MeshLookup]:
+    parts: list[MeshDescriptor | MeshTreeLine] = []
+    for source in sources:
+        try:
+            for rec in parse_source(source):
+                if isinstance(rec, Skipped):
+                    report.skipped_records.append((rec.path, rec.where, rec.reason))
+                else:
+                    parts.append(rec)
+        except SourceError as e:
+            report.skip_file(e)
+        progress("file", 1)
+    descriptors, problems = mesh_parser.merge_mesh(parts)
+    report.skipped_records.extend((p.path, p.where, p.reason) for p in problems)
+    return descriptors, MeshLookup(descriptors)
+
+
+def rebuild_index(
+    paths: list[str], index_dir: Path, progress: Progress | None = None
+) -> BuildReport:
+    """Index every record under `paths` into a new build and make it live.
+
+    Raises BuildFailed (live index untouched) when no record could be indexed.
+    """
+    started = time.perf_counter()
+    progress = progress or (lambda event, n: None)
+    report = BuildReport()
+    sources: list[Source] = []
+    for item in walk(paths):
+        if isinstance(item, SourceError):
+            report.skip_file(item)
+        else:
+            sources.append(item)
+    report.files = len(sources) + len(report.skipped_files)
+    progress("total", report.files)
+    for _ in report.skipped_files:
+        progress("file", 1)
+    mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
+    descriptors, lookup = _load_mesh(mesh_sources, report, progress)
+
+    build = store.new_build_dir(index_dir)
+    ix = whoosh_index.create_in(str(build), build_schema())
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    docnums: dict[str, int] = {}  # id -> docnum of its latest copy in this build
+    stale: list[int] = []  # earlier copies and deleted records, removed after the first commit
+    versions: dict[str, tuple[str, str]] = {}  # trial id -> (last update, snapshot) indexed
+    try:
+        for descriptor in descriptors:
+            docnums[descriptor.ui] = writer.docnum
+            writer.add_document(**to_document(descriptor, lookup))
+            report.counts["mesh"] += 1
+        progress("records", len(docnums))
+        for source in sources:
+            if source.format in MESH_FORMATS:
+                continue
+            try:
+                for rec in parse_source(source):
+                    _add(rec, writer, lookup, docnums, stale, versions, report)
+                    progress("records", 1)
+            except SourceError as e:
+                report.skip_file(e)
+            progress("file", 1)
+        if not docnums:
+            writer.cancel()
+            raise BuildFailed(
+                "nothing was indexed: every input failed; the live index is unchanged", report
+            )
+        writer.commit()
+        if stale:
+            writer = ix.writer()
+            for docnum in stale:
+                writer.delete_document(docnum)
+            writer.commit(optimize=False)
+    except BaseException:
+        ix.close()
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    ix.close()
+    report.seconds = time.perf_counter() - started
+    report.build_dir = str(build)
+    report.size_bytes = sum(p.stat().st_size for p in build.iterdir())
+    store.write_meta(build, report.meta())
+    store.switch_to(index_dir, build)
+    return report
+
+
+def _version(trial: Trial) -> tuple[str, str]:
+    return (trial.last_update_date, trial.snapshot_date)
+
+
+def _add(rec, writer, lookup, docnums, stale, versions, report) -> None:  # noqa: ANN001
+    if isinstance(rec, Skipped):
+        report.skipped_records.append((rec.path, rec.where, rec.reason))
+        return
+    if isinstance(rec, Deleted):
+        old = docnums.pop(rec.id, None)
+        if old is None:
+            report.deletions_unmatched += 1
+        else:
+            stale.append(old)
+            report.deleted += 1
+            report.counts["article"] -= 1
+        return
+    if isinstance(rec, (MeshDescriptor, MeshTreeLine)):
+        return  # MeSH sources were merged before the loop
+    key = record_id(rec)
+    kind = record_type(rec)
+    old = docnums.get(key)
+    if old is not None:
+        if isinstance(rec, Trial) and _version(rec) < versions.get(key, ("", "")):
+            report.replaced += 1  # an older copy of a study met later: keep the newer one
+            return
+        stale.append(old)
+        report.replaced += 1
+        report.counts[kind] -= 1
+    if isinstance(rec, Trial):
+        versions[key] = _version(rec)
+    docnums[key] = writer.docnum
+    writer.add_document(**to_document(rec, lookup))
+    report.counts[kind] += 1
+    if isinstance(rec, Trial):
+        _newest(report, "ctgov", rec.snapshot_date)
+    elif isinstance(rec, Article):
+        _newest(report, "pubmed", rec.revised_date)

@@ -1,0 +1,64 @@
+"""Shared fixtures: one real index built from tests/data by the real indexer, per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+FIXTURE_SOURCES = [DATA / "trials", DATA / "pubmed", DATA / "mesh"]
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of every fixture record (built once; never written by tests)."""
+    from indexer.build import rebuild_index
+
+    path = tmp_path_factory.mktemp("index")
+    rebuild_index([str(p) for p in FIXTURE_SOURCES], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def build_report(index_dir: Path):
+    import json
+
+    from search.store import current_build
+
+    return json.loads((current_build(index_dir) / "meta.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def app(index_dir: Path):
+    """The Flask app serving the fixture index (shared: tests that change an app make their own)."""
+    from web import create_app
+
+    return create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(index_dir: Path):
+    """The app served over real HTTP on 127.0.0.1 (a free port) from a background thread;
+    yields its base URL, e.g. "http://127.0.0.1:41234"."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from web import create_app
+
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,123 @@
+"""Full rebuilds: counts per type, bad input skipped with reasons, atomic switch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+
+from indexer.build import rebuild_index
+from indexer.errors import BuildFailed
+from search import schema as f
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.store import current_build
+
+DATA = Path(__file__).parent / "data"
+BROKEN = DATA / "broken"
+GOOD_STUDY = DATA / "trials" / "xml" / "NCT00002845.xml"
+
+
+def test_fixture_index_counts_every_type(index_dir, build_report):
+    assert build_report["counts"] == {"trial": 25, "article": 26, "mesh": 26}
+    ix = whoosh_index.open_dir(str(current_build(index_dir)))
+    with ix.searcher() as s:
+        assert {t: s.doc_frequency(f.TYPE, t) for t in f.TYPES} == build_report["counts"]
+        assert s.doc_count() == 77
+    ix.close()
+
+
+def test_duplicate_studies_keep_the_newest_copy(index_dir):
+    # NCT00499317 is in both/xml (last updated 2022-06-10) and both/json (2023-08-14).
+    record = SearchEngine(index_dir).get("NCT00499317")
+    assert record["last_update_date"] == "2023-08-14"
+    assert record["source"] == "ctgov-json"
+
+
+def test_snapshot_dates_are_recorded(build_report):
+    assert build_report["snapshots"]["ctgov"] == "2024-12-16"
+    assert build_report["snapshots"]["pubmed"] >= "2021"
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("empty.xml", "the file is empty"),
+        ("qual2014.subset.xml", "unknown root element <QualifierRecordSet>"),
+        ("q2014.subset.bin", "RECTYPE = Q (qualifier) records, not MeSH descriptors"),
+        ("c2017-C535306.bin", "RECTYPE = C (supplementary concept) records"),
+        ("malformed_pubmed.xml", "line 1026: malformed XML: Premature end of data"),
+        ("malformed_study.json", "malformed JSON: Unterminated string"),
+        ("truncated_pubmed.xml.gz", "truncated or corrupt compressed data"),
+    ],
+)
+def test_each_broken_file_is_skipped_with_a_one_line_reason(tmp_path, name, reason):
+    report = rebuild_index([str(BROKEN / name), str(GOOD_STUDY)], tmp_path)
+    assert report.counts["trial"] == 1, "the good file is still indexed"
+    [(path, why)] = report.skipped_files
+    assert path == str(BROKEN / name)
+    assert reason in why and "\n" not in why
+
+
+def test_records_before_a_break_are_kept(tmp_path):
+    # the whole records before the cut (grep -c '</PubmedArticle>' on what is readable)
+    report = rebuild_index([str(BROKEN / "malformed_pubmed.xml")], tmp_path)
+    assert report.counts["article"] == 4
+    report = rebuild_index([str(BROKEN / "truncated_pubmed.xml.gz")], tmp_path)
+    assert report.counts["article"] == 5
+
+
+def test_a_record_without_id_is_skipped_and_named(tmp_path):
+    report = rebuild_index([str(BROKEN / "study_without_id.xml"), str(GOOD_STUDY)], tmp_path)
+    assert report.skipped_records == [
+        (str(BROKEN / "study_without_id.xml"), "", "record has no NCT id")
+    ]
+    assert report.counts["trial"] == 1
+
+
+def test_unreadable_paths_are_reported(tmp_path):
+    dangling = tmp_path / "dangling.xml"
+    dangling.symlink_to(tmp_path / "gone.xml")
+    report = rebuild_index(
+        [str(tmp_path / "missing"), str(dangling), str(GOOD_STUDY)], tmp_path / "ix"
+    )
+    reasons = dict(report.skipped_files)
+    assert reasons[str(tmp_path / "missing")] == "no such file or folder"
+    assert reasons[str(dangling)].startswith("cannot read")
+
+
+def test_a_build_where_everything_fails_leaves_the_live_index(tmp_path):
+    rebuild_index([str(GOOD_STUDY)], tmp_path)
+    live = current_build(tmp_path)
+    broken = ["empty.xml", "qual2014.subset.xml", "q2014.subset.bin", "malformed_study.json"]
+    with pytest.raises(BuildFailed) as failure:
+        rebuild_index([str(BROKEN / n) for n in broken] + [str(tmp_path / "nope")], tmp_path)
+    assert len(failure.value.report.skipped_files) == 5
+    assert current_build(tmp_path) == live
+    assert [p.name for p in (tmp_path / "builds").iterdir()] == [live.name]
+    assert SearchEngine(tmp_path).search(SearchRequest(q="interleukin")).total == 1
+
+
+def test_rebuild_switches_atomically_and_open_readers_keep_their_view(tmp_path):
+    rebuild_index([str(GOOD_STUDY)], tmp_path)
+    engine = SearchEngine(tmp_path)
+    old = whoosh_index.open_dir(str(current_build(tmp_path)), readonly=True)
+    reader = old.searcher()
+    assert engine.search(SearchRequest(q="melanoma")).total == 1
+    rebuild_index([str(DATA / "trials" / "xml")], tmp_path)
+    assert os.readlink(tmp_path / "current").startswith("builds/")
+    # a reader opened before the switch still sees the old build...
+    assert reader.doc_count() == 1
+    # ...and the next request of a long-lived engine sees the new one, without a restart
+    assert engine.search(SearchRequest(q="melanoma")).total > 1
+    reader.close()
+    old.close()
+
+
+def test_deletions_in_the_same_build_remove_earlier_records(tmp_path):
+    # medline16n0902's DeleteCitation names 26432306, which is not in the file: unmatched.
+    report = rebuild_index([str(DATA / "pubmed" / "medline16n0902_selection.xml")], tmp_path)
+    assert report.deletions_unmatched == 1 and report.deleted == 0
+    assert report.counts["article"] == 3
