@@ -111,16 +111,20 @@ def _join(values: Iterable[str]) -> str:
 
 
 def _commas(values: Iterable[str]) -> str:
+    """For the IDENT field (comma-separated identifiers)."""
     return ",".join(dict.fromkeys(v.replace(",", " ") for v in values if v))
+
+
+_values = f.join_values
 
 
 def _mesh_fields(uis: Iterable[str], mesh: MeshLookup) -> dict[str, str]:
     uis = [u for u in dict.fromkeys(uis) if u]
     trees = [t for u in uis for t in mesh.trees.get(u, ())]
     return {
-        f.MESH_UI: _commas(uis),
-        f.MESH_TREE: _commas(trees),
-        f.MESH_CAT: _commas(t[:3] for t in trees),
+        f.MESH_UI: _values(uis),
+        f.MESH_TREE: _values(trees),
+        f.MESH_CAT: _values(t[:3] for t in trees),
     }
 
 
@@ -194,12 +198,12 @@ def _trial(t: Trial, mesh: MeshLookup) -> dict[str, Any]:
         f.LOCATION: locations,
         f.SPELL: _join([t.brief_title, *t.conditions, *names, *t.keywords]),
         **_mesh_fields((mesh.resolve(m) for m in direct), mesh),
-        f.LINKS: _commas(r.pmid for r in t.references),
+        f.LINKS: _values(r.pmid for r in t.references),
         f.STATUS: t.overall_status,
-        f.PHASE: _commas(t.phases),
+        f.PHASE: _values(t.phases),
         f.STUDY_TYPE: t.study_type,
         f.SEX: t.sex,
-        f.AGE_GROUP: _commas(age_groups(t.minimum_age, t.maximum_age)),
+        f.AGE_GROUP: _values(age_groups(t.minimum_age, t.maximum_age)),
         f.SPONSOR_CLASS: t.lead_sponsor_class,
         f.HAS_RESULTS: "yes" if t.has_results else "no",
         f.START_YEAR: str(start // 10000) if start else "",
@@ -237,12 +241,12 @@ def _article(a: Article, mesh: MeshLookup) -> dict[str, Any]:
         f.JOURNAL: journal,
         f.SPELL: _join([a.title, *names, *a.keywords]),
         **_mesh_fields(uis, mesh),
-        f.MESH_MAJOR: _commas(major),
-        f.LINKS: _commas([*a.nct_ids, *_nct_mentions(a)]),
+        f.MESH_MAJOR: _values(major),
+        f.LINKS: _values([*a.nct_ids, *_nct_mentions(a)]),
         f.PUB_YEAR: str(a.pub_year) if a.pub_year else "",
-        f.PUB_TYPE: _commas(a.publication_types),
+        f.PUB_TYPE: _values(a.publication_types),
         f.JOURNAL_NAME: a.journal_iso or a.journal_title,
-        f.LANGUAGE: _commas(a.languages),
+        f.LANGUAGE: _values(a.languages),
         f.YEAR: a.pub_year,
         f.DATE: date_number(a.pub_date),
     }
@@ -266,10 +270,10 @@ def _descriptor(d: MeshDescriptor) -> dict[str, Any]:
         ],
         f.IDENT: d.ui,
         f.TITLE: d.heading,
-        f.ENTRY_KEY: _commas(f.term_key(t) for t in (d.heading, *d.entry_terms)),
+        f.ENTRY_KEY: _values(f.term_key(t) for t in (d.heading, *d.entry_terms)),
         f.MESH: _join([d.heading, *d.entry_terms]),
         f.SPELL: _join([d.heading, *d.entry_terms]),
         f.MESH_UI: d.ui,
-        f.MESH_TREE: _commas(d.tree_numbers),
-        f.MESH_CAT: _commas(t[:3] for t in d.tree_numbers),
+        f.MESH_TREE: _values(d.tree_numbers),
+        f.MESH_CAT: _values(t[:3] for t in d.tree_numbers),
     }

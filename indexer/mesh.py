@@ -29,25 +29,9 @@ from lxml import etree
 
 from indexer.errors import SourceError
 from indexer.records import MeshDescriptor, MeshTreeLine, Skipped
+from search.schema import MESH_CATEGORIES
 
-CATEGORY_NAMES = {
-    "A": "Anatomy",
-    "B": "Organisms",
-    "C": "Diseases",
-    "D": "Chemicals and Drugs",
-    "E": "Analytical, Diagnostic and Therapeutic Techniques, and Equipment",
-    "F": "Psychiatry and Psychology",
-    "G": "Phenomena and Processes",
-    "H": "Disciplines and Occupations",
-    "I": "Anthropology, Education, Sociology, and Social Phenomena",
-    "J": "Technology, Industry, and Agriculture",
-    "K": "Humanities",
-    "L": "Information Science",
-    "M": "Named Groups",
-    "N": "Health Care",
-    "V": "Publication Characteristics",
-    "Z": "Geographicals",
-}
+CATEGORY_NAMES = MESH_CATEGORIES  # defined with the index schema, which labels topics
 TREES_SOURCE = "mesh-trees"  # the `path` of the Skipped that merge_mesh returns
 _TREE_NUMBER = re.compile(r"[A-Z]\d\d(?:\.\d{3})*")
 _ASCII_FIELD = re.compile(r"([A-Z][A-Z0-9_ ]*?) =(?: (.*))?")

@@ -28,6 +28,8 @@ WORD = re.compile(r"[^\W_]+(?:[-+/.][^\W_]+)*\+*")
 JOINERS = re.compile(r"[-+/.]+")
 LAST_WORD = re.compile(r"^(.*[-+/.])([^\W\d_]+)$")  # "t-cells" -> ("t-", "cells")
 _STEM_CACHE_LIMIT = 500_000
+SECTION_MARK, WEIGHT_MARK = "\x1e", "\x1f"  # ASCII record / unit separators
+SECTION_GAP = 100
 
 
 class BioAnalyzer(Analyzer):
@@ -102,6 +104,9 @@ class BioAnalyzer(Analyzer):
             yield token
             return
 
+        if SECTION_MARK in value:
+            yield from self._sections(value, positions, chars, removestops, start_pos, mode)
+            return
         query = mode == "query"
         stoplist = self.stoplist
         stem = self.stem_word
@@ -133,6 +138,38 @@ class BioAnalyzer(Analyzer):
                         token.text = text
                         yield token
             pos += 1
+
+    def _sections(
+        self, value: str, positions: bool, chars: bool, removestops: bool, pos: int, mode: str
+    ) -> Iterator[Token]:
+        """Weighted sections ("\x1e<weight>\x1f<text>"...): each token's boost is its
+        section's weight, and positions jump a gap between sections so that phrases never
+        match across them. This is how one field carries BM25F's per-field weights."""
+        for section in value.split(SECTION_MARK)[1:]:
+            weight, _, text = section.partition(WEIGHT_MARK)
+            boost = float(weight)
+            last = pos
+            for token in self(
+                text,
+                positions=positions,
+                chars=chars,
+                removestops=removestops,
+                start_pos=pos,
+                mode=mode,
+            ):
+                token.boost = boost
+                if positions:
+                    last = token.pos
+                yield token
+            pos = last + SECTION_GAP
+
+
+def weighted_text(sections: list[tuple[float, str]]) -> str:
+    """One field value holding several weighted sections (see BioAnalyzer._sections)."""
+    clean = str.maketrans({SECTION_MARK: " ", WEIGHT_MARK: " "})
+    return "".join(
+        f"{SECTION_MARK}{w:g}{WEIGHT_MARK}{text.translate(clean)}" for w, text in sections if text
+    )
 
 
 def analyzer() -> BioAnalyzer:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 from whoosh import fields
-from whoosh.analysis import SimpleAnalyzer
+from whoosh.analysis import RegexTokenizer, SimpleAnalyzer
 
 from search.analysis import analyzer, exact_analyzer
 
@@ -30,23 +31,42 @@ RECORD = "record"  # the whole record as zlib-compressed JSON (stored only)
 HASH = "hash"  # content hash of the record, to detect unchanged records on update
 DISPLAY_DATE = "display_date"  # stored: the date shown in result lists
 
-# Searchable text.
+# Searchable text. Plain keywords search ALL: every section of the record in one field, each
+# token weighted by its section (BM25F: weighted term frequencies, one length normalization).
+# The other text fields exist for fielded search (title:, condition:, author:...).
+ALL = "all"
 TITLE = "title"
-SUMMARY = "summary"  # brief summary, abstract or scope note
-DESCRIPTION = "description"  # detailed description (trials)
 CONDITION = "condition"
 INTERVENTION = "intervention"
 KEYWORD = "keyword"
-MESH = "mesh"  # names of the MeSH descriptors the record is indexed with
-ENTRY = "entry"  # MeSH entry terms (MeSH descriptors only)
+MESH = "mesh"  # names of the MeSH descriptors the record is indexed with (+ entry terms)
 ENTRY_KEY = "entry_key"  # normalized heading + entry terms of a descriptor (see term_key)
-ELIGIBILITY = "eligibility"
-OUTCOME = "outcome"
 SPONSOR = "sponsor"
 LOCATION = "location"
 AUTHOR = "author"
 JOURNAL = "journal"
 SPELL = "spell"  # unstemmed words of the short fields: vocabulary for "did you mean"
+
+# Section weights inside ALL, in the spirit of ClinicalTrials.gov's search areas: ids and
+# acronyms > titles > conditions / interventions / MeSH > summaries and abstracts > long text.
+# Applied at index time; tuned on NFCorpus train (bench/eval_nfcorpus.py). The one place.
+SECTION_WEIGHTS: dict[str, float] = {
+    "ident": 8.0,
+    "title": 3.0,
+    "condition": 2.0,
+    "intervention": 2.0,
+    "mesh": 1.5,
+    "keyword": 1.5,
+    "entry": 1.5,
+    "summary": 1.0,
+    "description": 0.7,
+    "outcome": 0.6,
+    "author": 0.6,
+    "journal": 0.3,
+    "sponsor": 0.4,
+    "eligibility": 0.3,
+    "location": 0.2,
+}
 
 # MeSH linkage and explicit links (look-ups, not scans).
 MESH_UI = "mesh_ui"  # UIs of the record's descriptors (a descriptor: its own UI)
@@ -54,6 +74,18 @@ MESH_MAJOR = "mesh_major"  # UIs of major-topic descriptors (articles)
 MESH_TREE = "mesh_tree"  # tree numbers of the record's descriptors (explode = prefix query)
 MESH_CAT = "mesh_cat"  # second-level tree heads of those numbers ("C04"): topic facet
 LINKS = "links"  # ids the record names: a trial's reference PMIDs, an article's NCT ids
+
+# MeSH tree categories (the letter of a tree number).
+MESH_CATEGORIES: dict[str, str] = {
+    "A": "Anatomy", "B": "Organisms", "C": "Diseases", "D": "Chemicals and Drugs",
+    "E": "Analytical, Diagnostic and Therapeutic Techniques, and Equipment",
+    "F": "Psychiatry and Psychology", "G": "Phenomena and Processes",
+    "H": "Disciplines and Occupations",
+    "I": "Anthropology, Education, Sociology, and Social Phenomena",
+    "J": "Technology, Industry, and Agriculture", "K": "Humanities", "L": "Information Science",
+    "M": "Named Groups", "N": "Health Care", "V": "Publication Characteristics",
+    "Z": "Geographicals",
+}  # fmt: skip
 
 # Facets (values are the record's enum spellings; labels are the web layer's job).
 STATUS = "status"
@@ -74,19 +106,24 @@ YEAR = "year"  # trial start year / article publication year
 DATE = "date"  # YYYYMMDD (partial dates padded with 00), 0 when undated: newest first
 DATE_ASC = "date_asc"  # the same, 99999999 when undated: oldest first, undated last
 
-TEXT_FIELDS = (
-    TITLE, SUMMARY, DESCRIPTION, CONDITION, INTERVENTION, KEYWORD, MESH, ENTRY,
-    ELIGIBILITY, OUTCOME, SPONSOR, LOCATION,
-)  # fmt: skip
+TEXT_FIELDS = (ALL, TITLE, CONDITION, INTERVENTION, KEYWORD, MESH, SPONSOR, LOCATION, JOURNAL)
 FACET_FIELDS = (
     TYPE, STATUS, PHASE, STUDY_TYPE, SEX, AGE_GROUP, SPONSOR_CLASS, HAS_RESULTS, START_YEAR,
     PUB_YEAR, PUB_TYPE, JOURNAL_NAME, LANGUAGE, MESH_UI, MESH_CAT,
 )  # fmt: skip
 
 
+VALUE_SEP = "\x1d"  # separates the values of a multi-valued keyword field (values may hold commas)
+
+
+def join_values(values: Iterable[str]) -> str:
+    """One keyword-field value from several (order kept, duplicates and blanks dropped)."""
+    return VALUE_SEP.join(dict.fromkeys(v.replace(VALUE_SEP, " ") for v in values if v))
+
+
 def _keywords(stored: bool = False) -> fields.KEYWORD:
-    # Comma-separated values; values keep their case (enums, UIs, years).
-    return fields.KEYWORD(stored=stored, commas=True, scorable=True)
+    # Values keep their case and spaces ("Research Support, U.S. Gov't, Non-P.H.S.", "PHASE2").
+    return fields.KEYWORD(stored=stored, scorable=True, analyzer=RegexTokenizer(f"[^{VALUE_SEP}]+"))
 
 
 def build_schema() -> fields.Schema:
@@ -103,19 +140,14 @@ def build_schema() -> fields.Schema:
             TITLE: fields.TEXT(analyzer=text, stored=True),
             **{name: fields.TEXT(analyzer=text) for name in TEXT_FIELDS if name != TITLE},
             AUTHOR: fields.TEXT(analyzer=SimpleAnalyzer()),
-            JOURNAL: fields.TEXT(analyzer=text),
             SPELL: fields.TEXT(analyzer=exact_analyzer(), phrase=False),
-            ENTRY_KEY: fields.KEYWORD(commas=True),
+            ENTRY_KEY: _keywords(),
             MESH_UI: _keywords(),
             MESH_MAJOR: _keywords(),
             MESH_TREE: _keywords(),
             MESH_CAT: _keywords(),
             LINKS: _keywords(),
-            **{
-                name: _keywords()
-                for name in FACET_FIELDS
-                if name not in (TYPE, MESH_UI, MESH_CAT)
-            },
+            **{name: _keywords() for name in FACET_FIELDS if name not in (TYPE, MESH_UI, MESH_CAT)},
             YEAR: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
             DATE: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
             DATE_ASC: fields.NUMERIC(int, bits=32, signed=False, sortable=True),

@@ -1,0 +1,282 @@
+"""SearchEngine: open the live index, search it, fetch records. Read-only.
+
+Each thread keeps one searcher and its caches (bitsets, labels) and reuses them until the index
+changes: a new build switched in (the `current` symlink points elsewhere) or an update committed
+(a newer generation). The check costs a readlink and a stat per request.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+
+from search import schema as f
+from search.docsets import BitDocs, DocSets, iter_bits, query_bits
+from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.expansion import MeshExpander
+from search.facets import BY_NAME, count_facets, filter_bits
+from search.models import EXPANSIONS, SORTS, Hit, SearchPage, SearchRequest
+from search.query import COORDINATION, QueryBuilder
+from search.snippets import make_snippet
+from search.spelling import suggest
+from search.store import CURRENT, open_index, read_meta
+
+MAX_PAGE_SIZE = 100
+MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
+BM25_B = 0.75
+BM25_K1 = 1.2
+URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
+# MeSH definitions are short, so BM25 favours them over trials and articles that match the same
+# words; their scores are scaled by this prior (a descriptor typed by name still comes first).
+MESH_PRIOR = 0.5
+
+
+class TypedBM25F(scoring.BM25F):
+    """BM25F, then two factors on each document's final score: a prior for its type, and
+    coordination: (concepts matched / concepts in the query) ** p, where a concept is one
+    top-level clause of an OR query (a word, a "phrase", a MeSH phrase with its synonyms).
+    Set per search on this thread's weighting (`concepts`)."""
+
+    use_final = True
+
+    def __init__(self, mesh_docs: BitDocs, coordination: float, **kwargs: float) -> None:
+        super().__init__(**kwargs)
+        self.mesh_docs = mesh_docs
+        self.coordination = coordination
+        self.concepts: list[BitDocs] = []
+
+    def final(self, searcher: Searcher, docnum: int, score: float) -> float:
+        if docnum in self.mesh_docs:
+            score *= MESH_PRIOR
+        if self.concepts and self.coordination:
+            matched = sum(1 for c in self.concepts if docnum in c)
+            score *= (matched / len(self.concepts)) ** self.coordination
+        return score
+
+
+@dataclass
+class _State:
+    """One thread's view of one index version."""
+
+    key: tuple[str, int]
+    ix: FileIndex
+    searcher: Searcher
+    docsets: DocSets
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class SearchEngine:
+    def __init__(
+        self,
+        index_dir: str | Path,
+        b: float = BM25_B,
+        k1: float = BM25_K1,
+        coordination: float = COORDINATION,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.bm25 = {"B": b, "K1": k1}
+        self.coordination = coordination
+        self._local = threading.local()
+        self._builder: QueryBuilder | None = None
+        self._docsets: dict[tuple[str, int], DocSets] = {}  # per index version, all threads
+        self._lock = threading.Lock()
+
+    # -- index state ---------------------------------------------------------------------
+    def _key(self) -> tuple[str, int]:
+        try:
+            target = os.readlink(self.index_dir / CURRENT)
+        except OSError:
+            raise IndexNotBuilt(
+                f"No index in {self.index_dir}: run "
+                f"`python -m indexer build --index {self.index_dir} PATH...`."
+            ) from None
+        state: _State | None = getattr(self._local, "state", None)
+        if state is not None and state.key[0] == target and state.searcher.up_to_date():
+            return state.key
+        return (target, -1)
+
+    def state(self) -> _State:
+        """This thread's searcher, reopened when the index changed."""
+        key = self._key()
+        state: _State | None = getattr(self._local, "state", None)
+        if state is not None and state.key == key:
+            return state
+        if state is not None:
+            state.searcher.close()
+        ix = open_index(self.index_dir)
+        key = (key[0], ix.latest_generation())
+        with self._lock:
+            docsets = self._docsets.get(key)
+            if docsets is None:
+                # the previous version's sets are dropped, not closed: a request still running
+                # on another thread may be using them
+                self._docsets = {key: (docsets := DocSets(ix.reader()))}
+        reader = ix.reader()
+        mesh_docs = BitDocs(docsets.term(f.TYPE, f.MESH_TYPE))
+        weighting = TypedBM25F(mesh_docs, self.coordination, **self.bm25)
+        searcher = Searcher(reader, weighting=weighting, fromindex=ix)
+        state = _State(key, ix, searcher, docsets)
+        self._local.state = state
+        if self._builder is None:
+            self._builder = QueryBuilder(ix.schema)
+        return state
+
+    # -- search --------------------------------------------------------------------------
+    def validate(self, req: SearchRequest) -> None:
+        if req.sort not in SORTS:
+            raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}.")
+        if req.expand not in EXPANSIONS:
+            raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
+        if not 1 <= req.size <= MAX_PAGE_SIZE:
+            raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
+        if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:
+            raise InvalidRequest(
+                f"page must be at least 1 and page x size at most {MAX_RESULTS_WINDOW:,}."
+            )
+        for name, _ in req.filters:
+            if name not in BY_NAME:
+                raise InvalidRequest(f"Unknown filter {name!r}.")
+
+    def search(self, req: SearchRequest) -> SearchPage:
+        self.validate(req)
+        st = self.state()
+        assert self._builder is not None
+        if req.q.strip():
+            expander = MeshExpander(st.searcher)
+            parsed = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
+            query, text, words = parsed.query, parsed.text, parsed.words
+            expansions = parsed.expansions
+        else:  # no words: browse everything the filters allow
+            query, text, words, expansions = wq.Every(), "", (), ()
+        matched = query_bits(query, st.docsets, st.searcher)
+        allowed = matched & filter_bits(st.docsets, req)
+        total = allowed.bit_count()
+        hits: tuple[Hit, ...] = ()
+        weighting: TypedBM25F = st.searcher.weighting
+        weighting.concepts = []
+        if isinstance(query, wq.Or) and len(query.subqueries) > 1:
+            weighting.concepts = [
+                BitDocs(query_bits(c, st.docsets, st.searcher)) for c in query.subqueries
+            ]
+        if total and (req.page - 1) * req.size < total:
+            plain = self._builder.parse(req.q).query if req.q.strip() else query
+            hits = self._hits(st, query, plain, req, allowed)
+        facets = count_facets(st.docsets, req, matched, lambda n, v: self._labels(st, n, v))
+        suggestion = suggest(st.searcher.reader(), text, words) if words else None
+        return SearchPage(
+            request=req,
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            parsed=str(query)[:4000] if text else "",
+            expansions=expansions,
+        )
+
+    def _hits(
+        self, st: _State, query: wq.Query, plain: wq.Query, req: SearchRequest, allowed: int
+    ) -> tuple[Hit, ...]:
+        """The page of hits; snippets mark the words of `plain` (the query without its MeSH
+        alternatives, which would light up every synonym)."""
+        sortedby, reverse = None, False
+        if req.sort == "newest":
+            sortedby, reverse = f.DATE, True
+        elif req.sort == "oldest":
+            sortedby = f.DATE_ASC
+        results = st.searcher.search(
+            query,
+            limit=req.page * req.size,
+            filter=BitDocs(allowed),
+            sortedby=sortedby,
+            reverse=reverse,
+        )
+        terms = {
+            t.decode("utf-8") if isinstance(t, bytes) else t
+            for fieldname, t in plain.existing_terms(st.searcher.reader(), expand=True)
+            if fieldname in f.TEXT_FIELDS
+        }
+        out = []
+        for hit in results[(req.page - 1) * req.size :]:
+            stored = hit.fields()
+            record = f.unpack_record(stored[f.RECORD])
+            out.append(
+                Hit(
+                    id=stored[f.ID],
+                    type=stored[f.TYPE],
+                    title=stored.get(f.TITLE, "").split("\n")[0],
+                    url=URL_PREFIX[stored[f.TYPE]] + stored[f.ID],
+                    snippet=make_snippet(record, terms),
+                    score=round(float(hit.score or 0.0), 4) if sortedby is None else None,
+                    fields=summary_fields(record, stored.get(f.DISPLAY_DATE, "")),
+                )
+            )
+        return tuple(out)
+
+    def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
+        """Headings for MeSH facet values: a UI's heading, a tree number's descriptor."""
+        out = {}
+        mesh_docs = st.docsets.term(f.TYPE, f.MESH_TYPE)
+        for v in values:
+            key = f"{facet}:{v}"
+            if key not in st.labels:
+                if facet == "mesh":
+                    docnum = st.searcher.document_number(**{f.ID: v})
+                else:
+                    docnum = next(iter_bits(st.docsets.term(f.MESH_TREE, v) & mesh_docs), None)
+                stored = st.searcher.stored_fields(docnum) if docnum is not None else {}
+                fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}" if facet == "topic" else v
+                st.labels[key] = stored.get(f.TITLE) or fallback
+            out[v] = st.labels[key]
+        return out
+
+    # -- records -------------------------------------------------------------------------
+    def get(self, record_id: str) -> dict[str, Any]:
+        """The stored record with this id; DocumentNotFound if there is none."""
+        st = self.state()
+        docnum = st.searcher.document_number(**{f.ID: record_id})
+        if docnum is None:
+            raise DocumentNotFound(f"No record has the id {record_id!r}.")
+        return f.unpack_record(st.searcher.stored_fields(docnum)[f.RECORD])
+
+    def status(self) -> dict[str, Any]:
+        """Counts per type and the build's metadata (dates of the data and of the build)."""
+        st = self.state()
+        counts = {t: st.searcher.doc_frequency(f.TYPE, t) for t in f.TYPES}
+        return {"counts": counts, "total": sum(counts.values()), **read_meta(self.index_dir)}
+
+
+def summary_fields(record: dict[str, Any], date: str) -> dict[str, Any]:
+    """The type-specific fields shown in a result list."""
+    kind = record["type"]
+    if kind == f.TRIAL:
+        return {
+            "status": record["overall_status"],
+            "phases": record["phases"],
+            "study_type": record["study_type"],
+            "conditions": record["conditions"][:6],
+            "start_date": record["start_date"],
+            "enrollment": record["enrollment"],
+            "sponsor": record["lead_sponsor"],
+            "has_results": record["has_results"],
+        }
+    if kind == f.ARTICLE:
+        authors = [
+            a["collective_name"] or f"{a['last_name']} {a['initials']}".strip()
+            for a in record["authors"]
+        ]
+        return {
+            "journal": record["journal_iso"] or record["journal_title"],
+            "date": date,
+            "year": record["pub_year"],
+            "authors": authors[:3] + (["et al."] if len(authors) > 3 else []),
+            "publication_types": record["publication_types"],
+        }
+    return {"tree_numbers": record["tree_numbers"], "entry_terms": len(record["entry_terms"])}

@@ -1,0 +1,141 @@
+"""The facet list (URL name, index field, label, value labels) and facet counting.
+
+Counts are over the whole result set with the OTHER facets' selections applied: values within
+one facet are OR'ed (multi-select), facets are AND'ed. Labels for MeSH facets come from the
+MeSH documents of the index (heading of a UI or of a tree number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from search import schema as f
+from search.docsets import DocSets
+from search.models import Facet, FacetValue, SearchRequest
+
+DEFAULT_LIMIT = 10
+# MeSH check tags (humans, sex, age groups, common laboratory animals): on almost every record,
+# so they say nothing about a result set; left out of the MeSH facet (still usable as filters).
+CHECK_TAGS = frozenset({
+    "D006801", "D000818", "D005260", "D008297", "D000328", "D000368", "D000369", "D008875",
+    "D002648", "D002675", "D007223", "D007231", "D000293", "D055815", "D011247", "D051379",
+    "D051381", "D002417", "D004285", "D006224", "D011817", "D006168", "D066298", "D018570",
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FacetDef:
+    name: str  # URL parameter
+    field: str
+    label: str
+    types: tuple[str, ...]  # record types it describes (shown when the results have them)
+    high: bool = False  # many values: counted per document
+    by_value: bool = False  # list values in descending value order (years), not by count
+    limit: int = DEFAULT_LIMIT
+
+
+T, A, M = f.TRIAL, f.ARTICLE, f.MESH_TYPE
+FACETS: tuple[FacetDef, ...] = (
+    FacetDef("type", f.TYPE, "Record type", (T, A, M)),
+    FacetDef("status", f.STATUS, "Recruitment status", (T,), limit=20),
+    FacetDef("phase", f.PHASE, "Phase", (T,)),
+    FacetDef("study_type", f.STUDY_TYPE, "Study type", (T,)),
+    FacetDef("sex", f.SEX, "Sex", (T,)),
+    FacetDef("age", f.AGE_GROUP, "Age group", (T,)),
+    FacetDef("sponsor_class", f.SPONSOR_CLASS, "Lead sponsor", (T,)),
+    FacetDef("results", f.HAS_RESULTS, "Results", (T,)),
+    FacetDef("start_year", f.START_YEAR, "Start year", (T,), by_value=True),
+    FacetDef("pub_year", f.PUB_YEAR, "Publication year", (A,), by_value=True),
+    FacetDef("pub_type", f.PUB_TYPE, "Publication type", (A,), high=True),
+    FacetDef("journal", f.JOURNAL_NAME, "Journal", (A,), high=True),
+    FacetDef("language", f.LANGUAGE, "Language", (A,)),
+    FacetDef("mesh", f.MESH_UI, "MeSH descriptor", (T, A, M), high=True),
+    FacetDef("topic", f.MESH_CAT, "MeSH topic", (T, A, M)),
+)
+BY_NAME = {d.name: d for d in FACETS}
+
+TYPE_LABELS = {T: "Clinical trials", A: "PubMed articles", M: "MeSH definitions"}
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "type": TYPE_LABELS,
+    "status": {"ACTIVE_NOT_RECRUITING": "Active, not recruiting", "UNKNOWN": "Unknown status",
+               "ENROLLING_BY_INVITATION": "Enrolling by invitation",
+               "NO_LONGER_AVAILABLE": "No longer available",
+               "TEMPORARILY_NOT_AVAILABLE": "Temporarily not available",
+               "APPROVED_FOR_MARKETING": "Approved for marketing"},
+    "phase": {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE2": "Phase 2",
+              "PHASE3": "Phase 3", "PHASE4": "Phase 4", "NA": "Not applicable"},
+    "age": {"child": "Child (birth-17)", "adult": "Adult (18-64)",
+            "older_adult": "Older adult (65+)"},
+    "sponsor_class": {"NIH": "NIH", "FED": "U.S. federal", "INDUSTRY": "Industry",
+                      "OTHER_GOV": "Other government", "INDIV": "Individual",
+                      "NETWORK": "Network", "OTHER": "Other", "UNKNOWN": "Unknown"},
+    "results": {"yes": "With results", "no": "Without results"},
+    "sex": {"ALL": "All", "FEMALE": "Female", "MALE": "Male"},
+    "language": {"eng": "English", "fre": "French", "ger": "German", "spa": "Spanish",
+                 "ita": "Italian", "jpn": "Japanese", "rus": "Russian", "chi": "Chinese",
+                 "por": "Portuguese", "pol": "Polish", "dut": "Dutch", "swe": "Swedish",
+                 "cze": "Czech", "dan": "Danish", "nor": "Norwegian", "hun": "Hungarian",
+                 "fin": "Finnish", "kor": "Korean", "tur": "Turkish", "heb": "Hebrew"},
+}  # fmt: skip
+
+
+def enum_label(value: str) -> str:
+    """'ACTIVE_NOT_RECRUITING' -> 'Active not recruiting' (when no better label is declared)."""
+    if value.isupper() and len(value) > 3:
+        return value.replace("_", " ").capitalize()
+    return value
+
+
+def value_label(facet: str, value: str, mesh_labels: dict[str, str] | None = None) -> str:
+    if facet in ("mesh", "topic") and mesh_labels is not None:
+        return mesh_labels.get(value, value)
+    return VALUE_LABELS.get(facet, {}).get(value) or enum_label(value)
+
+
+def filter_bits(docsets: DocSets, request: SearchRequest, skip: str = "") -> int:
+    """Documents allowed by every selected facet except `skip` (all live docs if none)."""
+    bits = docsets.live
+    for name, values in request.filters:
+        if name != skip and values and name in BY_NAME:
+            bits &= docsets.any_of(BY_NAME[name].field, values)
+    return bits
+
+
+def count_facets(
+    docsets: DocSets,
+    request: SearchRequest,
+    matched: int,
+    mesh_labels,  # callable(facet name, values) -> {value: label}
+    limits: dict[str, int] | None = None,
+) -> tuple[Facet, ...]:
+    """Every facet that describes some matching record, with counts and selections."""
+    present_types = {t for t in f.TYPES if matched & docsets.term(f.TYPE, t)}
+    out = []
+    for d in FACETS:
+        if not present_types.intersection(d.types) and not request.selected(d.name):
+            continue
+        within = matched & filter_bits(docsets, request, skip=d.name)
+        counter = (
+            docsets.count_high(d.field, within) if d.high else docsets.count_low(d.field, within)
+        )
+        if d.name == "mesh":
+            for tag in CHECK_TAGS.intersection(counter):
+                del counter[tag]
+        selected = set(request.selected(d.name))
+        for v in selected:
+            counter.setdefault(v, 0)
+        limit = (limits or {}).get(d.name, d.limit)
+        if d.by_value:
+            ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
+        else:
+            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = [kv for kv in ranked[:limit]]
+        shown += [kv for kv in ranked[limit:] if kv[0] in selected]
+        if not shown:
+            continue
+        labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
+        values = tuple(
+            FacetValue(v, value_label(d.name, v, labels), n, v in selected) for v, n in shown
+        )
+        out.append(Facet(d.name, d.label, values, truncated=len(ranked) > limit))
+    return tuple(out)

@@ -1,0 +1,103 @@
+"""Snippets: the best-matching sentences of the best-matching field, HTML-escaped, with only
+<mark> added around the words that matched. Sentences come from NLTK's Punkt model."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from search import nltkdata
+from search import schema as f
+from search.analysis import analyzer
+
+MAX_CHARS = 320
+_ANALYZER = analyzer()
+
+
+def _texts(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) candidates of a record, in the order a reader would want them."""
+    kind = record.get("type")
+    if kind == f.TRIAL:
+        return [
+            ("", record.get("brief_summary", "")),
+            ("", record.get("detailed_description", "")),
+            ("Conditions: ", "; ".join(record.get("conditions", ()))),
+            ("Interventions: ", "; ".join(i["name"] for i in record.get("interventions", ()))),
+            ("Outcome: ", "; ".join(o["measure"] for o in record.get("primary_outcomes", ()))),
+            ("Eligibility: ", record.get("eligibility_criteria", "")),
+        ]
+    if kind == f.ARTICLE:
+        sections = [
+            (f"{s['label'].capitalize()}: " if s.get("label") else "", s["text"])
+            for s in record.get("abstract", ())
+        ]
+        return sections + [("Keywords: ", "; ".join(record.get("keywords", ())))]
+    return [
+        ("", record.get("scope_note", "")),
+        ("Entry terms: ", "; ".join(record.get("entry_terms", ()))),
+    ]
+
+
+def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every analysed token of `text` that is a query term."""
+    spans = []
+    for token in _ANALYZER(text, chars=True, removestops=False):
+        if token.text in terms:
+            spans.append((token.startchar, token.endchar, token.text))
+    return spans
+
+
+def _mark(text: str, spans: list[tuple[int, int, str]], offset: int = 0) -> str:
+    out, pos = [], 0
+    for start, end, _ in spans:
+        start, end = start - offset, end - offset
+        if start < pos or start < 0 or end > len(text):
+            continue
+        out.append(escape(text[pos:start]))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        pos = end
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def _window(text: str, spans: list[tuple[int, int, str]]) -> tuple[int, int]:
+    """The span of text to show: the sentences with the most distinct matched terms."""
+    sentences = list(nltkdata.sentence_splitter().span_tokenize(text)) or [(0, len(text))]
+    best, best_score = sentences[0], -1
+    for i, (start, end) in enumerate(sentences):
+        # a sentence plus the next one while they fit
+        stop = end
+        if i + 1 < len(sentences) and sentences[i + 1][1] - start <= MAX_CHARS:
+            stop = sentences[i + 1][1]
+        found = {t for s, e, t in spans if s >= start and e <= stop}
+        score = len(found) * 10 - i * 0.01
+        if score > best_score:
+            best, best_score = (start, stop), score
+    start, end = best
+    if end - start > MAX_CHARS:  # a long sentence: centre on its first match
+        inside = [s for s, e, _ in spans if start <= s < end]
+        centre = inside[0] if inside else start
+        start = max(start, centre - MAX_CHARS // 3)
+        end = min(end, start + MAX_CHARS)
+    return start, end
+
+
+def make_snippet(record: dict[str, Any], terms: set[str]) -> str:
+    """An HTML snippet for a record and the (analysed) terms of the query."""
+    best: tuple[int, str, str, list] | None = None
+    for label, text in _texts(record):
+        if not text:
+            continue
+        spans = _matches(text, terms)
+        score = len({t for _, _, t in spans})
+        if best is None or score > best[0]:
+            best = (score, label, text, spans)
+    if best is None:
+        return ""
+    _, label, text, spans = best
+    start, end = _window(text, spans)
+    inside = [(s, e, t) for s, e, t in spans if s >= start and e <= end]
+    html = _mark(text[start:end], inside, offset=start)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return escape(label) + prefix + html + suffix

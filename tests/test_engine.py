@@ -1,0 +1,157 @@
+"""The search engine on the fixture index: golden queries pin their top ids (Pyserini-style).
+
+When a change moves a golden result, say why in the commit message.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from search.engine import SearchEngine
+from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.models import SearchRequest
+
+GOLDEN = [
+    # the melanoma trials that give interleukin-2, before anything matching one word only
+    ("melanoma interleukin-2", ["NCT00002845", "NCT00006022", "NCT00003222"]),
+    # typed "IL-2": trials that say IL-2 first, the one that says interleukin-2 (a synonym) next
+    ("IL-2 melanoma", ["NCT00006022", "NCT00003222", "NCT00002845"]),
+    # an id typed alone goes to its record; the article naming the trial comes next
+    ("NCT00003117", ["NCT00003117", "32951293"]),
+    ("D008545", ["D008545"]),
+    ("herniated disc surgery", ["NCT00000410", "NCT03300089", "NCT00405041"]),
+    # British spelling of the derived MeSH file: found through the entry terms
+    ("anaemia", ["D000740"]),
+    ("myocardial infarct", ["NCT00005182"]),
+    ("erectile dysfunction", ["NCT00731666", "NCT00042536"]),
+    # records indexed with Prostatic Neoplasms come first through MeSH synonyms
+    ("prostate cancer", ["NCT00499317"]),
+    ("herniated disc status:completed", ["NCT00405041", "NCT00000410"]),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(index_dir):
+    return SearchEngine(index_dir)
+
+
+@pytest.mark.parametrize("q, top", GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_golden_queries(engine, q, top):
+    hits = engine.search(SearchRequest(q=q)).hits
+    assert [h.id for h in hits[: len(top)]] == top
+
+
+def test_records_matching_more_words_rank_higher(engine):
+    page = engine.search(SearchRequest(q="melanoma interleukin-2", expand="none"))
+    both = {"NCT00002845", "NCT00006022", "NCT00003222", "NCT00002786"}
+    assert {h.id for h in page.hits[:4]} == both
+    assert page.total > 4, "records with one of the words still match"
+
+
+def test_long_natural_language_queries_work(engine):
+    q = (
+        "Is interleukin-2 given with a vaccine an effective treatment for patients whose "
+        "melanoma has spread and cannot be removed by surgery?"
+    )
+    hits = engine.search(SearchRequest(q=q)).hits
+    melanoma_il2 = {"NCT00002845", "NCT00006022", "NCT00003222", "NCT00002786"}
+    assert len(melanoma_il2 & {h.id for h in hits[:4]}) >= 3
+
+
+def test_hits_carry_type_fields_and_safe_snippets(engine):
+    page = engine.search(SearchRequest(q="melanoma interleukin-2"))
+    hit = page.hits[0]
+    assert hit.url == "/trial/NCT00002845" and hit.type == "trial"
+    assert hit.fields["phases"] == ["PHASE2"]
+    assert "<mark>melanoma</mark>" in hit.snippet and "<mark>Interleukin-2</mark>" in hit.snippet
+    assert "'" not in hit.snippet.replace("&#x27;", "")  # escaped
+
+
+def test_expansion_is_reported_and_can_be_switched_off(engine):
+    on = engine.search(SearchRequest(q="prostate cancer", expand="synonyms"))
+    assert [(e.phrase, e.ui, e.heading) for e in on.expansions] == [
+        ("prostate cancer", "D011471", "Prostatic Neoplasms")
+    ]
+    off = engine.search(SearchRequest(q="prostate cancer", expand="none"))
+    assert off.expansions == ()
+    assert "mesh_ui" not in off.parsed and "mesh_ui:D011471" in on.parsed
+
+
+def test_explode_adds_narrower_descriptors(engine):
+    page = engine.search(SearchRequest(q="neoplasms", expand="explode"))
+    [exp] = page.expansions
+    assert exp.ui == "D009369" and exp.narrower > 5
+    assert page.total >= engine.search(SearchRequest(q="neoplasms")).total
+
+
+def test_sort_by_date(engine):
+    newest = engine.search(SearchRequest(q="melanoma", sort="newest", size=50)).hits
+    dates = [h.fields.get("start_date") or h.fields.get("date") or "" for h in newest]
+    years = [d[:4] for d in dates if d]
+    assert years == sorted(years, reverse=True)
+    oldest = engine.search(SearchRequest(q="melanoma", sort="oldest", size=50)).hits
+    assert oldest[0].type == "article" and oldest[-1].type == "mesh"  # undated last
+
+
+def test_paging(engine):
+    first = engine.search(SearchRequest(q="cancer", size=5))
+    second = engine.search(SearchRequest(q="cancer", size=5, page=2))
+    assert first.total == second.total > 10
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+    assert first.pages == -(-first.total // 5)
+    beyond = engine.search(SearchRequest(q="cancer", size=5, page=50))
+    assert beyond.hits == () and beyond.total == first.total
+
+
+def test_did_you_mean_works_on_stemmed_fields(engine):
+    page = engine.search(SearchRequest(q="melanomma interleukn"))
+    assert page.total == 0
+    assert page.suggestion == "melanoma interleukin"
+    assert engine.search(SearchRequest(q="infarktion")).suggestion == "infarction"
+    assert engine.search(SearchRequest(q="melanoma")).suggestion is None
+
+
+@pytest.mark.parametrize(
+    "req",
+    [
+        SearchRequest(q="x", sort="sideways"),
+        SearchRequest(q="x", size=101),
+        SearchRequest(q="x", size=0),
+        SearchRequest(q="x", page=0),
+        SearchRequest(q="x", expand="everything"),
+        SearchRequest(q="x", filters=(("colour", ("red",)),)),
+    ],
+)
+def test_bad_requests_are_invalid(engine, req):
+    with pytest.raises(InvalidRequest):
+        engine.search(req)
+
+
+def test_get_and_missing_records(engine):
+    assert engine.get("NCT00002845")["brief_title"].startswith("Interleukin-2")
+    assert engine.get("D008545")["heading"] == "Melanoma"
+    with pytest.raises(DocumentNotFound):
+        engine.get("NCT99999999")
+
+
+def test_no_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexNotBuilt, match="python -m indexer build"):
+        SearchEngine(tmp_path).search(SearchRequest(q="x"))
+
+
+def test_status(engine):
+    status = engine.status()
+    assert status["counts"] == {"trial": 25, "article": 26, "mesh": 26}
+    assert status["snapshots"]["ctgov"] == "2024-12-16"
+
+
+def test_not_excludes(engine):
+    ids = {h.id for h in engine.search(SearchRequest(q="melanoma NOT interleukin", size=50)).hits}
+    assert ids and not ids & {"NCT00002845", "NCT00006022", "NCT00003222"}
+
+
+def test_year_filters(engine):
+    page = engine.search(SearchRequest(q="melanoma year:1977..1978", size=50))
+    assert page.total == 4
+    assert all(1977 <= h.fields["year"] <= 1978 for h in page.hits)
+    assert engine.search(SearchRequest(q="melanoma year:1979", size=50)).total == 4

@@ -1,0 +1,112 @@
+"""Query strings -> Whoosh queries: syntax, field aliases, and clear errors for odd input."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.errors import InvalidRequest
+from search.query import QueryBuilder, clean, plain_words
+from search.schema import build_schema
+
+
+@pytest.fixture(scope="module")
+def builder():
+    return QueryBuilder(build_schema())
+
+
+@pytest.mark.parametrize(
+    "text, parsed",
+    [
+        ("melanoma interleukin-2", "(all:melanoma OR all:interleukin-2)"),
+        ('"heart attack" aspirin', '(all:"heart attack" OR all:aspirin)'),
+        ("melanoma AND vaccine", "(all:melanoma AND all:vaccin)"),
+        ("(melanoma OR nevus) NOT uveal", "((all:melanoma OR all:nevus) ANDNOT all:uveal)"),
+        ("melanoma NOT uveal vaccine", "((all:melanoma OR all:vaccin) ANDNOT all:uveal)"),
+        ("immuno*", "all:immuno*"),
+        ("title:melanoma", "title:melanoma"),
+        (
+            "condition:melanoma intervention:aldesleukin",
+            "(condition:melanoma OR intervention:aldesleukin)",
+        ),
+        ("mesh:D008545", "mesh_ui:D008545"),
+        ("status:recruiting melanoma", "(all:melanoma AND status:RECRUITING)"),
+        ('status:"active, not recruiting"', "status:ACTIVE_NOT_RECRUITING"),
+        ("phase:2 melanoma", "(all:melanoma AND phase:PHASE2)"),
+        ("phase:III", "phase:PHASE3"),
+        ("year:2015..2020 melanoma", "(all:melanoma AND year:[2015 TO 2020])"),
+        ("type:trial melanoma", "(all:melanoma AND type:trial)"),
+        ("Why does IL-6 rise?", "(all:whi OR all:doe OR all:il-6 OR all:rise)"),
+    ],
+)
+def test_syntax(builder, text, parsed):
+    assert str(builder.parse(text).query) == parsed
+
+
+def test_filters_are_required_only_without_explicit_boolean_logic(builder):
+    assert str(builder.parse("status:completed OR melanoma").query) == (
+        "(status:COMPLETED OR all:melanoma)"
+    )
+
+
+@pytest.mark.parametrize("text", ["NCT00000102", "nct00000102", "12345678", "D008545"])
+def test_a_record_id_alone_goes_to_that_record(builder, text):
+    parsed = builder.parse(text)
+    assert parsed.record_id == text.upper()
+    assert f"id:{text.upper()}^1000.0" in str(parsed.query)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Type one or more words"),
+        ("   ", "Type one or more words"),
+        ("NOT", "nothing to search for"),
+        ("OR AND", "nothing to search for"),
+        ("the of and", "nothing to search for"),
+        ("a*", "at least 3 letters"),
+        ("*", "at least 3 letters"),
+        ("foo:bar", "Unknown field 'foo:'"),
+        ("year:soon", "year: needs a year"),
+        ("x" * 10_000, "the limit is 4,000"),
+    ],
+)
+def test_odd_input_is_a_clear_error(builder, text, message):
+    with pytest.raises(InvalidRequest, match=message):
+        builder.parse(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"unbalanced quote',
+        "((melanoma",
+        "melanoma)",
+        "<script>alert(1)</script>",
+        "a\x00b\x07c melanoma",
+        "title:",
+        "::",
+        "NOT melanoma",
+        "melanoma AND",
+        "AND melanoma",
+        "é ü 中文 melanoma",
+        "100% 5-FU +/-",
+        "[x TO y]",
+        "melanoma^",
+        "~2 melanoma",
+    ],
+)
+def test_anything_typed_parses_or_is_invalid_never_crashes(builder, text):
+    try:
+        builder.parse(text)
+    except InvalidRequest as e:
+        assert str(e) and "\n" not in str(e)
+
+
+def test_clean_and_plain_words():
+    assert clean("  a\tb\x00c\r\nd  ") == "a b c d"
+    assert plain_words('title:x "heart attack" AND IL-6 OR cd4+') == (
+        "heart",
+        "attack",
+        "IL-6",
+        "cd4+",
+    )

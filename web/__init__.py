@@ -1,0 +1,42 @@
+"""The web layer: HTML pages and the JSON API over the search engine (Flask application factory)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from search.engine import SearchEngine
+from web.errors import register_error_handlers
+from web.settings import DEFAULTS
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Settings (defaults, then FLASK_* environment, then `test_config`), engine, routes, errors."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False  # keep the contract's key order and the facets' ranking
+    app.extensions["search"] = SearchEngine(app.config["INDEX_DIR"])
+
+    from web import views
+
+    app.register_blueprint(views.bp)
+    register_error_handlers(app)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

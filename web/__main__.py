@@ -1,0 +1,37 @@
+"""`python -m web [--index DIR] [--host H] [--port P] [--threads N]`: serve with waitress."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import waitress
+
+from web import create_app
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
+    parser.add_argument(
+        "--index", help="index folder (default: FLASK_INDEX_DIR, else index/ in the repo)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument("--threads", type=int, default=4, help="worker threads")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not 0 <= args.port <= 65535 or args.threads < 1:
+        _parser().error("--port must be 0-65535 and --threads at least 1")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app({"INDEX_DIR": args.index} if args.index else None)
+    logging.getLogger("web").info("Index folder: %s", app.config["INDEX_DIR"])
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="trials")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

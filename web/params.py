@@ -1,0 +1,134 @@
+"""Query-string parameters <-> SearchRequest, and the links that change one of them.
+
+`/search` and `/api/search` take the same parameters: q, page, size, sort, expand, and any facet
+name (`type` is one), repeated to OR its values. Anything else is refused with a sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from search.errors import InvalidRequest
+from search.facets import FACETS
+from search.models import EXPANSIONS, SORTS, SearchRequest
+
+FACET_NAMES = tuple(d.name for d in FACETS)
+SCALARS = ("q", "page", "size", "sort", "expand")
+DEFAULT = SearchRequest()
+
+
+def _whole_number(args: MultiDict, name: str, default: int) -> int:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise InvalidRequest(f"{name} must be a whole number, not {raw[:40]!r}.")
+    if len(raw) > 9:
+        raise InvalidRequest(f"{name} is too large: {raw[:40]}.")
+    return int(raw)
+
+
+def _choice(args: MultiDict, name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise InvalidRequest(f"{name} must be one of {', '.join(choices)}, not {raw[:40]!r}.")
+    return raw
+
+
+def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchRequest:
+    """The SearchRequest a query string asks for; InvalidRequest (400) for a bad parameter."""
+    unknown = [name for name in args if name not in SCALARS and name not in FACET_NAMES]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand or a facet "
+            f"({', '.join(FACET_NAMES)})."
+        )
+    size = _whole_number(args, "size", page_size)
+    if not 1 <= size <= max_page_size:
+        raise InvalidRequest(f"size must be between 1 and {max_page_size}, not {size}.")
+    page = _whole_number(args, "page", 1)
+    if page < 1:
+        raise InvalidRequest("page must be 1 or more.")
+    filters = []
+    for name in FACET_NAMES:  # declaration order: one canonical URL per selection
+        values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+        if values:
+            filters.append((name, values))
+    return SearchRequest(
+        q=args.get("q", ""),
+        filters=tuple(filters),
+        page=page,
+        size=size,
+        sort=_choice(args, "sort", SORTS, DEFAULT.sort),
+        expand=_choice(args, "expand", EXPANSIONS, DEFAULT.expand),
+    )
+
+
+def toggled(req: SearchRequest, facet: str, value: str) -> SearchRequest:
+    """The request with `value` of `facet` selected if it was not, removed if it was; page 1."""
+    selected = dict(req.filters)
+    values = selected.get(facet, ())
+    values = tuple(v for v in values if v != value) if value in values else (*values, value)
+    selected[facet] = values
+    filters = tuple((n, selected[n]) for n in FACET_NAMES if selected.get(n))
+    return replace(req, filters=filters, page=1)
+
+
+class SearchUrls:
+    """Links of a results page: each is the current request with one thing changed."""
+
+    def __init__(self, base: str, req: SearchRequest, page_size: int) -> None:
+        self.base = base
+        self.req = req
+        self.page_size = page_size
+
+    def url(self, req: SearchRequest) -> str:
+        pairs: list[tuple[str, str | int]] = [("q", req.q)] if req.q else []
+        pairs += [(name, v) for name, values in req.filters for v in values]
+        if req.sort != DEFAULT.sort:
+            pairs.append(("sort", req.sort))
+        if req.expand != DEFAULT.expand:
+            pairs.append(("expand", req.expand))
+        if req.size != self.page_size:
+            pairs.append(("size", req.size))
+        if req.page != 1:
+            pairs.append(("page", req.page))
+        return f"{self.base}?{urlencode(pairs)}" if pairs else self.base
+
+    def toggle(self, facet: str, value: str) -> str:
+        return self.url(toggled(self.req, facet, value))
+
+    def page(self, number: int) -> str:
+        return self.url(replace(self.req, page=number))
+
+    def sort(self, sort: str) -> str:
+        return self.url(replace(self.req, sort=sort, page=1))
+
+    def expand(self, expand: str) -> str:
+        return self.url(replace(self.req, expand=expand, page=1))
+
+    def query(self, q: str) -> str:
+        return self.url(replace(self.req, q=q, page=1))
+
+    def clear_filters(self) -> str:
+        return self.url(replace(self.req, filters=(), page=1))
+
+
+def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
+    """Page links to show: first, last and a window around the current one (None = a gap)."""
+    wanted = {1, last, *range(current - around, current + around + 1)}
+    shown = sorted(n for n in wanted if 1 <= n <= last)
+    out: list[int | None] = []
+    for n in shown:
+        previous = out[-1] if out else n - 1
+        if previous is not None and n - previous == 2:
+            out.append(n - 1)  # a gap of one page: show the page, not "..."
+        elif previous is not None and n - previous > 2:
+            out.append(None)
+        out.append(n)
+    return out

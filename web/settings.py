@@ -1,0 +1,38 @@
+"""The web layer's settings: one declared table, each with its default and a help string.
+
+`create_app()` loads DEFAULTS, then `FLASK_<NAME>` environment variables
+(`FLASK_INDEX_DIR=/srv/index`, values parsed as JSON when they can be), then the mapping it is
+given (tests, `python -m web --index DIR`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Setting(NamedTuple):
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "INDEX_DIR",
+        str(REPO / "index"),
+        "Index folder written by `python -m indexer build --index DIR` (the site reads its "
+        "`current` build and picks up a new one without a restart).",
+    ),
+    Setting("PAGE_SIZE", 10, "Results per page when the request gives no `size`."),
+    Setting("MAX_PAGE_SIZE", 100, "Largest `size` a request may ask for (at most 100)."),
+    Setting(
+        "FACET_LIMIT",
+        20,
+        "Most values listed per facet (selected values are always listed); the search engine "
+        "returns at most 10 per facet (20 for status).",
+    ),
+)
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -1,0 +1,156 @@
+"""The search blueprint: home page, results page, and their JSON twins. Views stay thin:
+read the parameters, ask the engine, render HTML or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+
+from search.engine import SearchEngine
+from search.errors import IndexNotBuilt
+from search.facets import FACETS, TYPE_LABELS, value_label
+from search.models import EXPANSIONS, SORTS, Facet, Hit, SearchPage
+from web.params import SearchUrls, page_numbers, parse_args
+
+bp = Blueprint("search", __name__)
+
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
+SOURCE_LABELS = {"ctgov": "ClinicalTrials.gov", "pubmed": "PubMed / MEDLINE", "mesh": "MeSH"}
+TYPE_NAMES = {"trial": "Trial", "article": "Article", "mesh": "MeSH"}
+FACET_LABELS = {d.name: d.label for d in FACETS}
+EXAMPLES = ("melanoma interleukin-2", '"breast cancer" tamoxifen', "IL-6 rheumatoid arthritis")
+
+
+@bp.app_template_filter("label")
+def label(value: Any, facet: str) -> str:
+    """`{{ "PHASE2" | label("phase") }}` -> "Phase 2": the facet sidebar's label for a value."""
+    return value_label(facet, str(value))
+
+
+@bp.app_context_processor
+def names() -> dict[str, Any]:
+    return {"type_names": TYPE_NAMES}
+
+
+def engine() -> SearchEngine:
+    return current_app.extensions["search"]
+
+
+def run_search() -> SearchPage:
+    """Search with the request's parameters (InvalidRequest for bad ones)."""
+    cfg = current_app.config
+    req = parse_args(request.args, cfg["PAGE_SIZE"], cfg["MAX_PAGE_SIZE"])
+    page = engine().search(req)
+    return replace(page, facets=limit_facets(page.facets, cfg["FACET_LIMIT"]))
+
+
+def limit_facets(facets: tuple[Facet, ...], limit: int) -> tuple[Facet, ...]:
+    """At most `limit` values per facet, plus any selected value past the cut."""
+    out = []
+    for facet in facets:
+        if len(facet.values) <= limit:
+            out.append(facet)
+            continue
+        kept = facet.values[:limit] + tuple(v for v in facet.values[limit:] if v.selected)
+        out.append(replace(facet, values=kept, truncated=True))
+    return tuple(out)
+
+
+def active_filters(page: SearchPage) -> list[tuple[str, str, str]]:
+    """(facet, value, "Facet: value label") for each selected value, labelled as in the sidebar."""
+    shown = {(f.name, v.value): v.label for f in page.facets for v in f.values}
+    return [
+        (name, value, f"{FACET_LABELS[name]}: {shown.get((name, value)) or label(value, name)}")
+        for name, values in page.request.filters
+        for value in values
+    ]
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": hit.id,
+        "type": hit.type,
+        "title": hit.title,
+        "url": hit.url,
+        "snippet": hit.snippet,
+        "score": hit.score,
+    }
+    for key, value in hit.fields.items():
+        out.setdefault(key, value)
+    return out
+
+
+def page_json(page: SearchPage) -> dict[str, Any]:
+    """The /api/search response (contract in DESIGN.md)."""
+    return {
+        "total": page.total,
+        "page": page.request.page,
+        "size": page.request.size,
+        "hits": [hit_json(h) for h in page.hits],
+        "facets": {
+            f.name: [
+                {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+                for v in f.values
+            ]
+            for f in page.facets
+        },
+        "suggestion": page.suggestion,
+        "query": {"parsed": page.parsed, "expanded": [asdict(e) for e in page.expansions]},
+    }
+
+
+@bp.get("/")
+def home():
+    info = engine().status()
+    return render_template(
+        "home.html",
+        info=info,
+        type_labels=TYPE_LABELS,
+        source_labels=SOURCE_LABELS,
+        examples=EXAMPLES,
+    )
+
+
+@bp.get("/search")
+def search():
+    page = run_search()
+    urls = SearchUrls(url_for("search.search"), page.request, current_app.config["PAGE_SIZE"])
+    return render_template(
+        "search.html",
+        page=page,
+        req=page.request,
+        urls=urls,
+        page_numbers=page_numbers(page.request.page, page.pages),
+        chips=active_filters(page),
+        sorts=[(s, SORT_LABELS[s]) for s in SORTS],
+        expansions=EXPANSIONS,
+    )
+
+
+@bp.get("/api/search")
+def api_search():
+    return jsonify(page_json(run_search()))
+
+
+@bp.get("/api/records/<record_id>")
+def api_record(record_id: str):
+    return jsonify(engine().get(record_id))
+
+
+@bp.get("/api/health")
+def api_health():
+    try:
+        info = engine().status()
+    except IndexNotBuilt as e:
+        return jsonify({"status": "no index", "error": str(e)}), 503
+    return jsonify(
+        {
+            "status": "ok",
+            "counts": info["counts"],
+            "snapshots": info.get("snapshots", {}),
+            "built_at": info.get("built_at"),
+            "updated_at": info.get("updated_at"),
+        }
+    )
