@@ -22,7 +22,7 @@ from search import schema as f
 from search.docsets import BitDocs, DocSets, iter_bits, query_bits
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
-from search.facets import BY_NAME, count_facets, filter_bits
+from search.facets import BY_NAME, FACETS, count_facets, filter_bits
 from search.models import EXPANSIONS, SORTS, Hit, SearchPage, SearchRequest
 from search.query import COORDINATION, QueryBuilder
 from search.snippets import make_snippet
@@ -80,8 +80,11 @@ class SearchEngine:
         b: float = BM25_B,
         k1: float = BM25_K1,
         coordination: float = COORDINATION,
+        facet_limit: int | None = None,
     ) -> None:
+        """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20)."""
         self.index_dir = Path(index_dir)
+        self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.bm25 = {"B": b, "K1": k1}
         self.coordination = coordination
         self._local = threading.local()
@@ -169,7 +172,9 @@ class SearchEngine:
         if total and (req.page - 1) * req.size < total:
             plain = self._builder.parse(req.q).query if req.q.strip() else query
             hits = self._hits(st, query, plain, req, allowed)
-        facets = count_facets(st.docsets, req, matched, lambda n, v: self._labels(st, n, v))
+        facets = count_facets(
+            st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
+        )
         suggestion = suggest(st.searcher.reader(), text, words) if words else None
         return SearchPage(
             request=req,

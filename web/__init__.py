@@ -26,7 +26,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # keep the contract's key order and the facets' ranking
-    app.extensions["search"] = SearchEngine(app.config["INDEX_DIR"])
+    app.extensions["search"] = SearchEngine(
+        app.config["INDEX_DIR"], facet_limit=app.config["FACET_LIMIT"]
+    )
 
     from web import views
 

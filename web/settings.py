@@ -30,9 +30,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_PAGE_SIZE", 100, "Largest `size` a request may ask for (at most 100)."),
     Setting(
         "FACET_LIMIT",
-        20,
-        "Most values listed per facet (selected values are always listed); the search engine "
-        "returns at most 10 per facet (20 for status).",
+        12,
+        "Values listed per facet, most frequent first (years: newest first); selected values "
+        "are always listed.",
     ),
 )
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -3,7 +3,7 @@ read the parameters, ask the engine, render HTML or JSON."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from search.engine import SearchEngine
 from search.errors import IndexNotBuilt
 from search.facets import FACETS, TYPE_LABELS, value_label
-from search.models import EXPANSIONS, SORTS, Facet, Hit, SearchPage
+from search.models import EXPANSIONS, SORTS, Hit, SearchPage
 from web.params import SearchUrls, page_numbers, parse_args
 
 bp = Blueprint("search", __name__)
@@ -43,19 +43,7 @@ def run_search() -> SearchPage:
     cfg = current_app.config
     req = parse_args(request.args, cfg["PAGE_SIZE"], cfg["MAX_PAGE_SIZE"])
     page = engine().search(req)
-    return replace(page, facets=limit_facets(page.facets, cfg["FACET_LIMIT"]))
-
-
-def limit_facets(facets: tuple[Facet, ...], limit: int) -> tuple[Facet, ...]:
-    """At most `limit` values per facet, plus any selected value past the cut."""
-    out = []
-    for facet in facets:
-        if len(facet.values) <= limit:
-            out.append(facet)
-            continue
-        kept = facet.values[:limit] + tuple(v for v in facet.values[limit:] if v.selected)
-        out.append(replace(facet, values=kept, truncated=True))
-    return tuple(out)
+    return page
 
 
 def active_filters(page: SearchPage) -> list[tuple[str, str, str]]:
