@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,32 +19,43 @@ MAX_LISTED = 50  # skipped items listed one per line; the rest are counted
 
 @contextlib.contextmanager
 def progress_bar(stream: TextIO = sys.stderr) -> Iterator[Progress]:
-    """A tqdm bar over input files (records in its postfix) on a terminal; silent otherwise."""
+    """A one-line progress bar (files done, records, rate) on a terminal; silent otherwise."""
     if not stream.isatty():
         yield lambda event, n: None
         return
-    from tqdm import tqdm
+    width = 30
+    state = {"total": 0, "files": 0, "records": 0, "shown": 0.0}
+    started = time.monotonic()
 
-    bar = tqdm(total=0, unit="file", file=stream, dynamic_ncols=True)
-    records = 0
+    def draw(force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - state["shown"] < 0.2:
+            return
+        state["shown"] = now
+        total, files = state["total"] or 1, state["files"]
+        filled = int(width * min(files, total) / total)
+        rate = state["records"] / max(now - started, 1e-6)
+        stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {files:,}/{state['total']:,} files, "
+            f"{state['records']:,} records, {rate:,.0f} records/s "
+        )
+        stream.flush()
 
     def update(event: str, n: int) -> None:
-        nonlocal records
         if event == "total":
-            bar.total = n
-            bar.refresh()
+            state["total"] = n
         elif event == "file":
-            bar.update(n)
-            bar.set_postfix(records=records, refresh=False)
+            state["files"] += n
         else:
-            records += n
-            if records % 500 == 0:
-                bar.set_postfix(records=records)
+            state["records"] += n
+        draw()
 
     try:
         yield update
     finally:
-        bar.close()
+        draw(force=True)
+        stream.write("\n")
+        stream.flush()
 
 
 def _size(n: int) -> str:
