@@ -24,7 +24,7 @@ from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS, count_facets, filter_bits
 from search.models import EXPANSIONS, SORTS, Hit, SearchPage, SearchRequest
-from search.query import COORDINATION, QueryBuilder
+from search.query import COORDINATION, QueryBuilder, describe
 from search.snippets import make_snippet
 from search.spelling import suggest
 from search.store import CURRENT, open_index, read_meta
@@ -182,7 +182,7 @@ class SearchEngine:
             hits=hits,
             facets=facets,
             suggestion=suggestion,
-            parsed=str(query)[:4000] if text else "",
+            parsed=describe(query, st.ix.schema)[:4000] if text else "",
             expansions=expansions,
         )
 

@@ -207,6 +207,19 @@ def _exclusions(q: wq.Query) -> wq.Query:
     return q
 
 
+def describe(q: wq.Query, schema: Schema) -> str:
+    """The query as text for "Search details" (numeric terms shown as numbers, not bytes)."""
+
+    def readable(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.Term) and isinstance(node.text, bytes):
+            field = schema[node.fieldname] if node.fieldname in schema else None
+            if field is not None and hasattr(field, "from_bytes"):
+                return wq.Term(node.fieldname, str(field.from_bytes(node.text)), boost=node.boost)
+        return node.apply(readable)
+
+    return str(readable(q))
+
+
 def _split_filters(text: str) -> tuple[list[str], str]:
     """Pull out filter-like clauses (status:, phase:, year:, type:...) so they are required,
     not OR'ed with the words. Left alone when the user wrote parentheses or OR."""
