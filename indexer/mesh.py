@@ -29,6 +29,7 @@ from lxml import etree
 
 from indexer.errors import SourceError
 from indexer.records import MeshDescriptor, MeshTreeLine, Skipped
+from indexer.xmlstream import iterparse
 from search.schema import MESH_CATEGORIES
 
 CATEGORY_NAMES = MESH_CATEGORIES  # defined with the index schema, which labels topics
@@ -61,15 +62,7 @@ def parse_mesh_xml(stream: BinaryIO, name: str) -> Iterator[MeshDescriptor | Ski
     """
     depth = 0
     try:
-        events = etree.iterparse(
-            stream,
-            events=("start", "end"),
-            load_dtd=False,
-            no_network=True,
-            resolve_entities=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        events = iterparse(stream, events=("start", "end"))
         for event, elem in events:
             if event == "start":
                 if depth == 0 and elem.tag != "DescriptorRecordSet":

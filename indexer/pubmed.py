@@ -49,6 +49,7 @@ from indexer.records import (
     Qualifier,
     Skipped,
 )
+from indexer.xmlstream import iterparse
 
 NO_PMID = "record has no PMID"
 SOURCE = "pubmed-xml"
@@ -71,16 +72,7 @@ def parse_pubmed(stream: BinaryIO, name: str) -> Iterator[Article | Deleted | Sk
     """
     root: Element | None = None
     try:
-        events = etree.iterparse(
-            _Pieces(stream),
-            events=("end",),
-            tag=_RECORDS,
-            load_dtd=False,
-            no_network=True,
-            resolve_entities=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        events = iterparse(_Pieces(stream), events=("end",), tag=_RECORDS)
         for _, elem in events:
             if root is None:
                 root = _checked_root(elem, name)

@@ -21,6 +21,7 @@ from lxml import etree
 from indexer.errors import SourceError
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
 from indexer.trials import NO_ID, enum_value, iso_date, make_trial, one_line, plain_text
+from indexer.xmlstream import iterparse
 
 Fields = dict[str, Any]
 
@@ -49,14 +50,7 @@ def parse_clinical_study(stream: BinaryIO, name: str) -> Iterator[Trial | Skippe
     depth = 0
     top = ""  # the root child being read
     try:
-        events = etree.iterparse(
-            stream,
-            events=("start", "end"),
-            remove_comments=True,
-            remove_pis=True,
-            resolve_entities=False,
-            no_network=True,
-        )
+        events = iterparse(stream, events=("start", "end"))
         for event, elem in events:
             if event == "start":
                 if depth == 0 and elem.tag != "clinical_study":
