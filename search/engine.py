@@ -25,6 +25,7 @@ from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS, count_facets, filter_bits
 from search.models import EXPANSIONS, SORTS, Hit, SearchPage, SearchRequest
 from search.query import COORDINATION, QueryBuilder, describe
+from search.related import Related, find_related
 from search.snippets import make_snippet
 from search.spelling import suggest
 from search.store import CURRENT, open_index, read_meta
@@ -64,7 +65,7 @@ class TypedBM25F(scoring.BM25F):
 
 @dataclass
 class _State:
-    """One thread's view of one index version."""
+    """The open view of one index version, shared by all threads (under SearchEngine.lock)."""
 
     key: tuple[str, int]
     ix: FileIndex
@@ -74,6 +75,11 @@ class _State:
 
 
 class SearchEngine:
+    """Searches the live index. One searcher and one set of caches serve every thread, one
+    request at a time: a Whoosh reader copies its term index and postings into memory (about
+    1 GB for the full shared data), reads them through a shared file position, and Python
+    runs one thread at a time anyway. Work outside the engine (rendering) still overlaps."""
+
     def __init__(
         self,
         index_dir: str | Path,
@@ -87,13 +93,14 @@ class SearchEngine:
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.bm25 = {"B": b, "K1": k1}
         self.coordination = coordination
-        self._local = threading.local()
+        self.lock = threading.RLock()  # held by every public method while it reads the index
+        self._state: _State | None = None
         self._builder: QueryBuilder | None = None
-        self._docsets: dict[tuple[str, int], DocSets] = {}  # per index version, all threads
-        self._lock = threading.Lock()
 
     # -- index state ---------------------------------------------------------------------
-    def _key(self) -> tuple[str, int]:
+    def state(self) -> _State:
+        """The open index, reopened when a new build was switched in or an update committed.
+        Call with `self.lock` held."""
         try:
             target = os.readlink(self.index_dir / CURRENT)
         except OSError:
@@ -101,36 +108,28 @@ class SearchEngine:
                 f"No index in {self.index_dir}: run "
                 f"`python -m indexer build --index {self.index_dir} PATH...`."
             ) from None
-        state: _State | None = getattr(self._local, "state", None)
+        state = self._state
         if state is not None and state.key[0] == target and state.searcher.up_to_date():
-            return state.key
-        return (target, -1)
-
-    def state(self) -> _State:
-        """This thread's searcher, reopened when the index changed."""
-        key = self._key()
-        state: _State | None = getattr(self._local, "state", None)
-        if state is not None and state.key == key:
             return state
-        if state is not None:
-            state.searcher.close()
         ix = open_index(self.index_dir)
-        key = (key[0], ix.latest_generation())
-        with self._lock:
-            docsets = self._docsets.get(key)
-            if docsets is None:
-                # the previous version's sets are dropped, not closed: a request still running
-                # on another thread may be using them
-                self._docsets = {key: (docsets := DocSets(ix.reader()))}
         reader = ix.reader()
+        docsets = DocSets(reader)
         mesh_docs = BitDocs(docsets.term(f.TYPE, f.MESH_TYPE))
         weighting = TypedBM25F(mesh_docs, self.coordination, **self.bm25)
         searcher = Searcher(reader, weighting=weighting, fromindex=ix)
-        state = _State(key, ix, searcher, docsets)
-        self._local.state = state
+        if state is not None:
+            state.searcher.close()
+        self._state = _State((target, ix.latest_generation()), ix, searcher, docsets)
         if self._builder is None:
             self._builder = QueryBuilder(ix.schema)
-        return state
+        return self._state
+
+    def warm(self) -> None:
+        """Open the index and fill the facet caches now rather than on the first request."""
+        with self.lock:
+            st = self.state()
+            for d in FACETS:
+                (st.docsets.docvalues if d.high else st.docsets.field)(d.field)
 
     # -- search --------------------------------------------------------------------------
     def validate(self, req: SearchRequest) -> None:
@@ -150,7 +149,10 @@ class SearchEngine:
 
     def search(self, req: SearchRequest) -> SearchPage:
         self.validate(req)
-        st = self.state()
+        with self.lock:
+            return self._search(req, self.state())
+
+    def _search(self, req: SearchRequest, st: _State) -> SearchPage:
         assert self._builder is not None
         if req.q.strip():
             expander = MeshExpander(st.searcher)
@@ -245,16 +247,24 @@ class SearchEngine:
     # -- records -------------------------------------------------------------------------
     def get(self, record_id: str) -> dict[str, Any]:
         """The stored record with this id; DocumentNotFound if there is none."""
-        st = self.state()
-        docnum = st.searcher.document_number(**{f.ID: record_id})
-        if docnum is None:
-            raise DocumentNotFound(f"No record has the id {record_id!r}.")
-        return f.unpack_record(st.searcher.stored_fields(docnum)[f.RECORD])
+        with self.lock:
+            st = self.state()
+            docnum = st.searcher.document_number(**{f.ID: record_id})
+            if docnum is None:
+                raise DocumentNotFound(f"No record has the id {record_id!r}.")
+            return f.unpack_record(st.searcher.stored_fields(docnum)[f.RECORD])
+
+    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
+        """Trials, articles and MeSH descriptors related to a record, each with its reason
+        (search/related.py); DocumentNotFound if there is no such record."""
+        with self.lock:
+            return find_related(self.state(), record_id, limit=limit, explicit=explicit)
 
     def status(self) -> dict[str, Any]:
         """Counts per type and the build's metadata (dates of the data and of the build)."""
-        st = self.state()
-        counts = {t: st.searcher.doc_frequency(f.TYPE, t) for t in f.TYPES}
+        with self.lock:
+            st = self.state()
+            counts = {t: st.searcher.doc_frequency(f.TYPE, t) for t in f.TYPES}
         return {"counts": counts, "total": sum(counts.values()), **read_meta(self.index_dir)}
 
 

@@ -30,9 +30,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["INDEX_DIR"], facet_limit=app.config["FACET_LIMIT"]
     )
 
-    from web import views
+    from web import items, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(items.bp)
     register_error_handlers(app)
 
     @app.after_request

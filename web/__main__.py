@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 
 import waitress
+from flask import Flask
 
+from search.errors import SearchError
 from web import create_app
 
 
@@ -22,6 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warm(app: Flask) -> None:
+    """Open the index and fill the facet caches while the server starts listening."""
+    try:
+        app.extensions["search"].warm()
+    except SearchError as e:  # no index yet: requests say so (503) until one is built
+        logging.getLogger("web").warning("%s", e)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not 0 <= args.port <= 65535 or args.threads < 1:
@@ -29,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app({"INDEX_DIR": args.index} if args.index else None)
     logging.getLogger("web").info("Index folder: %s", app.config["INDEX_DIR"])
+    threading.Thread(target=_warm, args=(app,), daemon=True).start()
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="trials")
     return 0
 

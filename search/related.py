@@ -1,0 +1,293 @@
+"""Related items of one record, each with the reason it is listed (DESIGN.md:
+`GET /api/records/<id>/related` -> {"trials", "articles", "mesh"}).
+
+- A trial: associated trials (shared MeSH + text, search/related_similar.py); PubMed articles:
+  explicit links first (its references, RESULT then BACKGROUND then DERIVED; then articles whose
+  DataBankList, title or abstract names its NCT id), then similar ones; the MeSH definitions of
+  its condition and intervention descriptors; the MeSH topics (tree branches) it falls under.
+- An article: similar articles (PubMed-pmra style: title words, MeSH headings; no authors or
+  journals); related trials (those it names and those citing it first); its headings' MeSH
+  definitions (major topics first).
+- A MeSH descriptor: broader and narrower descriptors; the trials and articles indexed with it,
+  then with a narrower one, newest first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from search import schema as f
+from search.docsets import iter_bits
+from search.errors import DocumentNotFound
+from search.related_mesh import Descriptor, MeshBook
+from search.related_similar import DEFAULT, Profile, Ranking, Tuning, concepts, key_terms, rank
+
+URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
+REFERENCE_ORDER = ("RESULT", "BACKGROUND", "DERIVED")
+EXPLICIT_LIMIT = 200  # explicit links listed at most (before the similar items)
+_NCT = re.compile(r"\bNCT\d{8}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    type: str
+    title: str
+    url: str
+    reason: str
+    score: float | None = None  # similarity in [0, ~1]; None for an explicit link
+    note: str = ""  # a MeSH item's scope note
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    items: tuple[Item, ...]
+    total: int  # related records in all (items holds the top ones)
+    explicit: int = 0  # how many of the first items are explicit links
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    code: str  # a second-level MeSH tree branch, "C04"
+    label: str  # its descriptor, "Neoplasms"
+    category: str  # its tree, "Diseases"
+    count: int  # records in the topic (the `topic` facet)
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    id: str
+    type: str
+    trials: Section
+    articles: Section
+    mesh: Section
+    topics: tuple[Topic, ...] = ()
+
+
+class _Lookup:
+    """One lookup: the calling thread's searcher, the shared bitsets, MeSH look-ups."""
+
+    def __init__(self, state: Any, tuning: Tuning) -> None:
+        self.searcher = state.searcher
+        self.reader = state.searcher.reader()
+        self.docsets = state.docsets
+        self.book = MeshBook(state)
+        self.tuning = tuning
+
+    def docnum(self, record_id: str, kind: str | None = None) -> int | None:
+        d = self.searcher.document_number(**{f.ID: record_id})
+        if d is None or (kind and self.reader.stored_fields(d).get(f.TYPE) != kind):
+            return None
+        return d
+
+    def record(self, docnum: int) -> dict[str, Any]:
+        return f.unpack_record(self.reader.stored_fields(docnum)[f.RECORD])
+
+    def item(self, docnum: int, reason: str, score: float | None = None) -> Item:
+        stored = self.reader.stored_fields(docnum)
+        kind, rid = stored[f.TYPE], stored[f.ID]
+        title = stored.get(f.TITLE, "").split("\n")[0] or rid
+        return Item(rid, kind, title, URL_PREFIX[kind] + rid, reason, score)
+
+    def similar(self, profile: Profile, target: str, limit: int, exclude: int = 0) -> Ranking:
+        return rank(self.searcher, self.docsets, profile, target, limit, exclude, self.tuning)
+
+    def newest(self, bits: int, n: int) -> list[int]:
+        """The `n` newest records of a bitset (by their date column)."""
+        column = self.reader.column_reader(f.DATE)
+        return heapq.nlargest(n, iter_bits(bits), key=lambda d: (column[d] or 0, -d))
+
+
+def find_related(
+    state: Any, record_id: str, limit: int = 10, explicit: bool = True, tuning: Tuning = DEFAULT
+) -> Related:
+    """The related items of a record. `explicit=False` leaves the explicit links (references,
+    NCT ids) out, so that similarity alone can be measured (bench/related.py)."""
+    look = _Lookup(state, tuning)
+    docnum = look.docnum(record_id)
+    if docnum is None:
+        raise DocumentNotFound(f"No record has the id {record_id!r}.")
+    record = look.record(docnum)
+    if record["type"] == f.MESH_TYPE:
+        return _descriptor_related(look, docnum, record, limit)
+    profile = Profile(
+        docnum, concepts(look.book, record, tuning), key_terms(look.searcher, record, tuning)
+    )
+    if record["type"] == f.TRIAL:
+        trials = _similar_section(look, profile, f.TRIAL, limit, [], record)
+        links = _trial_articles(look, record) if explicit else []
+        articles = _similar_section(look, profile, f.ARTICLE, limit, links)
+    else:
+        links = _article_trials(look, record) if explicit else []
+        trials = _similar_section(look, profile, f.TRIAL, limit, links)
+        articles = _similar_section(look, profile, f.ARTICLE, limit, [])
+    mesh = Section(
+        tuple(_definition(c.descriptor, _role_reason(c.role)) for c in profile.concepts),
+        len(profile.concepts),
+    )
+    topics = _topics(look, [c.descriptor for c in profile.concepts])
+    return Related(record_id, record["type"], trials, articles, mesh, topics)
+
+
+# -- similar records ---------------------------------------------------------------------------
+def _similar_section(
+    look: _Lookup,
+    profile: Profile,
+    target: str,
+    limit: int,
+    links: list[Item],
+    record: dict[str, Any] | None = None,
+) -> Section:
+    exclude = 0
+    for item in links:
+        exclude |= 1 << look.docnum(item.id)
+    ranking = look.similar(profile, target, limit, exclude)
+    items = []
+    for s in ranking.hits:
+        same = _same_entries(record, look.record(s.docnum)) if record else []
+        items.append(look.item(s.docnum, _why(s.shared, s.words, same), round(s.score, 4)))
+    return Section(tuple(links) + tuple(items), len(links) + ranking.total, len(links))
+
+
+def _why(shared: tuple[Descriptor, ...], words: tuple[str, ...], same: list[str]) -> str:
+    parts = list(same)
+    if shared:
+        more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""
+        parts.append("shares MeSH: " + "; ".join(d.heading for d in shared[:3]) + more)
+    if words:
+        parts.append("similar text: " + ", ".join(words[:4]))
+    return " · ".join(parts) or "similar text"
+
+
+def _same_entries(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Conditions and interventions two trials both list, as the first one writes them."""
+    out = []
+    for label, values in (
+        ("condition", lambda r: r["conditions"]),
+        ("intervention", lambda r: [i["name"] for i in r["interventions"]]),
+    ):
+        theirs = {v.lower() for v in values(b)}
+        same = [v for v in values(a) if v.lower() in theirs]
+        if same:
+            out.append(f"same {label}{'s' if len(same) > 1 else ''}: " + "; ".join(same[:3]))
+    return out
+
+
+# -- explicit links ----------------------------------------------------------------------------
+def _trial_articles(look: _Lookup, trial: dict[str, Any]) -> list[Item]:
+    """A trial's references that are indexed (by type), then articles naming its NCT id."""
+    items: list[Item] = []
+    seen: set[int] = set()
+    refs = sorted(
+        (r for r in trial["references"] if r["pmid"]),
+        key=lambda r: REFERENCE_ORDER.index(r["type"]) if r["type"] in REFERENCE_ORDER else 9,
+    )
+    for ref in refs:
+        d = look.docnum(ref["pmid"], f.ARTICLE)
+        if d is not None and d not in seen:
+            seen.add(d)
+            kind = ref["type"] or "listed"
+            items.append(look.item(d, f"cited by this trial as a {kind} reference"))
+    nct = trial["nct_id"]
+    naming = look.docsets.term(f.LINKS, nct) & look.docsets.term(f.TYPE, f.ARTICLE)
+    for d in look.newest(naming, EXPLICIT_LIMIT):
+        if d not in seen:
+            seen.add(d)
+            items.append(look.item(d, _naming_reason(look.record(d), nct)))
+    return items[:EXPLICIT_LIMIT]
+
+
+def _naming_reason(article: dict[str, Any], nct: str) -> str:
+    if nct in article["nct_ids"]:
+        return f"lists {nct} in its DataBankList (trial registration)"
+    if nct in _NCT.findall(article["title"]):
+        return f"names {nct} in its title"
+    return f"names {nct} in its abstract"
+
+
+def _article_trials(look: _Lookup, article: dict[str, Any]) -> list[Item]:
+    """Trials an article names (DataBankList, then title/abstract), then trials citing it."""
+    items: list[Item] = []
+    seen: set[int] = set()
+    abstract = " ".join(s["text"] for s in article["abstract"])
+    named = [(n, "in its DataBankList") for n in article["nct_ids"]]
+    named += [(n, "in its title") for n in _NCT.findall(article["title"])]
+    named += [(n, "in its abstract") for n in _NCT.findall(abstract)]
+    for nct, where in named:
+        d = look.docnum(nct, f.TRIAL)
+        if d is not None and d not in seen:
+            seen.add(d)
+            items.append(look.item(d, f"this article names {nct} {where}"))
+    pmid = article["pmid"]
+    citing = look.docsets.term(f.LINKS, pmid) & look.docsets.term(f.TYPE, f.TRIAL)
+    for d in look.newest(citing, EXPLICIT_LIMIT):
+        if d not in seen:
+            seen.add(d)
+            kinds = [r["type"] for r in look.record(d)["references"] if r["pmid"] == pmid]
+            kind = kinds[0] if kinds and kinds[0] else "listed"
+            items.append(look.item(d, f"cites this article as a {kind} reference"))
+    return items[:EXPLICIT_LIMIT]
+
+
+# -- MeSH --------------------------------------------------------------------------------------
+def _role_reason(role: str) -> str:
+    return {
+        "condition": "a condition of this trial",
+        "intervention": "an intervention of this trial",
+        "major topic": "a major topic of this article",
+    }.get(role, "a MeSH heading of this article")
+
+
+def _definition(d: Descriptor, reason: str) -> Item:
+    return Item(d.ui, f.MESH_TYPE, d.heading, d.url, reason, note=d.scope_note)
+
+
+def _topics(look: _Lookup, descriptors: list[Descriptor]) -> tuple[Topic, ...]:
+    codes = sorted({t[:3] for d in descriptors for t in d.tree_numbers})
+    out = []
+    for code in codes:
+        d = look.book.at_tree(code)
+        count = look.docsets.term(f.MESH_CAT, code).bit_count()
+        category = f.MESH_CATEGORIES.get(code[:1], "MeSH")
+        out.append(Topic(code, d.heading if d else code, category, count))
+    return tuple(out)
+
+
+def _descriptor_related(look: _Lookup, docnum: int, record: dict[str, Any], limit: int) -> Related:
+    book = look.book
+    d = book.get(record["ui"])
+    assert d is not None
+    mesh_items: list[Item] = []
+    seen = {d.ui}
+    for tree in d.tree_numbers:
+        pos = book.position(tree)
+        near = [(t, b, "broader") for t, b in pos.broader[-1:]]
+        near += [(t, n, "narrower") for t, n in pos.narrower]
+        for t, other, kind in near:
+            if other is not None and other.ui not in seen:
+                seen.add(other.ui)
+                mesh_items.append(_definition(other, f"{kind} descriptor (tree {t})"))
+    everything = book.indexed(d)
+    sections = []
+    for kind in (f.TRIAL, f.ARTICLE):
+        of_kind = look.docsets.term(f.TYPE, kind)
+        direct = look.docsets.term(f.MESH_UI, d.ui) & of_kind
+        below = everything & of_kind & ~direct
+        items = [look.item(x, f"indexed with {d.heading}") for x in look.newest(direct, limit)]
+        for x in look.newest(below, limit - len(items)):
+            items.append(look.item(x, _narrower_reason(look, x, d)))
+        sections.append(Section(tuple(items), (everything & of_kind).bit_count()))
+    mesh = Section(tuple(mesh_items[:limit]), len(mesh_items))
+    return Related(d.ui, f.MESH_TYPE, sections[0], sections[1], mesh, _topics(look, [d]))
+
+
+def _narrower_reason(look: _Lookup, docnum: int, d: Descriptor) -> str:
+    """'indexed with Uveal Neoplasms, narrower than Melanoma' (which one, from the record)."""
+    below = tuple(t + "." for t in d.tree_numbers)
+    for c in concepts(look.book, look.record(docnum), look.tuning):
+        if any(t.startswith(below) for t in c.descriptor.tree_numbers):
+            return f"indexed with {c.descriptor.heading}, narrower than {d.heading}"
+    return f"indexed with a descriptor narrower than {d.heading}"

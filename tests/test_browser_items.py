@@ -1,0 +1,77 @@
+"""Record pages in a real browser (headless Chromium through Debian's chromedriver, the
+fixtures of test_browser.py): from a search hit to the trial page, from the trial page to an
+associated article and to a MeSH page, and from a topic or a MeSH count to a faceted search.
+Run only the browser tests with `pytest -m browser`."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from test_browser import browser, follow, total  # noqa: F401 (browser is a fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def heading(driver) -> str:
+    return driver.find_element(By.TAG_NAME, "h1").text
+
+
+def test_from_a_search_hit_to_the_trial_page(browser, live_server):  # noqa: F811
+    browser.get(live_server + "/search?q=melanoma+interleukin-2")
+    first = browser.find_element(By.CSS_SELECTOR, "ol.hits h2 a")
+    title = first.text
+    follow(browser, first)
+    assert browser.current_url == live_server + "/trial/NCT00002845"
+    assert (
+        heading(browser) == title == "Interleukin-2 in Treating Patients With Metastatic Melanoma"
+    )
+    related = browser.find_elements(By.CSS_SELECTOR, "#related-trials ol.related-list li")
+    assert len(related) >= 3
+    assert related[0].find_element(By.CSS_SELECTOR, ".why").text  # every link says why
+
+
+def test_from_the_trial_page_to_an_associated_article_and_back(browser, live_server):  # noqa: F811
+    browser.get(live_server + "/trial/NCT00003117")
+    item = browser.find_element(By.CSS_SELECTOR, "#related-articles ol.related-list li")
+    assert item.find_element(By.CSS_SELECTOR, ".why").text == (
+        "LINKED names NCT00003117 in its abstract"  # the tag is upper-cased by CSS
+    )
+    follow(browser, item.find_element(By.TAG_NAME, "a"))
+    assert browser.current_url == live_server + "/article/32951293"
+    assert heading(browser).startswith("Expanding Beyond Maximum Grade")
+    back = browser.find_element(By.CSS_SELECTOR, "#related-trials ol.related-list li a")
+    follow(browser, back)
+    assert browser.current_url == live_server + "/trial/NCT00003117"
+
+
+def test_from_the_trial_page_to_a_mesh_page_and_up_the_tree(browser, live_server):  # noqa: F811
+    browser.get(live_server + "/trial/NCT00003117")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Lung Neoplasms"))
+    assert browser.current_url == live_server + "/mesh/D008175"
+    assert heading(browser) == "Lung Neoplasms"
+    trail = browser.find_element(By.CSS_SELECTOR, "ol.trail")
+    follow(browser, trail.find_element(By.LINK_TEXT, "Neoplasms"))
+    assert browser.current_url == live_server + "/mesh/D009369"
+    assert heading(browser) == "Neoplasms"
+
+
+def test_from_a_topic_to_the_faceted_search(browser, live_server):  # noqa: F811
+    browser.get(live_server + "/trial/NCT00003222")
+    topic = browser.find_element(By.CSS_SELECTOR, "#topics a[data-topic='C04']")
+    assert topic.text == "Neoplasms"
+    follow(browser, topic)
+    assert browser.current_url == live_server + "/search?topic=C04"
+    assert total(browser) == 31
+    chips = browser.find_elements(By.CSS_SELECTOR, "nav[aria-label='Active filters'] a.chip")
+    assert [c.text for c in chips] == ["MeSH topic: Neoplasms ×"]
+
+
+def test_from_a_mesh_count_to_the_search_it_counts(browser, live_server):  # noqa: F811
+    browser.get(live_server + "/mesh/D009369")
+    link = browser.find_element(By.CSS_SELECTOR, "a[data-count='trials-narrower']")
+    assert link.text == "7 trials"
+    follow(browser, link)
+    assert total(browser) == 7
+    assert (
+        browser.find_element(By.ID, "q").get_attribute("value") == "mesh:D009369 OR mesh_tree:C04*"
+    )

@@ -1,0 +1,191 @@
+"""web/export.py (and its routes in web/items.py): CSV, RIS and JSON exports of a search's
+results (up to EXPORT_MAX) and of a record with its related items."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from web.export import COLUMNS, EXPORT_MAX, search_entries
+
+RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - (.*)$")
+MELANOMA_TRIALS = ["NCT00002845", "NCT00003222", "NCT00002786", "NCT00006022"]
+
+
+def ris_records(text: str) -> list[list[tuple[str, str]]]:
+    """Parse RIS strictly: CRLF lines, `XX  - value`, TY first and ER last in each record."""
+    assert "\n" not in text.replace("\r\n", "")
+    records: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] | None = None
+    for line in text.split("\r\n"):
+        if not line:
+            assert current is None, "a blank line inside a record"
+            continue
+        m = RIS_LINE.match(line)
+        assert m, f"not a RIS line: {line!r}"
+        tag, value = line[:2], m.group(1)
+        if tag == "TY":
+            assert current is None, "TY before the previous record's ER"
+            current = []
+        assert current is not None, f"{tag} outside a record"
+        current.append((tag, value))
+        if tag == "ER":
+            assert line == "ER  - "
+            records.append(current)
+            current = None
+    assert current is None, "the last record has no ER"
+    return records
+
+
+def tags(record: list[tuple[str, str]], tag: str) -> list[str]:
+    return [v for t, v in record if t == tag]
+
+
+def download(client, url: str, mimetype: str):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == mimetype
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    return response
+
+
+# -- search exports ----------------------------------------------------------------------------
+def test_search_ris_is_well_formed_one_record_per_hit(client):
+    hits = client.get("/api/search?q=melanoma&type=trial&size=100").get_json()["hits"]
+    response = download(
+        client, "/export/search.ris?q=melanoma&type=trial", "application/x-research-info-systems"
+    )
+    assert response.headers["Content-Disposition"] == 'attachment; filename="search.ris"'
+    records = ris_records(response.get_data(as_text=True))
+    assert len(records) == len(hits) == 6
+    assert [tags(r, "AN")[0] for r in records] == [h["id"] for h in hits]
+    first = records[0]
+    assert first[0] == ("TY", "DBASE")
+    assert tags(first, "TI") == ["Interleukin-2 in Treating Patients With Metastatic Melanoma"]
+    assert tags(first, "UR") == ["https://clinicaltrials.gov/study/NCT00002845"]
+    assert tags(first, "DB") == ["ClinicalTrials.gov"]
+    assert tags(first, "PY") == ["1995"]
+
+
+def test_article_ris_fields(client):
+    response = download(
+        client, "/export/search.ris?q=34091420&limit=1", "application/x-research-info-systems"
+    )
+    [record] = ris_records(response.get_data(as_text=True))
+    assert record[0] == ("TY", "JOUR")
+    assert tags(record, "AU")[:3] == ["Gogas, Helen", "Dummer, Reinhard", "Ascierto, Paolo A"]
+    assert tags(record, "JO") == ["European journal of cancer (Oxford, England : 1990)"]
+    assert tags(record, "JA") == ["Eur J Cancer"]
+    assert tags(record, "PY") == ["2021"] and tags(record, "DA") == ["2021/06/03"]
+    assert tags(record, "UR") == ["https://pubmed.ncbi.nlm.nih.gov/34091420/"]
+    assert tags(record, "AB")[0].startswith("In COLUMBUS, treatment with encorafenib")
+
+
+def test_search_csv_has_the_columns_and_the_hits_in_order(client):
+    hits = client.get("/api/search?q=melanoma&size=100").get_json()
+    response = download(client, "/export/search.csv?q=melanoma", "text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert tuple(rows[0]) == COLUMNS
+    assert [r["id"] for r in rows] == [h["id"] for h in hits["hits"]]
+    assert len(rows) == hits["total"]
+    trial = next(r for r in rows if r["id"] == "NCT00006022")
+    assert trial["conditions"] == "Kidney Cancer; Melanoma (Skin)"
+    assert trial["interventions"] == "aldesleukin; bryostatin 1"
+    assert (trial["relation"], trial["status"], trial["url"]) == (
+        "hit",
+        "COMPLETED",
+        "/trial/NCT00006022",
+    )
+
+
+def test_search_json_says_total_exported_and_maximum(client):
+    response = download(
+        client, "/export/search.json?q=melanoma&type=trial&limit=4", "application/json"
+    )
+    data = response.get_json()
+    assert (data["total"], data["exported"], data["max"]) == (6, 4, EXPORT_MAX)
+    assert data["query"] == {"q": "melanoma", "type": "trial"}
+    assert [r["record"]["nct_id"] for r in data["records"]] == MELANOMA_TRIALS
+
+
+def test_export_pages_through_the_results(index_dir):
+    engine = SearchEngine(index_dir)
+    req = SearchRequest(q="", size=10)
+    total, entries = search_entries(engine, req, limit=EXPORT_MAX, page_size=10)
+    assert total == len(entries) == 77  # every fixture record, in 8 pages of 10
+    assert len({e.record["type"] + str(e.url) for e in entries}) == 77
+    total, entries = search_entries(engine, req, limit=25, page_size=10)
+    assert (total, len(entries)) == (77, 25)
+
+
+@pytest.mark.parametrize("limit", ["0", str(EXPORT_MAX + 1), "all"])
+def test_export_limit_is_bounded(client, limit):
+    response = client.get(f"/export/search.csv?q=melanoma&limit={limit}")
+    assert response.status_code == 400
+    assert f"limit must be a whole number from 1 to {EXPORT_MAX:,}".replace(",", "") in (
+        response.get_data(as_text=True).replace(",", "")
+    )
+
+
+def test_export_refuses_what_search_refuses(client):
+    assert client.get("/export/search.csv?q=melanoma&bogus=1").status_code == 400
+    assert client.get("/export/search.csv?q=year:abc").status_code == 400
+    assert client.get("/export/search.xml?q=melanoma").status_code == 404
+
+
+# -- record exports ----------------------------------------------------------------------------
+def test_record_ris_holds_the_record_then_its_related_items(client):
+    related = client.get("/api/records/NCT00003117/related").get_json()
+    response = download(
+        client, "/export/record/NCT00003117.ris", "application/x-research-info-systems"
+    )
+    records = ris_records(response.get_data(as_text=True))
+    expected = [i["id"] for k in ("trials", "articles", "mesh") for i in related[k]]
+    assert [tags(r, "AN")[0] for r in records] == ["NCT00003117", *expected]
+    assert [r[0][1] for r in records] == ["DBASE", "DBASE", "DBASE", "JOUR", "JOUR", "DICT"]
+    assert tags(records[0], "N1") == []
+    assert tags(records[3], "N1") == ["Related article: names NCT00003117 in its abstract"]
+    assert tags(records[5], "TI") == ["Lung Neoplasms"]
+    assert tags(records[5], "UR") == ["https://meshb.nlm.nih.gov/record/ui?ui=D008175"]
+
+
+def test_record_csv_and_json(client):
+    response = download(client, "/export/record/32951293.csv", "text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert (rows[0]["relation"], rows[0]["id"], rows[0]["reason"]) == ("record", "32951293", "")
+    assert (rows[1]["relation"], rows[1]["id"]) == ("trial", "NCT00003117")
+    assert rows[1]["reason"] == "this article names NCT00003117 in its abstract"
+    assert rows[0]["journal"] == "The oncologist"
+    data = download(client, "/export/record/32951293.json", "application/json").get_json()
+    assert data["id"] == "32951293"
+    assert data["records"][0]["record"]["pmid"] == "32951293"
+    assert [r["relation"] for r in data["records"]][:2] == ["record", "trial"]
+    assert data["totals"]["trials"] == len([r for r in rows if r["relation"] == "trial"])
+
+
+def test_record_export_of_an_unknown_id_is_404(client):
+    assert client.get("/export/record/NCT99999999.ris").status_code == 404
+
+
+def test_search_export_url_keeps_the_search_but_not_the_paging(app):
+    from flask import render_template_string
+
+    url = "/search?q=melanoma&type=trial&type=article&page=2&size=20&sort=newest"
+    with app.test_request_context(url):
+        rendered = render_template_string("{{ search_export_url('ris') }}")
+    assert (
+        rendered == "/export/search.ris?q=melanoma&amp;type=trial&amp;type=article&amp;sort=newest"
+    )
+    with app.test_request_context("/search"):
+        assert render_template_string("{{ search_export_url('csv') }}") == "/export/search.csv"
+
+
+def test_results_page_links_to_its_exports(client):
+    html = client.get("/search?q=melanoma&type=trial").get_data(as_text=True)
+    for fmt in ("csv", "ris", "json"):
+        assert f"/export/search.{fmt}?q=melanoma&amp;type=trial" in html

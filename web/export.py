@@ -1,0 +1,214 @@
+"""Exports as CSV, RIS (reference managers) and JSON: a search's result set (up to
+EXPORT_MAX records) or one record with its related items.
+
+Every format carries the same records: the exported record or hit, each with its `relation`
+("record", "hit", or the related list it came from: "trial", "article", "mesh") and, for
+related items, the reason it is related.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.related import Item, Related
+
+EXPORT_MAX = 1000  # records in one search export
+_PAGE = 100  # the engine's largest page
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "ris": "application/x-research-info-systems; charset=utf-8",
+    "json": "application/json",
+}
+COLUMNS = (
+    "relation", "reason", "id", "type", "title", "url", "date", "status", "phases",
+    "study_type", "conditions", "interventions", "sponsor", "authors", "journal", "doi",
+    "mesh", "publication_types",
+)  # fmt: skip
+SOURCES = {
+    "trial": "https://clinicaltrials.gov/study/",
+    "article": "https://pubmed.ncbi.nlm.nih.gov/",
+}
+RIS_TYPE = {"trial": "DBASE", "article": "JOUR", "mesh": "DICT"}
+RIS_DATABASE = {"trial": "ClinicalTrials.gov", "article": "PubMed", "mesh": "MeSH"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One exported record."""
+
+    record: dict[str, Any]
+    relation: str  # record | hit | trial | article | mesh
+    reason: str = ""
+    url: str = ""  # this site's page of the record
+
+
+def search_entries(
+    engine: SearchEngine, req: SearchRequest, limit: int, page_size: int = _PAGE
+) -> tuple[int, list[Entry]]:
+    """(total, the first `limit` hits in the request's order) of a search, as entries; the
+    hits are fetched `page_size` at a time."""
+    limit = max(1, min(limit, EXPORT_MAX))
+    entries: list[Entry] = []
+    total = 0
+    page = 1
+    while len(entries) < limit:
+        size = min(page_size, limit)
+        result = engine.search(replace(req, page=page, size=size))
+        total = result.total
+        for hit in result.hits[: limit - len(entries)]:
+            entries.append(Entry(engine.get(hit.id), "hit", url=hit.url))
+        if page * size >= total or not result.hits:
+            break
+        page += 1
+    return total, entries
+
+
+def record_entries(engine: SearchEngine, record: dict[str, Any], related: Related) -> list[Entry]:
+    """A record, then its related trials, articles and MeSH descriptors."""
+    entries = [Entry(record, "record", url=_page_url(record))]
+    for kind, section in (("trial", related.trials), ("article", related.articles),
+                          ("mesh", related.mesh)):  # fmt: skip
+        entries += [_item_entry(engine, kind, item) for item in section.items]
+    return entries
+
+
+def _item_entry(engine: SearchEngine, kind: str, item: Item) -> Entry:
+    return Entry(engine.get(item.id), kind, item.reason, item.url)
+
+
+def _page_url(record: dict[str, Any]) -> str:
+    return f"/{record['type']}/{record_id(record)}"
+
+
+def record_id(record: dict[str, Any]) -> str:
+    return record.get("nct_id") or record.get("pmid") or record["ui"]
+
+
+# -- flat rows (CSV) ---------------------------------------------------------------------------
+def _authors(record: dict[str, Any]) -> list[str]:
+    return [
+        a["collective_name"] or ", ".join(p for p in (a["last_name"], a["fore_name"]) if p)
+        for a in record.get("authors", ())
+    ]
+
+
+def row(entry: Entry) -> dict[str, str]:
+    """A record as the CSV columns (multi-valued fields joined with "; ")."""
+    r = entry.record
+    kind = r["type"]
+    out = dict.fromkeys(COLUMNS, "")
+    out.update(relation=entry.relation, reason=entry.reason, id=record_id(r), type=kind,
+               url=entry.url)  # fmt: skip
+    if kind == "trial":
+        out.update(
+            title=r["brief_title"],
+            date=r["start_date"],
+            status=r["overall_status"],
+            phases="; ".join(r["phases"]),
+            study_type=r["study_type"],
+            conditions="; ".join(r["conditions"]),
+            interventions="; ".join(i["name"] for i in r["interventions"]),
+            sponsor=r["lead_sponsor"],
+            mesh="; ".join(m["term"] for m in r["condition_mesh"] + r["intervention_mesh"]),
+        )
+    elif kind == "article":
+        out.update(
+            title=r["title"],
+            date=r["medline_date"] or r["pub_date"],
+            authors="; ".join(_authors(r)),
+            journal=r["journal_title"],
+            doi=r["doi"],
+            mesh="; ".join(h["name"] for h in r["mesh_headings"]),
+            publication_types="; ".join(r["publication_types"]),
+        )
+    else:
+        out.update(title=r["heading"], mesh="; ".join(r["tree_numbers"]))
+    return out
+
+
+def to_csv(entries: Iterable[Entry]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for e in entries:
+        writer.writerow(row(e))
+    return buf.getvalue()
+
+
+# -- RIS ---------------------------------------------------------------------------------------
+def _ris_lines(entry: Entry) -> Iterator[tuple[str, str]]:
+    r = entry.record
+    kind = r["type"]
+    rid = record_id(r)
+    yield "TY", RIS_TYPE[kind]
+    if kind == "trial":
+        yield "TI", r["brief_title"]
+        if r["official_title"]:
+            yield "T2", r["official_title"]
+        yield "AU", r["lead_sponsor"]
+        yield "PY", r["start_date"][:4]
+        yield "DA", r["start_date"].replace("-", "/")
+        yield "AB", r["brief_summary"]
+        for k in [*r["conditions"], *(i["name"] for i in r["interventions"]), *r["keywords"]]:
+            yield "KW", k
+        yield "UR", SOURCES[kind] + rid
+    elif kind == "article":
+        yield "TI", r["title"]
+        for a in _authors(r):
+            yield "AU", a
+        yield "JO", r["journal_title"]
+        yield "JA", r["journal_iso"]
+        yield "PY", str(r["pub_year"] or "")
+        yield "DA", r["pub_date"].replace("-", "/")
+        yield "AB", " ".join(s["text"] for s in r["abstract"])
+        yield "DO", r["doi"]
+        for k in [*(h["name"] for h in r["mesh_headings"]), *r["keywords"]]:
+            yield "KW", k
+        yield "UR", SOURCES[kind] + rid + "/"
+    else:
+        yield "TI", r["heading"]
+        yield "AB", r["scope_note"]
+        for k in r["entry_terms"]:
+            yield "KW", k
+        yield "UR", f"https://meshb.nlm.nih.gov/record/ui?ui={rid}"
+    yield "AN", rid
+    yield "DB", RIS_DATABASE[kind]
+    if entry.relation not in ("record", "hit"):
+        yield "N1", f"Related {entry.relation}: {entry.reason}"
+    yield "ER", ""
+
+
+def to_ris(entries: Iterable[Entry]) -> str:
+    """RIS: `TY  - ` opens each record and `ER  - ` closes it; one tag per line, CRLF, UTF-8."""
+    lines = []
+    for e in entries:
+        for tag, value in _ris_lines(e):
+            value = " ".join(str(value).split())  # one line, no stray whitespace
+            if value or tag == "ER":
+                lines.append(f"{tag}  - {value}".rstrip() + (" " if tag == "ER" else ""))
+        lines.append("")
+    return "\r\n".join(lines)
+
+
+# -- JSON --------------------------------------------------------------------------------------
+def to_json(entries: list[Entry], **meta: Any) -> str:
+    records = [
+        {"relation": e.relation, "reason": e.reason, "url": e.url, "record": e.record}
+        for e in entries
+    ]
+    return json.dumps({**meta, "records": records}, ensure_ascii=False, indent=1)
+
+
+def render(fmt: str, entries: list[Entry], **meta: Any) -> str:
+    if fmt == "csv":
+        return to_csv(entries)
+    if fmt == "ris":
+        return to_ris(entries)
+    return to_json(entries, **meta)

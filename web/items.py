@@ -1,0 +1,176 @@
+"""The items blueprint: record pages (/trial/<nct>, /article/<pmid>, /mesh/<ui>), their related
+items as JSON (/api/records/<id>/related), and exports (CSV, RIS, JSON) of a search's results
+or of a record with its related items. Views stay thin: ask the engine, render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from search.engine import SearchEngine
+from search.errors import DocumentNotFound, InvalidRequest
+from search.related import Item, Related, Section
+from search.related_mesh import mesh_overview
+from search.schema import MESH_CATEGORIES
+from web.export import EXPORT_MAX, FORMATS, record_entries, render, search_entries
+from web.params import parse_args
+
+bp = Blueprint("items", __name__)
+
+RELATED_LIMIT = 10  # related items per list on a page and by default in the API
+MAX_RELATED_LIMIT = 50
+
+
+@bp.app_template_filter("mesh_category")
+def mesh_category(letter: str) -> str:
+    """'C' -> 'Diseases': the MeSH tree a tree number belongs to."""
+    return MESH_CATEGORIES.get(letter, "MeSH")
+
+
+def engine() -> SearchEngine:
+    return current_app.extensions["search"]
+
+
+def _record(record_id: str, kind: str) -> dict[str, Any] | Response:
+    """The record, or a redirect when the id belongs to a record of another type."""
+    record = engine().get(record_id)
+    if record["type"] != kind:
+        return redirect(f"/{record['type']}/{record_id}", code=301)
+    return record
+
+
+def _limit(args: MultiDict, default: int = RELATED_LIMIT, most: int = MAX_RELATED_LIMIT) -> int:
+    raw = args.get("limit", "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:9]) <= most:
+        raise InvalidRequest(f"limit must be a whole number from 1 to {most}, not {raw[:40]!r}.")
+    return int(raw)
+
+
+# -- pages ---------------------------------------------------------------------------------------
+@bp.get("/trial/<nct>")
+def trial(nct: str):
+    record = _record(nct, "trial")
+    if isinstance(record, Response):
+        return record
+    related = engine().related(nct, limit=RELATED_LIMIT)
+    mesh_urls = {i.title.lower(): i.url for i in related.mesh.items}
+    indexed = {i.id: i.url for i in related.articles.items[: related.articles.explicit]}
+    return render_template(
+        "trial.html", r=record, related=related, mesh_urls=mesh_urls, indexed=indexed
+    )
+
+
+@bp.get("/article/<pmid>")
+def article(pmid: str):
+    record = _record(pmid, "article")
+    if isinstance(record, Response):
+        return record
+    related = engine().related(pmid, limit=RELATED_LIMIT)
+    mesh_urls = {i.title.lower(): i.url for i in related.mesh.items}
+    return render_template("article.html", r=record, related=related, mesh_urls=mesh_urls)
+
+
+@bp.get("/mesh/<ui>")
+def mesh(ui: str):
+    record = _record(ui, "mesh")
+    if isinstance(record, Response):
+        return record
+    info = mesh_overview(engine(), ui)
+    if info is None:
+        raise DocumentNotFound(f"No MeSH descriptor has the id {ui!r}.")
+    related = engine().related(ui, limit=RELATED_LIMIT)
+    return render_template("mesh.html", r=record, info=info, related=related)
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+def item_json(item: Item) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": item.id,
+        "type": item.type,
+        "title": item.title,
+        "url": item.url,
+        "reason": item.reason,
+        "explicit": item.score is None,
+        "score": item.score,
+    }
+    if item.note:
+        out["scope_note"] = item.note
+    return out
+
+
+def related_json(related: Related) -> dict[str, Any]:
+    """The /api/records/<id>/related response (contract keys first, then additions)."""
+    sections: dict[str, Section] = {
+        "trials": related.trials,
+        "articles": related.articles,
+        "mesh": related.mesh,
+    }
+    out: dict[str, Any] = {k: [item_json(i) for i in s.items] for k, s in sections.items()}
+    out["totals"] = {k: s.total for k, s in sections.items()}
+    out["explicit"] = {k: s.explicit for k, s in sections.items()}
+    out["topics"] = [
+        {"value": t.code, "label": t.label, "category": t.category, "count": t.count,
+         "url": f"/search?topic={t.code}"}
+        for t in related.topics
+    ]  # fmt: skip
+    out["id"], out["type"] = related.id, related.type
+    return out
+
+
+@bp.get("/api/records/<record_id>/related")
+def api_related(record_id: str):
+    limit = _limit(request.args)
+    return jsonify(related_json(engine().related(record_id, limit=limit)))
+
+
+# -- exports -------------------------------------------------------------------------------------
+def _download(body: str, fmt: str, name: str) -> Response:
+    response = Response(body, mimetype=FORMATS[fmt].split(";")[0])
+    response.headers["Content-Type"] = FORMATS[fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.app_template_global()
+def search_export_url(fmt: str) -> str:
+    """The export of the current search in `fmt` (for the results page: the same query,
+    filters, sort and expansion; no paging)."""
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "size")]
+    query = urlencode(pairs)
+    return f"/export/search.{fmt}" + (f"?{query}" if query else "")
+
+
+@bp.get("/export/search.<any(csv, ris, json):fmt>")
+def export_search(fmt: str):
+    """The search's results (same parameters as /search) up to `limit` (EXPORT_MAX)."""
+    args = MultiDict(request.args)
+    limit = _limit(args, EXPORT_MAX, EXPORT_MAX)
+    args.poplist("limit")
+    for name in ("page", "size"):
+        args.poplist(name)
+    req = parse_args(args, 10, 100)
+    total, entries = search_entries(engine(), req, limit)
+    meta = {
+        "query": {k: args.getlist(k) if len(args.getlist(k)) > 1 else args[k] for k in args},
+        "total": total,
+        "exported": len(entries),
+        "max": EXPORT_MAX,
+    }
+    return _download(render(fmt, entries, **meta), fmt, "search")
+
+
+@bp.get("/export/record/<record_id>.<any(csv, ris, json):fmt>")
+def export_record(record_id: str, fmt: str):
+    """A record followed by its related trials, articles and MeSH descriptors."""
+    limit = _limit(request.args)
+    record = engine().get(record_id)
+    related = engine().related(record_id, limit=limit)
+    entries = record_entries(engine(), record, related)
+    meta = {"id": record_id, "totals": related_json(related)["totals"]}
+    return _download(render(fmt, entries, **meta), fmt, record_id)
