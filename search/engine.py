@@ -7,6 +7,7 @@ changes: a new build switched in (the `current` symlink points elsewhere) or an 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from search.store import CURRENT, open_index, read_meta
 
 MAX_PAGE_SIZE = 100
 MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
-BM25_B = 0.75
+BM25_B = 0.5  # tuned on NFCorpus train (bench/eval_nfcorpus.py --tune)
 BM25_K1 = 1.2
 URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
 # MeSH definitions are short, so BM25 favours them over trials and articles that match the same
@@ -53,6 +54,14 @@ class TypedBM25F(scoring.BM25F):
         self.mesh_docs = mesh_docs
         self.coordination = coordination
         self.concepts: list[BitDocs] = []
+
+    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
+        """Robertson/Lucene BM25 idf, log(1 + (N - n + 0.5) / (n + 0.5)): near 0 for words in
+        most records, where Whoosh's own log(N / (n + 1)) + 1 never drops below 1."""
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        total = parent.doc_count_all()
+        return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
     def final(self, searcher: Searcher, docnum: int, score: float) -> float:
         if docnum in self.mesh_docs:

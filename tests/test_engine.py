@@ -19,7 +19,7 @@ GOLDEN = [
     # an id typed alone goes to its record; the article naming the trial comes next
     ("NCT00003117", ["NCT00003117", "32951293"]),
     ("D008545", ["D008545"]),
-    ("herniated disc surgery", ["NCT00000410", "NCT03300089", "NCT00405041"]),
+    ("herniated disc surgery", ["NCT00000410", "NCT00405041", "NCT03300089"]),
     # British spelling of the derived MeSH file: found through the entry terms
     ("anaemia", ["D000740"]),
     ("myocardial infarct", ["NCT00005182"]),
