@@ -151,14 +151,17 @@ def main(argv: list[str] | None = None) -> int:
         runner = tn.Runner(texts, corpus, work, args.data, args.mesh, args.jobs, fast=True)
         try:
             best = tn.Tuner(runner, train, ids, log).tune(config)
-            log(f"\nbest on train: {best.describe()}\n")
-            log("Train sample (latency: ranking only, no snippets, 2 processes):\n")
+            log(f"\nbest on train: {best.describe()}")
+            if best == config:
+                log(f"(the {name} values: nothing to change)")
+            else:
+                configs.append(("tuned", best))
+            log(f"\nTrain sample (latency: ranking only, no snippets, {args.jobs} processes):\n")
             log(HEADER)
-            for n, c in ((name, config), ("tuned", best)):
+            for n, c in configs:
                 log(table.rows(n, f"train-{len(ids)}", runner, c, args.modes, train, ids))
         finally:
             runner.close()
-        configs.append(("tuned", best))
     log("")
     for n, c in configs:
         log(f"{n}: {c.describe()}")

@@ -1,4 +1,4 @@
-"""`python -m indexer build|status`: the operator's command line (contract in DESIGN.md)."""
+"""`python -m indexer build|update|sync|status`: the operator's command line (DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,100 @@ from pathlib import Path
 
 from indexer import store
 from indexer.errors import BuildFailed, IndexerError
-from indexer.report import print_report, progress_bar, status
+from indexer.report import print_report, print_skips, progress_bar, status
 
 DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
+
+
+def _common(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
+    sub.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait")
+
+
+def _sync_options(sync: argparse.ArgumentParser) -> None:
+    from indexer.fetch import HttpSettings
+    from indexer.sync import CTGOV_URL, MESH_URL, PUBMED_URL, SOURCES
+
+    http = HttpSettings()
+    add = sync.add_argument
+    add("--source", action="append", choices=SOURCES, help="only these sources (repeatable)")
+    add(
+        "--since",
+        default="",
+        metavar="YYYY-MM-DD",
+        help="CT.gov: studies updated since this day (default: last sync, else the data date)",
+    )
+    add(
+        "--pubmed-after",
+        default="",
+        metavar="FILE",
+        help="PubMed: the update files up to this one are in the index already",
+    )
+    add(
+        "--mesh-year",
+        type=int,
+        default=0,
+        metavar="YEAR",
+        help="MeSH: the year the index holds (default: the year last applied)",
+    )
+    add("--ctgov-url", default=CTGOV_URL, help="ClinicalTrials.gov API v2 studies endpoint")
+    add("--pubmed-url", default=PUBMED_URL, help="PubMed update files folder")
+    add("--mesh-url", default=MESH_URL, help="MeSH XML files folder")
+    add("--page-size", type=int, default=1000, help="CT.gov studies per page")
+    add("--interval", type=float, default=http.interval, help="seconds between requests")
+    add("--timeout", type=float, default=http.timeout, help="seconds before a request fails")
+    add("--retries", type=int, default=http.retries, help="tries after a failed request")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="full rebuild from files, folders or zips; atomic switch")
-    build.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
-    build.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait")
+    _common(build)
     build.add_argument("paths", nargs="+", metavar="PATH")
+    update = sub.add_parser("update", help="add, replace and delete only what PATHs change")
+    _common(update)
+    update.add_argument("paths", nargs="+", metavar="PATH")
+    sync = sub.add_parser("sync", help="fetch and apply what changed upstream since last sync")
+    _common(sync)
+    _sync_options(sync)
     stat = sub.add_parser("status", help="what the index holds")
     stat.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
     stat.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _update(args: argparse.Namespace) -> int:
+    from indexer.update import describe, update_index
+
+    with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
+        report = update_index(args.paths, args.index, progress)
+    print_skips(report)
+    print(describe(report))
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from indexer.fetch import HttpSettings
+    from indexer.sync import SOURCES, SyncSettings, run_sync
+
+    if args.page_size < 1 or args.retries < 0 or args.interval < 0 or args.timeout <= 0:
+        _parser().error("--page-size and --timeout must be positive, --retries and --interval >= 0")
+    http = HttpSettings(timeout=args.timeout, retries=args.retries, interval=args.interval)
+    cfg = SyncSettings(
+        ctgov_url=args.ctgov_url,
+        pubmed_url=args.pubmed_url,
+        mesh_url=args.mesh_url,
+        page_size=args.page_size,
+        http=http,
+        since=args.since,
+        pubmed_after=args.pubmed_after,
+        mesh_year=args.mesh_year,
+    )
+    sources = [s for s in SOURCES if s in (args.source or SOURCES)]
+    with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
+        run_sync(args.index, sources, cfg, lambda line: print(line, flush=True), progress)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,15 +112,20 @@ def main(argv: list[str] | None = None) -> int:
             info = status(args.index)
             print(json.dumps(info, indent=2) if args.json else info["text"])
             return 0 if info["built"] else 1
+        store.check_writable(args.index)
+        if args.command == "update":
+            return _update(args)
+        if args.command == "sync":
+            return _sync(args)
         from indexer.build import rebuild_index
 
-        store.check_writable(args.index)
         with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
             report = rebuild_index(args.paths, args.index, progress)
         print_report(report)
         return 0
     except BuildFailed as e:
-        print_report(e.report)
+        if e.report is not None:
+            print_report(e.report) if args.command == "build" else print_skips(e.report)
         print(f"error: {e}", file=sys.stderr)
         return 1
     except IndexerError as e:
@@ -50,13 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OSError as e:  # disk full, permission denied while writing
         reason = e.strerror or str(e)
+        where = f" ({e.filename})" if e.filename else ""
         print(
-            f"error: cannot write the index ({reason}); the live index is unchanged",
+            f"error: cannot write the index: {reason}{where}; the live index is unchanged",
             file=sys.stderr,
         )
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted; the live index is unchanged", file=sys.stderr)
+        if args.command == "sync":
+            print("error: interrupted; the steps applied are recorded: rerun to resume",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print("error: interrupted; the live index is unchanged", file=sys.stderr)
         return 1
 
 

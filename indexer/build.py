@@ -16,7 +16,15 @@ from indexer import store
 from indexer.documents import MeshLookup, record_id, record_type, to_document
 from indexer.errors import BuildFailed, SourceError
 from indexer.parse import parse_source
-from indexer.records import Article, Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial
+from indexer.records import (
+    Article,
+    Deleted,
+    MeshDescriptor,
+    MeshTreeLine,
+    Record,
+    Skipped,
+    Trial,
+)
 from indexer.sources import MESH_FORMATS, Source, walk
 from search.schema import build_schema
 
@@ -67,14 +75,37 @@ class BuildReport:
         }
 
 
-def _newest(report: BuildReport, key: str, date: str) -> None:
-    if date and date > report.snapshots.get(key, ""):
-        report.snapshots[key] = date
+def note_snapshot(snapshots: dict[str, str], record: Record) -> None:
+    """Keep the newest data date per source: a study's download date, a citation's revision."""
+    if isinstance(record, Trial):
+        key, date = "ctgov", record.snapshot_date
+    elif isinstance(record, Article):
+        key, date = "pubmed", record.revised_date
+    else:
+        return
+    if date and date > snapshots.get(key, ""):
+        snapshots[key] = date
 
 
-def _load_mesh(
+def collect_sources(paths: list[str], report: BuildReport, progress: Progress) -> list[Source]:
+    """The readable sources under `paths`; the unreadable ones go to the report."""
+    sources: list[Source] = []
+    for item in walk(paths):
+        if isinstance(item, SourceError):
+            report.skip_file(item)
+        else:
+            sources.append(item)
+    report.files = len(sources) + len(report.skipped_files)
+    progress("total", report.files)
+    for _ in report.skipped_files:
+        progress("file", 1)
+    return sources
+
+
+def load_mesh(
     sources: list[Source], report: BuildReport, progress: Progress
 ) -> tuple[list[MeshDescriptor], MeshLookup]:
+    """Every MeSH source parsed and merged into one descriptor per UI (skips reported)."""
     parts: list[MeshDescriptor | MeshTreeLine] = []
     for source in sources:
         try:
@@ -101,18 +132,9 @@ def rebuild_index(
     started = time.perf_counter()
     progress = progress or (lambda event, n: None)
     report = BuildReport()
-    sources: list[Source] = []
-    for item in walk(paths):
-        if isinstance(item, SourceError):
-            report.skip_file(item)
-        else:
-            sources.append(item)
-    report.files = len(sources) + len(report.skipped_files)
-    progress("total", report.files)
-    for _ in report.skipped_files:
-        progress("file", 1)
+    sources = collect_sources(paths, report, progress)
     mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
-    descriptors, lookup = _load_mesh(mesh_sources, report, progress)
+    descriptors, lookup = load_mesh(mesh_sources, report, progress)
 
     build = store.new_build_dir(index_dir)
     ix = whoosh_index.create_in(str(build), build_schema())
@@ -160,7 +182,8 @@ def rebuild_index(
     return report
 
 
-def _version(trial: Trial) -> tuple[str, str]:
+def trial_version(trial: Trial) -> tuple[str, str]:
+    """What orders two copies of a study: its last update, then when it was downloaded."""
     return (trial.last_update_date, trial.snapshot_date)
 
 
@@ -183,18 +206,15 @@ def _add(rec, writer, lookup, docnums, stale, versions, report) -> None:  # noqa
     kind = record_type(rec)
     old = docnums.get(key)
     if old is not None:
-        if isinstance(rec, Trial) and _version(rec) < versions.get(key, ("", "")):
+        if isinstance(rec, Trial) and trial_version(rec) < versions.get(key, ("", "")):
             report.replaced += 1  # an older copy of a study met later: keep the newer one
             return
         stale.append(old)
         report.replaced += 1
         report.counts[kind] -= 1
     if isinstance(rec, Trial):
-        versions[key] = _version(rec)
+        versions[key] = trial_version(rec)
     docnums[key] = writer.docnum
     writer.add_document(**to_document(rec, lookup))
     report.counts[kind] += 1
-    if isinstance(rec, Trial):
-        _newest(report, "ctgov", rec.snapshot_date)
-    elif isinstance(rec, Article):
-        _newest(report, "pubmed", rec.revised_date)
+    note_snapshot(report.snapshots, rec)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from indexer.build import BuildReport, Progress
+from indexer.indexed import count_types
 from search import schema as f
 from search.errors import IndexNotBuilt
 from search.store import current_build, open_index, read_meta
@@ -68,14 +69,7 @@ def _size(n: int) -> str:
 
 def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
     """The end-of-build summary: records per type, skips with reasons, time and rate."""
-    for name, reason in report.skipped_files[:MAX_LISTED]:
-        print(f"skipped file {name}: {reason}", file=out)
-    for name, where, reason in report.skipped_records[:MAX_LISTED]:
-        print(f"skipped record {name}{': ' + where if where else ''}: {reason}", file=out)
-    hidden = max(0, len(report.skipped_files) - MAX_LISTED)
-    hidden += max(0, len(report.skipped_records) - MAX_LISTED)
-    if hidden:
-        print(f"... and {hidden} more skipped items", file=out)
+    print_skips(report, out)
     if not report.total:
         return
     counts = ", ".join(f"{report.counts.get(t, 0):,} {t}" for t in f.TYPES)
@@ -93,6 +87,18 @@ def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
     )
 
 
+def print_skips(report: Any, out: TextIO = sys.stdout) -> None:
+    """The skipped files and records of a build or an update, with their reasons."""
+    for name, reason in report.skipped_files[:MAX_LISTED]:
+        print(f"skipped file {name}: {reason}", file=out)
+    for name, where, reason in report.skipped_records[:MAX_LISTED]:
+        print(f"skipped record {name}{': ' + where if where else ''}: {reason}", file=out)
+    hidden = max(0, len(report.skipped_files) - MAX_LISTED)
+    hidden += max(0, len(report.skipped_records) - MAX_LISTED)
+    if hidden:
+        print(f"... and {hidden} more skipped items", file=out)
+
+
 def status(index_dir: Path) -> dict[str, Any]:
     """What the live index holds: counts per type (read from the index), dates, size."""
     build = current_build(index_dir)
@@ -105,7 +111,7 @@ def status(index_dir: Path) -> dict[str, Any]:
     except IndexNotBuilt as e:
         return {"built": False, "index": str(index_dir), "counts": {}, "text": str(e)}
     with ix.searcher() as searcher:
-        counts = {t: searcher.doc_frequency(f.TYPE, t) for t in f.TYPES}
+        counts = count_types(searcher)  # not doc_frequency: it counts replaced documents
     ix.close()
     size = sum(p.stat().st_size for p in build.iterdir())
     info = {
@@ -125,5 +131,11 @@ def status(index_dir: Path) -> dict[str, Any]:
         lines.append(f"  {source} data as of {date}")
     built, updated = info["built_at"] or "unknown", info["updated_at"] or "never"
     lines.append(f"  built {built}; updated {updated}")
+    if last := meta.get("last_update"):
+        info["last_update"] = last
+        lines.append(
+            f"  last update: {last['added']:,} added, {last['replaced']:,} replaced, "
+            f"{last['deleted']:,} deleted, {last['unchanged']:,} unchanged"
+        )
     info["text"] = "\n".join(lines)
     return info

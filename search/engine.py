@@ -273,7 +273,8 @@ class SearchEngine:
         """Counts per type and the build's metadata (dates of the data and of the build)."""
         with self.lock:
             st = self.state()
-            counts = {t: st.searcher.doc_frequency(f.TYPE, t) for t in f.TYPES}
+            # live documents only (doc_frequency also counts records replaced by an update)
+            counts = {t: st.docsets.term(f.TYPE, t).bit_count() for t in f.TYPES}
         return {"counts": counts, "total": sum(counts.values()), **read_meta(self.index_dir)}
 
 

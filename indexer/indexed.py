@@ -1,0 +1,187 @@
+"""What the live index holds, read back for an update: the record stored under an id, its
+content hash, the records indexed with a MeSH descriptor, and MeSH look-ups answered from the
+indexed descriptors (so an update without a MeSH file needs no MeSH file).
+
+Every look-up is a term query on the live build, so its cost is per changed record, not per
+index: nothing here walks all documents except `mesh_ids`, which a full MeSH refresh needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from whoosh.searching import Searcher
+
+from indexer.documents import MeshLookup
+from indexer.records import Article, MeshDescriptor, MeshTerm, Trial
+from search import schema as f
+
+RECORD_TYPES = {f.TRIAL: Trial, f.ARTICLE: Article, f.MESH_TYPE: MeshDescriptor}
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _revive(kind: Any, value: Any) -> Any:
+    if typing.get_origin(kind) is tuple and value is not None:
+        item = typing.get_args(kind)[0]
+        return tuple(_revive(item, v) for v in value)
+    if dataclasses.is_dataclass(kind) and isinstance(value, dict):
+        hints = _hints(kind)
+        return kind(
+            **{fl.name: _revive(hints[fl.name], value[fl.name]) for fl in dataclasses.fields(kind)}
+        )
+    return value
+
+
+def record_from_dict(data: dict[str, Any]) -> Trial | Article | MeshDescriptor:
+    """The record dataclass back from its stored form (documents.record_dict): the inverse,
+    so that content_hash(record_from_dict(stored)) is the stored hash."""
+    return _revive(RECORD_TYPES[data["type"]], data)
+
+
+class Indexed:
+    """Read access to one build, by record id (a searcher the caller opens and closes)."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+
+    def docnum(self, record_id: str) -> int | None:
+        return self.searcher.document_number(**{f.ID: record_id})
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return self.searcher.stored_fields(docnum)
+
+    def record(self, docnum: int) -> dict[str, Any]:
+        return f.unpack_record(self.stored(docnum)[f.RECORD])
+
+    def users_of(self, ui: str) -> list[int]:
+        """Trials and articles indexed with the MeSH descriptor `ui`."""
+        mesh = set(self.searcher.document_numbers(**{f.TYPE: f.MESH_TYPE, f.MESH_UI: ui}))
+        return [d for d in self.searcher.document_numbers(**{f.MESH_UI: ui}) if d not in mesh]
+
+    def mesh_ids(self) -> set[str]:
+        """The UI of every indexed MeSH descriptor."""
+        return {
+            self.stored(d)[f.ID] for d in self.searcher.document_numbers(**{f.TYPE: f.MESH_TYPE})
+        }
+
+    def descriptor(self, ui: str) -> MeshDescriptor | None:
+        docnum = self.searcher.document_number(**{f.ID: ui, f.TYPE: f.MESH_TYPE})
+        if docnum is None:
+            return None
+        return record_from_dict(self.record(docnum))  # type: ignore[return-value]
+
+    def descriptors_named(self, name: str) -> list[MeshDescriptor]:
+        """Descriptors whose heading or an entry term has the key of `name` (in index order)."""
+        key = f.term_key(name)
+        if not key:
+            return []
+        docs = sorted(self.searcher.document_numbers(**{f.ENTRY_KEY: key}))
+        return [record_from_dict(self.record(d)) for d in docs]  # type: ignore[misc]
+
+
+def count_types(searcher: Searcher) -> dict[str, int]:
+    """Records per type, without deleted documents (which Whoosh's doc_frequency still counts
+    until a merge drops them)."""
+    reader = searcher.reader()
+    counts = {}
+    for kind in f.TYPES:
+        counts[kind] = (
+            sum(1 for _ in reader.postings(f.TYPE, kind).all_ids())
+            if reader.frequency(f.TYPE, kind)
+            else 0
+        )
+    return counts
+
+
+class _Lazy:
+    """A read-only mapping computed key by key (what documents.py asks of a MeshLookup)."""
+
+    def __init__(self, compute: typing.Callable[[Any], Any]) -> None:
+        self._compute = compute
+        self._cache: dict[Any, Any] = {}
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key not in self._cache:
+            self._cache[key] = self._compute(key)
+        value = self._cache[key]
+        return default if value is None else value
+
+    def __contains__(self, key: Any) -> bool:
+        return self.get(key) is not None
+
+
+class IndexedMesh(MeshLookup):
+    """A MeshLookup over the descriptors of the live index, with this update's descriptors
+    (`fresh`) taking precedence and `removed` UIs gone: same answers as a MeshLookup built
+    from the merged set, but each answer is one term query, made only when a record asks."""
+
+    def __init__(
+        self, indexed: Indexed, fresh: Iterable[MeshDescriptor] = (), removed: Iterable[str] = ()
+    ) -> None:
+        super().__init__()
+        self.fresh = MeshLookup(fresh)
+        self.indexed = indexed
+        self.removed = set(removed)
+        self._descriptors = _Lazy(self._descriptor)
+        self.headings = _Lazy(self._heading)  # type: ignore[assignment]
+        self.trees = _Lazy(self._trees)  # type: ignore[assignment]
+        self.by_name = _Lazy(self._by_name)  # type: ignore[assignment]
+
+    def __len__(self) -> int:  # not meaningful for a lazy look-up
+        raise TypeError("IndexedMesh has no length")
+
+    def _descriptor(self, ui: str) -> MeshDescriptor | None:
+        if ui in self.removed or ui in self.fresh.headings:
+            return None
+        return self.indexed.descriptor(ui)
+
+    def _heading(self, ui: str) -> str | None:
+        if ui in self.fresh.headings:
+            return self.fresh.headings[ui]
+        d = self._descriptors.get(ui)
+        return d.heading if d else None
+
+    def _trees(self, ui: str) -> tuple[str, ...] | None:
+        if ui in self.fresh.trees:
+            return self.fresh.trees[ui]
+        d = self._descriptors.get(ui)
+        return d.tree_numbers if d else None
+
+    def _by_name(self, name: str) -> str | None:
+        if name in self.fresh.by_name:
+            return self.fresh.by_name[name]
+        found = [
+            d
+            for d in self.indexed.descriptors_named(name)
+            if d.ui not in self.removed and d.ui not in self.fresh.headings
+        ]
+        headings = [d.ui for d in found if d.heading.lower() == name]
+        if headings:
+            return headings[-1]  # MeshLookup: the last heading set wins
+        entries = [d.ui for d in found if name in (t.lower() for t in d.entry_terms)]
+        return entries[0] if entries else None  # ...and the first entry term
+
+    def canonical(self, ui: str) -> str:
+        if ui in self.headings or not ui[1:].isdigit():
+            return ui
+        number = int(ui[1:])
+        if number in self.fresh.by_number:
+            return self.fresh.by_number[number]
+        for width in (6, 9):  # D007172 and D000007172 (CT.gov JSON pads UIs)
+            candidate = f"{ui[0]}{number:0{width}d}"
+            if candidate in self.headings:
+                return candidate
+        return ui
+
+    def resolve(self, term: MeshTerm) -> str:
+        if term.ui:
+            return self.canonical(term.ui)
+        return self.by_name.get(term.term.lower(), "")

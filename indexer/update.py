@@ -1,0 +1,246 @@
+"""Incremental update: apply what some files change to the live index, then switch atomically.
+
+The update is written into a new build folder made of hard links to the live build's files
+(store.link_build), with one Whoosh writer: changed records are replaced (the old document
+deleted, the new one added), new ones added, deletion notices applied. Records whose content
+hash equals the indexed one are left alone, so re-applying a file writes nothing and no new
+build is made. The new build becomes live by the same symlink switch as a full build: readers
+never see a half-applied update, a crash at any point leaves the last good build live, and
+the cost is the changed records plus a merge of the small segments earlier updates left.
+
+Withdrawn records: a PubMed `DeleteCitation` removes the citation. A ClinicalTrials.gov study
+whose status is WITHDRAWN (stopped before its first participant) is still a public record of
+ClinicalTrials.gov: it is kept and replaced like any other study, as a full build keeps it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from indexer import store
+from indexer.build import BuildReport, Progress, collect_sources, load_mesh, note_snapshot
+from indexer.change import Change
+from indexer.errors import BuildFailed, IndexerError, SourceError
+from indexer.indexed import Indexed, IndexedMesh, count_types
+from indexer.parse import parse_source
+from indexer.records import Deleted, MeshDescriptor, MeshTreeLine, Skipped
+from indexer.sources import MESH_FORMATS
+from search.store import current_build
+
+
+@dataclass
+class UpdateReport:
+    """What an update did. Its file and skip fields are BuildReport's (shared helpers fill
+    them); `counts` are the records per type in the index after the update."""
+
+    added: Counter[str] = field(default_factory=Counter)
+    replaced: Counter[str] = field(default_factory=Counter)
+    unchanged: int = 0
+    older: int = 0  # copies of studies older than the indexed copy: the indexed one is kept
+    deleted: int = 0
+    deletions_unmatched: int = 0  # deletion notices for ids the index does not hold
+    rederived: int = 0  # records re-indexed because a MeSH descriptor they use changed
+    records: int = 0  # records and deletion notices read
+    files: int = 0
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    skipped_records: list[tuple[str, str, str]] = field(default_factory=list)
+    snapshots: dict[str, str] = field(default_factory=dict)  # source -> newest data date
+    counts: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    build_dir: str = ""  # the new build; "" when nothing changed and nothing was written
+    size_bytes: int = 0
+
+    skip_file = BuildReport.skip_file
+
+    def summary(self) -> dict[str, Any]:
+        """For meta.json (`last_update`) and `sync`'s state."""
+        return {
+            "added": sum(self.added.values()),
+            "replaced": sum(self.replaced.values()),
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "older": self.older,
+            "rederived": self.rederived,
+            "files": self.files,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _mesh_view(d: MeshDescriptor | dict[str, Any]) -> tuple[Any, ...]:
+    """What records take from a descriptor: its heading, names and tree numbers."""
+    data = d if isinstance(d, dict) else {"heading": d.heading, "entry_terms": d.entry_terms}
+    trees = d["tree_numbers"] if isinstance(d, dict) else d.tree_numbers
+    names = sorted({t.lower() for t in data["entry_terms"]} | {data["heading"].lower()})
+    return data["heading"], tuple(trees), tuple(names)
+
+
+def _apply_mesh(
+    change: Change, descriptors: list[MeshDescriptor], removed: set[str], lookup: IndexedMesh
+) -> dict[str, set[str] | None]:
+    """Write new and changed descriptors; what Change.rederive must look at (see there)."""
+    affected: dict[str, set[str] | None] = {}
+    for d in descriptors:
+        docnum = change.indexed.docnum(d.ui)
+        old = change.indexed.record(docnum) if docnum is not None else None
+        if not change.put(d, lookup):
+            continue
+        new_view = _mesh_view(d)
+        old_view = _mesh_view(old) if old is not None else None
+        if old_view is None or old_view[1] != new_view[1]:
+            affected[d.ui] = None  # new, or other tree numbers: every record using it
+        elif old_view != new_view:
+            affected[d.ui] = set(old_view[2]) | set(new_view[2])
+    for ui in sorted(removed):
+        change.delete(ui)
+        affected[ui] = None
+    return affected
+
+
+def update_index(
+    paths: list[str],
+    index_dir: Path,
+    progress: Progress | None = None,
+    *,
+    complete_mesh: bool = False,
+    meta: dict[str, Any] | None = None,
+) -> UpdateReport:
+    """Apply the records under `paths` to the live index of `index_dir` (see module doc).
+
+    `complete_mesh`: the MeSH files are a whole MeSH year: indexed descriptors absent from
+    them are deleted. `meta`: extra keys for meta.json ("snapshots" merged with the others).
+    Raises IndexerError without an index, BuildFailed when no input could be read.
+    """
+    started = time.perf_counter()
+    progress = progress or (lambda event, n: None)
+    report = UpdateReport()
+    live = current_build(index_dir)
+    if live is None:
+        raise IndexerError(
+            f"no index in {index_dir} to update: run `python -m indexer build "
+            f"--index {index_dir} PATH...` first"
+        )
+    sources = collect_sources(paths, report, progress)  # type: ignore[arg-type]
+    ix = whoosh_index.open_dir(str(live), readonly=True)
+    change: Change | None = None
+    try:
+        with ix.searcher() as searcher:
+            indexed = Indexed(searcher)
+            change = Change(index_dir, live, indexed)
+            mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
+            unreadable = len(report.skipped_files)
+            descriptors, _ = load_mesh(mesh_sources, report, progress)  # type: ignore[arg-type]
+            report.records += len(descriptors)
+            if complete_mesh and (len(report.skipped_files) > unreadable or not descriptors):
+                raise BuildFailed("the MeSH file could not be read whole: nothing applied", report)
+            removed: set[str] = set()
+            if complete_mesh and descriptors:
+                removed = indexed.mesh_ids() - {d.ui for d in descriptors}
+            lookup = IndexedMesh(indexed, descriptors, removed)
+            affected = _apply_mesh(change, descriptors, removed, lookup)
+            for source in sources:
+                if source.format not in MESH_FORMATS:
+                    _apply_source(change, source, lookup, report, progress)
+            change.rederive(affected, lookup)
+            _tally(change, report)
+            if not report.records and len(report.skipped_files) == report.files:
+                raise BuildFailed("no input could be read; the live index is unchanged", report)
+            if change.writer is None:
+                report.seconds = time.perf_counter() - started
+                return report
+            change.commit()
+    except BaseException:
+        if change is not None:
+            change.abort()
+        raise
+    finally:
+        ix.close()
+    return _finish(change, index_dir, live, report, started, meta or {})
+
+
+def _tally(change: Change, report: UpdateReport) -> None:
+    done = change.tally()
+    report.added, report.replaced = done["added"], done["replaced"]
+    report.deleted = sum(done["deleted"].values())
+    report.rederived = sum(done["rederived"].values())
+    report.unchanged, report.older = change.unchanged, change.older
+    report.deletions_unmatched = change.unmatched
+
+
+def _apply_source(change, source, lookup, report, progress) -> None:  # noqa: ANN001
+    try:
+        for rec in parse_source(source):
+            report.records += 1
+            if isinstance(rec, Skipped):
+                report.skipped_records.append((rec.path, rec.where, rec.reason))
+            elif isinstance(rec, Deleted):
+                change.delete(rec.id)
+            elif not isinstance(rec, (MeshDescriptor, MeshTreeLine)):
+                note_snapshot(report.snapshots, rec)
+                change.put(rec, lookup)
+            progress("records", 1)
+    except SourceError as e:
+        report.skip_file(e)
+    progress("file", 1)
+
+
+def _finish(change, index_dir, live, report, started, extra) -> UpdateReport:  # noqa: ANN001
+    """Count, write meta.json into the new build and make it live."""
+    build = change.build
+    try:
+        ix = whoosh_index.open_dir(str(build), readonly=True)
+        with ix.searcher() as searcher:
+            counts = count_types(searcher)
+        ix.close()
+        meta = store.read_build_meta(live)
+        snapshots = dict(meta.get("snapshots", {}))
+        for key, date in {**report.snapshots, **extra.pop("snapshots", {})}.items():
+            snapshots[key] = max(date, snapshots.get(key, ""))
+        report.counts = Counter(counts)
+        report.seconds = time.perf_counter() - started
+        report.build_dir = str(build)
+        report.size_bytes = sum(p.stat().st_size for p in build.iterdir() if p.is_file())
+        meta.update(extra)
+        meta.update(
+            counts=counts,
+            snapshots=snapshots,
+            updated_at=store.now_iso(),
+            last_update=report.summary(),
+        )
+        store.write_meta(build, meta)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    store.switch_to(index_dir, build)
+    return report
+
+
+def describe(report: UpdateReport) -> str:
+    """The update's summary line."""
+    added, replaced = sum(report.added.values()), sum(report.replaced.values())
+    kinds = ", ".join(f"{n:,} {t}" for t, n in sorted((report.added + report.replaced).items()))
+    text = (
+        f"{added:,} added, {replaced:,} replaced, {report.unchanged:,} unchanged, "
+        f"{report.deleted:,} deleted"
+    )
+    if kinds:
+        text += f" ({kinds})"
+    extras = []
+    if report.older:
+        extras.append(f"{report.older:,} older copies of indexed studies ignored")
+    if report.rederived:
+        extras.append(f"{report.rederived:,} records re-indexed for changed MeSH descriptors")
+    if report.deletions_unmatched:
+        extras.append(f"{report.deletions_unmatched:,} deletion notices for records not indexed")
+    if extras:
+        text += "; " + "; ".join(extras)
+    if not report.build_dir:
+        return f"Nothing to change: {text}. The live index was not touched."
+    files = f"{report.files:,} file{'s' if report.files != 1 else ''}"
+    return f"Updated: {text}; from {files} in {report.seconds:.1f} s."

@@ -1,0 +1,268 @@
+"""kill -9 during build, update and sync; disk full and permission denied.
+
+Each command runs as a real `python -m indexer` process and is killed with SIGKILL either at a
+chosen point (the process kills itself on the n-th call of a function: while writing, between
+a commit and the switch, right after the switch, while paging, after a download but before its
+check, after a sync step but before its state is saved) or after a seeded random delay. After
+every kill the live index must be a complete build (meta.json present, counts what Whoosh
+reads) holding the old or the new data; then rerunning the command must finish the job.
+More kill points and random trials, also on the full data: bench/crash_trials.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from upstream import SAMPLE, Upstream, gzipped, sample_studies
+from whoosh import index as whoosh_index
+
+from indexer.build import rebuild_index
+from indexer.indexed import count_types
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.store import current_build
+
+ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
+FIXTURES = [DATA / "trials", DATA / "pubmed", DATA / "mesh"]
+NEW_STUDIES = [DATA / "trials" / "json", DATA / "trials" / "both" / "json"]
+# The process kills itself (SIGKILL) on the n-th call of module:attribute, then runs the CLI.
+KILLER = r"""
+import importlib, os, runpy, signal, sys
+target, nth = sys.argv[1], int(sys.argv[2])
+module, _, path = target.partition(":")
+owner = importlib.import_module(module)
+*parents, name = path.split(".")
+for parent in parents:
+    owner = getattr(owner, parent)
+original, calls = getattr(owner, name), [0]
+def hooked(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == nth:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(*args, **kwargs)
+setattr(owner, name, hooked)
+sys.argv = ["indexer", *sys.argv[3:]]
+runpy.run_module("indexer", run_name="__main__")
+"""
+COMMIT = "whoosh.index:TOC.write"  # a Whoosh commit writes its table of contents last
+ADD = "whoosh.writing:SegmentWriter.add_document"
+
+
+def indexer(*args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "indexer", *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def kill_at(point: str, nth: int, *args: str) -> None:
+    cmd = [sys.executable, "-c", KILLER, point, str(nth), *args]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, f"{point} #{nth} not reached: {done.stderr}"
+
+
+def kill_after(delay: float, *args: str) -> bool:
+    """SIGKILL after `delay` seconds; False if the command had finished by then."""
+    proc = subprocess.Popen([sys.executable, "-m", "indexer", *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        proc.wait(delay)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        return True
+
+
+def served(index: Path) -> dict[str, int]:
+    """The live build's counts, after checking it is whole: a Whoosh index with meta.json,
+    whose counts are what the index holds, and which answers a search."""
+    build = current_build(index)
+    assert build is not None
+    meta = json.loads((build / "meta.json").read_text())
+    ix = whoosh_index.open_dir(str(build), readonly=True)
+    with ix.searcher() as searcher:
+        counts = count_types(searcher)
+    ix.close()
+    assert counts == meta["counts"]
+    assert SearchEngine(index).search(SearchRequest(q="melanoma")).total >= 0
+    return counts
+
+
+def test_kill_9_during_a_build(tmp_path):
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml")], index)
+    old, new = {"trial": 12, "article": 0, "mesh": 0}, {"trial": 25, "article": 26, "mesh": 26}
+    args = ("build", "--index", str(index), *map(str, FIXTURES))
+    for point, nth in [(ADD, 40), ("indexer.store:switch_to", 1)]:  # writing; before switch
+        kill_at(point, nth, *args)
+        assert served(index) == old, point
+    kill_at("indexer.store:prune_builds", 1, *args)  # after the switch
+    assert served(index) == new
+    for delay in sorted(random.Random(5).uniform(0.3, 2.5) for _ in range(2)):
+        kill_after(delay, *args)
+        assert served(index) in (old, new)
+    done = indexer(*args, "--lock-timeout", "1")  # the killed holders left no lock behind
+    assert done.returncode == 0, done.stderr
+    assert served(index) == new
+    builds = sorted((index / "builds").iterdir())
+    assert len(builds) == 2 and all((b / "meta.json").exists() for b in builds)
+
+
+def test_kill_9_during_an_update(tmp_path):
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml"), str(DATA / "pubmed"), str(DATA / "mesh")], index)
+    old, new = {"trial": 12, "article": 26, "mesh": 26}, {"trial": 25, "article": 26, "mesh": 26}
+    both = DATA / "trials" / "both"  # the xml copies are added, then replaced by newer json
+    inputs = [both / "xml", both / "json", DATA / "trials" / "json"]
+    args = ("update", "--index", str(index), *map(str, inputs))
+    points = [(ADD, 3), (COMMIT, 2), ("indexer.store:switch_to", 1)]
+    for point, nth in points:
+        kill_at(point, nth, *args)
+        assert served(index) == old, point
+    for delay in sorted(random.Random(7).uniform(0.3, 2.0) for _ in range(2)):
+        kill_after(delay, *args)
+        assert served(index) in (old, new)
+    done = indexer(*args)
+    assert done.returncode == 0, done.stderr
+    assert served(index) == new
+    again = indexer(*args).stdout
+    assert again.startswith("Nothing to change: 0 added, 0 replaced, 13 unchanged, 0 deleted;")
+    assert "5 older copies of indexed studies ignored" in again
+
+
+@pytest.fixture
+def upstream():
+    pubmed = {
+        "medline16n0902.xml.gz": gzipped(DATA / "pubmed" / "medline16n0902_selection.xml"),
+        "pubmed21n1298.xml.gz": gzipped(DATA / "pubmed" / "pubmed21n1298_selection.xml"),
+    }
+    mesh = {"desc2016.xml": (SAMPLE / "mesh" / "desc-samples.xml").read_bytes()}
+    with Upstream(sample_studies(), pubmed, mesh, max_page=3) as server:
+        yield server
+
+
+def test_kill_9_during_a_sync(tmp_path, upstream):
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml"), str(DATA / "mesh")], index)
+    old = {"trial": 12, "article": 0, "mesh": 26}
+    new = {"trial": 19, "article": 11, "mesh": 43}
+    args = ("sync", "--index", str(index), "--since", "2025-11-01", "--mesh-year", "2014",
+            "--interval", "0", "--ctgov-url", f"{upstream.url}/api/v2/studies",
+            "--pubmed-url", f"{upstream.url}/pubmed/updatefiles/",
+            "--mesh-url", f"{upstream.url}/mesh/")  # fmt: skip
+    seen = [old]
+    points = [
+        ("indexer.sync:SyncState.save", 3),  # CT.gov: while paging
+        ("indexer.sync:SyncState.done", 1),  # CT.gov: switched, state not saved
+        ("indexer.fetch:file_md5", 1),  # PubMed: downloaded to .part, not verified
+        ("indexer.sync:SyncState.done", 2),  # PubMed file 1 applied, state not saved
+        ("indexer.store:switch_to", 1),  # the next step (PubMed file 2): before its switch
+    ]
+    for point, nth in points:
+        kill_at(point, nth, *args)
+        now = served(index)
+        assert now == seen[-1] or now not in seen, point  # never back to an older state
+        seen.append(now)
+    done = indexer(*args)
+    assert done.returncode == 0, done.stderr
+    assert served(index) == new
+    state = json.loads((index / "sync" / "state.json").read_text())
+    assert state["pubmed"]["applied"] == ["medline16n0902.xml.gz", "pubmed21n1298.xml.gz"]
+    assert state["mesh"]["year"] == 2016 and "run" not in state["ctgov"]
+    assert not any((index / "sync" / "pubmed").iterdir())
+
+
+def test_a_full_disk_fails_cleanly_and_leaves_the_live_index(tmp_path):
+    """The file size limit (RLIMIT_FSIZE) makes the kernel refuse writes past 64 KB, as a
+    full disk would (EFBIG instead of ENOSPC); a full tmpfs is tried when it can be mounted."""
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml")], index)
+    live = os.readlink(index / "current")
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, 64_000))
+
+    for command in ("update", "build"):
+        cmd = [sys.executable, "-m", "indexer", command, "--index", str(index), *map(str, FIXTURES)]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, preexec_fn=limit)
+        assert done.returncode == 1
+        assert "error: cannot write the index: File too large" in done.stderr
+        assert "the live index is unchanged" in done.stderr
+        assert os.readlink(index / "current") == live
+        assert [b.name for b in (index / "builds").iterdir()] == [Path(live).name]
+    assert served(index) == {"trial": 12, "article": 0, "mesh": 0}
+
+
+def test_a_full_tmpfs(tmp_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        index = mount / "index"
+        rebuild_index([str(DATA / "trials" / "xml" / "NCT00002845.xml")], index)
+        live = os.readlink(index / "current")
+        done = indexer("update", "--index", str(index), *map(str, FIXTURES))
+        assert done.returncode == 1
+        assert "error: cannot write the index: No space left on device" in done.stderr
+        assert os.readlink(index / "current") == live
+        assert [b.name for b in (index / "builds").iterdir()] == [Path(live).name]
+        assert served(index) == {"trial": 1, "article": 0, "mesh": 0}
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_permission_denied_fails_cleanly(tmp_path):
+    """Run as an unprivileged user (root ignores permissions) on an index it may not write."""
+    folder = Path(tempfile.mkdtemp(prefix="ro-index-"))
+    try:
+        folder.chmod(0o755)
+        index = folder / "index"
+        rebuild_index([str(DATA / "trials" / "xml" / "NCT00002845.xml")], index)
+        live = os.readlink(index / "current")
+
+        user: list[str] = []
+        if os.geteuid() == 0:  # as root: run the indexer as nobody (util-linux's setpriv)
+            if not shutil.which("setpriv"):
+                pytest.skip("running as root without setpriv: cannot drop privileges")
+            user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        else:
+            index.chmod(0o555)
+        for command in ("update", "build"):
+            cmd = [*user, sys.executable, "-m", "indexer", command, "--index", str(index)]
+            done = subprocess.run(
+                [*cmd, str(DATA / "trials")], cwd=ROOT, capture_output=True, text=True,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            )  # fmt: skip
+            assert done.returncode == 1, done.stderr
+            assert f"error: cannot write to {index}: permission denied" in done.stderr
+        assert os.readlink(index / "current") == live
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_lock_is_released_by_the_kernel_when_its_holder_is_killed(tmp_path):
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml")], index)
+    started = time.monotonic()
+    kill_at(ADD, 2, "update", "--index", str(index), *map(str, NEW_STUDIES))
+    done = indexer("update", "--index", str(index), "--lock-timeout", "0", *map(str, NEW_STUDIES))
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30
