@@ -41,24 +41,7 @@ from indexer.indexed import count_types  # noqa: E402
 from search.store import current_build  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-KILLER = r"""
-import importlib, os, runpy, signal, sys
-target, nth = sys.argv[1], int(sys.argv[2])
-module, _, path = target.partition(":")
-owner = importlib.import_module(module)
-*parents, name = path.split(".")
-for parent in parents:
-    owner = getattr(owner, parent)
-original, calls = getattr(owner, name), [0]
-def hooked(*args, **kwargs):
-    calls[0] += 1
-    if calls[0] == nth:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return original(*args, **kwargs)
-setattr(owner, name, hooked)
-sys.argv = ["indexer", *sys.argv[3:]]
-runpy.run_module("indexer", run_name="__main__")
-"""
+KILL_AT = ROOT / "tests" / "kill_at.py"  # runs the CLI, SIGKILL on the n-th call of a function
 POINTS = {
     "build": ["whoosh.writing:SegmentWriter.add_document", "whoosh.index:TOC.write",
               "indexer.store:write_meta", "indexer.store:switch_to", "indexer.store:prune_builds"],
@@ -85,7 +68,7 @@ def served(index: Path) -> dict[str, int]:
 def run(args: list[str], delay: float | None = None, point: str = "", nth: int = 1) -> bool:
     """Run the command; True if it was killed."""
     if point:
-        cmd = [sys.executable, "-c", KILLER, point, str(nth), *args]
+        cmd = [sys.executable, str(KILL_AT), point, str(nth), *args]
     else:
         cmd = [sys.executable, "-m", "indexer", *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -37,25 +37,9 @@ ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
 FIXTURES = [DATA / "trials", DATA / "pubmed", DATA / "mesh"]
 NEW_STUDIES = [DATA / "trials" / "json", DATA / "trials" / "both" / "json"]
-# The process kills itself (SIGKILL) on the n-th call of module:attribute, then runs the CLI.
-KILLER = r"""
-import importlib, os, runpy, signal, sys
-target, nth = sys.argv[1], int(sys.argv[2])
-module, _, path = target.partition(":")
-owner = importlib.import_module(module)
-*parents, name = path.split(".")
-for parent in parents:
-    owner = getattr(owner, parent)
-original, calls = getattr(owner, name), [0]
-def hooked(*args, **kwargs):
-    calls[0] += 1
-    if calls[0] == nth:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return original(*args, **kwargs)
-setattr(owner, name, hooked)
-sys.argv = ["indexer", *sys.argv[3:]]
-runpy.run_module("indexer", run_name="__main__")
-"""
+KILL_AT = (
+    Path(__file__).parent / "kill_at.py"
+)  # runs the CLI, SIGKILL on the n-th call of a function
 COMMIT = "whoosh.index:TOC.write"  # a Whoosh commit writes its table of contents last
 ADD = "whoosh.writing:SegmentWriter.add_document"
 
@@ -66,7 +50,7 @@ def indexer(*args: str) -> subprocess.CompletedProcess:
 
 
 def kill_at(point: str, nth: int, *args: str) -> None:
-    cmd = [sys.executable, "-c", KILLER, point, str(nth), *args]
+    cmd = [sys.executable, str(KILL_AT), point, str(nth), *args]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == -signal.SIGKILL, f"{point} #{nth} not reached: {done.stderr}"
 
