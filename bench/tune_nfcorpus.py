@@ -1,7 +1,7 @@
 """Ranking configurations and their grid search on a fixed sample of NFCorpus train queries.
 
 A Config is every tunable constant of the ranking: the title's section weight (index time),
-BM25F b and k1 and the coordination bonus (engine arguments), and the MeSH expansion constants
+BM25F b and k1 and the coordination exponent (engine arguments), and the MeSH expansion constants
 (module-level in search/expansion.py, patched here for the run). The search is coordinate
 descent: the BM25 grid, then the expansion grid, then the title weight (a rebuild each).
 Runs go through the real SearchEngine; snippets and spelling suggestions are switched off while
