@@ -36,6 +36,16 @@ _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _ANALYZER = analyzer()
 
 
+_SURFACE_WORD = re.compile(r"[^\W_]+")
+
+
+def _surface(text: str) -> tuple[str, ...]:
+    """Words of a name up to case, order and a plural -s: "Infarctions, Myocardial" and
+    "myocardial infarction" agree; "Diabetal" and "diabetes" do not."""
+    words = (w.lower() for w in _SURFACE_WORD.findall(text))
+    return tuple(sorted(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words))
+
+
 def _stop(word: str) -> bool:
     return word.lower() in _ANALYZER.stoplist
 
@@ -99,7 +109,16 @@ class MeshExpander:
         if not key or not self.reader.frequency(f.ENTRY_KEY, key):
             return []
         postings = self.reader.postings(f.ENTRY_KEY, key)
-        uis = [self.reader.stored_fields(d)[f.ID] for d in postings.all_ids()]
+        wanted = _surface(phrase)
+        uis = []
+        for docnum in postings.all_ids():
+            stored = self.reader.stored_fields(docnum)
+            record = f.unpack_record(stored[f.RECORD])
+            # stems collide ("diabetes" ~ "Diabetal", "organic" ~ "Organization"): keep the
+            # descriptors one of whose names is the phrase up to case, order and plural -s
+            names = (record.get("heading", ""), *record.get("entry_terms", ()))
+            if any(_surface(name) == wanted for name in names):
+                uis.append(stored[f.ID])
         return uis[:MAX_UIS_PER_PHRASE]
 
     def _descriptor(self, ui: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
