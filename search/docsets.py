@@ -3,7 +3,7 @@
 Facet counts and filters are set algebra: a facet value's documents AND the result set, counted
 with int.bit_count(). Bitsets of a reader are built lazily from its postings and kept until the
 index changes (a new reader gets a new DocSets). High-cardinality facets (MeSH descriptors,
-journals) are counted from per-document value lists instead of one bitset per value.
+journals) are counted from arrays of (docnum, value) pairs instead of one bitset per value.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from whoosh import query as wq
-from whoosh.idsets import DocIdSet
+import numpy as np
 from whoosh.reading import IndexReader
-from whoosh.searching import Searcher
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept per reader (at 95k docs: 12 KB each at most)
 # For each byte value, the positions of its set bits.
@@ -40,27 +38,6 @@ def iter_bits(bits: int) -> Iterator[int]:
                 yield base + b
 
 
-class BitDocs(DocIdSet):
-    """A read-only DocIdSet over a bitset, with O(1) membership (a Whoosh search filter)."""
-
-    def __init__(self, bits: int) -> None:
-        self.bits = bits
-        self._bytes = bits.to_bytes((bits.bit_length() + 7) // 8 or 1, "little")
-
-    def __contains__(self, docnum: object) -> bool:
-        i = int(docnum) >> 3  # type: ignore[call-overload]
-        return i < len(self._bytes) and bool(self._bytes[i] >> (int(docnum) & 7) & 1)  # type: ignore[call-overload]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter_bits(self.bits)
-
-    def __len__(self) -> int:
-        return self.bits.bit_count()
-
-    def __bool__(self) -> bool:
-        return self.bits != 0
-
-
 class DocSets:
     """Bitsets and per-document values of one index version, shared by all threads.
 
@@ -72,7 +49,7 @@ class DocSets:
         self.live = bits_from_docs(reader.all_doc_ids(), self.size)
         self._terms: dict[tuple[str, str], int] = {}
         self._fields: dict[str, dict[str, int]] = {}
-        self._docvalues: dict[str, list[tuple[str, ...]]] = {}
+        self._tables: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._lock = threading.RLock()
 
     def term(self, field: str, value: str) -> int:
@@ -107,17 +84,25 @@ class DocSets:
             self._fields[field] = table
         return table
 
-    def docvalues(self, field: str) -> list[tuple[str, ...]]:
-        """Per-document tuples of a field's values (for high-cardinality facets)."""
-        table = self._docvalues.get(field)
+    def table(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """A (high-cardinality) field's values and every (docnum, value index) pair of its
+        postings, as two arrays: counting a result set's values is then one bincount."""
+        table = self._tables.get(field)
         if table is None:
             with self._lock:
-                lists: list[list[str]] = [[] for _ in range(self.size)]
-                for value in self.reader.field_terms(field):
-                    for d in self.reader.postings(field, value).all_ids():
-                        lists[d].append(value)
-                table = [tuple(v) for v in lists]
-                self._docvalues[field] = table
+                values = list(self.reader.field_terms(field))
+                docs, which = [], []
+                for i, value in enumerate(values):
+                    ids = np.fromiter(self.reader.postings(field, value).all_ids(), np.int64)
+                    docs.append(ids)
+                    which.append(np.full(len(ids), i, dtype=np.int32))
+                empty = np.zeros(0, dtype=np.int64)
+                table = (
+                    values,
+                    np.concatenate(docs) if docs else empty,
+                    np.concatenate(which) if which else empty.astype(np.int32),
+                )
+                self._tables[field] = table
         return table
 
     def count_low(self, field: str, within: int) -> Counter[str]:
@@ -130,47 +115,19 @@ class DocSets:
         return counts
 
     def count_high(self, field: str, within: int) -> Counter[str]:
-        """The same for fields with many values: walks the documents of `within`."""
-        values = self.docvalues(field)
-        counts: Counter[str] = Counter()
-        for d in iter_bits(within):
-            counts.update(values[d])
-        return counts
+        """The same for fields with many values, from the field's table."""
+        values, docs, which = self.table(field)
+        selected = bits_to_mask(within, self.size)[docs]
+        counts = np.bincount(which[selected], minlength=len(values))
+        return Counter({values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
 
 
-def query_bits(q: wq.Query, docsets: DocSets, searcher: Searcher) -> int:
-    """The documents matching `q`, as a bitset, from cached term bitsets where the query is
-    boolean over terms; other leaves (phrases, ranges) are asked of Whoosh."""
-    if isinstance(q, wq.Term):
-        return docsets.term(q.fieldname, q.text)
-    if isinstance(q, wq.Or):
-        out = 0
-        for child in q.subqueries:
-            out |= query_bits(child, docsets, searcher)
-        return out
-    if isinstance(q, wq.And):
-        out = docsets.live
-        for child in q.subqueries:
-            out &= query_bits(child, docsets, searcher)
-            if not out:
-                break
-        return out
-    if isinstance(q, wq.AndNot):
-        return query_bits(q.a, docsets, searcher) & ~query_bits(q.b, docsets, searcher)
-    if isinstance(q, (wq.AndMaybe, wq.Require)):
-        base = query_bits(q.a, docsets, searcher)
-        return base if isinstance(q, wq.AndMaybe) else base & query_bits(q.b, docsets, searcher)
-    if isinstance(q, wq.Not):
-        return docsets.live & ~query_bits(q.query, docsets, searcher)
-    if isinstance(q, wq.Every):
-        return docsets.live
-    if isinstance(q, wq.NullQuery.__class__):
-        return 0
-    if isinstance(q, wq.Prefix):
-        out = 0
-        for text in searcher.reader().expand_prefix(q.fieldname, q.text):
-            out |= docsets.term(q.fieldname, text.decode() if isinstance(text, bytes) else text)
-        return out
-    if isinstance(q, wq.WrappingQuery):
-        return query_bits(q.child, docsets, searcher)
-    return bits_from_docs(searcher.docs_for_query(q), docsets.size) & docsets.live
+def bits_to_mask(bits: int, size: int) -> np.ndarray:
+    """A bitset (bit i = docnum i) as a bool array of `size`."""
+    raw = np.frombuffer(bits.to_bytes(size // 8 + 1, "little"), dtype=np.uint8)
+    return np.unpackbits(raw, bitorder="little")[:size].astype(bool)
+
+
+def mask_to_bits(mask: np.ndarray) -> int:
+    """The inverse of bits_to_mask."""
+    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")

@@ -14,18 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from search import schema as f
-from search.docsets import BitDocs, DocSets, iter_bits, query_bits
+from search.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS, count_facets, filter_bits
 from search.models import EXPANSIONS, SORTS, Hit, SearchPage, SearchRequest
+from search.postings import Postings
 from search.query import COORDINATION, QueryBuilder, describe
+from search.ranking import Ranker, Weights
 from search.related import Related, find_related
 from search.snippets import make_snippet
 from search.spelling import suggest
@@ -41,35 +44,17 @@ URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
 MESH_PRIOR = 0.5
 
 
-class TypedBM25F(scoring.BM25F):
-    """BM25F, then two factors on each document's final score: a prior for its type, and
-    coordination: (concepts matched / concepts in the query) ** p, where a concept is one
-    top-level clause of an OR query (a word, a "phrase", a MeSH phrase with its synonyms).
-    Set per search on this thread's weighting (`concepts`)."""
-
-    use_final = True
-
-    def __init__(self, mesh_docs: BitDocs, coordination: float, **kwargs: float) -> None:
-        super().__init__(**kwargs)
-        self.mesh_docs = mesh_docs
-        self.coordination = coordination
-        self.concepts: list[BitDocs] = []
+class RobertsonBM25F(scoring.BM25F):
+    """BM25F with the Robertson/Lucene idf, log(1 + (N - n + 0.5) / (n + 0.5)): near 0 for words
+    in most records, where Whoosh's own log(N / (n + 1)) + 1 never drops below 1. Scores are
+    computed by search/ranking.py from the same formula; Whoosh uses this weighting for the
+    nodes the ranker hands back to it (phrases, ranges)."""
 
     def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
-        """Robertson/Lucene BM25 idf, log(1 + (N - n + 0.5) / (n + 0.5)): near 0 for words in
-        most records, where Whoosh's own log(N / (n + 1)) + 1 never drops below 1."""
         parent = searcher.get_parent()
         n = parent.doc_frequency(fieldname, text)
         total = parent.doc_count_all()
         return math.log(1 + (total - n + 0.5) / (n + 0.5))
-
-    def final(self, searcher: Searcher, docnum: int, score: float) -> float:
-        if docnum in self.mesh_docs:
-            score *= MESH_PRIOR
-        if self.concepts and self.coordination:
-            matched = sum(1 for c in self.concepts if docnum in c)
-            score *= (matched / len(self.concepts)) ** self.coordination
-        return score
 
 
 @dataclass
@@ -80,6 +65,7 @@ class _State:
     ix: FileIndex
     searcher: Searcher
     docsets: DocSets
+    ranker: Ranker
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -101,7 +87,7 @@ class SearchEngine:
         self.index_dir = Path(index_dir)
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.bm25 = {"B": b, "K1": k1}
-        self.coordination = coordination
+        self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
         self.lock = threading.RLock()  # held by every public method while it reads the index
         self._state: _State | None = None
         self._builder: QueryBuilder | None = None
@@ -123,12 +109,15 @@ class SearchEngine:
         ix = open_index(self.index_dir)
         reader = ix.reader()
         docsets = DocSets(reader)
-        mesh_docs = BitDocs(docsets.term(f.TYPE, f.MESH_TYPE))
-        weighting = TypedBM25F(mesh_docs, self.coordination, **self.bm25)
-        searcher = Searcher(reader, weighting=weighting, fromindex=ix)
+        searcher = Searcher(reader, weighting=RobertsonBM25F(**self.bm25), fromindex=ix)
+        postings = Postings(reader)
+        live = bits_to_mask(docsets.live, docsets.size)
+        mesh_docs = bits_to_mask(docsets.term(f.TYPE, f.MESH_TYPE), docsets.size)
+        ranker = Ranker(searcher, postings, live, mesh_docs)
         if state is not None:
             state.searcher.close()
-        self._state = _State((target, ix.latest_generation()), ix, searcher, docsets)
+        key = (target, ix.latest_generation())
+        self._state = _State(key, ix, searcher, docsets, ranker)
         if self._builder is None:
             self._builder = QueryBuilder(ix.schema)
         return self._state
@@ -138,7 +127,7 @@ class SearchEngine:
         with self.lock:
             st = self.state()
             for d in FACETS:
-                (st.docsets.docvalues if d.high else st.docsets.field)(d.field)
+                (st.docsets.table if d.high else st.docsets.field)(d.field)
 
     # -- search --------------------------------------------------------------------------
     def validate(self, req: SearchRequest) -> None:
@@ -170,19 +159,14 @@ class SearchEngine:
             expansions = parsed.expansions
         else:  # no words: browse everything the filters allow
             query, text, words, expansions = wq.Every(), "", (), ()
-        matched = query_bits(query, st.docsets, st.searcher)
+        mask, scores = st.ranker.match(query, self.weights)
+        matched = mask_to_bits(mask)
         allowed = matched & filter_bits(st.docsets, req)
         total = allowed.bit_count()
         hits: tuple[Hit, ...] = ()
-        weighting: TypedBM25F = st.searcher.weighting
-        weighting.concepts = []
-        if isinstance(query, wq.Or) and len(query.subqueries) > 1:
-            weighting.concepts = [
-                BitDocs(query_bits(c, st.docsets, st.searcher)) for c in query.subqueries
-            ]
         if total and (req.page - 1) * req.size < total:
             plain = self._builder.parse(req.q).query if req.q.strip() else query
-            hits = self._hits(st, query, plain, req, allowed)
+            hits = self._hits(st, plain, req, bits_to_mask(allowed, st.docsets.size), scores)
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -198,30 +182,26 @@ class SearchEngine:
         )
 
     def _hits(
-        self, st: _State, query: wq.Query, plain: wq.Query, req: SearchRequest, allowed: int
+        self, st: _State, plain: wq.Query, req: SearchRequest, allowed: np.ndarray, scores: Any
     ) -> tuple[Hit, ...]:
         """The page of hits; snippets mark the words of `plain` (the query without its MeSH
         alternatives, which would light up every synonym)."""
-        sortedby, reverse = None, False
-        if req.sort == "newest":
-            sortedby, reverse = f.DATE, True
-        elif req.sort == "oldest":
-            sortedby = f.DATE_ASC
-        results = st.searcher.search(
-            query,
-            limit=req.page * req.size,
-            filter=BitDocs(allowed),
-            sortedby=sortedby,
-            reverse=reverse,
-        )
+        limit = req.page * req.size
+        if req.sort == "relevance":
+            docs = st.ranker.top(allowed, scores, limit)
+        else:  # by date, then by docnum; undated records last either way
+            column = f.DATE if req.sort == "newest" else f.DATE_ASC
+            found = np.flatnonzero(allowed)
+            dates = st.ranker.postings.numbers(column)[found]
+            docs = found[np.lexsort((found, -dates if req.sort == "newest" else dates))][:limit]
         terms = {
             t.decode("utf-8") if isinstance(t, bytes) else t
             for fieldname, t in plain.existing_terms(st.searcher.reader(), expand=True)
             if fieldname in f.TEXT_FIELDS
         }
         out = []
-        for hit in results[(req.page - 1) * req.size :]:
-            stored = hit.fields()
+        for docnum in docs[(req.page - 1) * req.size :]:
+            stored = st.searcher.stored_fields(int(docnum))
             record = f.unpack_record(stored[f.RECORD])
             out.append(
                 Hit(
@@ -230,7 +210,7 @@ class SearchEngine:
                     title=stored.get(f.TITLE, "").split("\n")[0],
                     url=URL_PREFIX[stored[f.TYPE]] + stored[f.ID],
                     snippet=make_snippet(record, terms),
-                    score=round(float(hit.score or 0.0), 4) if sortedby is None else None,
+                    score=round(float(scores[docnum]), 4) if req.sort == "relevance" else None,
                     fields=summary_fields(record, stored.get(f.DISPLAY_DATE, "")),
                 )
             )
