@@ -28,10 +28,22 @@ Arrays = tuple[np.ndarray, np.ndarray]  # docnums (int64, ascending), weights (f
 _EMPTY: Arrays = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
-def _blocks(m: object) -> Iterator[tuple[np.ndarray, object, object]]:
-    """One segment's postings block by block: (docnums, raw weights, raw values)."""
+def _blocks(
+    m: object, wanted: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, object, object]]:
+    """One segment's postings block by block: (docnums, raw weights, raw values). With
+    `wanted` (ascending docnums), blocks holding none of them are skipped unread."""
     if isinstance(m, W3LeafMatcher) and not m._byteids:
+        previous = -1
         while True:
+            if wanted is not None:
+                lo, hi = np.searchsorted(wanted, (previous + 1, m._maxid + 1))
+                previous = m._maxid
+                if lo == hi:  # no wanted document in (previous block's last id, this one's]
+                    if m._lastblock:
+                        return
+                    m._goto(m._nextoffset)
+                    continue
             m._read_data()
             raw_ids, raw_weights, raw_values = m._data
             yield np.cumsum(np.asarray(raw_ids, dtype=np.int64)), raw_weights, raw_values
@@ -117,7 +129,7 @@ class Postings:
             local = docs[(docs >= offset) & (docs < offset + count)] - offset
             if not len(local) or (field, btext) not in leaf:
                 continue
-            for ids, _, values in _blocks(leaf._terms.matcher(field, btext, fmt)):
+            for ids, _, values in _blocks(leaf._terms.matcher(field, btext, fmt), local):
                 hit = np.flatnonzero(np.isin(ids, local, assume_unique=True))
                 for i in hit.tolist():
                     out[int(ids[i]) + offset] = fmt.decode_positions(values[i])

@@ -8,10 +8,12 @@ from typing import Any
 
 from search import nltkdata
 from search import schema as f
-from search.analysis import analyzer
+from search.analysis import WORD, analyzer
 
 MAX_CHARS = 320
 _ANALYZER = analyzer()
+_TERMS_OF: dict[str, tuple[str, ...]] = {}  # lower-case word -> its analysed terms
+_TERMS_CACHE_LIMIT = 300_000
 
 
 def _texts(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -38,12 +40,23 @@ def _texts(record: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _word_terms(word: str) -> tuple[str, ...]:
+    """The terms the analyzer makes of one word (it works word by word), cached."""
+    found = _TERMS_OF.get(word)
+    if found is None:
+        found = tuple(dict.fromkeys(t.text for t in _ANALYZER(word, removestops=False)))
+        if len(_TERMS_OF) < _TERMS_CACHE_LIMIT:
+            _TERMS_OF[word] = found
+    return found
+
+
 def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of every analysed token of `text` that is a query term."""
     spans = []
-    for token in _ANALYZER(text, chars=True, removestops=False):
-        if token.text in terms:
-            spans.append((token.startchar, token.endchar, token.text))
+    for m in WORD.finditer(text):
+        for term in _word_terms(m.group().lower()):
+            if term in terms:
+                spans.append((m.start(), m.end(), term))
     return spans
 
 

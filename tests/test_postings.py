@@ -85,3 +85,19 @@ def test_absent_terms_are_empty_and_the_cache_is_bounded(index_dir, monkeypatch)
         again = arrays.term(f.ALL, "melanoma")
         assert np.array_equal(again[0], sorted(reader.postings(f.ALL, "melanoma").all_ids()))
     ix.close()
+
+
+def test_positions_of_chosen_documents_only(index_dir):
+    ix = whoosh_index.open_dir(str(current_build(index_dir)), readonly=True)
+    with ix.reader() as reader:
+        arrays = Postings(reader)
+        m = reader.postings(f.ALL, "melanoma")
+        expected = {}
+        while m.is_active():
+            expected[m.id()] = m.value_as("positions")
+            m.next()
+        chosen = np.array(sorted(expected)[::2] + [reader.doc_count_all() - 1], dtype=np.int64)
+        got = arrays.positions(f.ALL, b"melanoma", np.unique(chosen))
+        assert got == {d: expected[d] for d in chosen.tolist() if d in expected}
+        assert len(got) >= 3
+    ix.close()
