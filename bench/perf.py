@@ -1,0 +1,285 @@
+"""Performance of the service against its peers, on the same records and queries.
+
+    .venv/bin/python bench/perf.py                  # full ../shared/data + the sample (~1 h)
+    .venv/bin/python bench/perf.py --data sample    # the bundled sample only
+    .venv/bin/python bench/perf.py --quick          # < 1 min regression guard (CI)
+
+Each build, update and search pass runs in a fresh child process (peak memory is that
+process's own). Engines: ours (the indexer and SearchEngine), and the peers of bench/peers.py
+(plain Whoosh as a newcomer uses it - the baseline -, SQLite FTS5, tantivy). Per dataset:
+builds per source and of everything; a 1% update (a held-out 1% of the files applied to a
+build of the rest); search latency over drawn queries with facets and snippets, cold / warm
+(unseen queries after a warm-up set) / repeat; related items; HTTP load on `python -m web`.
+The report (markdown: machine, date, every figure and ratio) goes to bench/REPORT.md.
+`--quick` builds a small slice of the sample with ours and plain Whoosh, times searches, and
+fails when a ratio to plain Whoosh falls more than 30% below bench/reference.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import perf_report  # noqa: E402
+from bench.corpus import Query, draw_queries  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+SAMPLE = ROOT / "data" / "sample"
+DATASETS = {
+    "full": {
+        "sources": {"trials": [SHARED / "trials"], "pubmed": [SHARED / "pubmed"],
+                    "mesh": [SHARED / "mesh"]},
+        "holdout": [SHARED / "trials" / "ctgov_xml" / "NCT0049xxxx", SHARED / "pubmed" / "efetch"],
+    },
+    "sample": {
+        "sources": {"trials": [SAMPLE / "trials"], "pubmed": [SAMPLE / "pubmed"],
+                    "mesh": [SAMPLE / "mesh"]},
+        "holdout": [SAMPLE / "trials" / "studies",
+                    SAMPLE / "pubmed" / "PubData2XL_pubmed_data3.xml"],
+    },
+    "quick": {
+        "sources": {"pubmed": [SAMPLE / "pubmed" / "pubmed21n1298_subset.xml.gz"],
+                    "trials": [SAMPLE / "trials" / "ctg-studies_koy570-herniated_disc.json.gz",
+                               SAMPLE / "trials" / "ctg-studies_vrinda2019-NSCLCBench.json.gz"],
+                    "mesh": [SAMPLE / "mesh" / "desc-samples.xml"]},
+        "holdout": [],
+    },
+}  # fmt: skip
+WORK = ROOT / "bench" / "out" / "perf"
+REFERENCE = ROOT / "bench" / "reference.json"
+TOLERANCE = 0.30  # --quick fails when a ratio falls more than this below the reference
+
+
+def child(args: list[str]) -> dict:
+    """Run `bench/perf.py --child ARGS...` in a fresh process; its JSON answer."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT
+    )
+    if done.returncode:
+        raise SystemExit(f"child {args[:2]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _engine(name: str):  # noqa: ANN202 - a peer class instance
+    from bench.peers import PEERS
+
+    return PEERS[name]()
+
+
+def child_build(engine: str, out: Path, paths: list[str]) -> dict:
+    started = time.perf_counter()
+    if engine == "ours":
+        from indexer.build import rebuild_index
+
+        report = rebuild_index(paths, out)
+        records, size = sum(report.counts.values()), report.size_bytes
+    else:
+        from bench.corpus import peer_docs
+        from bench.peers import size_bytes
+
+        out.mkdir(parents=True)
+        records = _engine(engine).build(peer_docs(paths), out)
+        size = size_bytes(out)
+    seconds = time.perf_counter() - started
+    return {"records": records, "seconds": seconds, "peak_mb": _peak_mb(), "size_mb": size / 1e6}
+
+
+def child_update(index: Path, paths: list[str]) -> dict:
+    from indexer.update import update_index
+
+    report = update_index(paths, index)
+    return {**report.summary(), "seconds": report.seconds, "peak_mb": _peak_mb()}
+
+
+def child_search(engine: str, index: Path, queries_file: Path, mode: str) -> dict:
+    """mode cold: each query once on a just-opened index, then again (repeat); mode warm:
+    a warm-up set first, then each query once."""
+    data = json.loads(queries_file.read_text())
+    measured = [Query(**q) for q in data["measured"]]
+    warmup = [Query(**q) for q in data["warmup"]]
+    started = time.perf_counter()
+    if engine in ("ours", "related"):
+        from search.engine import SearchEngine
+        from search.models import SearchRequest
+
+        ours = SearchEngine(index)
+        with ours.lock:
+            ours.state()
+        if engine == "ours":
+
+            def run(q: Query) -> int:
+                return ours.search(SearchRequest(q=q.text)).total
+        else:
+            measured, warmup = data["related"], data["related_warmup"]
+
+            def run(q: str) -> int:  # type: ignore[misc]
+                found = ours.related(q)
+                return found.trials.total + found.articles.total + found.mesh.total
+    else:
+        peer = _engine(engine)
+        peer.open(index)
+
+        def run(q: Query) -> int:
+            return peer.search(q.peer()).total
+
+    opened = time.perf_counter() - started
+    if mode == "warm":
+        if engine in ("ours", "related"):
+            ours.warm()
+        for q in warmup:
+            run(q)
+    times, totals = [], []
+    passes = 2 if mode == "cold" else 1
+    for _ in range(passes):
+        for q in measured:
+            t = time.perf_counter()
+            totals.append(run(q))
+            times.append((time.perf_counter() - t) * 1000)
+    half = len(measured)
+    out = {"open_s": opened, "first": times[:half], "mean_total": statistics.mean(totals)}
+    if passes == 2:
+        out["repeat"] = times[half:]
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def source_files(paths: list[Path], holdout: list[Path]) -> list[str]:
+    """The files under `paths` except those under a held-out path."""
+    files = []
+    for p in paths:
+        found = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        for x in found:
+            if x.suffix != ".md" and not any(x == h or h in x.parents for h in holdout):
+                files.append(str(x))
+    return files
+
+
+def run_dataset(
+    name: str, engines: list[str], n_queries: int, http: bool, quick: bool = False
+) -> dict:
+    """Everything for one dataset; `quick`: one build each, warm searches only, no related."""
+    spec = DATASETS[name]
+    work = WORK / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    res: dict = {"dataset": name, "builds": {}, "search": {}}
+    sources = spec["sources"]
+    everything = [p for paths in sources.values() for p in paths]
+    for engine in engines:
+        for source, paths in sources.items() if not quick else ():
+            print(f"[{name}] build {engine} {source}", flush=True)
+            out = work / f"{engine}-{source}"
+            res["builds"][(engine, source)] = child(["build", engine, str(out), *map(str, paths)])
+            shutil.rmtree(out, ignore_errors=True)
+        print(f"[{name}] build {engine} all", flush=True)
+        base = source_files(everything, spec["holdout"]) if engine == "ours" else everything
+        res["builds"][(engine, "all")] = child(
+            ["build", engine, str(work / engine), *map(str, base)]
+        )
+    if spec["holdout"]:
+        print(f"[{name}] update ours with the held-out files", flush=True)
+        res["update"] = child(["update", str(work / "ours"), *map(str, spec["holdout"])])
+    queries = draw_queries(work / "ours", n_queries, seed=7)
+    warmup = draw_queries(work / "ours", n_queries // 2, seed=8)
+    ids = _record_ids(work / "ours", n_queries)
+    qfile = work / "queries.json"
+    qfile.write_text(json.dumps({
+        "measured": [q.peer() for q in queries], "warmup": [q.peer() for q in warmup],
+        "related": ids[: len(ids) // 2], "related_warmup": ids[len(ids) // 2 :],
+    }))  # fmt: skip
+    for engine in engines if quick else [*engines, "related"]:
+        index = work / ("ours" if engine == "related" else engine)
+        for mode in ("warm",) if quick else ("cold", "warm"):
+            print(f"[{name}] search {engine} {mode}", flush=True)
+            res["search"][(engine, mode)] = child(["search", engine, str(index), str(qfile), mode])
+    res["queries"] = [q.text for q in queries]
+    if http:
+        from bench.perf_http import serve_and_load
+
+        print(f"[{name}] http load", flush=True)
+        res["http"] = serve_and_load(work / "ours", res["queries"], 4, work / "http.json")
+    return res
+
+
+def _record_ids(index: Path, n: int) -> list[str]:
+    """2n record ids, every type, seeded."""
+    import random
+
+    from search import schema as f
+    from search.engine import SearchEngine
+
+    engine = SearchEngine(index)
+    with engine.lock:
+        reader = engine.state().searcher.reader()
+        ids = [reader.stored_fields(d)[f.ID] for d in reader.all_doc_ids()]
+    random.Random(9).shuffle(ids)
+    return ids[: 2 * n]
+
+
+def quick() -> int:
+    """The regression guard: ratios to plain Whoosh against the committed reference."""
+    res = run_dataset("quick", ["ours", "plain-whoosh"], 60, http=False, quick=True)
+    ratios = perf_report.ratios(res)
+    reference = json.loads(REFERENCE.read_text()) if REFERENCE.exists() else {}
+    print(perf_report.quick_table(ratios, reference, TOLERANCE))
+    failed = [k for k, v in ratios.items() if k in reference and v < reference[k] * (1 - TOLERANCE)]
+    if failed:
+        print(
+            f"FAIL: {', '.join(failed)} fell more than {TOLERANCE:.0%} below bench/reference.json"
+        )
+        return 1
+    print("ok: every ratio within 30% of the reference (or better)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        kind, rest = argv[1], argv[2:]
+        if kind == "build":
+            out = child_build(rest[0], Path(rest[1]), rest[2:])
+        elif kind == "update":
+            out = child_update(Path(rest[0]), rest[1:])
+        else:
+            out = child_search(rest[0], Path(rest[1]), Path(rest[2]), rest[3])
+        print(json.dumps(out))
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", choices=("full", "sample", "both"), default="both")
+    p.add_argument("--queries", type=int, default=500)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--write-reference", action="store_true", help="with --quick")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "REPORT.md")
+    args = p.parse_args(argv)
+    if args.quick:
+        if args.write_reference:
+            res = run_dataset("quick", ["ours", "plain-whoosh"], 60, http=False, quick=True)
+            REFERENCE.write_text(json.dumps(perf_report.ratios(res), indent=1) + "\n")
+            return 0
+        return quick()
+    from bench.peers import PEERS
+
+    engines = ["ours", *PEERS]
+    names = ["sample", "full"] if args.data == "both" else [args.data]
+    results = [run_dataset(n, engines, args.queries, http=True) for n in names]
+    args.out.write_text(perf_report.render(results))
+    print(f"report written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
