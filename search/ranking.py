@@ -80,10 +80,7 @@ class Ranker:
         if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
             return self._eval(q.subqueries[0], w)  # Whoosh matches a lone child alone
         if isinstance(q, wq.DisjunctionMax) and not q.tiebreak:
-            parts = [self._eval(c, w) for c in q.subqueries]
-            mask = np.logical_or.reduce([m for m, _ in parts])
-            best = np.max([np.where(m, s, -np.inf) for m, s in parts], axis=0)
-            return mask, np.where(mask, best, 0.0)
+            return self._dismax(q, w)
         if isinstance(q, wq.Or) and type(q) in (wq.Or,) and not q.scale and not q.minmatch:
             parts = [self._eval(c, w) for c in q.subqueries]
             return np.logical_or.reduce([m for m, _ in parts]), sum(s for _, s in parts)
@@ -143,15 +140,38 @@ class Ranker:
         dense[docs] = scores * q.boost if q.boost != 1.0 else scores
         return mask, dense
 
-    def _phrase(self, q: wq.Phrase, w: Weights) -> Scored:
+    def _dismax(self, q: wq.DisjunctionMax, w: Weights) -> Scored:
+        """Each document's best alternative. Phrases go last: a phrase scores at most the sum
+        of its words' scores, so where another alternative already scores that much its
+        positions need not be read (same result, a fraction of the work)."""
+        phrases = [c for c in q.subqueries if isinstance(c, wq.Phrase) and len(c.words) > 1]
+        others = [c for c in q.subqueries if not any(c is p for p in phrases)]
+        mask = np.zeros(self.size, dtype=bool)
+        best = np.full(self.size, -np.inf)
+        for child in others:
+            m, s = self._eval(child, w)
+            mask |= m
+            best = np.maximum(best, np.where(m, s, -np.inf))
+        for child in phrases:
+            m, s = self._phrase(child, w, settled=best)
+            mask |= m
+            best = np.maximum(best, np.where(m, s, -np.inf))
+        return mask, np.where(mask, best, 0.0)
+
+    def _phrase(self, q: wq.Phrase, w: Weights, settled: np.ndarray | None = None) -> Scored:
         """Whoosh's SpanNear2 (ordered, mindist 1): documents where each word follows the
-        previous one within `slop` positions, scored as the sum of the words' scores."""
+        previous one within `slop` positions, scored as the sum of the words' scores.
+        `settled`: scores the caller keeps unless this phrase beats them; documents where the
+        phrase cannot are left out unverified."""
         schema = self.searcher.schema
         field = schema[q.fieldname] if q.fieldname in schema else None
         if field is None or not field.format or not field.format.supports("positions"):
             return self._whoosh(q)
         parts = [self._term(wq.Term(q.fieldname, word), w) for word in q.words]
         mask = np.logical_and.reduce([m for m, _ in parts]) & self.live
+        scores = sum(s for _, s in parts) * q.boost
+        if settled is not None:
+            mask &= scores > settled
         docs = np.flatnonzero(mask)
         if len(docs):
             found = [
@@ -159,7 +179,6 @@ class Ranker:
             ]
             keep = [_chained([f[d] for f in found], q.slop) for d in docs.tolist()]
             mask[docs[~np.asarray(keep, dtype=bool)]] = False
-        scores = sum(s for _, s in parts) * q.boost
         return mask, np.where(mask, scores, 0.0)
 
     def _numeric_range(self, q: wq.NumericRange) -> Scored:
