@@ -18,6 +18,7 @@ from whoosh.searching import Searcher
 
 from search.postings import Postings
 
+PHRASE_CACHE = 256  # phrases whose verified documents are kept (2 bits a document each)
 Scored = tuple[np.ndarray, np.ndarray]  # mask (bool, one per docnum), scores (float64)
 
 
@@ -45,6 +46,8 @@ class Ranker:
         self.prior_docs = prior_docs
         self._scored: dict[tuple[str, bytes, float, float], Scored] = {}
         self._numbers: dict[str, list[tuple[int, bytes]]] = {}
+        # phrase -> (documents verified, those that hold the phrase), kept across queries
+        self._phrases: dict[tuple[str, tuple[str, ...], int], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- whole queries ----------------------------------------------------------------------
     def match(self, q: wq.Query, weights: Weights) -> Scored:
@@ -172,13 +175,23 @@ class Ranker:
         scores = sum(s for _, s in parts) * q.boost
         if settled is not None:
             mask &= scores > settled
-        docs = np.flatnonzero(mask)
+        key = (q.fieldname, tuple(q.words), q.slop)
+        checked, matched = self._phrases.pop(key, (None, None))
+        if checked is None:
+            checked = np.zeros(self.size, dtype=bool)
+            matched = np.zeros(self.size, dtype=bool)
+        docs = np.flatnonzero(mask & ~checked)  # candidates no earlier query verified
         if len(docs):
             found = [
                 self.postings.positions(q.fieldname, field.to_bytes(word), docs) for word in q.words
             ]
             keep = [_chained([f[d] for f in found], q.slop) for d in docs.tolist()]
-            mask[docs[~np.asarray(keep, dtype=bool)]] = False
+            checked[docs] = True
+            matched[docs[np.asarray(keep, dtype=bool)]] = True
+        if len(self._phrases) >= PHRASE_CACHE:
+            self._phrases.pop(next(iter(self._phrases)))  # the least recently used
+        self._phrases[key] = (checked, matched)
+        mask &= matched
         return mask, np.where(mask, scores, 0.0)
 
     def _numeric_range(self, q: wq.NumericRange) -> Scored:

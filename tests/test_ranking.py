@@ -125,3 +125,18 @@ def test_bitset_and_mask_round_trip():
         mask = bits_to_mask(bits, 77)
         assert len(mask) == 77 and mask_to_bits(mask) == bits
         assert np.flatnonzero(mask).tolist() == list(iter_bits(bits))
+
+
+def test_phrase_verification_kept_across_queries_stays_exact(searcher):
+    """A DisMax verifies only part of a phrase's candidates; the phrase asked alone later (and
+    the DisMax again) must still give Whoosh's answer."""
+    phrase = wq.Phrase("all", ["malign", "melanoma"], boost=0.4)
+    dismax = DisMax([wq.Or([wq.Term("all", "melanoma"), wq.Term("all", "skin")]), phrase])
+    ranker = ranker_for(searcher)
+    for q in (dismax, phrase, dismax, wq.Phrase("all", ["malign", "melanoma"])):
+        mask, scores = ranker.match(q, WEIGHTS)
+        expected = whoosh_scores(searcher, q)
+        assert set(np.flatnonzero(mask).tolist()) == set(expected) and expected
+        for doc, score in expected.items():
+            assert scores[doc] == pytest.approx(score, rel=1e-9)
+    assert len(ranker._phrases) == 1
