@@ -212,7 +212,21 @@ def run_dataset(
 
         print(f"[{name}] http load", flush=True)
         res["http"] = serve_and_load(work / "ours", res["queries"], 4, work / "http.json")
+    save(res, WORK / f"{name}.json")
     return res
+
+
+def save(res: dict, path: Path) -> None:
+    """The raw figures (tuple keys joined with '|'), so a report can be rendered again."""
+    flat = {k: ({"|".join(x): y for x, y in v.items()} if k in ("builds", "search") else v)
+            for k, v in res.items()}  # fmt: skip
+    path.write_text(json.dumps(flat))
+
+
+def load(path: Path) -> dict:
+    raw = json.loads(path.read_text())
+    return {k: ({tuple(x.split("|")): y for x, y in v.items()} if k in ("builds", "search") else v)
+            for k, v in raw.items()}  # fmt: skip
 
 
 def _record_ids(index: Path, n: int) -> list[str]:
@@ -259,23 +273,28 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out))
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", choices=("full", "sample", "both"), default="both")
+    p.add_argument("--data", choices=("full", "sample", "both", "quick"), default="both")
     p.add_argument("--queries", type=int, default=500)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--write-reference", action="store_true", help="with --quick")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "REPORT.md")
+    p.add_argument("--engines", help="comma-separated (default: ours and every peer)")
+    p.add_argument("--render", action="store_true", help="only re-render saved results")
     args = p.parse_args(argv)
+    names = ["sample", "full"] if args.data == "both" else [args.data]
     if args.quick:
         if args.write_reference:
             res = run_dataset("quick", ["ours", "plain-whoosh"], 60, http=False, quick=True)
             REFERENCE.write_text(json.dumps(perf_report.ratios(res), indent=1) + "\n")
             return 0
         return quick()
-    from bench.peers import PEERS
+    if args.render:
+        results = [load(WORK / f"{n}.json") for n in names]
+    else:
+        from bench.peers import PEERS
 
-    engines = ["ours", *PEERS]
-    names = ["sample", "full"] if args.data == "both" else [args.data]
-    results = [run_dataset(n, engines, args.queries, http=True) for n in names]
+        engines = args.engines.split(",") if args.engines else ["ours", *PEERS]
+        results = [run_dataset(n, engines, args.queries, http=True) for n in names]
     args.out.write_text(perf_report.render(results))
     print(f"report written to {args.out}")
     return 0
