@@ -70,12 +70,15 @@ def machine() -> str:
     )
 
 
+def _header(*columns: str) -> list[str]:
+    return ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+
+
 def _build_table(res: dict) -> list[str]:
-    out = [
-        "| engine | source | records | s | records/s | peak MB | index MB "
-        "| ours' records/s ÷ this |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    out = _header(
+        "engine", "source", "records", "s", "records/s", "peak MB", "index MB",
+        "ours' records/s ÷ this",
+    )  # fmt: skip
     b = res["builds"]
     for (engine, source), r in b.items():
         ours = b.get(("ours", source))
@@ -88,11 +91,10 @@ def _build_table(res: dict) -> list[str]:
 
 
 def _search_table(res: dict) -> list[str]:
-    out = [
-        "| engine | pass | queries | median ms | p95 ms | max ms | mean hits "
-        "| p95 of this ÷ p95 of ours (same queries) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    out = _header(
+        "engine", "pass", "queries", "median ms", "p95 ms", "max ms", "mean hits",
+        "p95 of this ÷ p95 of ours (same queries)",
+    )  # fmt: skip
     s = res["search"]
     ours = {
         "cold": s[("ours", "cold")]["first"],
