@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from whoosh.reading import IndexReader
 
+from search.postings import Postings
+
 TERM_CACHE_SIZE = 20_000  # term bitsets kept per reader (at 95k docs: 12 KB each at most)
 # For each byte value, the positions of its set bits.
 _BYTE_BITS = tuple(tuple(i for i in range(8) if b >> i & 1) for b in range(256))
@@ -41,12 +43,15 @@ def iter_bits(bits: int) -> Iterator[int]:
 class DocSets:
     """Bitsets and per-document values of one index version, shared by all threads.
 
-    It owns its reader and touches it only under its lock; cache hits are plain dict reads."""
+    Postings are read through `postings` (search/postings.py, shared with the ranker); cache
+    hits are plain dict reads."""
 
-    def __init__(self, reader: IndexReader) -> None:
+    def __init__(self, reader: IndexReader, postings: Postings | None = None) -> None:
         self.reader = reader
+        self.postings = postings or Postings(reader)
         self.size = reader.doc_count_all()
         self.live = bits_from_docs(reader.all_doc_ids(), self.size)
+        self.live_mask = bits_to_mask(self.live, self.size)
         self._terms: dict[tuple[str, str], int] = {}
         self._fields: dict[str, dict[str, int]] = {}
         self._tables: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
@@ -58,11 +63,9 @@ class DocSets:
         bits = self._terms.get(key)
         if bits is None:
             with self._lock:
-                if self.reader.frequency(field, value):
-                    docs = self.reader.postings(field, value).all_ids()
-                    bits = bits_from_docs(docs, self.size) & self.live
-                else:
-                    bits = 0
+                mask = np.zeros(self.size, dtype=bool)
+                mask[self.postings.term(field, value)[0]] = True
+                bits = mask_to_bits(mask & self.live_mask)
                 if len(self._terms) >= TERM_CACHE_SIZE:
                     self._terms.pop(next(iter(self._terms)))  # drop the oldest entry
                 self._terms[key] = bits
@@ -93,7 +96,8 @@ class DocSets:
                 values = list(self.reader.field_terms(field))
                 docs, which = [], []
                 for i, value in enumerate(values):
-                    ids = np.fromiter(self.reader.postings(field, value).all_ids(), np.int64)
+                    ids = self.postings.term(field, value)[0]
+                    ids = ids[self.live_mask[ids]]
                     docs.append(ids)
                     which.append(np.full(len(ids), i, dtype=np.int32))
                 empty = np.zeros(0, dtype=np.int64)

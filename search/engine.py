@@ -108,12 +108,11 @@ class SearchEngine:
             return state
         ix = open_index(self.index_dir)
         reader = ix.reader()
-        docsets = DocSets(reader)
-        searcher = Searcher(reader, weighting=RobertsonBM25F(**self.bm25), fromindex=ix)
         postings = Postings(reader)
-        live = bits_to_mask(docsets.live, docsets.size)
+        docsets = DocSets(reader, postings)
+        searcher = Searcher(reader, weighting=RobertsonBM25F(**self.bm25), fromindex=ix)
         mesh_docs = bits_to_mask(docsets.term(f.TYPE, f.MESH_TYPE), docsets.size)
-        ranker = Ranker(searcher, postings, live, mesh_docs)
+        ranker = Ranker(searcher, postings, docsets.live_mask, mesh_docs)
         if state is not None:
             state.searcher.close()
         key = (target, ix.latest_generation())

@@ -12,7 +12,6 @@ from search import schema as f
 from search.dismax import DisMax
 from search.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
 from search.engine import RobertsonBM25F
-from search.postings import Postings
 from search.ranking import Ranker, Weights
 from search.store import current_build
 
@@ -30,10 +29,8 @@ def searcher(index_dir):
 
 def ranker_for(searcher: Searcher, prior_type: str | None = None) -> Ranker:
     docsets = DocSets(searcher.reader())
-    size = docsets.size
-    prior = docsets.term(f.TYPE, prior_type) if prior_type else 0
-    postings = Postings(searcher.reader())
-    return Ranker(searcher, postings, bits_to_mask(docsets.live, size), bits_to_mask(prior, size))
+    prior = bits_to_mask(docsets.term(f.TYPE, prior_type) if prior_type else 0, docsets.size)
+    return Ranker(searcher, docsets.postings, docsets.live_mask, prior)
 
 
 def whoosh_scores(searcher: Searcher, q: wq.Query) -> dict[int, float]:
