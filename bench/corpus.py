@@ -34,8 +34,10 @@ _COMMON = {"the", "and", "with", "for", "from", "that", "this", "are", "was", "w
 def peer_docs(paths: list[str]) -> Iterator[dict[str, Any]]:
     """Every record under `paths` as a peer document (duplicates are kept, as they come)."""
     report = BuildReport()
-    sources = collect_sources(paths, report, lambda event, n: None)
-    descriptors, lookup = load_mesh([s for s in sources if s.format in MESH_FORMATS], report, _n)
+    sources = collect_sources(paths, report, _quiet)
+    descriptors, lookup = load_mesh(
+        [s for s in sources if s.format in MESH_FORMATS], report, _quiet
+    )
     for d in descriptors:
         yield _peer(to_document(d, lookup))
     for source in sources:
@@ -49,8 +51,8 @@ def peer_docs(paths: list[str]) -> Iterator[dict[str, Any]]:
             continue
 
 
-def _n(event: str, n: int) -> None:
-    return None
+def _quiet(event: str, n: int) -> None:
+    """A progress callback that shows nothing."""
 
 
 def _values(doc: dict[str, Any], name: str) -> tuple[str, ...]:

@@ -188,7 +188,6 @@ def run_dataset(
     work.mkdir(parents=True)
     res: dict = {"dataset": name, "builds": {}, "search": {}}
     sources = spec["sources"]
-    everything = [p for paths in sources.values() for p in paths]
     for engine in engines:
         for source, paths in sources.items() if not quick else ():
             print(f"[{name}] build {engine} {source}", flush=True)
@@ -196,12 +195,9 @@ def run_dataset(
             res["builds"][(engine, source)] = child(["build", engine, str(out), *map(str, paths)])
             shutil.rmtree(out, ignore_errors=True)
         print(f"[{name}] build {engine} all", flush=True)
-        base = source_files(everything, spec["holdout"]) if engine == "ours" else everything
-        res["builds"][(engine, "all")] = child(
-            ["build", engine, str(work / engine), *map(str, base)]
-        )
+        res["builds"][(engine, "all")] = build_all(name, engine, work)
     if spec["holdout"]:
-        res["update"] = measure_update(name, work, everything)
+        res["update"] = measure_update(name, work)
     queries = draw_queries(work / "ours", n_queries, seed=7)
     warmup = draw_queries(work / "ours", min(100, n_queries // 2), seed=8)
     ids = _record_ids(work / "ours", n_queries)
@@ -238,7 +234,15 @@ def load(path: Path) -> dict:
             for k, v in raw.items()}  # fmt: skip
 
 
-def measure_update(name: str, work: Path, everything: list[Path]) -> dict:
+def build_all(name: str, engine: str, work: Path) -> dict:
+    """Every source in one build; ours without the held-out files, which the update adds."""
+    spec = DATASETS[name]
+    everything = [p for paths in spec["sources"].values() for p in paths]
+    inputs = source_files(everything, spec["holdout"]) if engine == "ours" else everything
+    return child(["build", engine, str(work / engine), *map(str, inputs)])
+
+
+def measure_update(name: str, work: Path) -> dict:
     """Apply the held-out files to our build of the rest (the `all` build)."""
     print(f"[{name}] update ours with the held-out files", flush=True)
     return child(["update", str(work / "ours"), *map(str, DATASETS[name]["holdout"])])
@@ -249,11 +253,9 @@ def redo_update(name: str) -> None:
     saved figures of an earlier run."""
     res = load(WORK / f"{name}.json")
     work = WORK / name
-    everything = [p for paths in DATASETS[name]["sources"].values() for p in paths]
     shutil.rmtree(work / "ours", ignore_errors=True)
-    base = source_files(everything, DATASETS[name]["holdout"])
-    res["builds"][("ours", "all")] = child(["build", "ours", str(work / "ours"), *base])
-    res["update"] = measure_update(name, work, everything)
+    res["builds"][("ours", "all")] = build_all(name, "ours", work)
+    res["update"] = measure_update(name, work)
     save(res, WORK / f"{name}.json")
 
 
