@@ -179,25 +179,22 @@ def _same_entries(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 # -- explicit links ----------------------------------------------------------------------------
 def _trial_articles(look: _Lookup, trial: dict[str, Any]) -> list[Item]:
     """A trial's references that are indexed (by type), then articles naming its NCT id."""
-    items: list[Item] = []
-    seen: set[int] = set()
+    found: dict[int, Item] = {}  # docnum -> its item, the first reason kept
     refs = sorted(
         (r for r in trial["references"] if r["pmid"]),
         key=lambda r: REFERENCE_ORDER.index(r["type"]) if r["type"] in REFERENCE_ORDER else 9,
     )
     for ref in refs:
         d = look.docnum(ref["pmid"], f.ARTICLE)
-        if d is not None and d not in seen:
-            seen.add(d)
+        if d is not None and d not in found:
             kind = ref["type"] or "listed"
-            items.append(look.item(d, f"cited by this trial as a {kind} reference"))
+            found[d] = look.item(d, f"cited by this trial as a {kind} reference")
     nct = trial["nct_id"]
     naming = look.docsets.term(f.LINKS, nct) & look.docsets.term(f.TYPE, f.ARTICLE)
     for d in look.newest(naming, EXPLICIT_LIMIT):
-        if d not in seen:
-            seen.add(d)
-            items.append(look.item(d, _naming_reason(look.record(d), nct)))
-    return items[:EXPLICIT_LIMIT]
+        if d not in found:
+            found[d] = look.item(d, _naming_reason(look.record(d), nct))
+    return list(found.values())[:EXPLICIT_LIMIT]
 
 
 def _naming_reason(article: dict[str, Any], nct: str) -> str:
@@ -210,26 +207,23 @@ def _naming_reason(article: dict[str, Any], nct: str) -> str:
 
 def _article_trials(look: _Lookup, article: dict[str, Any]) -> list[Item]:
     """Trials an article names (DataBankList, then title/abstract), then trials citing it."""
-    items: list[Item] = []
-    seen: set[int] = set()
+    found: dict[int, Item] = {}  # docnum -> its item, the first reason kept
     abstract = " ".join(s["text"] for s in article["abstract"])
     named = [(n, "in its DataBankList") for n in article["nct_ids"]]
     named += [(n, "in its title") for n in _NCT.findall(article["title"])]
     named += [(n, "in its abstract") for n in _NCT.findall(abstract)]
     for nct, where in named:
         d = look.docnum(nct, f.TRIAL)
-        if d is not None and d not in seen:
-            seen.add(d)
-            items.append(look.item(d, f"this article names {nct} {where}"))
+        if d is not None and d not in found:
+            found[d] = look.item(d, f"this article names {nct} {where}")
     pmid = article["pmid"]
     citing = look.docsets.term(f.LINKS, pmid) & look.docsets.term(f.TYPE, f.TRIAL)
     for d in look.newest(citing, EXPLICIT_LIMIT):
-        if d not in seen:
-            seen.add(d)
+        if d not in found:
             kinds = [r["type"] for r in look.record(d)["references"] if r["pmid"] == pmid]
             kind = kinds[0] if kinds and kinds[0] else "listed"
-            items.append(look.item(d, f"cites this article as a {kind} reference"))
-    return items[:EXPLICIT_LIMIT]
+            found[d] = look.item(d, f"cites this article as a {kind} reference")
+    return list(found.values())[:EXPLICIT_LIMIT]
 
 
 # -- MeSH --------------------------------------------------------------------------------------
