@@ -55,25 +55,26 @@ def _limit(args: MultiDict, default: int = RELATED_LIMIT, most: int = MAX_RELATE
 # -- pages ---------------------------------------------------------------------------------------
 @bp.get("/trial/<nct>")
 def trial(nct: str):
-    record = _record(nct, "trial")
-    if isinstance(record, Response):
-        return record
-    related = engine().related(nct, limit=RELATED_LIMIT)
-    mesh_urls = {i.title.lower(): i.url for i in related.mesh.items}
-    indexed = {i.id: i.url for i in related.articles.items[: related.articles.explicit]}
-    return render_template(
-        "trial.html", r=record, related=related, mesh_urls=mesh_urls, indexed=indexed
-    )
+    return _record_page("trial.html", nct, "trial")
 
 
 @bp.get("/article/<pmid>")
 def article(pmid: str):
-    record = _record(pmid, "article")
+    return _record_page("article.html", pmid, "article")
+
+
+def _record_page(template: str, record_id: str, kind: str):  # noqa: ANN202 - a response
+    """A trial's or an article's page: the record, its related items, and the links the
+    template makes from them (MeSH names -> pages, explicitly linked articles -> pages)."""
+    record = _record(record_id, kind)
     if isinstance(record, Response):
         return record
-    related = engine().related(pmid, limit=RELATED_LIMIT)
+    related = engine().related(record_id, limit=RELATED_LIMIT)
     mesh_urls = {i.title.lower(): i.url for i in related.mesh.items}
-    return render_template("article.html", r=record, related=related, mesh_urls=mesh_urls)
+    indexed = {i.id: i.url for i in related.articles.items[: related.articles.explicit]}
+    return render_template(
+        template, r=record, related=related, mesh_urls=mesh_urls, indexed=indexed
+    )
 
 
 @bp.get("/mesh/<ui>")
