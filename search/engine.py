@@ -86,7 +86,6 @@ class SearchEngine:
         """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20)."""
         self.index_dir = Path(index_dir)
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
-        self.bm25 = {"B": b, "K1": k1}
         self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
         self.lock = threading.RLock()  # held by every public method while it reads the index
         self._state: _State | None = None
@@ -110,7 +109,8 @@ class SearchEngine:
         reader = ix.reader()
         postings = Postings(reader)
         docsets = DocSets(reader, postings)
-        searcher = Searcher(reader, weighting=RobertsonBM25F(**self.bm25), fromindex=ix)
+        weighting = RobertsonBM25F(B=self.weights.b, K1=self.weights.k1)
+        searcher = Searcher(reader, weighting=weighting, fromindex=ix)
         mesh_docs = bits_to_mask(docsets.term(f.TYPE, f.MESH_TYPE), docsets.size)
         ranker = Ranker(searcher, postings, docsets.live_mask, mesh_docs)
         if state is not None:
