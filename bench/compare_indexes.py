@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from whoosh import index as whoosh_index  # noqa: E402
 
-from search import schema as f  # noqa: E402
+from search import fields as f  # noqa: E402
 from search.store import current_build  # noqa: E402
 
 FIELDS = (f.TYPE, f.MESH_UI, f.MESH_TREE, f.MESH_CAT, f.MESH_MAJOR, f.LINKS, *f.FACET_FIELDS)

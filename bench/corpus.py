@@ -23,7 +23,7 @@ from indexer.documents import to_document
 from indexer.parse import parse_source
 from indexer.records import Deleted, Skipped
 from indexer.sources import MESH_FORMATS
-from search import schema as f
+from search import fields as f
 from search.analysis import SECTION_MARK, WEIGHT_MARK
 
 _SECTION = re.compile(f"{SECTION_MARK}[^{WEIGHT_MARK}]*{WEIGHT_MARK}")
@@ -117,8 +117,8 @@ def draw_queries(index_dir: Path, n: int, seed: int) -> list[Query]:
 
     engine = SearchEngine(index_dir)
     rng = random.Random(seed)
-    with engine.lock:
-        reader = engine.state().searcher.reader()
+    with engine.reader().lock:
+        reader = engine.reader().state().searcher.reader()
         docnums = list(reader.all_doc_ids())
         rng.shuffle(docnums)
         out: list[Query] = []

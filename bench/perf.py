@@ -134,8 +134,8 @@ def child_search(engine: str, index: Path, queries_file: Path, mode: str) -> dic
         from search.models import SearchRequest
 
         ours = SearchEngine(index)
-        with ours.lock:
-            ours.state()
+        with ours.reader().lock:
+            ours.reader().state()
         if engine == "ours":
 
             def run(q: Query) -> int:
@@ -263,12 +263,12 @@ def _record_ids(index: Path, n: int) -> list[str]:
     """Record ids of every type, seeded: n to measure, then up to 100 to warm up with."""
     import random
 
-    from search import schema as f
+    from search import fields as f
     from search.engine import SearchEngine
 
     engine = SearchEngine(index)
-    with engine.lock:
-        reader = engine.state().searcher.reader()
+    with engine.reader().lock:
+        reader = engine.reader().state().searcher.reader()
         ids = [reader.stored_fields(d)[f.ID] for d in reader.all_doc_ids()]
     random.Random(9).shuffle(ids)
     return ids[: n + min(100, n // 2)]

@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search import schema as f  # noqa: E402
-from search.docsets import iter_bits  # noqa: E402
+from search import fields as f  # noqa: E402
 from search.engine import SearchEngine  # noqa: E402
-from search.related import _NCT, find_related  # noqa: E402
-from search.related_similar import DEFAULT, Tuning  # noqa: E402
+from search.whoosh.docsets import iter_bits  # noqa: E402
+from search.whoosh.related import _NCT, find_related  # noqa: E402
+from search.whoosh.related_similar import DEFAULT, Tuning  # noqa: E402
 
 K = 10
 # The first version's settings (it also took compound parts such as "il2" as key terms).
@@ -46,8 +46,8 @@ class Link:
 
 
 def records(engine: SearchEngine, kind: str) -> list[dict]:
-    with engine.lock:
-        st = engine.state()
+    with engine.reader().lock:
+        st = engine.reader().state()
         reader = st.searcher.reader()
         docs = iter_bits(st.docsets.term(f.TYPE, kind))
         return [f.unpack_record(reader.stored_fields(d)[f.RECORD]) for d in docs]
@@ -55,8 +55,8 @@ def records(engine: SearchEngine, kind: str) -> list[dict]:
 
 def find_links(engine: SearchEngine) -> tuple[list[Link], list[Link]]:
     """(trial -> article links, article -> trial links) between records of the index."""
-    with engine.lock:
-        ds = engine.state().docsets
+    with engine.reader().lock:
+        ds = engine.reader().state().docsets
     articles, trials = ds.term(f.TYPE, f.ARTICLE), ds.term(f.TYPE, f.TRIAL)
     to_articles, to_trials = [], []
     for t in records(engine, f.TRIAL):
@@ -80,8 +80,8 @@ def ranks(engine: SearchEngine, links: list[Link], section: str, tuning: Tuning)
     cache: dict[str, list[str]] = {}
     for link in links:
         if link.source not in cache:
-            with engine.lock:
-                state = engine.state()
+            with engine.reader().lock:
+                state = engine.reader().state()
                 related = find_related(state, link.source, K, explicit=False, tuning=tuning)
             cache[link.source] = [i.id for i in getattr(related, section).items]
         ids = cache[link.source]

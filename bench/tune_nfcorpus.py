@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from bench import nfcorpus as nf
-from search import engine as engine_module
-from search import expansion, query, schema
+from search import fields as schema
 from search.engine import SearchEngine
+from search.whoosh import engine as engine_module
+from search.whoosh import expansion, query
 
 SAMPLE_SIZE = 600
 SAMPLE_SEED = 2016  # NFCorpus' year: the sample is fixed across runs
@@ -111,7 +112,7 @@ def _engine(index_dir: str, config: Config) -> SearchEngine:
     key = (index_dir, *config.engine_key())
     if key not in _ENGINES:
         for old in _ENGINES.values():
-            old.state().searcher.close()
+            old.reader().state().searcher.close()
         _ENGINES.clear()
         _ENGINES[key] = SearchEngine(
             index_dir, b=config.b, k1=config.k1, coordination=config.coordination

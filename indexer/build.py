@@ -26,7 +26,7 @@ from indexer.records import (
     Trial,
 )
 from indexer.sources import MESH_FORMATS, Source, walk
-from search.schema import build_schema
+from search.whoosh.schema import build_schema
 
 # Whoosh's posting pool: up to this much (by its own estimate, ~150 bytes a posting) is sorted in
 # memory; beyond it, runs are pickled to disk and merged, which costs a third of the build. The

@@ -22,7 +22,7 @@ from indexer.build import WRITER_LIMIT_MB, trial_version
 from indexer.documents import content_hash, record_id, record_type, to_document
 from indexer.indexed import Indexed, IndexedMesh, record_from_dict
 from indexer.records import Trial
-from search import schema as f
+from search import fields as f
 
 
 @dataclass

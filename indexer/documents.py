@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from indexer.records import Article, MeshDescriptor, MeshTerm, Trial
-from search import schema as f
+from search import fields as f
 from search.analysis import weighted_text
 
 _AGE = re.compile(r"(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)", re.I)

@@ -18,7 +18,7 @@ from whoosh.searching import Searcher
 
 from indexer.documents import MeshLookup
 from indexer.records import Article, MeshDescriptor, MeshTerm, Trial
-from search import schema as f
+from search import fields as f
 
 RECORD_TYPES = {f.TRIAL: Trial, f.ARTICLE: Article, f.MESH_TYPE: MeshDescriptor}
 

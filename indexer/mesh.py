@@ -30,7 +30,7 @@ from lxml import etree
 from indexer.errors import SourceError
 from indexer.records import MeshDescriptor, MeshTreeLine, Skipped
 from indexer.xmlstream import iterparse
-from search.schema import MESH_CATEGORIES
+from search.fields import MESH_CATEGORIES
 
 CATEGORY_NAMES = MESH_CATEGORIES  # defined with the index schema, which labels topics
 TREES_SOURCE = "mesh-trees"  # the `path` of the Skipped that merge_mesh returns

@@ -11,9 +11,10 @@ from typing import Any, TextIO
 
 from indexer.build import BuildReport, Progress
 from indexer.indexed import count_types
-from search import schema as f
+from search import fields as f
 from search.errors import IndexNotBuilt
-from search.store import current_build, open_index, read_meta
+from search.store import current_build, read_meta
+from search.whoosh.store import open_index
 
 MAX_LISTED = 50  # skipped items listed one per line; the rest are counted
 

@@ -1,18 +1,57 @@
-"""Query side: parse, expand with MeSH, rank, facet and explain; imports whoosh, never flask."""
+"""The engine-neutral face of the search side: the only names web/ (and other callers) use.
+
+Requests, results, related items and MeSH pages are frozen dataclasses (search/models.py);
+errors carry a sentence (search/errors.py); the facet table is search/facets.py. SearchEngine
+opens whichever backend (search/<name>/) wrote the index folder. Imports whoosh or xapian only
+inside the backend packages, never flask.
+"""
 
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest, SearchError
-from search.models import Facet, FacetValue, Hit, SearchPage, SearchRequest
+from search.facets import FACETS, TYPE_LABELS, FacetDef, value_label
+from search.fields import MESH_CATEGORIES
+from search.models import (
+    EXPANSIONS,
+    SORTS,
+    Descriptor,
+    Expansion,
+    Facet,
+    FacetValue,
+    Hit,
+    Item,
+    Overview,
+    Related,
+    SearchPage,
+    SearchRequest,
+    Section,
+    Topic,
+    TreePosition,
+)
 
 __all__ = [
+    "EXPANSIONS",
+    "FACETS",
+    "MESH_CATEGORIES",
+    "SORTS",
+    "TYPE_LABELS",
+    "Descriptor",
     "DocumentNotFound",
+    "Expansion",
     "Facet",
+    "FacetDef",
     "FacetValue",
     "Hit",
     "IndexNotBuilt",
     "InvalidRequest",
+    "Item",
+    "Overview",
+    "Related",
     "SearchEngine",
     "SearchError",
     "SearchPage",
     "SearchRequest",
+    "Section",
+    "Topic",
+    "TreePosition",
+    "value_label",
 ]

@@ -1,5 +1,9 @@
 """The biomedical analyzer: one compiled regex, compound terms kept whole, cached Snowball stems.
 
+Engine-neutral: it yields `Token`s (text, boost, position, offsets), the interface Whoosh's
+analyzers share; search/whoosh/analysis.py makes it a Whoosh Analyzer, and every backend indexes
+and queries with the same terms.
+
 `IL-6`, `5-FU`, `CD4+`, `HbA1c`, `COVID-19` are indexed whole (lower-cased) and also as their
 parts and their joined form (`il`, `6`, `il6`), all at the same position, so a query for any of
 them finds the others. At query time only the whole token is produced, so a typed `IL-6` asks
@@ -19,7 +23,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from nltk.stem.snowball import SnowballStemmer
-from whoosh.analysis import Analyzer, Token
 
 from search import nltkdata
 
@@ -32,7 +35,35 @@ SECTION_MARK, WEIGHT_MARK = "\x1e", "\x1f"  # ASCII record / unit separators
 SECTION_GAP = 100
 
 
-class BioAnalyzer(Analyzer):
+class Token:
+    """One token, reused for the next one (as Whoosh's own tokenizers do): read its attributes
+    before advancing the stream, never keep the object."""
+
+    def __init__(
+        self,
+        positions: bool = False,
+        chars: bool = False,
+        removestops: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self.positions = positions
+        self.chars = chars
+        self.stopped = False
+        self.boost = 1.0
+        self.removestops = removestops
+        self.mode = mode
+        self.text = ""
+        self.pos = 0
+        self.startchar = 0
+        self.endchar = 0
+        self.__dict__.update(kwargs)
+
+    def copy(self) -> Token:
+        return Token(**self.__dict__)
+
+
+class BioAnalyzer:
     """Tokenize, lower-case, drop stop words, split compounds, and (optionally) stem."""
 
     def __init__(self, stem: bool = True, stoplist: frozenset[str] | None = None) -> None:

@@ -73,3 +73,84 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.request.size))
+
+
+# -- related items and MeSH pages --------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    ui: str
+    heading: str
+    scope_note: str
+    entry_terms: tuple[str, ...]
+    tree_numbers: tuple[str, ...]
+
+    @property
+    def depth(self) -> int:
+        """Levels below the root of its deepest tree number (C04 is 1, C04.557 is 2); 0 if none."""
+        return max((t.count(".") + 1 for t in self.tree_numbers), default=0)
+
+    @property
+    def url(self) -> str:
+        return f"/mesh/{self.ui}"
+
+
+@dataclass(frozen=True, slots=True)
+class TreePosition:
+    """One tree number of a descriptor: the chain above it and the descriptors right below."""
+
+    tree_number: str
+    broader: tuple[tuple[str, Descriptor | None], ...]  # (tree number, descriptor) root first
+    narrower: tuple[tuple[str, Descriptor], ...]
+    more_narrower: int = 0  # narrower ones not listed (beyond the backend's limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    type: str
+    title: str
+    url: str
+    reason: str
+    score: float | None = None  # similarity in [0, ~1]; None for an explicit link
+    note: str = ""  # a MeSH item's scope note
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    items: tuple[Item, ...]
+    total: int  # related records in all (items holds the top ones)
+    explicit: int = 0  # how many of the first items are explicit links
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    code: str  # a second-level MeSH tree branch, "C04"
+    label: str  # its descriptor, "Neoplasms"
+    category: str  # its tree, "Diseases"
+    count: int  # records in the topic (the `topic` facet)
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    id: str
+    type: str
+    trials: Section
+    articles: Section
+    mesh: Section
+    topics: tuple[Topic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """A MeSH page: the descriptor, its tree positions, and what is indexed with it."""
+
+    descriptor: Descriptor
+    positions: tuple[TreePosition, ...]
+    query: str  # search syntax for "this descriptor or a narrower one"
+    trials: int  # indexed with the descriptor itself
+    trials_narrower: int  # ... or with a narrower one
+    articles: int
+    articles_narrower: int
+    by_status: tuple[tuple[str, int], ...]  # trials (with narrower), most first
+    by_phase: tuple[tuple[str, int], ...]
+    by_year: tuple[tuple[str, int], ...]  # articles (with narrower), newest year first

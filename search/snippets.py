@@ -6,8 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from search import fields as f
 from search import nltkdata
-from search import schema as f
 from search.analysis import WORD, analyzer
 
 MAX_CHARS = 320

@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 
 from indexer.build import rebuild_index
 from indexer.errors import BuildFailed
-from search import schema as f
+from search import fields as f
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build

@@ -6,9 +6,9 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from search.dismax import DisMax
-from search.docsets import DocSets, bits_from_docs, iter_bits
 from search.store import current_build
+from search.whoosh.dismax import DisMax
+from search.whoosh.docsets import DocSets, bits_from_docs, iter_bits
 
 
 @pytest.fixture(scope="module")

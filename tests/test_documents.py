@@ -10,7 +10,7 @@ from indexer.documents import MeshLookup, age_groups, age_years, date_number, to
 from indexer.parse import parse_source
 from indexer.records import MeshDescriptor, MeshTerm
 from indexer.sources import walk
-from search import schema as f
+from search import fields as f
 from search.analysis import SECTION_MARK
 
 DATA = Path(__file__).parent / "data"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from whoosh import index as whoosh_index
 
-from search.expansion import MeshExpander, rewrite_text
 from search.store import current_build
+from search.whoosh.expansion import MeshExpander, rewrite_text
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_none_finds_nothing_and_rewrite_keeps_boolean_structure(expander):
 def test_stem_collisions_are_not_synonyms():
     """Keys are stems, so 'diabetes' meets the drug entry term 'Diabetal' and 'organic' meets
     'Organization'; a descriptor counts only if one of its names is the phrase itself."""
-    from search.expansion import _surface
+    from search.whoosh.expansion import _surface
 
     assert _surface("Infarctions, Myocardial") == _surface("myocardial infarction")
     assert _surface("diabetes") != _surface("Diabetal")

@@ -14,7 +14,7 @@ from indexer.parse import parse_source
 from indexer.records import MeshTerm
 from indexer.sources import walk
 from indexer.update import update_index
-from search import schema as f
+from search import fields as f
 from search.store import current_build
 
 DATA = Path(__file__).parent / "data"

@@ -11,10 +11,10 @@ import pytest
 from whoosh import index as whoosh_index
 
 from indexer.update import update_index
-from search import postings as postings_module
-from search import schema as f
-from search.postings import Postings
+from search import fields as f
 from search.store import current_build
+from search.whoosh import postings as postings_module
+from search.whoosh.postings import Postings
 
 DATA = Path(__file__).parent / "data"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from search.errors import InvalidRequest
-from search.query import QueryBuilder, clean, plain_words
-from search.schema import build_schema
+from search.whoosh.query import QueryBuilder, clean, plain_words
+from search.whoosh.schema import build_schema
 
 
 @pytest.fixture(scope="module")

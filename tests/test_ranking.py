@@ -8,12 +8,12 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import schema as f
-from search.dismax import DisMax
-from search.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
-from search.engine import RobertsonBM25F
-from search.ranking import Ranker, Weights
+from search import fields as f
 from search.store import current_build
+from search.whoosh.dismax import DisMax
+from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
+from search.whoosh.engine import RobertsonBM25F
+from search.whoosh.ranking import Ranker, Weights
 
 WEIGHTS = Weights(b=0.5, k1=1.2, coordination=0.0, prior=1.0)
 

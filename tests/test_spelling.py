@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from whoosh import index as whoosh_index
 
-from search.spelling import suggest
 from search.store import current_build
+from search.whoosh.spelling import suggest
 
 
 def test_suggestions(index_dir):

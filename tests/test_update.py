@@ -15,7 +15,7 @@ from whoosh import index as whoosh_index
 from indexer.build import rebuild_index
 from indexer.errors import BuildFailed, IndexerError
 from indexer.update import describe, update_index
-from search import schema as f
+from search import fields as f
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound
 from search.models import SearchRequest

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from search.engine import SearchEngine
+from search import SearchEngine
 from web.errors import register_error_handlers
 from web.settings import DEFAULTS
 

@@ -10,7 +10,7 @@ import threading
 import waitress
 from flask import Flask
 
-from search.errors import SearchError
+from search import SearchError
 from web import create_app
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.errors import SearchError
+from search import SearchError
 
 TITLES = {
     400: "Bad request",

@@ -15,9 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from search.engine import SearchEngine
-from search.models import SearchRequest
-from search.related import Item, Related
+from search import Item, Related, SearchEngine, SearchRequest
 
 EXPORT_MAX = 1000  # records in one search export
 _PAGE = 100  # the engine's largest page

@@ -11,11 +11,15 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from search.engine import SearchEngine
-from search.errors import DocumentNotFound, InvalidRequest
-from search.related import Item, Related, Section
-from search.related_mesh import mesh_overview
-from search.schema import MESH_CATEGORIES
+from search import (
+    MESH_CATEGORIES,
+    DocumentNotFound,
+    InvalidRequest,
+    Item,
+    Related,
+    SearchEngine,
+    Section,
+)
 from web.export import EXPORT_MAX, FORMATS, record_entries, render, search_entries
 from web.params import parse_args
 
@@ -82,7 +86,7 @@ def mesh(ui: str):
     record = _record(ui, "mesh")
     if isinstance(record, Response):
         return record
-    info = mesh_overview(engine(), ui)
+    info = engine().mesh_overview(ui)
     if info is None:
         raise DocumentNotFound(f"No MeSH descriptor has the id {ui!r}.")
     related = engine().related(ui, limit=RELATED_LIMIT)

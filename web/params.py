@@ -11,9 +11,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from search.errors import InvalidRequest
-from search.facets import FACETS
-from search.models import EXPANSIONS, SORTS, SearchRequest
+from search import EXPANSIONS, FACETS, SORTS, InvalidRequest, SearchRequest
 
 FACET_NAMES = tuple(d.name for d in FACETS)
 SCALARS = ("q", "page", "size", "sort", "expand")

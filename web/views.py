@@ -8,10 +8,17 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from search.engine import SearchEngine
-from search.errors import IndexNotBuilt
-from search.facets import FACETS, TYPE_LABELS, value_label
-from search.models import EXPANSIONS, SORTS, Hit, SearchPage
+from search import (
+    EXPANSIONS,
+    FACETS,
+    SORTS,
+    TYPE_LABELS,
+    Hit,
+    IndexNotBuilt,
+    SearchEngine,
+    SearchPage,
+    value_label,
+)
 from web.params import SearchUrls, page_numbers, parse_args
 
 bp = Blueprint("search", __name__)

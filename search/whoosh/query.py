@@ -14,12 +14,12 @@ from whoosh import qparser
 from whoosh import query as wq
 from whoosh.fields import Schema
 
+from search import fields as f
 from search import nltkdata
-from search import schema as f
-from search.dismax import DisMax
 from search.errors import InvalidRequest
-from search.expansion import Match, rewrite_text
 from search.models import Expansion
+from search.whoosh.dismax import DisMax
+from search.whoosh.expansion import Match, rewrite_text
 
 MAX_QUERY_CHARS = 4000
 MIN_PREFIX = 3

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import schema as f
+from search import fields as f
 from search.analysis import analyzer
 from search.models import Expansion
 

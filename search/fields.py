@@ -1,8 +1,9 @@
-"""THE Whoosh schema: every field name of the index is spelled here and nowhere else.
+"""Every field name of the index is spelled here and nowhere else (engine-neutral).
 
 One document per record; `type` tells trials, articles and MeSH descriptors apart. Text fields use
 the biomedical analyzer (search/analysis.py). Facet fields are keyword fields holding the values
 the facet sidebar counts. The full record is stored once, as compressed JSON, for record pages.
+Each backend maps these names to its engine's own fields (search/whoosh/schema.py).
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from whoosh import fields
-from whoosh.analysis import RegexTokenizer, SimpleAnalyzer
-
-from search.analysis import analyzer, exact_analyzer
+from search.analysis import analyzer
 
 # Record types (the values of the `type` field).
 TRIAL = "trial"
@@ -119,40 +117,6 @@ VALUE_SEP = "\x1d"  # separates the values of a multi-valued keyword field (valu
 def join_values(values: Iterable[str]) -> str:
     """One keyword-field value from several (order kept, duplicates and blanks dropped)."""
     return VALUE_SEP.join(dict.fromkeys(v.replace(VALUE_SEP, " ") for v in values if v))
-
-
-def _keywords(stored: bool = False) -> fields.KEYWORD:
-    # Values keep their case and spaces ("Research Support, U.S. Gov't, Non-P.H.S.", "PHASE2").
-    return fields.KEYWORD(stored=stored, scorable=True, analyzer=RegexTokenizer(f"[^{VALUE_SEP}]+"))
-
-
-def build_schema() -> fields.Schema:
-    """A new Schema object (Whoosh schemas are mutable; never share one between indexes)."""
-    text = analyzer()
-    return fields.Schema(
-        **{
-            ID: fields.ID(stored=True, unique=True),
-            TYPE: fields.ID(stored=True),
-            IDENT: fields.KEYWORD(commas=True, lowercase=True, scorable=True),
-            RECORD: fields.STORED(),
-            HASH: fields.ID(stored=True),
-            DISPLAY_DATE: fields.STORED(),
-            TITLE: fields.TEXT(analyzer=text, stored=True),
-            **{name: fields.TEXT(analyzer=text) for name in TEXT_FIELDS if name != TITLE},
-            AUTHOR: fields.TEXT(analyzer=SimpleAnalyzer()),
-            SPELL: fields.TEXT(analyzer=exact_analyzer(), phrase=False),
-            ENTRY_KEY: _keywords(),
-            MESH_UI: _keywords(),
-            MESH_MAJOR: _keywords(),
-            MESH_TREE: _keywords(),
-            MESH_CAT: _keywords(),
-            LINKS: _keywords(),
-            **{name: _keywords() for name in FACET_FIELDS if name not in (TYPE, MESH_UI, MESH_CAT)},
-            YEAR: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
-            DATE: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
-            DATE_ASC: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
-        }
-    )
 
 
 def term_key(text: str) -> str:

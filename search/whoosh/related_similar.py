@@ -20,11 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from search import schema as f
+from search import fields as f
 from search.analysis import BioAnalyzer
-from search.docsets import DocSets, iter_bits
 from search.facets import CHECK_TAGS
-from search.related_mesh import Descriptor
+from search.models import Descriptor
+from search.whoosh.docsets import DocSets, iter_bits
 
 
 @dataclass(frozen=True, slots=True)

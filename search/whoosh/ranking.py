@@ -16,7 +16,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search.postings import Postings
+from search.whoosh.postings import Postings
 
 PHRASE_CACHE = 256  # phrases whose verified documents are kept (2 bits a document each)
 Scored = tuple[np.ndarray, np.ndarray]  # mask (bool, one per docnum), scores (float64)

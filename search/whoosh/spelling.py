@@ -11,7 +11,7 @@ import re
 
 from whoosh.reading import IndexReader
 
-from search import schema as f
+from search import fields as f
 
 MAX_DISTANCE = 2
 _WORD = re.compile(r"[^\W\d_]{4,}")  # only alphabetic words of 4+ letters are corrected

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from whoosh.reading import IndexReader
 
-from search.postings import Postings
+from search.whoosh.postings import Postings
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept per reader (at 95k docs: 12 KB each at most)
 # For each byte value, the positions of its set bits.

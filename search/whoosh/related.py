@@ -16,55 +16,27 @@ from __future__ import annotations
 
 import heapq
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from search import schema as f
-from search.docsets import iter_bits
+from search import fields as f
 from search.errors import DocumentNotFound
-from search.related_mesh import Descriptor, MeshBook
-from search.related_similar import DEFAULT, Profile, Ranking, Tuning, concepts, key_terms, rank
+from search.models import Descriptor, Item, Related, Section, Topic
+from search.whoosh.docsets import iter_bits
+from search.whoosh.related_mesh import MeshBook
+from search.whoosh.related_similar import (
+    DEFAULT,
+    Profile,
+    Ranking,
+    Tuning,
+    concepts,
+    key_terms,
+    rank,
+)
 
 URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
 REFERENCE_ORDER = ("RESULT", "BACKGROUND", "DERIVED")
 EXPLICIT_LIMIT = 200  # explicit links listed at most (before the similar items)
 _NCT = re.compile(r"\bNCT\d{8}\b")
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    id: str
-    type: str
-    title: str
-    url: str
-    reason: str
-    score: float | None = None  # similarity in [0, ~1]; None for an explicit link
-    note: str = ""  # a MeSH item's scope note
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    items: tuple[Item, ...]
-    total: int  # related records in all (items holds the top ones)
-    explicit: int = 0  # how many of the first items are explicit links
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    code: str  # a second-level MeSH tree branch, "C04"
-    label: str  # its descriptor, "Neoplasms"
-    category: str  # its tree, "Diseases"
-    count: int  # records in the topic (the `topic` facet)
-
-
-@dataclass(frozen=True, slots=True)
-class Related:
-    id: str
-    type: str
-    trials: Section
-    articles: Section
-    mesh: Section
-    topics: tuple[Topic, ...] = ()
 
 
 class _Lookup:

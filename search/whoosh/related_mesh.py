@@ -9,43 +9,15 @@ and shared by all threads (like the bitsets of search/docsets.py).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from whoosh.searching import Searcher
 
-from search import schema as f
-from search.docsets import DocSets, iter_bits
+from search import fields as f
+from search.models import Descriptor, Overview, TreePosition
+from search.whoosh.docsets import DocSets, iter_bits
 
 NARROWER_LIMIT = 200  # narrower descriptors listed per tree number on a MeSH page
-
-
-@dataclass(frozen=True, slots=True)
-class Descriptor:
-    ui: str
-    heading: str
-    scope_note: str
-    entry_terms: tuple[str, ...]
-    tree_numbers: tuple[str, ...]
-
-    @property
-    def depth(self) -> int:
-        """Levels below the root of its deepest tree number (C04 is 1, C04.557 is 2); 0 if none."""
-        return max((t.count(".") + 1 for t in self.tree_numbers), default=0)
-
-    @property
-    def url(self) -> str:
-        return f"/mesh/{self.ui}"
-
-
-@dataclass(frozen=True, slots=True)
-class TreePosition:
-    """One tree number of a descriptor: the chain above it and the descriptors right below."""
-
-    tree_number: str
-    broader: tuple[tuple[str, Descriptor | None], ...]  # (tree number, descriptor) root first
-    narrower: tuple[tuple[str, Descriptor], ...]
-    more_narrower: int = 0  # narrower ones not listed (beyond NARROWER_LIMIT)
 
 
 class _Cache:
@@ -183,22 +155,6 @@ def _descriptor(record: dict[str, Any]) -> Descriptor:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """A MeSH page: the descriptor, its tree positions, and what is indexed with it."""
-
-    descriptor: Descriptor
-    positions: tuple[TreePosition, ...]
-    query: str  # search syntax for "this descriptor or a narrower one"
-    trials: int  # indexed with the descriptor itself
-    trials_narrower: int  # ... or with a narrower one
-    articles: int
-    articles_narrower: int
-    by_status: tuple[tuple[str, int], ...]  # trials (with narrower), most first
-    by_phase: tuple[tuple[str, int], ...]
-    by_year: tuple[tuple[str, int], ...]  # articles (with narrower), newest year first
-
-
 def overview(book: MeshBook, ui: str) -> Overview | None:
     """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
     d = book.get(ui)
@@ -226,9 +182,3 @@ def overview(book: MeshBook, ui: str) -> Overview | None:
         by_phase=ranked(f.PHASE, everything & trials),
         by_year=ranked(f.PUB_YEAR, everything & articles, by_value=True),
     )
-
-
-def mesh_overview(engine: Any, ui: str) -> Overview | None:
-    """`overview` through a SearchEngine (under its lock, as every reader of its index)."""
-    with engine.lock:
-        return overview(MeshBook(engine.state()), ui)

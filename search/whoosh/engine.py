@@ -1,0 +1,295 @@
+"""WhooshEngine, the Whoosh backend's reader: open the live index, search it, fetch records.
+
+Each thread keeps one searcher and its caches (bitsets, labels) and reuses them until the index
+changes: a new build switched in (the `current` symlink points elsewhere) or an update committed
+(a newer generation). The check costs a readlink and a stat per request.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+
+from search import fields as f
+from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.facets import BY_NAME, FACETS
+from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
+from search.snippets import make_snippet
+from search.store import CURRENT, read_meta
+from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
+from search.whoosh.expansion import MeshExpander
+from search.whoosh.facets import count_facets, filter_bits
+from search.whoosh.postings import Postings
+from search.whoosh.query import COORDINATION, QueryBuilder, describe
+from search.whoosh.ranking import Ranker, Weights
+from search.whoosh.related import find_related
+from search.whoosh.related_mesh import MeshBook, overview
+from search.whoosh.spelling import suggest
+from search.whoosh.store import open_index
+
+MAX_PAGE_SIZE = 100
+MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
+BM25_B = 0.5  # tuned on NFCorpus train (bench/eval_nfcorpus.py --tune)
+BM25_K1 = 1.2
+URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
+# MeSH definitions are short, so BM25 favours them over trials and articles that match the same
+# words; their scores are scaled by this prior (a descriptor typed by name still comes first).
+MESH_PRIOR = 0.5
+
+
+class RobertsonBM25F(scoring.BM25F):
+    """BM25F with the Robertson/Lucene idf, log(1 + (N - n + 0.5) / (n + 0.5)): near 0 for words
+    in most records, where Whoosh's own log(N / (n + 1)) + 1 never drops below 1. Scores are
+    computed by search/ranking.py from the same formula; Whoosh uses this weighting for the
+    nodes the ranker hands back to it (phrases, ranges)."""
+
+    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        total = parent.doc_count_all()
+        return math.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+@dataclass
+class _State:
+    """The open view of one index version, shared by all threads (under SearchEngine.lock)."""
+
+    key: tuple[str, int]
+    ix: FileIndex
+    searcher: Searcher
+    docsets: DocSets
+    ranker: Ranker
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class WhooshEngine:
+    """Searches the live index. One searcher and one set of caches serve every thread, one
+    request at a time: a Whoosh reader copies its term index and postings into memory (about
+    1 GB for the full shared data), reads them through a shared file position, and Python
+    runs one thread at a time anyway. Work outside the engine (rendering) still overlaps."""
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        b: float = BM25_B,
+        k1: float = BM25_K1,
+        coordination: float = COORDINATION,
+        facet_limit: int | None = None,
+    ) -> None:
+        """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20)."""
+        self.index_dir = Path(index_dir)
+        self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
+        self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
+        self.lock = threading.RLock()  # held by every public method while it reads the index
+        self._state: _State | None = None
+        self._builder: QueryBuilder | None = None
+
+    # -- index state ---------------------------------------------------------------------
+    def state(self) -> _State:
+        """The open index, reopened when a new build was switched in or an update committed.
+        Call with `self.lock` held."""
+        try:
+            target = os.readlink(self.index_dir / CURRENT)
+        except OSError:
+            raise IndexNotBuilt(
+                f"No index in {self.index_dir}: run "
+                f"`python -m indexer build --index {self.index_dir} PATH...`."
+            ) from None
+        state = self._state
+        if state is not None and state.key[0] == target and state.searcher.up_to_date():
+            return state
+        ix = open_index(self.index_dir)
+        reader = ix.reader()
+        postings = Postings(reader)
+        docsets = DocSets(reader, postings)
+        weighting = RobertsonBM25F(B=self.weights.b, K1=self.weights.k1)
+        searcher = Searcher(reader, weighting=weighting, fromindex=ix)
+        mesh_docs = bits_to_mask(docsets.term(f.TYPE, f.MESH_TYPE), docsets.size)
+        ranker = Ranker(searcher, postings, docsets.live_mask, mesh_docs)
+        if state is not None:
+            state.searcher.close()
+        key = (target, ix.latest_generation())
+        self._state = _State(key, ix, searcher, docsets, ranker)
+        if self._builder is None:
+            self._builder = QueryBuilder(ix.schema)
+        return self._state
+
+    def warm(self) -> None:
+        """Open the index and fill the facet caches now rather than on the first request."""
+        with self.lock:
+            st = self.state()
+            for d in FACETS:
+                (st.docsets.table if d.high else st.docsets.field)(d.field)
+
+    # -- search --------------------------------------------------------------------------
+    def validate(self, req: SearchRequest) -> None:
+        if req.sort not in SORTS:
+            raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}.")
+        if req.expand not in EXPANSIONS:
+            raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
+        if not 1 <= req.size <= MAX_PAGE_SIZE:
+            raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
+        if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:
+            raise InvalidRequest(
+                f"page must be at least 1 and page x size at most {MAX_RESULTS_WINDOW:,}."
+            )
+        for name, _ in req.filters:
+            if name not in BY_NAME:
+                raise InvalidRequest(f"Unknown filter {name!r}.")
+
+    def search(self, req: SearchRequest) -> SearchPage:
+        self.validate(req)
+        with self.lock:
+            return self._search(req, self.state())
+
+    def _search(self, req: SearchRequest, st: _State) -> SearchPage:
+        assert self._builder is not None
+        if req.q.strip():
+            expander = MeshExpander(st.searcher)
+            parsed = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
+            query, text, words = parsed.query, parsed.text, parsed.words
+            expansions = parsed.expansions
+        else:  # no words: browse everything the filters allow
+            query, text, words, expansions = wq.Every(), "", (), ()
+        mask, scores = st.ranker.match(query, self.weights)
+        matched = mask_to_bits(mask)
+        allowed = matched & filter_bits(st.docsets, req)
+        total = allowed.bit_count()
+        hits: tuple[Hit, ...] = ()
+        if total and (req.page - 1) * req.size < total:
+            plain = self._builder.parse(req.q).query if req.q.strip() else query
+            hits = self._hits(st, plain, req, bits_to_mask(allowed, st.docsets.size), scores)
+        facets = count_facets(
+            st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
+        )
+        suggestion = suggest(st.searcher.reader(), text, words) if words else None
+        return SearchPage(
+            request=req,
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            parsed=describe(query, st.ix.schema)[:4000] if text else "",
+            expansions=expansions,
+        )
+
+    def _hits(
+        self, st: _State, plain: wq.Query, req: SearchRequest, allowed: np.ndarray, scores: Any
+    ) -> tuple[Hit, ...]:
+        """The page of hits; snippets mark the words of `plain` (the query without its MeSH
+        alternatives, which would light up every synonym)."""
+        limit = req.page * req.size
+        if req.sort == "relevance":
+            docs = st.ranker.top(allowed, scores, limit)
+        else:  # by date, then by docnum; undated records last either way
+            column = f.DATE if req.sort == "newest" else f.DATE_ASC
+            found = np.flatnonzero(allowed)
+            dates = st.ranker.postings.numbers(column)[found]
+            docs = found[np.lexsort((found, -dates if req.sort == "newest" else dates))][:limit]
+        terms = {
+            t.decode("utf-8") if isinstance(t, bytes) else t
+            for fieldname, t in plain.existing_terms(st.searcher.reader(), expand=True)
+            if fieldname in f.TEXT_FIELDS
+        }
+        out = []
+        for docnum in docs[(req.page - 1) * req.size :]:
+            stored = st.searcher.stored_fields(int(docnum))
+            record = f.unpack_record(stored[f.RECORD])
+            out.append(
+                Hit(
+                    id=stored[f.ID],
+                    type=stored[f.TYPE],
+                    title=stored.get(f.TITLE, "").split("\n")[0],
+                    url=URL_PREFIX[stored[f.TYPE]] + stored[f.ID],
+                    snippet=make_snippet(record, terms),
+                    score=round(float(scores[docnum]), 4) if req.sort == "relevance" else None,
+                    fields=summary_fields(record, stored.get(f.DISPLAY_DATE, "")),
+                )
+            )
+        return tuple(out)
+
+    def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
+        """Headings for MeSH facet values: a UI's heading, a tree number's descriptor."""
+        out = {}
+        mesh_docs = st.docsets.term(f.TYPE, f.MESH_TYPE)
+        for v in values:
+            key = f"{facet}:{v}"
+            if key not in st.labels:
+                if facet == "mesh":
+                    docnum = st.searcher.document_number(**{f.ID: v})
+                else:
+                    docnum = next(iter_bits(st.docsets.term(f.MESH_TREE, v) & mesh_docs), None)
+                stored = st.searcher.stored_fields(docnum) if docnum is not None else {}
+                fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}" if facet == "topic" else v
+                st.labels[key] = stored.get(f.TITLE) or fallback
+            out[v] = st.labels[key]
+        return out
+
+    # -- records -------------------------------------------------------------------------
+    def get(self, record_id: str) -> dict[str, Any]:
+        """The stored record with this id; DocumentNotFound if there is none."""
+        with self.lock:
+            st = self.state()
+            docnum = st.searcher.document_number(**{f.ID: record_id})
+            if docnum is None:
+                raise DocumentNotFound(f"No record has the id {record_id!r}.")
+            return f.unpack_record(st.searcher.stored_fields(docnum)[f.RECORD])
+
+    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
+        """Trials, articles and MeSH descriptors related to a record, each with its reason
+        (search/related.py); DocumentNotFound if there is no such record."""
+        with self.lock:
+            return find_related(self.state(), record_id, limit=limit, explicit=explicit)
+
+    def mesh_overview(self, ui: str) -> Overview | None:
+        """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
+        with self.lock:
+            return overview(MeshBook(self.state()), ui)
+
+    def status(self) -> dict[str, Any]:
+        """Counts per type and the build's metadata (dates of the data and of the build)."""
+        with self.lock:
+            st = self.state()
+            # live documents only (doc_frequency also counts records replaced by an update)
+            counts = {t: st.docsets.term(f.TYPE, t).bit_count() for t in f.TYPES}
+        meta = read_meta(self.index_dir)
+        return {"counts": counts, "total": sum(counts.values()), **meta, "backend": "whoosh"}
+
+
+def summary_fields(record: dict[str, Any], date: str) -> dict[str, Any]:
+    """The type-specific fields shown in a result list."""
+    kind = record["type"]
+    if kind == f.TRIAL:
+        return {
+            "status": record["overall_status"],
+            "phases": record["phases"],
+            "study_type": record["study_type"],
+            "conditions": record["conditions"][:6],
+            "start_date": record["start_date"],
+            "enrollment": record["enrollment"],
+            "sponsor": record["lead_sponsor"],
+            "has_results": record["has_results"],
+        }
+    if kind == f.ARTICLE:
+        authors = [
+            a["collective_name"] or f"{a['last_name']} {a['initials']}".strip()
+            for a in record["authors"]
+        ]
+        return {
+            "journal": record["journal_iso"] or record["journal_title"],
+            "date": date,
+            "year": record["pub_year"],
+            "authors": authors[:3] + (["et al."] if len(authors) > 3 else []),
+            "publication_types": record["publication_types"],
+        }
+    return {"tree_numbers": record["tree_numbers"], "entry_terms": len(record["entry_terms"])}

@@ -1,0 +1,57 @@
+"""Facet counting and filtering on the Whoosh backend's bitsets (the table: search/facets.py)."""
+
+from __future__ import annotations
+
+from search import fields as f
+from search.facets import BY_NAME, CHECK_TAGS, FACETS, value_label
+from search.models import Facet, FacetValue, SearchRequest
+from search.whoosh.docsets import DocSets
+
+
+def filter_bits(docsets: DocSets, request: SearchRequest, skip: str = "") -> int:
+    """Documents allowed by every selected facet except `skip` (all live docs if none)."""
+    bits = docsets.live
+    for name, values in request.filters:
+        if name != skip and values and name in BY_NAME:
+            bits &= docsets.any_of(BY_NAME[name].field, values)
+    return bits
+
+
+def count_facets(
+    docsets: DocSets,
+    request: SearchRequest,
+    matched: int,
+    mesh_labels,  # callable(facet name, values) -> {value: label}
+    limits: dict[str, int] | None = None,
+) -> tuple[Facet, ...]:
+    """Every facet that describes some matching record, with counts and selections."""
+    present_types = {t for t in f.TYPES if matched & docsets.term(f.TYPE, t)}
+    out = []
+    for d in FACETS:
+        if not present_types.intersection(d.types) and not request.selected(d.name):
+            continue
+        within = matched & filter_bits(docsets, request, skip=d.name)
+        counter = (
+            docsets.count_high(d.field, within) if d.high else docsets.count_low(d.field, within)
+        )
+        if d.name == "mesh":
+            for tag in CHECK_TAGS.intersection(counter):
+                del counter[tag]
+        selected = set(request.selected(d.name))
+        for v in selected:
+            counter.setdefault(v, 0)
+        limit = (limits or {}).get(d.name, d.limit)
+        if d.by_value:
+            ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
+        else:
+            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = [kv for kv in ranked[:limit]]
+        shown += [kv for kv in ranked[limit:] if kv[0] in selected]
+        if not shown:
+            continue
+        labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
+        values = tuple(
+            FacetValue(v, value_label(d.name, v, labels), n, v in selected) for v, n in shown
+        )
+        out.append(Facet(d.name, d.label, values, truncated=len(ranked) > limit))
+    return tuple(out)
