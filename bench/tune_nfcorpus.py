@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import nfcorpus as nf
 from search import fields as schema
+from search import scoring
 from search.engine import SearchEngine
 from search.whoosh import engine as engine_module
 from search.whoosh import expansion, query
@@ -57,8 +58,8 @@ class Config:
         """The values the code holds now."""
         return cls(
             title=schema.SECTION_WEIGHTS["title"],
-            b=engine_module.BM25_B,
-            k1=engine_module.BM25_K1,
+            b=scoring.BM25_B,
+            k1=scoring.BM25_K1,
             coordination=query.COORDINATION,
             **{k: getattr(expansion, v) for k, v in EXPANSION_CONSTANTS.items()},
         )

@@ -13,6 +13,7 @@ from typing import Any
 from indexer.records import Article, MeshDescriptor, MeshTerm, Trial
 from search import fields as f
 from search.analysis import weighted_text
+from search.meshnames import Named, best_ui, names_of, surface
 
 _AGE = re.compile(r"(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)", re.I)
 _AGE_UNIT_YEARS = {"year": 1.0, "month": 1 / 12, "week": 1 / 52, "day": 1 / 365, "hour": 1 / 8760}
@@ -24,21 +25,22 @@ class MeshLookup:
     def __init__(self, descriptors: Iterable[MeshDescriptor] = ()) -> None:
         self.headings: dict[str, str] = {}
         self.trees: dict[str, tuple[str, ...]] = {}
-        self.by_name: dict[str, str] = {}
+        self.named: dict[tuple[str, ...], list[Named]] = {}  # surface key -> descriptors
         self.by_number: dict[int, str] = {}  # D007172 and the padded D000007172 are one UI
-        entries: list[tuple[str, str]] = []
         for d in descriptors:
-            self.add(d.ui, d.heading, d.tree_numbers)
-            entries.extend((term.lower(), d.ui) for term in d.entry_terms)
-        for name, ui in entries:  # headings win over entry terms
-            self.by_name.setdefault(name, ui)
+            self.add(Named(d.ui, d.heading, d.entry_terms), d.tree_numbers)
 
-    def add(self, ui: str, heading: str, trees: Iterable[str]) -> None:
-        self.headings[ui] = heading
-        self.trees[ui] = tuple(trees)
-        self.by_name[heading.lower()] = ui
-        if ui[1:].isdigit():
-            self.by_number[int(ui[1:])] = ui
+    def add(self, d: Named, trees: Iterable[str]) -> None:
+        self.headings[d.ui] = d.heading
+        self.trees[d.ui] = tuple(trees)
+        for key in names_of(d):
+            self.named.setdefault(key, []).append(d)
+        if d.ui[1:].isdigit():
+            self.by_number[int(d.ui[1:])] = d.ui
+
+    def ui_named(self, name: str) -> str:
+        """The UI of the descriptor `name` names (search/meshnames.py), '' if none."""
+        return best_ui(name, self.named.get(surface(name), ()))
 
     def __len__(self) -> int:
         return len(self.headings)
@@ -53,7 +55,7 @@ class MeshLookup:
         """The UI of a record's MeSH term ('' if the term is unknown and has no UI)."""
         if term.ui:
             return self.canonical(term.ui)
-        return self.by_name.get(term.term.lower(), "")
+        return self.ui_named(term.term)
 
 
 def content_hash(record: Any) -> str:
@@ -237,7 +239,7 @@ def _author_name(a: Any) -> str:
 
 def _article(a: Article, mesh: MeshLookup) -> dict[str, Any]:
     names = [h.name for h in a.mesh_headings]
-    uis = [mesh.canonical(h.ui) or mesh.by_name.get(h.name.lower(), "") for h in a.mesh_headings]
+    uis = [mesh.canonical(h.ui) or mesh.ui_named(h.name) for h in a.mesh_headings]
     major = [u for u, h in zip(uis, a.mesh_headings, strict=True) if h.major]
     authors = _join(_author_name(x) for x in a.authors)
     journal = _join([a.journal_title, a.journal_iso])

@@ -17,8 +17,9 @@ from typing import Any
 from whoosh.searching import Searcher
 
 from indexer.documents import MeshLookup
-from indexer.records import Article, MeshDescriptor, MeshTerm, Trial
+from indexer.records import Article, MeshDescriptor, Trial
 from search import fields as f
+from search.meshnames import Named, best_ui
 
 RECORD_TYPES = {f.TRIAL: Trial, f.ARTICLE: Article, f.MESH_TYPE: MeshDescriptor}
 
@@ -133,7 +134,7 @@ class IndexedMesh(MeshLookup):
         self._descriptors = _Lazy(self._descriptor)
         self.headings = _Lazy(self._heading)  # type: ignore[assignment]
         self.trees = _Lazy(self._trees)  # type: ignore[assignment]
-        self.by_name = _Lazy(self._by_name)  # type: ignore[assignment]
+        self._by_name_cache = _Lazy(self._by_name)
 
     def __len__(self) -> int:  # not meaningful for a lazy look-up
         raise TypeError("IndexedMesh has no length")
@@ -156,18 +157,19 @@ class IndexedMesh(MeshLookup):
         return d.tree_numbers if d else None
 
     def _by_name(self, name: str) -> str | None:
-        if name in self.fresh.by_name:
-            return self.fresh.by_name[name]
-        found = [
-            d
-            for d in self.indexed.descriptors_named(name)
-            if d.ui not in self.removed and d.ui not in self.fresh.headings
-        ]
-        headings = [d.ui for d in found if d.heading.lower() == name]
-        if headings:
-            return headings[-1]  # MeshLookup: the last heading set wins
-        entries = [d.ui for d in found if name in (t.lower() for t in d.entry_terms)]
-        return entries[0] if entries else None  # ...and the first entry term
+        """The update's own descriptors first, then the index's (one rule: meshnames)."""
+        found = self.fresh.ui_named(name) or best_ui(
+            name,
+            (
+                Named(d.ui, d.heading, d.entry_terms)
+                for d in self.indexed.descriptors_named(name)
+                if d.ui not in self.removed and d.ui not in self.fresh.headings
+            ),
+        )
+        return found or None
+
+    def ui_named(self, name: str) -> str:
+        return self._by_name_cache.get(name, "")
 
     def canonical(self, ui: str) -> str:
         if ui in self.headings or not ui[1:].isdigit():
@@ -180,8 +182,3 @@ class IndexedMesh(MeshLookup):
             if candidate in self.headings:
                 return candidate
         return ui
-
-    def resolve(self, term: MeshTerm) -> str:
-        if term.ui:
-            return self.canonical(term.ui)
-        return self.by_name.get(term.term.lower(), "")

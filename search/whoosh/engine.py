@@ -7,7 +7,6 @@ changes: a new build switched in (the `current` symlink points elsewhere) or an 
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from search import fields as f
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.facets import BY_NAME, FACETS
 from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
+from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
 from search.snippets import make_snippet
 from search.store import CURRENT, read_meta
 from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
@@ -39,12 +39,7 @@ from search.whoosh.store import open_index
 
 MAX_PAGE_SIZE = 100
 MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
-BM25_B = 0.5  # tuned on NFCorpus train (bench/eval_nfcorpus.py --tune)
-BM25_K1 = 1.2
 URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
-# MeSH definitions are short, so BM25 favours them over trials and articles that match the same
-# words; their scores are scaled by this prior (a descriptor typed by name still comes first).
-MESH_PRIOR = 0.5
 
 
 class RobertsonBM25F(scoring.BM25F):
@@ -57,7 +52,7 @@ class RobertsonBM25F(scoring.BM25F):
         parent = searcher.get_parent()
         n = parent.doc_frequency(fieldname, text)
         total = parent.doc_count_all()
-        return math.log(1 + (total - n + 0.5) / (n + 0.5))
+        return idf(total, n)
 
 
 @dataclass

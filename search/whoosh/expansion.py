@@ -16,6 +16,7 @@ from whoosh.searching import Searcher
 
 from search import fields as f
 from search.analysis import analyzer
+from search.meshnames import Named, ranked_uis
 from search.models import Expansion
 
 MAX_NGRAM = 6
@@ -34,16 +35,6 @@ _LEX = re.compile(
 )
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _ANALYZER = analyzer()
-
-
-_SURFACE_WORD = re.compile(r"[^\W_]+")
-
-
-def _surface(text: str) -> tuple[str, ...]:
-    """Words of a name up to case, order and a plural -s: "Infarctions, Myocardial" and
-    "myocardial infarction" agree; "Diabetal" and "diabetes" do not."""
-    words = (w.lower() for w in _SURFACE_WORD.findall(text))
-    return tuple(sorted(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words))
 
 
 def _stop(word: str) -> bool:
@@ -108,18 +99,15 @@ class MeshExpander:
         key = f.term_key(phrase)
         if not key or not self.reader.frequency(f.ENTRY_KEY, key):
             return []
-        postings = self.reader.postings(f.ENTRY_KEY, key)
-        wanted = _surface(phrase)
-        uis = []
-        for docnum in postings.all_ids():
+        # stems collide ("diabetes" ~ "Diabetal", "organic" ~ "Organization"): the term key
+        # finds candidates, the one naming rule (search/meshnames.py) keeps and orders them
+        candidates = []
+        for docnum in self.reader.postings(f.ENTRY_KEY, key).all_ids():
             stored = self.reader.stored_fields(docnum)
             record = f.unpack_record(stored[f.RECORD])
-            # stems collide ("diabetes" ~ "Diabetal", "organic" ~ "Organization"): keep the
-            # descriptors one of whose names is the phrase up to case, order and plural -s
-            names = (record.get("heading", ""), *record.get("entry_terms", ()))
-            if any(_surface(name) == wanted for name in names):
-                uis.append(stored[f.ID])
-        return uis[:MAX_UIS_PER_PHRASE]
+            entries = tuple(record.get("entry_terms", ()))
+            candidates.append(Named(stored[f.ID], record.get("heading", ""), entries))
+        return ranked_uis(phrase, candidates)[:MAX_UIS_PER_PHRASE]
 
     def _descriptor(self, ui: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         """(heading, tree numbers, entry terms) of a descriptor."""

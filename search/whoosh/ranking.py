@@ -16,6 +16,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search.scoring import saturated_tf
 from search.whoosh.postings import Postings
 
 PHRASE_CACHE = 256  # phrases whose verified documents are kept (2 bits a document each)
@@ -132,7 +133,7 @@ class Ranker:
                 idf = self.searcher.get_parent().idf(q.fieldname, text)
                 avgfl = self.searcher.get_parent().avg_field_length(q.fieldname) or 1
                 fl = self.postings.lengths(q.fieldname)[docs]
-                tf = idf * ((tf * (w.k1 + 1)) / (tf + w.k1 * ((1 - w.b) + w.b * fl / avgfl)))
+                tf = idf * saturated_tf(tf, fl, avgfl, w.k1, w.b)
             if len(self._scored) > 256:
                 self._scored.clear()
             hit = self._scored[key] = (docs, tf)

@@ -14,6 +14,7 @@ from typing import Any
 from whoosh.searching import Searcher
 
 from search import fields as f
+from search.meshnames import Named, best_ui
 from search.models import Descriptor, Overview, TreePosition
 from search.whoosh.docsets import DocSets, iter_bits
 
@@ -79,13 +80,11 @@ class MeshBook:
         term = f.term_key(name)
         if not term or not self.reader.frequency(f.ENTRY_KEY, term):
             return ""
-        uis = []
+        candidates = []
         for docnum in self.reader.postings(f.ENTRY_KEY, term).all_ids():
-            stored = self.reader.stored_fields(docnum)
-            if stored.get(f.TITLE, "").lower() == name.lower():
-                return stored[f.ID]  # the heading itself
-            uis.append(stored[f.ID])
-        return uis[0] if uis else ""
+            record = f.unpack_record(self.reader.stored_fields(docnum)[f.RECORD])
+            candidates.append(_named(record))
+        return best_ui(name, candidates)
 
     def resolve(self, ui: str, name: str) -> Descriptor | None:
         """A record's MeSH term: by its UI when it has one, else by its name."""
@@ -143,6 +142,10 @@ def narrower_query(d: Descriptor) -> str:
     """Query syntax for the records indexed with `d` or a narrower descriptor (what
     `MeshBook.indexed` counts), for links to the search page."""
     return " OR ".join([f"mesh:{d.ui}", *(f"mesh_tree:{t}*" for t in d.tree_numbers)])
+
+
+def _named(record: dict[str, Any]) -> Named:
+    return Named(record["ui"], record["heading"], tuple(record["entry_terms"]))
 
 
 def _descriptor(record: dict[str, Any]) -> Descriptor:

@@ -24,6 +24,7 @@ from search import fields as f
 from search.analysis import BioAnalyzer
 from search.facets import CHECK_TAGS
 from search.models import Descriptor
+from search.scoring import BM25_B, BM25_K1, saturated_tf
 from search.whoosh.docsets import DocSets, iter_bits
 
 
@@ -282,7 +283,7 @@ def _add_text_scores(
     if not profile.terms:
         return
     share = 1.0 - tuning.mesh_share if with_mesh else 1.0
-    k1 = getattr(searcher.weighting, "K1", 1.2)
+    k1 = getattr(searcher.weighting, "K1", BM25_K1)
     top = profile.terms[0].weight
     terms = []
     for k in profile.terms:
@@ -307,8 +308,8 @@ def _bm25(
     """Sum of weight x BM25F(term, doc) for the docs (ascending), reading each term's postings
     only at those docs."""
     reader = searcher.reader()
-    b = getattr(searcher.weighting, "B", 0.75)
-    k1 = getattr(searcher.weighting, "K1", 1.2)
+    b = getattr(searcher.weighting, "B", BM25_B)
+    k1 = getattr(searcher.weighting, "K1", BM25_K1)
     avgdl = searcher.avg_field_length(f.ALL) or 1.0
     out: dict[int, float] = {}
     lengths = {d: reader.doc_field_length(d, f.ALL) or avgdl for d, _ in docs}
@@ -322,6 +323,5 @@ def _bm25(
             if postings.id() < d:
                 postings.skip_to(d)
             tf = postings.weight()
-            norm = tf + k1 * (1 - b + b * lengths[d] / avgdl)
-            out[d] = out.get(d, 0.0) + weight * tf * (k1 + 1) / norm
+            out[d] = out.get(d, 0.0) + weight * saturated_tf(tf, lengths[d], avgdl, k1, b)
     return out
