@@ -1,7 +1,9 @@
 """The seam between the engine-neutral face and the engines behind it.
 
 A backend is a package `search/<name>/` whose `__init__` gives `Reader` (a class built from an
-index folder, satisfying the `Reader` protocol below) and `exists_in(build) -> bool`. Nothing
+index folder, satisfying the `Reader` protocol below), `exists_in(build) -> bool`,
+`create(build) -> Writer` (a new, empty build folder) and `update(live, build) -> Writer` (a
+new build folder that starts as a copy of the live one). Nothing
 outside a backend package imports its engine (tests/test_architecture.py checks).
 """
 
@@ -47,6 +49,49 @@ class Reader(Protocol):
         ...
 
 
+class Stored(Protocol):
+    """A record as the index holds it (what an update compares and re-derives from)."""
+
+    id: str
+    type: str
+    hash: str  # content hash of the record (indexer/documents.py content_hash)
+    record: dict[str, Any]  # the record's fields as stored
+
+
+class Writer(Protocol):
+    """Writes one new build folder: a full build (empty at first) or an update (a copy of the
+    live build at first). Documents are search/fields.py name -> value dicts made by
+    indexer/documents.py. Nothing is visible to readers until the folder is switched in
+    (indexer/store.py switch_to), which is the same for every backend. One writer at a time
+    (the indexer's lock)."""
+
+    def add(self, record_id: str, document: dict[str, Any]) -> None:
+        """Add a record's document, replacing any earlier copy (in the build or written
+        earlier by this writer)."""
+        ...
+
+    def delete(self, record_id: str) -> bool:
+        """Remove a record; False if neither the build nor this writer holds it."""
+        ...
+
+    def stored(self, record_id: str) -> Stored | None:
+        """The record as the build held it before this writer (None if absent)."""
+        ...
+
+    def ids_with(self, field: str, value: str) -> list[str]:
+        """Ids of the records (before this writer) whose keyword `field` holds `value`
+        (MeSH UIs, entry keys, types), in index order."""
+        ...
+
+    def commit(self) -> None:
+        """Make the writes durable in the build folder (then the indexer switches it in)."""
+        ...
+
+    def cancel(self) -> None:
+        """Forget the writes; the folder is the caller's to remove."""
+        ...
+
+
 def backend(name: str) -> ModuleType:
     """The backend package called `name`."""
     if name not in BACKENDS:
@@ -65,4 +110,13 @@ def open_reader(name: str, index_dir: Path, **options: Any) -> Reader:
     return backend(name).Reader(index_dir, **options)
 
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Reader", "backend", "exists_in", "open_reader"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "Reader",
+    "Stored",
+    "Writer",
+    "backend",
+    "exists_in",
+    "open_reader",
+]

@@ -1,0 +1,155 @@
+"""The parsed query as a neutral tree: what every backend evaluates (search/whoosh/, others).
+
+The parser (search/syntax.py) turns what a user typed into these nodes; MeSH expansion
+(search/expansion.py) adds alternatives; a backend translates the tree into its engine's query.
+Texts are index terms already (analysed by search/analysis.py for text fields, enum spellings
+for keyword fields), so a backend never analyses again. Field names are search/fields.py's.
+
+Scoring contract, the same on every backend (BM25F on the field; search/scoring.py):
+- Term, Phrase: BM25 of the term (a phrase: the sum of its words' scores where it occurs,
+  words within `slop` positions of each other, in order) x boost.
+- Prefix, Range: a constant score (boost) for every match; Prefix expands at most
+  MAX_EXPANSIONS index terms (more is refused as too costly).
+- Or: the sum of the matching children; And: all children must match, the sum;
+  AndNot: `positive` without the documents `negative` matches, positive's score;
+  AndMaybe: `required`'s documents, plus `optional`'s score where it matches too;
+  DisMax: the best child's score (a MeSH concept: its words or any of its synonyms, once);
+  Every: all documents, score `boost`; Nothing: no document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_EXPANSIONS = 1024  # index terms one Prefix may stand for (Lucene's maxClauseCount)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    field: str
+    words: tuple[str, ...]
+    slop: int = 1
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Numeric values low..high, both ends included; None: open."""
+
+    field: str
+    low: int | None
+    high: int | None
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AndNot:
+    positive: Node
+    negative: Node
+
+
+@dataclass(frozen=True, slots=True)
+class AndMaybe:
+    required: Node
+    optional: Node
+
+
+@dataclass(frozen=True, slots=True)
+class DisMax:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Every:
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    pass
+
+
+Node = Term | Phrase | Prefix | Range | Or | And | AndNot | AndMaybe | DisMax | Every | Nothing
+NOTHING = Nothing()
+
+
+def leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Range]:
+    """The leaf nodes of a tree, left to right."""
+    if isinstance(node, (Term, Phrase, Prefix, Range)):
+        yield node
+    elif isinstance(node, (Or, And, DisMax)):
+        for child in node.children:
+            yield from leaves(child)
+    elif isinstance(node, AndNot):
+        yield from leaves(node.positive)
+    elif isinstance(node, AndMaybe):
+        yield from leaves(node.required)
+        yield from leaves(node.optional)
+
+
+def positive_terms(node: Node) -> Iterator[tuple[str, str]]:
+    """(field, term) of every Term and Phrase word a matching document may hold (not the
+    excluded ones): the words a snippet marks."""
+    for leaf in leaves(node):
+        if isinstance(leaf, Term):
+            yield leaf.field, leaf.text
+        elif isinstance(leaf, Phrase):
+            for word in leaf.words:
+                yield leaf.field, word
+
+
+def describe(node: Node) -> str:
+    """The tree as readable query syntax ("Search details")."""
+    if isinstance(node, Term):
+        return _boosted(f"{node.field}:{node.text}", node.boost)
+    if isinstance(node, Phrase):
+        return _boosted(f'{node.field}:"{" ".join(node.words)}"', node.boost)
+    if isinstance(node, Prefix):
+        return _boosted(f"{node.field}:{node.text}*", node.boost)
+    if isinstance(node, Range):
+        low = "" if node.low is None else node.low
+        high = "" if node.high is None else node.high
+        return f"{node.field}:[{low} TO {high}]"
+    if isinstance(node, (Or, And)):
+        joiner = " OR " if isinstance(node, Or) else " AND "
+        return _boosted("(" + joiner.join(describe(c) for c in node.children) + ")", node.boost)
+    if isinstance(node, DisMax):
+        return "DisMax(" + " | ".join(describe(c) for c in node.children) + ")"
+    if isinstance(node, AndNot):
+        return f"({describe(node.positive)} NOT {describe(node.negative)})"
+    if isinstance(node, AndMaybe):
+        return f"({describe(node.required)} ANDMAYBE {describe(node.optional)})"
+    if isinstance(node, Every):
+        return "*"
+    return "<nothing>"
+
+
+def _boosted(text: str, boost: float) -> str:
+    return text if boost == 1.0 else f"{text}^{boost:g}"
