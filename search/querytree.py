@@ -8,8 +8,10 @@ for keyword fields), so a backend never analyses again. Field names are search/f
 Scoring contract, the same on every backend (BM25F on the field; search/scoring.py):
 - Term, Phrase: BM25 of the term (a phrase: the sum of its words' scores where it occurs,
   words within `slop` positions of each other, in order) x boost.
-- Prefix, Range: a constant score (boost) for every match; Prefix expands at most
-  MAX_EXPANSIONS index terms (more is refused as too costly).
+- Prefix: the index terms it stands for (at most MAX_EXPANSIONS; more is refused as too
+  costly), scored as their OR x boost; with `constant`, every match scores `boost` (MeSH
+  explode: records under a tree branch, no term statistics wanted).
+- Range: a constant score (boost) for every match.
 - Or: the sum of the matching children; And: all children must match, the sum;
   AndNot: `positive` without the documents `negative` matches, positive's score;
   AndMaybe: `required`'s documents, plus `optional`'s score where it matches too;
@@ -20,7 +22,7 @@ Scoring contract, the same on every backend (BM25F on the field; search/scoring.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MAX_EXPANSIONS = 1024  # index terms one Prefix may stand for (Lucene's maxClauseCount)
 
@@ -45,6 +47,7 @@ class Prefix:
     field: str
     text: str
     boost: float = 1.0
+    constant: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,59 @@ Node = Term | Phrase | Prefix | Range | Or | And | AndNot | AndMaybe | DisMax | 
 NOTHING = Nothing()
 
 
+def boost_of(node: Node) -> float:
+    return getattr(node, "boost", 1.0)
+
+
+def with_boost(node: Node, boost: float) -> Node:
+    """The node with another boost (nodes without one are left as they are)."""
+    return replace(node, boost=boost) if hasattr(node, "boost") else node
+
+
+def normalize(node: Node) -> Node:
+    """Nested ORs (ANDs) flattened, duplicates and Nothings dropped, one-child groups and
+    one-word phrases unwrapped; an exclusion of nothing is its positive side, and an empty
+    positive side is Nothing."""
+    if isinstance(node, (Or, And, DisMax)):
+        flat: list[Node] = []
+        for child in map(normalize, node.children):
+            if type(child) is type(node):
+                scale = boost_of(child)
+                flat.extend(with_boost(c, boost_of(c) * scale) for c in child.children)  # type: ignore[union-attr]
+            else:
+                flat.append(child)
+        kept: list[Node] = []
+        for child in flat:
+            if not isinstance(child, Nothing) and child not in kept:
+                kept.append(child)
+        if not kept:
+            return NOTHING
+        if len(kept) == 1:
+            only = kept[0]
+            return with_boost(only, boost_of(only) * boost_of(node))
+        if isinstance(node, DisMax):
+            return DisMax(tuple(kept))
+        return type(node)(tuple(kept), node.boost)
+    if isinstance(node, (AndNot, AndMaybe)):
+        a, b = (
+            (node.positive, node.negative)
+            if isinstance(node, AndNot)
+            else (
+                node.required,
+                node.optional,
+            )
+        )
+        a, b = normalize(a), normalize(b)
+        if isinstance(a, Nothing):
+            return NOTHING
+        if isinstance(b, Nothing):
+            return a
+        return AndNot(a, b) if isinstance(node, AndNot) else AndMaybe(a, b)
+    if isinstance(node, Phrase) and len(node.words) < 2:
+        return Term(node.field, node.words[0], node.boost) if node.words else NOTHING
+    return node
+
+
 def leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Range]:
     """The leaf nodes of a tree, left to right."""
     if isinstance(node, (Term, Phrase, Prefix, Range)):
@@ -128,28 +184,24 @@ def positive_terms(node: Node) -> Iterator[tuple[str, str]]:
 def describe(node: Node) -> str:
     """The tree as readable query syntax ("Search details")."""
     if isinstance(node, Term):
-        return _boosted(f"{node.field}:{node.text}", node.boost)
+        return f"{node.field}:{node.text}" + (f"^{node.boost}" if node.boost != 1 else "")
     if isinstance(node, Phrase):
-        return _boosted(f'{node.field}:"{" ".join(node.words)}"', node.boost)
+        return f'{node.field}:"{" ".join(node.words)}"'
     if isinstance(node, Prefix):
-        return _boosted(f"{node.field}:{node.text}*", node.boost)
+        return f"{node.field}:{node.text}*" + (f"^{node.boost}" if node.boost != 1 else "")
     if isinstance(node, Range):
         low = "" if node.low is None else node.low
         high = "" if node.high is None else node.high
         return f"{node.field}:[{low} TO {high}]"
     if isinstance(node, (Or, And)):
         joiner = " OR " if isinstance(node, Or) else " AND "
-        return _boosted("(" + joiner.join(describe(c) for c in node.children) + ")", node.boost)
+        return "(" + joiner.join(describe(c) for c in node.children) + ")"
     if isinstance(node, DisMax):
-        return "DisMax(" + " | ".join(describe(c) for c in node.children) + ")"
+        return "DisMax(" + " ".join(sorted(describe(c) for c in node.children)) + ")"
     if isinstance(node, AndNot):
-        return f"({describe(node.positive)} NOT {describe(node.negative)})"
+        return f"({describe(node.positive)} ANDNOT {describe(node.negative)})"
     if isinstance(node, AndMaybe):
         return f"({describe(node.required)} ANDMAYBE {describe(node.optional)})"
     if isinstance(node, Every):
         return "*"
     return "<nothing>"
-
-
-def _boosted(text: str, boost: float) -> str:
-    return text if boost == 1.0 else f"{text}^{boost:g}"

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 from whoosh import index as whoosh_index
 
+from search.expansion import MeshExpander, rewrite_text
 from search.store import current_build
-from search.whoosh.expansion import MeshExpander, rewrite_text
+from search.whoosh.meshsource import WhooshMeshSource
 
 
 @pytest.fixture(scope="module")
 def expander(index_dir):
     ix = whoosh_index.open_dir(str(current_build(index_dir)), readonly=True)
     searcher = ix.searcher()
-    yield MeshExpander(searcher)
+    yield MeshExpander(WhooshMeshSource(searcher))
     searcher.close()
     ix.close()
 

@@ -20,17 +20,20 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from search import fields as f
+from search import querytree as qt
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS
 from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
 from search.snippets import make_snippet
 from search.store import CURRENT, read_meta
+from search.syntax import QueryBuilder
 from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
-from search.whoosh.expansion import MeshExpander
 from search.whoosh.facets import count_facets, filter_bits
+from search.whoosh.meshsource import WhooshMeshSource
 from search.whoosh.postings import Postings
-from search.whoosh.query import COORDINATION, QueryBuilder, describe
+from search.whoosh.query import COORDINATION, to_whoosh
 from search.whoosh.ranking import Ranker, Weights
 from search.whoosh.related import find_related
 from search.whoosh.related_mesh import MeshBook, overview
@@ -87,7 +90,7 @@ class WhooshEngine:
         self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
         self.lock = threading.RLock()  # held by every public method while it reads the index
         self._state: _State | None = None
-        self._builder: QueryBuilder | None = None
+        self._builder = QueryBuilder()
 
     # -- index state ---------------------------------------------------------------------
     def state(self) -> _State:
@@ -115,8 +118,6 @@ class WhooshEngine:
             state.searcher.close()
         key = (target, ix.latest_generation())
         self._state = _State(key, ix, searcher, docsets, ranker)
-        if self._builder is None:
-            self._builder = QueryBuilder(ix.schema)
         return self._state
 
     def warm(self) -> None:
@@ -148,21 +149,21 @@ class WhooshEngine:
             return self._search(req, self.state())
 
     def _search(self, req: SearchRequest, st: _State) -> SearchPage:
-        assert self._builder is not None
         if req.q.strip():
-            expander = MeshExpander(st.searcher)
+            expander = MeshExpander(WhooshMeshSource(st.searcher))
             parsed = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
-            query, text, words = parsed.query, parsed.text, parsed.words
+            tree, text, words = parsed.query, parsed.text, parsed.words
             expansions = parsed.expansions
         else:  # no words: browse everything the filters allow
-            query, text, words, expansions = wq.Every(), "", (), ()
+            tree, text, words, expansions = qt.Every(), "", (), ()
+        query = to_whoosh(tree)
         mask, scores = st.ranker.match(query, self.weights)
         matched = mask_to_bits(mask)
         allowed = matched & filter_bits(st.docsets, req)
         total = allowed.bit_count()
         hits: tuple[Hit, ...] = ()
         if total and (req.page - 1) * req.size < total:
-            plain = self._builder.parse(req.q).query if req.q.strip() else query
+            plain = to_whoosh(self._builder.parse(req.q).query) if req.q.strip() else query
             hits = self._hits(st, plain, req, bits_to_mask(allowed, st.docsets.size), scores)
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
@@ -174,7 +175,7 @@ class WhooshEngine:
             hits=hits,
             facets=facets,
             suggestion=suggestion,
-            parsed=describe(query, st.ix.schema)[:4000] if text else "",
+            parsed=qt.describe(tree)[:4000] if text else "",
             expansions=expansions,
         )
 

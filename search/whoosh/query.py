@@ -1,237 +1,40 @@
-"""What a user types -> a Whoosh query. Plain words are OR'ed with a coordination bonus, so a
-record matching more of the words ranks higher but need not match all of them; "phrases",
-AND / OR / NOT, (parentheses), prefix*, field:value, year:2015..2020 and bare ids work too.
-"""
+"""The neutral query tree (search/querytree.py) as Whoosh query objects, for the array ranker
+(search/whoosh/ranking.py) and Whoosh's own matchers (phrases, prefixes)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from whoosh import qparser
 from whoosh import query as wq
-from whoosh.fields import Schema
 
-from search import fields as f
-from search import nltkdata
-from search.errors import InvalidRequest
-from search.models import Expansion
+from search import querytree as qt
+from search.grammar import NUMERIC_FIELDS
 from search.whoosh.dismax import DisMax
-from search.whoosh.expansion import Match, rewrite_text
 
-MAX_QUERY_CHARS = 4000
-MIN_PREFIX = 3
-COORDINATION = 0.0  # exponent p of (matched/total)^p (engine.py); p=0 best on NFCorpus train
-
-# Names a user may put before ':' -> schema fields.
-FIELD_ALIASES: dict[str, str] = {
-    "title": f.TITLE, "ti": f.TITLE,
-    "condition": f.CONDITION, "conditions": f.CONDITION, "disease": f.CONDITION,
-    "intervention": f.INTERVENTION, "interventions": f.INTERVENTION, "drug": f.INTERVENTION,
-    "author": f.AUTHOR, "au": f.AUTHOR,
-    "journal": f.JOURNAL, "ta": f.JOURNAL,
-    "mesh": f.MESH, "mh": f.MESH,
-    "keyword": f.KEYWORD, "sponsor": f.SPONSOR, "location": f.LOCATION,
-    "status": f.STATUS, "phase": f.PHASE, "year": f.YEAR, "type": f.TYPE,
-    "id": f.ID, "sex": f.SEX, "language": f.LANGUAGE, "lang": f.LANGUAGE,
-}  # fmt: skip
-ENUM_FIELDS = {"status", "phase", "type", "sex", "language", "lang"}
-FILTER_ALIASES = ENUM_FIELDS | {"year"}
-ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
-
-RECORD_ID = re.compile(r"(NCT\d{8}|D\d{6,9}|\d{1,9})", re.I)
-_FIELDED = re.compile(r'(?<![\w:])([A-Za-z_]+):("[^"]*"|[^\s()"]+)')
-_YEAR_RANGE = re.compile(r"^(\d{4})?\.\.(\d{4})?$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SHORT_PREFIX = re.compile(rf'(?<![\w*?])([^\s*?():"]{{0,{MIN_PREFIX - 1}}})\*')
-_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-_BOOLEAN = re.compile(r"\b(AND|OR|NOT|ANDNOT|ANDMAYBE)\b|[()]")
-_WORD = re.compile(r"[^\W_]+(?:[-+/.][^\W_]+)*\+*")
+COORDINATION = 0.0  # exponent p of (matched/total)^p (ranking.py); p=0 best on NFCorpus train
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedQuery:
-    query: wq.Query
-    text: str  # the cleaned query string
-    words: tuple[str, ...]  # plain words outside field: prefixes, for MeSH and spelling
-    record_id: str  # set when the whole query is one record id
-    expansions: tuple[Expansion, ...] = ()  # MeSH phrases recognised and what they added
-
-
-def clean(text: str) -> str:
-    """Normalize what a user typed: Unicode NFKC, no control characters, one-line."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = _CONTROL.sub(" ", text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    text = text.replace("?", " ")  # a question, not Whoosh's one-letter wildcard
-    text = " ".join(text.split())
-    if len(text) > MAX_QUERY_CHARS:
-        raise InvalidRequest(
-            f"Your query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}."
-        )
-    return text
-
-
-def _enum_value(alias: str, value: str) -> str:
-    raw = value.strip('"').strip().lower()
-    if alias == "phase":
-        raw = ROMAN.get(raw.removeprefix("phase").strip(), raw)
-        if raw.isdigit():
-            return f"PHASE{raw}"
-        if raw in ("na", "n/a", "none"):
-            return "NA"
-    if alias in ("language", "lang") or alias == "type":
-        return raw  # languages are stored lower-case ("eng"); types too ("trial")
-    return re.sub(r"[^A-Za-z0-9]+", "_", raw).strip("_").upper()
-
-
-def _rewrite_fields(text: str) -> str:
-    """Rewrite field:value pairs into the schema's spelling (enums, year ranges, MeSH UIs)."""
-
-    def one(m: re.Match[str]) -> str:
-        alias, value = m.group(1).lower(), m.group(2)
-        if alias in (f.MESH_UI, f.MESH_TREE):  # written by MeSH expansion (or a power user)
-            return m.group()
-        if alias not in FIELD_ALIASES:
-            raise InvalidRequest(
-                f"Unknown field '{m.group(1)}:'. Fields you can use: "
-                + ", ".join(sorted(a for a in FIELD_ALIASES if len(a) > 2))
-                + "."
-            )
-        field = FIELD_ALIASES[alias]
-        if alias in ENUM_FIELDS:
-            return f"{field}:{_enum_value(alias, value)}"
-        if alias == "year":
-            rng = _YEAR_RANGE.match(value)
-            if rng:
-                return f"{field}:[{rng.group(1) or ''} TO {rng.group(2) or ''}]"
-            if not value.isdigit():
-                raise InvalidRequest(f"year: needs a year or a range like 2015..2020, not {value}.")
-        bare = value.strip('"')
-        if alias in ("mesh", "mh") and re.fullmatch(r"D\d{6,9}", bare, re.I):
-            return f"{f.MESH_UI}:{bare.upper()}"
-        return f"{field}:{value}"
-
-    return _FIELDED.sub(one, text)
-
-
-def plain_words(text: str) -> tuple[str, ...]:
-    """The words of a query outside field:value pairs and operators (for MeSH and spelling)."""
-    text = _FIELDED.sub(" ", text)
-    return tuple(w for w in _WORD.findall(text) if w not in _OPERATORS)
-
-
-class QueryBuilder:
-    """Parses query strings against one schema: plain words search the weighted ALL field."""
-
-    def __init__(self, schema: Schema) -> None:
-        self.parser = qparser.QueryParser(f.ALL, schema, group=qparser.OrGroup)
-        self.stoplist = nltkdata.stopwords()
-
-    def parse(self, text: str, expand: Callable[[str], list[Match]] | None = None) -> ParsedQuery:
-        """Parse a query; `expand` (MeSH expansion) finds phrases to widen with alternatives."""
-        text = clean(text)
-        if not text:
-            raise InvalidRequest("Type one or more words to search for.")
-        if _SHORT_PREFIX.search(text):
-            raise InvalidRequest(
-                f"A prefix search needs at least {MIN_PREFIX} letters before the *."
-            )
-        if text.count('"') % 2:
-            text = text.replace('"', " ")  # an unbalanced quote: search the words themselves
-        words = plain_words(text)
-        if not _FIELDED.search(text) and all(
-            w.lower() in self.stoplist or w in _OPERATORS for w in _WORD.findall(text)
-        ):
-            raise InvalidRequest("The query has nothing to search for (only stop words or NOT).")
-        filters, main = _split_filters(text)
-        matches = expand(main) if expand is not None and main else []
-        try:
-            query = self._main(main, matches) if main else None
-            if filters:
-                required = wq.And([self._parse(c) for c in filters])
-                query = required if query is None else wq.And([query, required])
-        except InvalidRequest:
-            raise
-        except Exception as e:  # the parser's failures on odd input are the user's query
-            raise InvalidRequest(f"The query could not be understood ({e}).") from e
-        query = query.normalize()
-        if query is wq.NullQuery or isinstance(query, wq.Not):
-            raise InvalidRequest("The query has nothing to search for (only stop words or NOT).")
-        whole = RECORD_ID.fullmatch(text)
-        record_id = whole.group(1).upper() if whole else ""
-        if record_id:
-            query = wq.Or([wq.Term(f.ID, record_id, boost=1000.0), query])
-        expansions = tuple(e for m in matches for e in m.expansions)
-        return ParsedQuery(query, text, words, record_id, expansions)
-
-    def _main(self, text: str, matches: list[Match]) -> wq.Query:
-        """Plain words: an OR with coordination in which each MeSH phrase is one concept, the
-        best of its alternatives (DisjunctionMax), so synonyms never add up. Boolean queries
-        get the alternatives OR'ed in place instead."""
-        if not matches:
-            return self._parse(text)
-        if _BOOLEAN.search(text) or _FIELDED.search(text):
-            return self._parse(rewrite_text(text, matches))
-        parts: list[wq.Query] = []
-        pos = 0
-        for m in sorted(matches, key=lambda m: m.start):
-            if text[pos : m.start].strip():
-                parts.append(self._parse(text[pos : m.start]))
-            options = [self._parse(m.original), *m.queries]
-            parts.append(DisMax(options))
-            pos = m.end
-        if text[pos:].strip():
-            parts.append(self._parse(text[pos:]))
-        if len(parts) == 1:
-            return parts[0]
-        return wq.Or(parts)
-
-    def _parse(self, text: str) -> wq.Query:
-        return _exclusions(self.parser.parse(_rewrite_fields(text)))
-
-
-def _exclusions(q: wq.Query) -> wq.Query:
-    """In an OR group, `NOT x` must exclude x, not add "or anything without x" (which is what
-    Whoosh's parser builds with OR semantics): Or(a, b, Not(x)) -> AndNot(Or(a, b), x)."""
-    if isinstance(q, wq.CompoundQuery):
-        q.subqueries = [_exclusions(c) for c in q.subqueries]
-        if isinstance(q, wq.Or) and not isinstance(q, wq.DisjunctionMax):
-            negative = [c.query for c in q.subqueries if isinstance(c, wq.Not)]
-            positive = [c for c in q.subqueries if not isinstance(c, wq.Not)]
-            if negative and positive:
-                kept = positive[0] if len(positive) == 1 else wq.Or(positive, boost=q.boost)
-                excluded = negative[0] if len(negative) == 1 else wq.Or(negative)
-                return wq.AndNot(kept, excluded)
-    return q
-
-
-def describe(q: wq.Query, schema: Schema) -> str:
-    """The query as text for "Search details" (numeric terms shown as numbers, not bytes)."""
-
-    def readable(node: wq.Query) -> wq.Query:
-        if isinstance(node, wq.Term) and isinstance(node.text, bytes):
-            field = schema[node.fieldname] if node.fieldname in schema else None
-            if field is not None and hasattr(field, "from_bytes"):
-                return wq.Term(node.fieldname, str(field.from_bytes(node.text)), boost=node.boost)
-        return node.apply(readable)
-
-    return str(readable(q))
-
-
-def _split_filters(text: str) -> tuple[list[str], str]:
-    """Pull out filter-like clauses (status:, phase:, year:, type:...) so they are required,
-    not OR'ed with the words. Left alone when the user wrote parentheses or OR."""
-    if "(" in text or " OR " in f" {text} ":
-        return [], text
-    filters: list[str] = []
-
-    def take(m: re.Match[str]) -> str:
-        if m.group(1).lower() in FILTER_ALIASES:
-            filters.append(m.group())
-            return " "
-        return m.group()
-
-    main = " ".join(_FIELDED.sub(take, text).split())
-    return filters, main
+def to_whoosh(node: qt.Node) -> wq.Query:
+    """The Whoosh query that matches and scores as `node` says (querytree's contract)."""
+    if isinstance(node, qt.Term):
+        text: str | int = int(node.text) if node.field in NUMERIC_FIELDS else node.text
+        return wq.Term(node.field, text, boost=node.boost)
+    if isinstance(node, qt.Phrase):
+        return wq.Phrase(node.field, list(node.words), slop=node.slop, boost=node.boost)
+    if isinstance(node, qt.Prefix):
+        if node.constant:
+            return wq.ConstantScoreQuery(wq.Prefix(node.field, node.text), node.boost)
+        return wq.Prefix(node.field, node.text, boost=node.boost)
+    if isinstance(node, qt.Range):
+        return wq.NumericRange(node.field, node.low, node.high, boost=node.boost)
+    if isinstance(node, qt.Or):
+        return wq.Or([to_whoosh(c) for c in node.children], boost=node.boost)
+    if isinstance(node, qt.And):
+        return wq.And([to_whoosh(c) for c in node.children], boost=node.boost)
+    if isinstance(node, qt.DisMax):
+        return DisMax([to_whoosh(c) for c in node.children])
+    if isinstance(node, qt.AndNot):
+        return wq.AndNot(to_whoosh(node.positive), to_whoosh(node.negative))
+    if isinstance(node, qt.AndMaybe):
+        return wq.AndMaybe(to_whoosh(node.required), to_whoosh(node.optional))
+    if isinstance(node, qt.Every):
+        return wq.Every(boost=node.boost)
+    return wq.NullQuery

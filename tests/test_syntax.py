@@ -1,17 +1,17 @@
-"""Query strings -> Whoosh queries: syntax, field aliases, and clear errors for odd input."""
+"""Query strings -> query trees: syntax, field aliases, and clear errors for odd input."""
 
 from __future__ import annotations
 
 import pytest
 
 from search.errors import InvalidRequest
-from search.whoosh.query import QueryBuilder, clean, plain_words
-from search.whoosh.schema import build_schema
+from search.querytree import describe
+from search.syntax import QueryBuilder, clean, plain_words
 
 
 @pytest.fixture(scope="module")
 def builder():
-    return QueryBuilder(build_schema())
+    return QueryBuilder()
 
 
 @pytest.mark.parametrize(
@@ -39,11 +39,11 @@ def builder():
     ],
 )
 def test_syntax(builder, text, parsed):
-    assert str(builder.parse(text).query) == parsed
+    assert describe(builder.parse(text).query) == parsed
 
 
 def test_filters_are_required_only_without_explicit_boolean_logic(builder):
-    assert str(builder.parse("status:completed OR melanoma").query) == (
+    assert describe(builder.parse("status:completed OR melanoma").query) == (
         "(status:COMPLETED OR all:melanoma)"
     )
 
@@ -52,7 +52,7 @@ def test_filters_are_required_only_without_explicit_boolean_logic(builder):
 def test_a_record_id_alone_goes_to_that_record(builder, text):
     parsed = builder.parse(text)
     assert parsed.record_id == text.upper()
-    assert f"id:{text.upper()}^1000.0" in str(parsed.query)
+    assert f"id:{text.upper()}^1000.0" in describe(parsed.query)
 
 
 @pytest.mark.parametrize(

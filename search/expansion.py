@@ -4,17 +4,18 @@ records indexed with that descriptor (synonyms), and optionally with its narrowe
 
 Recognition is an index look-up: each run of plain query words is matched, longest n-gram
 first, against the `entry_key` field of MeSH documents (sorted stems of heading + entry terms).
+Engine-neutral: the look-ups go through a `MeshSource` each backend implements; the clauses
+added are search/querytree.py nodes.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-
-from whoosh import query as wq
-from whoosh.searching import Searcher
+from typing import Protocol
 
 from search import fields as f
+from search import querytree as qt
 from search.analysis import analyzer
 from search.meshnames import Named, ranked_uis
 from search.models import Expansion
@@ -68,13 +69,6 @@ def _runs(text: str) -> list[list[_Span] | _Span]:
     return runs
 
 
-class Constant(wq.ConstantScoreQuery):
-    """A fixed score for every match (narrower descriptors: no term statistics needed)."""
-
-    def __str__(self) -> str:
-        return f"{self.child}^{self.score}"
-
-
 @dataclass(frozen=True, slots=True)
 class Match:
     """A MeSH phrase of the query: where it is, and the query clauses it adds."""
@@ -83,44 +77,45 @@ class Match:
     end: int
     original: str  # the text as typed (quoted phrases keep their quotes)
     alternatives: tuple[str, ...]  # query syntax: mesh_ui:..., "synonym", mesh_tree:...*
-    queries: tuple[wq.Query, ...]  # the same alternatives as Whoosh queries
+    queries: tuple[qt.Node, ...]  # the same alternatives as query tree nodes
     expansions: tuple[Expansion, ...]
 
 
-class MeshExpander:
-    """Finds MeSH phrases in a query (using one searcher) and rewrites the query text."""
+class MeshSource(Protocol):
+    """What expansion asks of an index (each backend answers from its own)."""
 
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
-        self.reader = searcher.reader()
+    def descriptors_keyed(self, key: str) -> list[Named]:
+        """MeSH descriptors with this term key (search/fields.py term_key) in `entry_key`."""
+        ...
+
+    def descriptor(self, ui: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+        """(heading, tree numbers, entry terms) of a descriptor, None if the index has none."""
+        ...
+
+    def narrower_count(self, trees: tuple[str, ...]) -> int:
+        """Distinct tree numbers in the index below these tree numbers."""
+        ...
+
+
+class MeshExpander:
+    """Finds MeSH phrases in a query (through one index's MeshSource)."""
+
+    def __init__(self, source: MeshSource) -> None:
+        self.source = source
 
     def lookup(self, phrase: str) -> list[str]:
         """UIs of descriptors whose heading or an entry term is `phrase` (word order free)."""
         key = f.term_key(phrase)
-        if not key or not self.reader.frequency(f.ENTRY_KEY, key):
+        if not key:
             return []
         # stems collide ("diabetes" ~ "Diabetal", "organic" ~ "Organization"): the term key
         # finds candidates, the one naming rule (search/meshnames.py) keeps and orders them
-        candidates = []
-        for docnum in self.reader.postings(f.ENTRY_KEY, key).all_ids():
-            stored = self.reader.stored_fields(docnum)
-            record = f.unpack_record(stored[f.RECORD])
-            entries = tuple(record.get("entry_terms", ()))
-            candidates.append(Named(stored[f.ID], record.get("heading", ""), entries))
+        candidates = self.source.descriptors_keyed(key)
         return ranked_uis(phrase, candidates)[:MAX_UIS_PER_PHRASE]
 
     def _descriptor(self, ui: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         """(heading, tree numbers, entry terms) of a descriptor."""
-        docnum = self.searcher.document_number(**{f.ID: ui})
-        if docnum is None:
-            return ui, (), ()
-        stored = self.reader.stored_fields(docnum)
-        record = f.unpack_record(stored[f.RECORD])
-        return (
-            stored.get(f.TITLE, ui),
-            tuple(record.get("tree_numbers", ())),
-            tuple(record.get("entry_terms", ())),
-        )
+        return self.source.descriptor(ui) or (ui, (), ())
 
     @staticmethod
     def _synonyms(phrase: str, heading: str, entries: tuple[str, ...]) -> list[str]:
@@ -139,34 +134,31 @@ class MeshExpander:
         return out
 
     def _narrower(self, trees: tuple[str, ...]) -> int:
-        terms = set()
-        for tree in trees:
-            terms.update(self.reader.expand_prefix(f.MESH_TREE, tree + "."))
-        return len(terms)
+        return self.source.narrower_count(trees)
 
     def _alternatives(self, original: str, uis: list[str], mode: str) -> Match:
         texts: list[str] = []
-        queries: list[wq.Query] = []
+        queries: list[qt.Node] = []
         found = []
         phrase = original.strip('"')
         for ui in uis:
             heading, trees, entries = self._descriptor(ui)
             texts.append(f"{f.MESH_UI}:{ui}^{SYNONYM_BOOST}")
-            queries.append(wq.Term(f.MESH_UI, ui, boost=SYNONYM_BOOST))
+            queries.append(qt.Term(f.MESH_UI, ui, boost=SYNONYM_BOOST))
             for term in self._synonyms(phrase, heading, entries):
                 words = _ANALYZER.terms(term, mode="query")
                 texts.append(f'"{term}"^{TEXT_SYNONYM_BOOST}')
                 queries.append(
-                    wq.Term(f.ALL, words[0], boost=TEXT_SYNONYM_BOOST)
+                    qt.Term(f.ALL, words[0], boost=TEXT_SYNONYM_BOOST)
                     if len(words) == 1
-                    else wq.Phrase(f.ALL, words, boost=TEXT_SYNONYM_BOOST)
+                    else qt.Phrase(f.ALL, tuple(words), boost=TEXT_SYNONYM_BOOST)
                 )
             narrower = 0
             if mode == "explode" and trees:
                 narrower = self._narrower(trees)
                 for t in trees:
                     texts.append(f"{f.MESH_TREE}:{t}.*^{EXPLODE_BOOST}")
-                    queries.append(Constant(wq.Prefix(f.MESH_TREE, t + "."), EXPLODE_BOOST))
+                    queries.append(qt.Prefix(f.MESH_TREE, t + ".", EXPLODE_BOOST, constant=True))
             found.append(Expansion(phrase, ui, heading, mode, narrower))
         return Match(0, 0, original, tuple(texts), tuple(queries), tuple(found))
 
