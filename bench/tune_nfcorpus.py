@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from bench import nfcorpus as nf
+from search import expansion, scoring
 from search import fields as schema
-from search import scoring
 from search.engine import SearchEngine
 from search.whoosh import engine as engine_module
-from search.whoosh import expansion, query
+from search.whoosh import query
 
 SAMPLE_SIZE = 600
 SAMPLE_SEED = 2016  # NFCorpus' year: the sample is fixed across runs
