@@ -116,14 +116,18 @@ def to_document(record: Trial | Article | MeshDescriptor, mesh: MeshLookup) -> d
     else:
         doc = _descriptor(record)
     data = record_dict(record)
+    sections = doc.pop("_sections")
     doc[f.ALL] = weighted_text(
-        [(f.SECTION_WEIGHTS[name], text) for name, text in doc.pop("_sections")]
+        [(f.SECTION_WEIGHTS[name], text) for name, text in sections if name not in f.ASIDE_SECTIONS]
+    )
+    doc[f.ASIDE] = weighted_text(
+        [(f.SECTION_WEIGHTS[name], text) for name, text in sections if name in f.ASIDE_SECTIONS]
     )
     doc[f.ID] = record_id(record)
     doc[f.TYPE] = data["type"]
     doc[f.RECORD] = f.pack_record(data)
     doc[f.HASH] = content_hash(record)
-    doc[f.DATE_ASC] = doc.get(f.DATE) or 99_999_999
+    doc[f.DATE_ASC] = doc.get(f.DATE) or f.UNDATED
     return {k: v for k, v in doc.items() if v not in ("", None, ())}
 
 

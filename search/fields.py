@@ -33,6 +33,11 @@ DISPLAY_DATE = "display_date"  # stored: the date shown in result lists
 # token weighted by its section (BM25F: weighted term frequencies, one length normalization).
 # The other text fields exist for fielded search (title:, condition:, author:...).
 ALL = "all"
+# Sections that add to a record's score but never make it match on their own: a trial does not
+# "match" melanoma because its exclusion criteria say "non-melanoma skin cancer" or a site is
+# the Melanoma Institute. They are indexed in ASIDE, which queries use as ALL's optional part.
+ASIDE = "aside"
+ASIDE_SECTIONS = frozenset({"eligibility", "location"})
 TITLE = "title"
 CONDITION = "condition"
 INTERVENTION = "intervention"
@@ -103,8 +108,11 @@ LANGUAGE = "language"
 YEAR = "year"  # trial start year / article publication year
 DATE = "date"  # YYYYMMDD (partial dates padded with 00), 0 when undated: newest first
 DATE_ASC = "date_asc"  # the same, 99999999 when undated: oldest first, undated last
+UNDATED = 99_999_999  # DATE_ASC of an undated record; a date sort lists undated records last
 
-TEXT_FIELDS = (ALL, TITLE, CONDITION, INTERVENTION, KEYWORD, MESH, SPONSOR, LOCATION, JOURNAL)
+TEXT_FIELDS = (
+    ALL, ASIDE, TITLE, CONDITION, INTERVENTION, KEYWORD, MESH, SPONSOR, LOCATION, JOURNAL,
+)  # fmt: skip
 FACET_FIELDS = (
     TYPE, STATUS, PHASE, STUDY_TYPE, SEX, AGE_GROUP, SPONSOR_CLASS, HAS_RESULTS, START_YEAR,
     PUB_YEAR, PUB_TYPE, JOURNAL_NAME, LANGUAGE, MESH_UI, MESH_CAT,

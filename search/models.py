@@ -69,6 +69,7 @@ class SearchPage:
     suggestion: str | None
     parsed: str
     expansions: tuple[Expansion, ...]
+    partial: bool = False  # no record matched enough of the words: these match some of them
 
     @property
     def pages(self) -> int:

@@ -12,7 +12,8 @@ Scoring contract, the same on every backend (BM25F on the field; search/scoring.
   costly), scored as their OR x boost; with `constant`, every match scores `boost` (MeSH
   explode: records under a tree branch, no term statistics wanted).
 - Range: a constant score (boost) for every match.
-- Or: the sum of the matching children; And: all children must match, the sum;
+- Or: the sum of the matching children, in documents matching at least `minimum` of them
+  (0: any); And: all children must match, the sum;
   AndNot: `positive` without the documents `negative` matches, positive's score;
   AndMaybe: `required`'s documents, plus `optional`'s score where it matches too;
   DisMax: the best child's score (a MeSH concept: its words or any of its synonyms, once);
@@ -64,6 +65,7 @@ class Range:
 class Or:
     children: tuple[Node, ...]
     boost: float = 1.0
+    minimum: int = 0  # children a document must match (minimum should match)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def normalize(node: Node) -> Node:
     if isinstance(node, (Or, And, DisMax)):
         flat: list[Node] = []
         for child in map(normalize, node.children):
-            if type(child) is type(node):
+            if type(child) is type(node) and not getattr(child, "minimum", 0):
                 scale = boost_of(child)
                 flat.extend(with_boost(c, boost_of(c) * scale) for c in child.children)  # type: ignore[union-attr]
             else:
@@ -135,6 +137,10 @@ def normalize(node: Node) -> Node:
             return with_boost(only, boost_of(only) * boost_of(node))
         if isinstance(node, DisMax):
             return DisMax(tuple(kept))
+        if isinstance(node, Or) and node.minimum:
+            if node.minimum >= len(kept):
+                return And(tuple(kept), node.boost)
+            return Or(tuple(kept), node.boost, node.minimum)
         return type(node)(tuple(kept), node.boost)
     if isinstance(node, (AndNot, AndMaybe)):
         a, b = (
@@ -154,6 +160,22 @@ def normalize(node: Node) -> Node:
     if isinstance(node, Phrase) and len(node.words) < 2:
         return Term(node.field, node.words[0], node.boost) if node.words else NOTHING
     return node
+
+
+def refield(node: Node, source: str, target: str) -> Node:
+    """The positive text of `node` searched in `target` instead of `source` (other fields and
+    exclusions dropped): the optional, score-only twin of a query (fields.ASIDE)."""
+    if isinstance(node, (Term, Phrase, Prefix)):
+        return replace(node, field=target) if node.field == source else NOTHING
+    if isinstance(node, (Or, And)):
+        return Or(tuple(refield(c, source, target) for c in node.children), node.boost)
+    if isinstance(node, DisMax):
+        return DisMax(tuple(refield(c, source, target) for c in node.children))
+    if isinstance(node, AndNot):
+        return refield(node.positive, source, target)
+    if isinstance(node, AndMaybe):
+        return Or((refield(node.required, source, target), refield(node.optional, source, target)))
+    return NOTHING
 
 
 def leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Range]:
@@ -195,7 +217,8 @@ def describe(node: Node) -> str:
         return f"{node.field}:[{low} TO {high}]"
     if isinstance(node, (Or, And)):
         joiner = " OR " if isinstance(node, Or) else " AND "
-        return "(" + joiner.join(describe(c) for c in node.children) + ")"
+        text = "(" + joiner.join(describe(c) for c in node.children) + ")"
+        return f"{text}>{node.minimum}" if isinstance(node, Or) and node.minimum else text
     if isinstance(node, DisMax):
         return "DisMax(" + " ".join(sorted(describe(c) for c in node.children)) + ")"
     if isinstance(node, AndNot):

@@ -8,6 +8,7 @@ spelling; search/grammar.py reads the result.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -22,6 +23,21 @@ from search.models import Expansion
 
 MAX_QUERY_CHARS = 4000
 MIN_PREFIX = 3
+# What a plain query (words, phrases; no operators or fields) matches: records with every
+# concept when it has up to ALL_CONCEPTS_UP_TO of them, else with CONCEPT_SHARE of them (rounded
+# up), as Lucene's minimum-should-match "4<75%"; when none do, records with any concept
+# (ParsedQuery.loose; the page says the match is partial).
+ALL_CONCEPTS_UP_TO = 4
+CONCEPT_SHARE = 0.75
+# Words of a question or a sentence that are no concept of their own: never required (they
+# still add to the score). The stop list (nltk_data) already drops the commonest ones.
+FILLER_WORDS = frozenset(
+    "why how whom whose do does did doing done can could should may might must shall am "
+    "being having i me my mine myself us ours you yours he him she it we they not no nor "
+    "very more most other some only own same just again further once both each few get got "
+    "make made good bad new use used using".split()
+)
+_FILLER_TERMS = frozenset(t for w in FILLER_WORDS for t in grammar.field_terms(f.ALL, w))
 
 # Names a user may put before ':' -> schema fields.
 FIELD_ALIASES: dict[str, str] = {
@@ -56,6 +72,7 @@ class ParsedQuery:
     words: tuple[str, ...]  # plain words outside field: prefixes, for MeSH and spelling
     record_id: str  # set when the whole query is one record id
     expansions: tuple[Expansion, ...] = ()  # MeSH phrases recognised and what they added
+    loose: qt.Node | None = None  # any concept, when `query` asks for most of them (fallback)
 
 
 def clean(text: str) -> str:
@@ -144,7 +161,20 @@ class QueryBuilder:
             raise InvalidRequest("The query has nothing to search for (only stop words or NOT).")
         filters, main = _split_filters(text)
         matches = expand(main) if expand is not None and main else []
-        query = self._main(main, matches) if main else None
+        tree = self._main(main, matches) if main else None
+        strict = _concepts_required(tree) if tree is not None and _is_plain(main) else None
+        whole = RECORD_ID.fullmatch(text)
+        record_id = whole.group(1).upper() if whole else ""
+        query = self._assemble(tree, filters, record_id)
+        expansions = tuple(e for m in matches for e in m.expansions)
+        if strict is None:
+            return ParsedQuery(query, text, words, record_id, expansions)
+        strict_query = self._assemble(strict, filters, record_id)
+        return ParsedQuery(strict_query, text, words, record_id, expansions, loose=query)
+
+    def _assemble(self, tree: qt.Node | None, filters: list[str], record_id: str) -> qt.Node:
+        """The words' tree (with its ASIDE twin) AND the filters, OR the id alone."""
+        query = _with_aside(tree) if tree is not None else None
         if filters:
             required = qt.And(tuple(self._parse(c) for c in filters))
             query = required if query is None else qt.And((query, required))
@@ -152,12 +182,9 @@ class QueryBuilder:
         query = qt.normalize(query)
         if isinstance(query, qt.Nothing):
             raise InvalidRequest("The query has nothing to search for (only stop words or NOT).")
-        whole = RECORD_ID.fullmatch(text)
-        record_id = whole.group(1).upper() if whole else ""
         if record_id:
             query = qt.Or((qt.Term(f.ID, record_id, boost=1000.0), query))
-        expansions = tuple(e for m in matches for e in m.expansions)
-        return ParsedQuery(query, text, words, record_id, expansions)
+        return query
 
     def _main(self, text: str, matches: list[Match]) -> qt.Node:
         """Plain words: an OR with coordination in which each MeSH phrase is one concept, the
@@ -183,6 +210,40 @@ class QueryBuilder:
 
     def _parse(self, text: str) -> qt.Node:
         return grammar.parse(_rewrite_fields(text))
+
+
+def _is_plain(text: str) -> bool:
+    """Words and phrases only: no operators, groups or fields (the user wrote no logic)."""
+    return not _BOOLEAN.search(text) and not _FIELDED.search(text)
+
+
+def _concepts_required(tree: qt.Node) -> qt.Node | None:
+    """The records matching every concept of a short query, most of a long one's: each word,
+    or MeSH phrase with its synonyms, is a concept. None when the query has one concept."""
+    tree = qt.normalize(tree)
+    if not isinstance(tree, qt.Or) or tree.minimum:
+        return None
+    concepts = [c for c in tree.children if not _filler(c)]
+    fillers = [c for c in tree.children if _filler(c)]
+    n = len(concepts)
+    if n == 0 or (n == 1 and not fillers):
+        return None
+    needed = n if n <= ALL_CONCEPTS_UP_TO else math.ceil(n * CONCEPT_SHARE)
+    required = qt.normalize(qt.Or(tuple(concepts), tree.boost, minimum=needed))
+    if not fillers:
+        return required
+    return qt.AndMaybe(required, qt.normalize(qt.Or(tuple(fillers), tree.boost)))
+
+
+def _filler(node: qt.Node) -> bool:
+    return isinstance(node, qt.Term) and node.field == f.ALL and node.text in _FILLER_TERMS
+
+
+def _with_aside(tree: qt.Node) -> qt.Node:
+    """Eligibility criteria and locations (fields.ASIDE) add to the score of the records the
+    query matches, and never make a record match on their own."""
+    aside = qt.normalize(qt.refield(tree, f.ALL, f.ASIDE))
+    return tree if isinstance(aside, qt.Nothing) else qt.AndMaybe(tree, aside)
 
 
 def _split_filters(text: str) -> tuple[list[str], str]:

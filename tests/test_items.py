@@ -206,7 +206,7 @@ def test_api_related_contract(client):
         "score": None,
     }
     assert data["mesh"][0]["id"] == "D008175" and data["mesh"][0]["scope_note"]
-    assert data["totals"]["articles"] == 2 and data["explicit"]["articles"] == 1
+    assert data["totals"]["articles"] == 3 and data["explicit"]["articles"] == 1
     assert data["topics"][0] == {
         "value": "C04",
         "label": "Neoplasms",

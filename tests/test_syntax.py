@@ -17,25 +17,54 @@ def builder():
 @pytest.mark.parametrize(
     "text, parsed",
     [
-        ("melanoma interleukin-2", "(all:melanoma OR all:interleukin-2)"),
-        ('"heart attack" aspirin', '(all:"heart attack" OR all:aspirin)'),
-        ("melanoma AND vaccine", "(all:melanoma AND all:vaccin)"),
-        ("(melanoma OR nevus) NOT uveal", "((all:melanoma OR all:nevus) ANDNOT all:uveal)"),
-        ("melanoma NOT uveal vaccine", "((all:melanoma OR all:vaccin) ANDNOT all:uveal)"),
-        ("immuno*", "all:immuno*"),
+        (
+            "melanoma interleukin-2",
+            "((all:melanoma AND all:interleukin-2)"
+            " ANDMAYBE (aside:melanoma OR aside:interleukin-2))",
+        ),
+        (
+            '"heart attack" aspirin',
+            '((all:"heart attack" AND all:aspirin)'
+            ' ANDMAYBE (aside:"heart attack" OR aside:aspirin))',
+        ),
+        (
+            "melanoma AND vaccine",
+            "((all:melanoma AND all:vaccin) ANDMAYBE (aside:melanoma OR aside:vaccin))",
+        ),
+        (
+            "(melanoma OR nevus) NOT uveal",
+            "(((all:melanoma OR all:nevus) ANDNOT all:uveal)"
+            " ANDMAYBE (aside:melanoma OR aside:nevus))",
+        ),
+        (
+            "melanoma NOT uveal vaccine",
+            "(((all:melanoma OR all:vaccin) ANDNOT all:uveal)"
+            " ANDMAYBE (aside:melanoma OR aside:vaccin))",
+        ),
+        ("immuno*", "(all:immuno* ANDMAYBE aside:immuno*)"),
         ("title:melanoma", "title:melanoma"),
         (
             "condition:melanoma intervention:aldesleukin",
             "(condition:melanoma OR intervention:aldesleukin)",
         ),
         ("mesh:D008545", "mesh_ui:D008545"),
-        ("status:recruiting melanoma", "(all:melanoma AND status:RECRUITING)"),
+        (
+            "status:recruiting melanoma",
+            "((all:melanoma ANDMAYBE aside:melanoma) AND status:RECRUITING)",
+        ),
         ('status:"active, not recruiting"', "status:ACTIVE_NOT_RECRUITING"),
-        ("phase:2 melanoma", "(all:melanoma AND phase:PHASE2)"),
+        ("phase:2 melanoma", "((all:melanoma ANDMAYBE aside:melanoma) AND phase:PHASE2)"),
         ("phase:III", "phase:PHASE3"),
-        ("year:2015..2020 melanoma", "(all:melanoma AND year:[2015 TO 2020])"),
-        ("type:trial melanoma", "(all:melanoma AND type:trial)"),
-        ("Why does IL-6 rise?", "(all:whi OR all:doe OR all:il-6 OR all:rise)"),
+        (
+            "year:2015..2020 melanoma",
+            "((all:melanoma ANDMAYBE aside:melanoma) AND year:[2015 TO 2020])",
+        ),
+        ("type:trial melanoma", "((all:melanoma ANDMAYBE aside:melanoma) AND type:trial)"),
+        (
+            "Why does IL-6 rise?",
+            "(((all:il-6 AND all:rise) ANDMAYBE (all:whi OR all:doe))"
+            " ANDMAYBE (aside:il-6 OR aside:rise OR aside:whi OR aside:doe))",
+        ),
     ],
 )
 def test_syntax(builder, text, parsed):
@@ -44,8 +73,26 @@ def test_syntax(builder, text, parsed):
 
 def test_filters_are_required_only_without_explicit_boolean_logic(builder):
     assert describe(builder.parse("status:completed OR melanoma").query) == (
-        "(status:COMPLETED OR all:melanoma)"
+        "((status:COMPLETED OR all:melanoma) ANDMAYBE aside:melanoma)"
     )
+
+
+def test_a_short_query_needs_every_concept_a_long_one_most(builder):
+    """Up to 4 concepts: all; beyond, 75% rounded up; question words are never required;
+    each MeSH phrase with its synonyms is one concept; the loose query is the fallback."""
+    short = builder.parse("breast cancer recruiting")
+    assert describe(short.query).startswith("((all:breast AND all:cancer AND all:recruit)")
+    assert describe(short.loose).startswith("((all:breast OR all:cancer OR all:recruit)")
+    words = "statin drug cholesterol breast cancer risk women"  # 7 concepts -> 6
+    assert ">6 ANDMAYBE" in describe(builder.parse(words).query)
+    assert builder.parse("melanoma").loose is None
+    assert builder.parse("melanoma OR nevus").loose is None  # the user's own logic
+    assert builder.parse("title:melanoma nevus").loose is None
+
+
+def test_eligibility_and_locations_only_add_to_a_score(builder):
+    tree = builder.parse("melanoma").query
+    assert describe(tree) == "(all:melanoma ANDMAYBE aside:melanoma)"
 
 
 @pytest.mark.parametrize("text", ["NCT00000102", "nct00000102", "12345678", "D008545"])

@@ -32,7 +32,8 @@ def query_of(href: str) -> list[tuple[str, str]]:
 # -- /api/search: the contract --------------------------------------------------------------
 def test_api_search_has_exactly_the_contract_keys(client):
     data = api(client, q="melanoma")
-    assert list(data) == ["total", "page", "size", "hits", "facets", "suggestion", "query"]
+    assert list(data) == [
+        "total", "page", "size", "hits", "facets", "suggestion", "query", "partial"]  # fmt: skip
     assert (data["page"], data["size"], data["suggestion"]) == (1, 10, None)
     assert data["total"] == sum(v["count"] for v in data["facets"]["type"]) > 10
     assert len(data["hits"]) == 10
@@ -77,7 +78,7 @@ def test_api_facets_are_lists_of_value_label_count_selected(client):
     assert labels == {"trial": "Clinical trials", "article": "PubMed articles",
                       "mesh": "MeSH definitions"}  # fmt: skip
     trial = next(v for v in facets["type"] if v["value"] == "trial")
-    assert trial == {"value": "trial", "label": "Clinical trials", "count": 6, "selected": False}
+    assert trial == {"value": "trial", "label": "Clinical trials", "count": 4, "selected": False}
     ranked = [v["count"] for v in facets["type"]]
     assert ranked == sorted(ranked, reverse=True)
 
@@ -90,7 +91,7 @@ def test_values_of_one_facet_are_ored(client):
     trials = api(client, q="melanoma", type="trial")
     articles = api(client, q="melanoma", type="article")
     both = client.get("/api/search?q=melanoma&type=trial&type=article").get_json()
-    assert trials["total"] == 6
+    assert trials["total"] == 4
     assert both["total"] == trials["total"] + articles["total"]
     assert {h["type"] for h in both["hits"]} == {"trial", "article"}
     selected = {v["value"] for v in both["facets"]["type"] if v["selected"]}
@@ -101,13 +102,13 @@ def test_values_of_one_facet_are_ored(client):
 
 def test_facets_are_anded_and_counts_follow_the_other_facets(client):
     trials = api(client, q="melanoma", type="trial")
-    assert counts(trials, "phase") == {"PHASE2": 4, "PHASE1": 2, "PHASE4": 1}
+    assert counts(trials, "phase") == {"PHASE2": 3, "PHASE1": 2}
     narrowed = api(client, q="melanoma", type="trial", phase="PHASE2", size=50)
-    assert narrowed["total"] == 4
+    assert narrowed["total"] == 3
     assert all(h["type"] == "trial" and "PHASE2" in h["phases"] for h in narrowed["hits"])
-    assert counts(narrowed, "type") == {"trial": 4}
+    assert counts(narrowed, "type") == {"trial": 3}
     either = client.get("/api/search?q=melanoma&phase=PHASE2&phase=PHASE1").get_json()
-    assert either["total"] == 5  # NCT00002786 is Phase 1/Phase 2: counted once
+    assert either["total"] == 4  # NCT00002786 is Phase 1/Phase 2: counted once
 
 
 def test_unknown_facet_value_matches_nothing_but_stays_selected(client):
@@ -115,7 +116,7 @@ def test_unknown_facet_value_matches_nothing_but_stays_selected(client):
     assert (data["total"], data["hits"]) == (0, [])
     assert data["facets"]["phase"][-1] == {
         "value": "PHASE9", "label": "Phase9", "count": 0, "selected": True}  # fmt: skip
-    assert counts(data, "phase") == {"PHASE2": 4, "PHASE1": 2, "PHASE4": 1, "PHASE9": 0}
+    assert counts(data, "phase") == {"PHASE2": 3, "PHASE1": 2, "PHASE9": 0}
 
 
 def test_paging_walks_through_the_results_without_overlap(client):
@@ -138,7 +139,7 @@ def test_sort_by_date(client, sort):
     hits = api(client, q="melanoma", type="trial", sort=sort)["hits"]
     dates = [h["start_date"] for h in hits]
     assert dates == sorted(dates, reverse=sort == "newest")
-    assert dates[0] == ("2006-05" if sort == "newest" else "1995-09")
+    assert dates[0] == ("2000-09" if sort == "newest" else "1995-09")
 
 
 def test_misspelling_gets_a_suggestion(client):
@@ -200,7 +201,7 @@ def test_home_page_has_a_labelled_search_box_and_the_index_contents(client, buil
 
 def test_results_page_lists_hits_with_links_badges_fields_and_snippets(client):
     doc = page(client, "/search?q=melanoma&type=trial&size=50")
-    assert doc.xpath("string(//h1[@id='summary'])").split() == ["6", "results", "for",
+    assert doc.xpath("string(//h1[@id='summary'])").split() == ["4", "results", "for",
                                                                  "melanoma"]  # fmt: skip
     hit = doc.xpath("//li[contains(@class,'hit')][.//a[@href='/trial/NCT00002845']]")[0]
     assert (
@@ -232,7 +233,7 @@ def test_facet_links_toggle_their_value(client):
     assert query_of(article.get("href")) == [("q", "melanoma"), ("type", "trial"),
                                              ("type", "article")]  # fmt: skip
     phase2 = doc.xpath("//a[@data-facet='phase'][@data-value='PHASE2']")[0]
-    assert " ".join(phase2.text_content().split()) == "Phase 2 4"
+    assert " ".join(phase2.text_content().split()) == "Phase 2 3"
     assert query_of(phase2.get("href")) == [("q", "melanoma"), ("type", "trial"),
                                             ("phase", "PHASE2")]  # fmt: skip
 
@@ -263,7 +264,7 @@ def test_paging_links(client):
     doc = page(client, "/search?q=melanoma&size=5&page=2")
     nav = doc.xpath("//nav[@aria-label='Result pages']")[0]
     assert [a.text_content().strip() for a in nav.xpath(".//a")] == [
-        "‹ Previous", "1", "2", "3", "4", "5", "Next ›"]  # fmt: skip
+        "‹ Previous", "1", "2", "3", "4", "Next ›"]  # fmt: skip
     assert nav.xpath(".//a[@aria-current='page']")[0].text_content() == "2"
     assert query_of(nav.xpath(".//a[@rel='next']")[0].get("href")) == [
         ("q", "melanoma"), ("size", "5"), ("page", "3")]  # fmt: skip

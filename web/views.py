@@ -93,6 +93,7 @@ def page_json(page: SearchPage) -> dict[str, Any]:
         },
         "suggestion": page.suggestion,
         "query": {"parsed": page.parsed, "expanded": [asdict(e) for e in page.expansions]},
+        "partial": page.partial,
     }
 
 

@@ -161,6 +161,14 @@ class WhooshEngine:
         matched = mask_to_bits(mask)
         allowed = matched & filter_bits(st.docsets, req)
         total = allowed.bit_count()
+        partial = False
+        if not total and req.q.strip() and parsed.loose is not None:
+            tree, partial = parsed.loose, True  # no record has enough of the words: any of them
+            query = to_whoosh(tree)
+            mask, scores = st.ranker.match(query, self.weights)
+            matched = mask_to_bits(mask)
+            allowed = matched & filter_bits(st.docsets, req)
+            total = allowed.bit_count()
         hits: tuple[Hit, ...] = ()
         if total and (req.page - 1) * req.size < total:
             plain = to_whoosh(self._builder.parse(req.q).query) if req.q.strip() else query
@@ -177,6 +185,7 @@ class WhooshEngine:
             suggestion=suggestion,
             parsed=qt.describe(tree)[:4000] if text else "",
             expansions=expansions,
+            partial=partial,
         )
 
     def _hits(
@@ -191,7 +200,9 @@ class WhooshEngine:
             column = f.DATE if req.sort == "newest" else f.DATE_ASC
             found = np.flatnonzero(allowed)
             dates = st.ranker.postings.numbers(column)[found]
-            docs = found[np.lexsort((found, -dates if req.sort == "newest" else dates))][:limit]
+            undated = (dates <= 0) | (dates >= f.UNDATED)  # a missing value reads as 2^32 - 1
+            key = -dates if req.sort == "newest" else dates
+            docs = found[np.lexsort((found, key, undated))][:limit]
         terms = {
             t.decode("utf-8") if isinstance(t, bytes) else t
             for fieldname, t in plain.existing_terms(st.searcher.reader(), expand=True)

@@ -26,7 +26,8 @@ def to_whoosh(node: qt.Node) -> wq.Query:
     if isinstance(node, qt.Range):
         return wq.NumericRange(node.field, node.low, node.high, boost=node.boost)
     if isinstance(node, qt.Or):
-        return wq.Or([to_whoosh(c) for c in node.children], boost=node.boost)
+        children = [to_whoosh(c) for c in node.children]
+        return wq.Or(children, boost=node.boost, minmatch=node.minimum)
     if isinstance(node, qt.And):
         return wq.And([to_whoosh(c) for c in node.children], boost=node.boost)
     if isinstance(node, qt.DisMax):

@@ -85,8 +85,11 @@ class Ranker:
             return self._eval(q.subqueries[0], w)  # Whoosh matches a lone child alone
         if isinstance(q, wq.DisjunctionMax) and not q.tiebreak:
             return self._dismax(q, w)
-        if isinstance(q, wq.Or) and type(q) in (wq.Or,) and not q.scale and not q.minmatch:
+        if isinstance(q, wq.Or) and type(q) in (wq.Or,) and not q.scale:
             parts = [self._eval(c, w) for c in q.subqueries]
+            if q.minmatch:  # minimum should match: documents matching that many children
+                mask = np.add.reduce([m.astype(np.int32) for m, _ in parts]) >= q.minmatch
+                return mask, np.where(mask, sum(s for _, s in parts), 0.0)
             return np.logical_or.reduce([m for m, _ in parts]), sum(s for _, s in parts)
         if type(q) is wq.And:
             parts = [self._eval(c, w) for c in q.subqueries]
