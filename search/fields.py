@@ -93,6 +93,7 @@ SEX = "sex"
 AGE_GROUP = "age_group"  # child | adult | older_adult
 SPONSOR_CLASS = "sponsor_class"
 HAS_RESULTS = "has_results"  # yes | no
+COUNTRY = "country"  # countries of a trial's sites, as ClinicalTrials.gov names them
 START_YEAR = "start_year"
 PUB_YEAR = "pub_year"
 PUB_TYPE = "pub_type"
@@ -106,8 +107,8 @@ DATE_ASC = "date_asc"  # the same, 99999999 when undated: oldest first, undated 
 
 TEXT_FIELDS = (ALL, TITLE, CONDITION, INTERVENTION, KEYWORD, MESH, SPONSOR, LOCATION, JOURNAL)
 FACET_FIELDS = (
-    TYPE, STATUS, PHASE, STUDY_TYPE, SEX, AGE_GROUP, SPONSOR_CLASS, HAS_RESULTS, START_YEAR,
-    PUB_YEAR, PUB_TYPE, JOURNAL_NAME, LANGUAGE, MESH_UI, MESH_CAT,
+    TYPE, STATUS, PHASE, STUDY_TYPE, SEX, AGE_GROUP, SPONSOR_CLASS, HAS_RESULTS, COUNTRY,
+    START_YEAR, PUB_YEAR, PUB_TYPE, JOURNAL_NAME, LANGUAGE, MESH_UI, MESH_CAT,
 )  # fmt: skip
 
 
