@@ -204,6 +204,8 @@ class MeshDescriptor:
     entry_terms: tuple[str, ...]
     tree_numbers: tuple[str, ...]
     source: str  # "mesh-xml" | "mesh-ascii" | merged: "mesh-ascii+trees"
+    # A supplementary concept record (UI "C..."): the descriptors NLM maps it to.
+    mapped_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,3 +135,48 @@ def test_an_nct_id_of_a_trial_not_indexed_links_to_clinicaltrials_gov():
         'See <a href="https://clinicaltrials.gov/study/NCT01909453" rel="external">'
         'NCT01909453</a> &amp; &lt;<a href="/trial/x" data-id="NCT00003117">NCT00003117</a>&gt;.'
     )
+
+
+# -- MeSH ----------------------------------------------------------------------------------------
+def test_mesh_facet_values_show_names_never_raw_ids(records_client):
+    facets = records_client.get("/api/search?q=osimertinib").get_json()["facets"]
+    labels = {v["value"]: v["label"] for v in facets["mesh"]}
+    # neither is a record of the MeSH 2014 fixtures: the trial's own browse terms name them
+    assert labels["C000596361"] == "osimertinib"
+    assert labels["D000077156"] == "Gefitinib"
+    doc = page(records_client, "/search?q=osimertinib")
+    shown = texts(doc, "//a[contains(@href, 'mesh=C000596361')]")
+    assert shown and "osimertinib" in shown[0] and "C000596361" not in shown[0]
+
+
+def test_a_supplementary_concept_record_labels_and_defines(records_client):
+    data = records_client.get("/api/search?q=aeron").get_json()
+    assert data["hits"][0]["id"] == "C025735"
+    assert data["hits"][0]["title"] == "Aeron"
+    doc = page(records_client, "/mesh/C025735")
+    assert texts(doc, "//h1") == ["Aeron"]
+    assert texts(doc, "//p[@class='mapped']") == [
+        "Supplementary concept record, mapped to D001286, D002164, D004338, D012602."
+    ]
+
+
+def test_trial_page_names_the_intervention_terms_it_cannot_define(client):
+    doc = page(client, "/trial/NCT00002845")  # interventions: aldesleukin (MeSH: Aldesleukin)
+    section = doc.xpath("//section[@id='mesh-definitions']")[0]
+    assert texts(section, ".//dl[@class='definitions']/dt/a") == ["Melanoma"]
+    assert texts(section, ".//dl[@class='definitions undefined']/dt") == [
+        "Aldesleukin an intervention of this trial"
+    ]
+    related = client.get("/api/records/NCT00002845/related").get_json()
+    assert related["undefined_mesh"] == [
+        {"term": "Aldesleukin", "reason": "an intervention of this trial"}
+    ]
+
+
+def test_trial_page_defines_its_intervention_descriptors(client):
+    """NCT00003222's interventions Aldesleukin and Interleukin-2: the descriptor is defined."""
+    doc = page(client, "/trial/NCT00003222")
+    section = doc.xpath("//section[@id='mesh-definitions']")[0]
+    defined = texts(section, ".//dl[@class='definitions']/dt")
+    assert "Interleukin-2 an intervention of this trial" in defined
+    assert "Melanoma a condition of this trial" in defined

@@ -163,6 +163,7 @@ def related_json(related: Related) -> dict[str, Any]:
          "url": f"/search?topic={t.code}"}
         for t in related.topics
     ]  # fmt: skip
+    out["undefined_mesh"] = [{"term": t, "reason": why} for t, why in related.undefined]
     out["id"], out["type"] = related.id, related.type
     return out
 
