@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from indexer.records import ResultRow, Results, ResultTable
 
 MAX_GROUPS = 12  # columns of a table
-MAX_ROWS = 40  # rows of a table (adverse events: per list)
+MAX_ROWS = 40  # rows of a table (of the 'other' adverse events too)
+MAX_SERIOUS = 150  # serious adverse events listed (rows of that table)
 MAX_BASELINE = 25  # baseline measures
 MAX_OUTCOMES = 40  # outcome measures
 MAX_ANALYSES = 4  # statistical analyses per outcome measure
@@ -44,14 +45,15 @@ class TableParts:
     units: str = ""
     param: str = ""
     analyses: list[str] = field(default_factory=list)
+    max_rows: int = MAX_ROWS
 
 
 def table(parts: TableParts) -> ResultTable:
-    """The capped table: the first MAX_GROUPS groups, the first MAX_ROWS rows."""
+    """The capped table: the first MAX_GROUPS groups, the first `max_rows` rows."""
     groups = parts.groups[:MAX_GROUPS]
     rows = tuple(
         ResultRow(label, tuple(cells.get(gid, "") for gid, _ in groups))
-        for label, cells in parts.rows[:MAX_ROWS]
+        for label, cells in parts.rows[: parts.max_rows]
     )
     return ResultTable(
         title=parts.title,

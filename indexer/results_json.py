@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from indexer.records import Results
-from indexer.results import TableParts, affected, analysis, cell, label, param, results
+from indexer.results import MAX_SERIOUS, TableParts, affected, analysis, cell, label, param, results
 from indexer.trials import enum_value, one_line, plain_text
 
 Obj = dict[str, Any]
@@ -169,5 +169,9 @@ def _events(module: Obj) -> Iterator[TableParts]:
             }  # fmt: skip
             rows.append((f"{name} ({organ})" if organ else name, counts))
         note = f"Frequency threshold for reporting: {threshold}%." if threshold else ""
-        yield TableParts(title, groups, rows, description=note if key == "otherEvents" else "",
-                         time_frame=time_frame)  # fmt: skip
+        table = TableParts(title, groups, rows, time_frame=time_frame)
+        if key == "otherEvents":
+            table.description = note
+        else:
+            table.max_rows = MAX_SERIOUS
+        yield table

@@ -11,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from indexer.results import TableParts, affected, analysis, cell, label, param, results
+from indexer.results import MAX_SERIOUS, TableParts, affected, analysis, cell, label, param, results
 from indexer.trials import enum_value, one_line, plain_text
 
 Element = etree._Element
@@ -165,7 +165,10 @@ def _events(elem: Element) -> Iterator[TableParts]:
                     rows.append((f"{name} ({organ})" if organ else name, counts))
         threshold = _text(events, "frequency_threshold")
         note = f"Frequency threshold for reporting: {threshold}%." if threshold else ""
-        lists.append(TableParts(title, groups, rows, description=note, time_frame=time_frame))
+        table = TableParts(title, groups, rows, description=note, time_frame=time_frame)
+        if kind == "serious_events":
+            table.max_rows = MAX_SERIOUS
+        lists.append(table)
     description = plain_text(elem.findtext("desc"), reflow=True)
     yield TableParts(
         "Participants affected", groups, totals, description=description, time_frame=time_frame
