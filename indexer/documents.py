@@ -231,6 +231,7 @@ def _trial(t: Trial, mesh: MeshLookup) -> dict[str, Any]:
         f.AGE_GROUP: _values(age_groups(t.minimum_age, t.maximum_age)),
         f.SPONSOR_CLASS: t.lead_sponsor_class,
         f.HAS_RESULTS: "yes" if t.has_results else "no",
+        f.COUNTRY: _values(x.country for x in t.locations),
         f.START_YEAR: str(start // 10000) if start else "",
         f.YEAR: start // 10000 if start else None,
         f.DATE: start,

@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from indexer import mesh_supplements as supplements
 from indexer.errors import SourceError
 from indexer.records import MeshDescriptor, MeshTreeLine, Skipped
 from indexer.xmlstream import iterparse
@@ -55,7 +56,9 @@ _SPELLING = [(re.compile(p), r) for p, r in zip(_WORDS[::2], _WORDS[1::2], stric
 
 
 def parse_mesh_xml(stream: BinaryIO, name: str) -> Iterator[MeshDescriptor | Skipped]:
-    """The descriptors of a MeSH `<DescriptorRecordSet>` XML file (descXXXX.xml).
+    """The descriptors of a MeSH `<DescriptorRecordSet>` XML file (descXXXX.xml), or the
+    supplementary concept records of a `<SupplementalRecordSet>` (suppXXXX.xml, see
+    `indexer.mesh_supplements`).
 
     The DOCTYPE's DTD is not loaded. SourceError for another root (qualifier or
     supplementary record sets) and for malformed XML, after the records before the break.
@@ -65,7 +68,7 @@ def parse_mesh_xml(stream: BinaryIO, name: str) -> Iterator[MeshDescriptor | Ski
         events = iterparse(stream, events=("start", "end"))
         for event, elem in events:
             if event == "start":
-                if depth == 0 and elem.tag != "DescriptorRecordSet":
+                if depth == 0 and elem.tag not in ("DescriptorRecordSet", supplements.ROOT):
                     raise SourceError(
                         name, f"unknown root element <{elem.tag}> (not MeSH descriptors)"
                     )
@@ -75,6 +78,8 @@ def parse_mesh_xml(stream: BinaryIO, name: str) -> Iterator[MeshDescriptor | Ski
             if depth == 1:
                 if elem.tag == "DescriptorRecord":
                     yield _descriptor_record(elem, name)
+                elif elem.tag == supplements.RECORD:
+                    yield supplements.supplemental_record(elem, name)
                 _forget(elem)
     except etree.XMLSyntaxError as e:
         raise SourceError(name, f"malformed XML: {e.msg}", f"line {e.lineno}") from e
@@ -245,7 +250,8 @@ def merge_mesh(
     merged = {ui: _merge_parts(p) for ui, p in parts.items()}
     by_heading: dict[str, str] = {}
     for ui, d in merged.items():
-        by_heading.setdefault(d.heading, ui)
+        if not ui.startswith("C"):  # supplementary concepts have no place in the tree
+            by_heading.setdefault(d.heading, ui)
     joined: set[str] = set()
     rest: list[str] = []
     for heading, numbers in trees.items():
@@ -295,6 +301,7 @@ def _merge_parts(parts: list[MeshDescriptor]) -> MeshDescriptor:
         entry_terms=_unique([heading, *terms]),
         tree_numbers=_unique(t for d in parts for t in d.tree_numbers),
         source="mesh-" + "+".join(_unique(d.source.removeprefix("mesh-") for d in parts)),
+        mapped_to=parts[0].mapped_to,
     )
 
 

@@ -25,6 +25,8 @@ Choices, where the XML leaves room:
   is_book=True: title = ArticleTitle, else BookTitle; journal_title = Book/BookTitle,
   journal_iso = ""; date from Book/PubDate, else ContributionDate; authors of the chapter,
   else of the book (never editors); status = "".
+* volume, issue: JournalIssue's; pages: Pagination/MedlinePgn as written (NLM abbreviates
+  the end page: "123-9"), else StartPage-EndPage.
 * DeleteCitation gives one `Deleted(pmid)` per PMID; a record without a PMID gives
   `Skipped(name, "line N", "record has no PMID")`. Whitespace runs become one space.
 """
@@ -187,6 +189,9 @@ def _citation(citation: Element | None, data: Element | None) -> Article | None:
         status=citation.get("Status", ""),
         is_book=False,
         revised_date=_ymd(citation.find("DateRevised")),
+        volume=_text(journal, "JournalIssue/Volume"),
+        issue=_text(journal, "JournalIssue/Issue"),
+        pages=_pages(article.find("Pagination")),
     )
 
 
@@ -228,6 +233,14 @@ def _article(pmid: str, dates: tuple[str, str], **fields: Any) -> Article:
         source=SOURCE,
         **fields,
     )
+
+
+def _pages(pagination: Element | None) -> str:
+    """MedlinePgn as NLM writes it ("5305-5315", "123-9", "e1234"), else StartPage-EndPage."""
+    medline = _text(pagination, "MedlinePgn")
+    if medline or pagination is None:
+        return medline
+    return "-".join(p for p in (_text(pagination, "StartPage"), _text(pagination, "EndPage")) if p)
 
 
 def _or_empty(elem: Element | None) -> Element:

@@ -31,6 +31,7 @@ class Location:
     city: str
     state: str
     country: str
+    status: str = ""  # the site's recruitment status (API v2 spelling), "" when not published
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,42 @@ class Outcome:
     measure: str
     time_frame: str
     description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    label: str  # a milestone, a category ("Female"), a class ("Complete Response"), an event
+    values: tuple[str, ...]  # one cell per group of its table, as published ("" when none)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultTable:
+    """One table of posted results (indexer/results.py): a participant-flow period, a
+    baseline measure, an outcome measure, or adverse events. Columns are the groups."""
+
+    title: str
+    type: str  # outcome measures: PRIMARY | SECONDARY | OTHER_PRE_SPECIFIED | POST_HOC
+    description: str
+    time_frame: str
+    units: str  # unit of measure: "Participants", "cm"
+    param: str  # "Mean (Standard Deviation)", "Count of Participants"
+    groups: tuple[str, ...]  # group titles (at most results.MAX_GROUPS)
+    groups_total: int  # groups published
+    rows: tuple[ResultRow, ...]  # at most results.MAX_ROWS
+    rows_total: int  # rows published
+    analyses: tuple[str, ...] = ()  # statistical analyses in words: "p = 0.13 (Chi-squared)"
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """What ClinicalTrials.gov publishes of a trial's results, capped (indexer/results.py)."""
+
+    flow: tuple[ResultTable, ...]  # one per period: milestones, then reasons for leaving
+    baseline: tuple[ResultTable, ...]
+    baseline_total: int
+    outcomes: tuple[ResultTable, ...]
+    outcomes_total: int
+    events: tuple[ResultTable, ...]  # totals per group, serious events, other events
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +128,9 @@ class Trial:
     has_results: bool
     snapshot_date: str  # when the upstream service produced this copy of the record
     source: str  # "ctgov-xml" | "ctgov-json"
+    secondary_outcomes: tuple[Outcome, ...] = ()
+    other_outcomes: tuple[Outcome, ...] = ()
+    results: Results | None = None  # posted results (has_results), None when there are none
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +184,9 @@ class Article:
     is_book: bool
     source: str  # "pubmed-xml"
     revised_date: str  # DateRevised: when NLM last changed the citation (the data's date)
+    volume: str = ""  # JournalIssue/Volume
+    issue: str = ""  # JournalIssue/Issue
+    pages: str = ""  # Pagination/MedlinePgn as NLM writes it ("5305-5315", "123-9", "e1234")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +204,8 @@ class MeshDescriptor:
     entry_terms: tuple[str, ...]
     tree_numbers: tuple[str, ...]
     source: str  # "mesh-xml" | "mesh-ascii" | merged: "mesh-ascii+trees"
+    # A supplementary concept record (UI "C..."): the descriptors NLM maps it to.
+    mapped_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

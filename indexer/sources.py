@@ -31,6 +31,7 @@ _XML_ROOTS = {
     "PubmedArticleSet": PUBMED_XML,
     "MedlineCitationSet": PUBMED_XML,
     "DescriptorRecordSet": MESH_XML,
+    "SupplementalRecordSet": MESH_XML,
 }
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _TREE_LINE = re.compile(rb"^[^;\r\n]+;[A-Z]\d\d(\.\d{3})*\r?$", re.M)

@@ -93,6 +93,7 @@ _EMPTY: dict[str, Any] = {
     "bool": False,
     "int | None": None,
     "bool | None": None,
+    "Results | None": None,
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from indexer.errors import SourceError
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
+from indexer.results_json import parse_results
 from indexer.trials import NO_ID, enum_value, make_trial, one_line, plain_text
 
 Fields = dict[str, Any]
@@ -102,6 +103,7 @@ def _study(obj: object, name: str, where: str) -> Trial | Skipped:
         for key, helper in _MODULES.items():
             found.update(helper(_get(protocol, key) or {}))
         found.update(_derived(obj.get("derivedSection") or {}))
+        found["results"] = parse_results(obj.get("resultsSection"))
         return make_trial(found)
     except (AttributeError, TypeError, ValueError) as e:
         return Skipped(name, nct_id, f"unexpected study structure ({type(e).__name__}: {e})")
@@ -193,15 +195,18 @@ def _arms_interventions(m: dict[str, Any]) -> Fields:
 
 def _outcomes(m: dict[str, Any]) -> Fields:
     return {
-        "primary_outcomes": [
+        field: [
             Outcome(
                 measure=one_line(o.get("measure")),
                 time_frame=one_line(o.get("timeFrame")),
                 description=plain_text(o.get("description"), reflow=False),
             )
-            for o in _list(m, "primaryOutcomes")
+            for o in _list(m, key)
         ]
-    }
+        for field, key in (("primary_outcomes", "primaryOutcomes"),
+                           ("secondary_outcomes", "secondaryOutcomes"),
+                           ("other_outcomes", "otherOutcomes"))
+    }  # fmt: skip
 
 
 def _eligibility(m: dict[str, Any]) -> Fields:
@@ -223,6 +228,7 @@ def _contacts_locations(m: dict[str, Any]) -> Fields:
                 city=one_line(loc.get("city")),
                 state=one_line(loc.get("state")),
                 country=one_line(loc.get("country")),
+                status=enum_value(loc.get("status")),
             )
             for loc in _list(m, "locations")
         ]

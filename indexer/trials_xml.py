@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
+from indexer import results_xml
 from indexer.errors import SourceError
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
 from indexer.trials import NO_ID, enum_value, iso_date, make_trial, one_line, plain_text
@@ -67,14 +68,19 @@ def parse_clinical_study(stream: BinaryIO, name: str) -> Iterator[Trial | Skippe
                 if handler is not None:
                     handler(elem, found)
                 _forget(elem)
+            elif top == "clinical_results":
+                if depth == 2:  # one part (participant_flow, baseline...) read, then dropped
+                    results_xml.read_part(elem, found)
+                    _forget(elem)
             elif depth > 1 and top not in _HANDLERS:
-                _forget(elem)  # e.g. the inside of <clinical_results>
+                _forget(elem)
     except etree.XMLSyntaxError as e:
         where = f"line {e.lineno}" if e.lineno else ""
         raise SourceError(name, f"malformed XML: {e.msg}", where) from e
     if not found.get("nct_id"):
         yield Skipped(name, "", NO_ID)
         return
+    results_xml.finish(found)
     yield make_trial(found)
 
 
@@ -140,14 +146,17 @@ def _masking(text: str) -> str:
     return enum_value(text, _MASKING)
 
 
-def _outcome(elem: etree._Element, found: Fields) -> None:
-    found.setdefault("primary_outcomes", []).append(
-        Outcome(
-            measure=_text(elem, "measure"),
-            time_frame=_text(elem, "time_frame"),
-            description=plain_text(elem.findtext("description"), reflow=True),
+def _outcome(field: str) -> Callable[[etree._Element, Fields], None]:
+    def handler(elem: etree._Element, found: Fields) -> None:
+        found.setdefault(field, []).append(
+            Outcome(
+                measure=_text(elem, "measure"),
+                time_frame=_text(elem, "time_frame"),
+                description=plain_text(elem.findtext("description"), reflow=True),
+            )
         )
-    )
+
+    return handler
 
 
 def _enrollment(elem: etree._Element, found: Fields) -> None:
@@ -188,6 +197,7 @@ def _location(elem: etree._Element, found: Fields) -> None:
             city=_text(address, "city"),
             state=_text(address, "state"),
             country=_text(address, "country"),
+            status=enum_value(_text(elem, "status"), _STATUS),
         )
     )
 
@@ -266,7 +276,9 @@ _HANDLERS: dict[str, Callable[[etree._Element, Fields], None]] = {
     "phase": _phase,
     "study_type": _value("study_type", lambda s: enum_value(s, _STUDY_TYPE)),
     "study_design_info": _study_design,
-    "primary_outcome": _outcome,
+    "primary_outcome": _outcome("primary_outcomes"),
+    "secondary_outcome": _outcome("secondary_outcomes"),
+    "other_outcome": _outcome("other_outcomes"),
     "enrollment": _enrollment,
     "condition": _appended("conditions"),
     "keyword": _appended("keywords"),

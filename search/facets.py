@@ -43,6 +43,7 @@ FACETS: tuple[FacetDef, ...] = (
     FacetDef("age", f.AGE_GROUP, "Age group", (T,)),
     FacetDef("sponsor_class", f.SPONSOR_CLASS, "Lead sponsor", (T,)),
     FacetDef("results", f.HAS_RESULTS, "Results", (T,)),
+    FacetDef("country", f.COUNTRY, "Country", (T,), high=True),
     FacetDef("start_year", f.START_YEAR, "Start year", (T,), by_value=True),
     FacetDef("pub_year", f.PUB_YEAR, "Publication year", (A,), by_value=True),
     FacetDef("pub_type", f.PUB_TYPE, "Publication type", (A,), high=True),

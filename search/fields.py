@@ -98,6 +98,7 @@ SEX = "sex"
 AGE_GROUP = "age_group"  # child | adult | older_adult
 SPONSOR_CLASS = "sponsor_class"
 HAS_RESULTS = "has_results"  # yes | no
+COUNTRY = "country"  # countries of a trial's sites, as ClinicalTrials.gov names them
 START_YEAR = "start_year"
 PUB_YEAR = "pub_year"
 PUB_TYPE = "pub_type"
@@ -114,8 +115,8 @@ TEXT_FIELDS = (
     ALL, ASIDE, TITLE, CONDITION, INTERVENTION, KEYWORD, MESH, SPONSOR, LOCATION, JOURNAL,
 )  # fmt: skip
 FACET_FIELDS = (
-    TYPE, STATUS, PHASE, STUDY_TYPE, SEX, AGE_GROUP, SPONSOR_CLASS, HAS_RESULTS, START_YEAR,
-    PUB_YEAR, PUB_TYPE, JOURNAL_NAME, LANGUAGE, MESH_UI, MESH_CAT,
+    TYPE, STATUS, PHASE, STUDY_TYPE, SEX, AGE_GROUP, SPONSOR_CLASS, HAS_RESULTS, COUNTRY,
+    START_YEAR, PUB_YEAR, PUB_TYPE, JOURNAL_NAME, LANGUAGE, MESH_UI, MESH_CAT,
 )  # fmt: skip
 
 

@@ -139,6 +139,8 @@ class Related:
     articles: Section
     mesh: Section
     topics: tuple[Topic, ...] = ()
+    # A trial's MeSH terms that no MeSH record of the index defines: (term, reason).
+    undefined: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_SOURCES = [DATA / "trials", DATA / "pubmed", DATA / "mesh"]
+# A second index: every fixture plus the complete-record ones (tests/data/records/README.md),
+# kept apart so that the counts pinned on the first index stay as they are.
+RECORDS_SOURCES = [*FIXTURE_SOURCES, DATA / "records"]
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +21,24 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("index")
     rebuild_index([str(p) for p in FIXTURE_SOURCES], path)
     return path
+
+
+@pytest.fixture(scope="session")
+def records_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of every fixture record and of tests/data/records (never written by tests)."""
+    from indexer.build import rebuild_index
+
+    path = tmp_path_factory.mktemp("records-index")
+    rebuild_index([str(p) for p in RECORDS_SOURCES], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def records_client(records_index: Path):
+    """A test client of the app serving `records_index`."""
+    from web import create_app
+
+    return create_app({"INDEX_DIR": str(records_index), "TESTING": True}).test_client()
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +67,16 @@ def client(app):
 def live_server(index_dir: Path):
     """The app served over real HTTP on 127.0.0.1 (a free port) from a background thread;
     yields its base URL, e.g. "http://127.0.0.1:41234"."""
+    yield from _serve(index_dir)
+
+
+@pytest.fixture(scope="session")
+def records_live_server(records_index: Path):
+    """Like live_server, for `records_index`."""
+    yield from _serve(records_index)
+
+
+def _serve(index_dir: Path):
     import threading
 
     from werkzeug.serving import make_server

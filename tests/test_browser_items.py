@@ -75,3 +75,33 @@ def test_from_a_mesh_count_to_the_search_it_counts(browser, live_server):  # noq
     assert (
         browser.find_element(By.ID, "q").get_attribute("value") == "mesh:D009369 OR mesh_tree:C04*"
     )
+
+
+def test_trial_results_and_sites_by_country(browser, records_live_server):  # noqa: F811
+    """NCT02856893 (tests/data/records): its posted results and its sites, as a reader sees them."""
+    browser.get(records_live_server + "/trial/NCT02856893")
+    results = browser.find_element(By.ID, "results")
+    flow = results.find_element(By.CSS_SELECTOR, "table.result-table")
+    assert flow.is_displayed()
+    cells = flow.find_elements(By.CSS_SELECTOR, "tbody tr:first-child > *")
+    assert [c.text for c in cells] == ["STARTED", "53", "52", "51"]
+    baseline = results.find_element(By.CSS_SELECTOR, "details.baseline")
+    age = baseline.find_elements(By.CSS_SELECTOR, "table.result-table")[1]
+    assert not age.is_displayed()  # closed until asked for
+    baseline.find_element(By.TAG_NAME, "summary").click()
+    assert age.is_displayed()
+    assert age.find_element(By.TAG_NAME, "caption").text.startswith("Age, Categorical")
+    outcomes = results.find_elements(By.CSS_SELECTOR, ".outcome-result h4")
+    assert len(outcomes) == 9 and outcomes[0].text == "PRIMARY PFS Rate at 18 Months"
+    serious = results.find_element(By.XPATH, ".//table[caption='Serious adverse events']")
+    assert serious.is_displayed() and len(serious.find_elements(By.CSS_SELECTOR, "tbody tr")) == 35
+    sites = browser.find_element(By.ID, "locations")
+    spain = sites.find_element(By.LINK_TEXT, "Spain")
+    spain.click()
+    assert browser.current_url.endswith("#country-6")
+    heading = browser.find_element(By.ID, "country-6")
+    assert heading.text == "Spain (8)"
+    listed = heading.find_element(By.XPATH, "following-sibling::ul[1]").find_elements(
+        By.TAG_NAME, "li"
+    )
+    assert len(listed) == 8

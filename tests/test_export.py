@@ -11,7 +11,7 @@ import pytest
 
 from search.engine import SearchEngine
 from search.models import SearchRequest
-from web.export import COLUMNS, EXPORT_MAX, search_entries
+from web.export import COLUMNS, EXPORT_MAX, page_range, search_entries
 
 RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - (.*)$")
 MELANOMA_TRIALS = ["NCT00002845", "NCT00003222", "NCT00002786", "NCT00006022"]
@@ -197,3 +197,17 @@ def test_results_page_links_to_its_exports(client):
     html = client.get("/search?q=melanoma&type=trial").get_data(as_text=True)
     for fmt in ("csv", "ris", "json"):
         assert f"/export/search.{fmt}?q=melanoma&amp;type=trial" in html
+
+
+@pytest.mark.parametrize(
+    "pages, start_end",
+    [
+        ("5305-5315", ("5305", "5315")),
+        ("133-9", ("133", "139")),  # MEDLINE's shortened end page written out
+        ("e1234", ("e1234", "")),
+        ("12-5, 30", ("12", "15")),
+        ("", ("", "")),
+    ],
+)
+def test_page_range(pages, start_end):
+    assert page_range(pages) == start_end

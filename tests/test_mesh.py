@@ -488,3 +488,35 @@ def test_tree_helpers():
     assert CATEGORY_NAMES["V"] == "Publication Characteristics"
     assert len(CATEGORY_NAMES) == 16
     assert tree_category("") == tree_category("X01") == ""
+
+
+# ------------------------------------------------------- supplementary concept records
+
+
+def test_supplementary_concept_records_xml():
+    path = Path(__file__).parent / "data" / "records" / "supp-samples.subset.xml"
+    with path.open("rb") as stream:
+        aeron, ubenimex = parse_mesh_xml(stream, path.name)
+    assert aeron == MeshDescriptor(
+        ui="C025735",
+        heading="Aeron",
+        scope_note="contains scopolamine camphorate mixture with (-)-atropine camphorate",
+        entry_terms=("Aeron",),
+        tree_numbers=(),
+        source="mesh-xml",
+        mapped_to=("D001286", "D002164", "D004338", "D012602"),
+    )
+    assert (ubenimex.ui, ubenimex.heading, ubenimex.mapped_to) == (
+        "C012211",
+        "ubenimex",
+        ("D007930",),
+    )
+    assert "bestatin" in ubenimex.entry_terms
+
+
+def test_supplementary_concepts_never_take_a_tree_heading():
+    scr = MeshDescriptor("C000001", "Neoplasms", "", ("Neoplasms",), (), "mesh-xml", ("D009369",))
+    d = MeshDescriptor("D009369", "Neoplasms", "", ("Neoplasms",), (), "mesh-xml")
+    merged, skipped = merge_mesh([scr, d, MeshTreeLine("Neoplasms", "C04")])
+    assert skipped == []
+    assert {m.ui: m.tree_numbers for m in merged} == {"C000001": (), "D009369": ("C04",)}

@@ -158,6 +158,9 @@ def test_medline_date_and_major_qualifiers_exact_record() -> None:
         is_book=False,
         source="pubmed-xml",
         revised_date="2019-07-08",  # <DateRevised> 2019 07 08
+        volume="2",
+        issue="1-2",
+        pages="133-9",  # NLM's shortened end page, as written
     )
 
 
@@ -481,3 +484,10 @@ def test_stream_without_seek_or_read1() -> None:
 
     records = list(parse_pubmed(OneWay(MEDLINE_2016.read_bytes()), "pipe"))  # type: ignore[arg-type]
     assert [type(r).__name__ for r in records] == ["Article"] * 3 + ["Deleted"]
+
+
+def test_volume_issue_and_pages() -> None:
+    path = Path(__file__).parent / "data" / "records" / "pubmed21n1298_33939274.xml"
+    (a,) = parse(path)
+    assert (a.pmid, a.volume, a.issue, a.pages) == ("33939274", "25", "11", "5305-5315")
+    assert (a.journal_iso, a.pub_date) == ("J Cell Mol Med", "2021-06")

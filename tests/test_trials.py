@@ -25,6 +25,7 @@ from indexer.trials import (
 )
 
 DATA = Path(__file__).parent / "data" / "trials"
+RECORDS = Path(__file__).parent / "data" / "records"
 BOTH = ("NCT00000410", "NCT00007696", "NCT00492635", "NCT00498680", "NCT00499317")
 
 
@@ -635,3 +636,45 @@ def test_iso_date(raw, iso):
 )
 def test_unknown_enum_values_are_upper_snaked(raw, value):
     assert enum_value(raw) == value
+
+
+# ------------------------------------------------------- outcomes and sites (issue 14)
+
+
+def test_secondary_outcomes_json():
+    (t,) = json_records(RECORDS / "NCT02856893.json")
+    assert len(t.primary_outcomes) == 1
+    assert len(t.secondary_outcomes) == 8
+    assert t.secondary_outcomes[0].measure == (
+        "PFS While Receiving Osimertinib by RECIST Criteria 1.1"
+    )
+    assert t.other_outcomes == ()
+
+
+def test_secondary_outcomes_xml():
+    t = xml_trial(DATA / "xml" / "NCT00462995.xml")
+    assert t.secondary_outcomes == (
+        Outcome(
+            measure="response rate, stable disease rate evaluated by RECIST criteria, median "
+            "overall and disease-free survival time, 1-year overall and disease-free survival "
+            "rate, toxicity and time to disease progression",
+            time_frame="Baseline, 2weeks, 4weeks and 30 days after surgery",
+            description="",
+        ),
+    )
+
+
+def test_site_status_in_both_formats():
+    x = xml_trial(DATA / "both" / "xml" / "NCT00499317.xml")
+    assert x.locations[0] == Location(
+        "Boston Children's Hospital (BCH)", "Boston", "Massachusetts", "United States",
+        "RECRUITING",
+    )  # fmt: skip
+    page = json_records(DATA / "json" / "api_page.json")
+    assert page[0].locations == (
+        Location(
+            "UKM Medical Centre", "Bandar Tun Razak", "Kuala Lumpur", "Malaysia", "RECRUITING"
+        ),
+    )
+    (t,) = json_records(RECORDS / "NCT02856893.json")
+    assert {loc.status for loc in t.locations} == {""}  # not published for this study

@@ -27,7 +27,7 @@ FORMATS = {
 COLUMNS = (
     "relation", "reason", "id", "type", "title", "url", "date", "status", "phases",
     "study_type", "conditions", "interventions", "sponsor", "authors", "journal", "doi",
-    "mesh", "publication_types",
+    "mesh", "publication_types", "volume", "issue", "pages",
 )  # fmt: skip
 SOURCES = {
     "trial": "https://clinicaltrials.gov/study/",
@@ -125,6 +125,9 @@ def row(entry: Entry) -> dict[str, str]:
             doi=r["doi"],
             mesh="; ".join(h["name"] for h in r["mesh_headings"]),
             publication_types="; ".join(r["publication_types"]),
+            volume=r.get("volume", ""),
+            issue=r.get("issue", ""),
+            pages=r.get("pages", ""),
         )
     else:
         out.update(title=r["heading"], mesh="; ".join(r["tree_numbers"]))
@@ -166,6 +169,11 @@ def _ris_lines(entry: Entry) -> Iterator[tuple[str, str]]:
         yield "PY", str(r["pub_year"] or "")
         yield "DA", r["pub_date"].replace("-", "/")
         yield "AB", " ".join(s["text"] for s in r["abstract"])
+        yield "VL", r.get("volume", "")
+        yield "IS", r.get("issue", "")
+        start, end = page_range(r.get("pages", ""))
+        yield "SP", start
+        yield "EP", end
         yield "DO", r["doi"]
         for k in [*(h["name"] for h in r["mesh_headings"]), *r["keywords"]]:
             yield "KW", k
@@ -181,6 +189,24 @@ def _ris_lines(entry: Entry) -> Iterator[tuple[str, str]]:
     if entry.relation not in ("record", "hit"):
         yield "N1", f"Related {entry.relation}: {entry.reason}"
     yield "ER", ""
+
+
+def page_range(pages: str) -> tuple[str, str]:
+    """MEDLINE pagination -> (start page, end page): "5305-5315" -> ("5305", "5315"); NLM's
+    shortened end pages are written out ("123-9" -> ("123", "129")); "e1234" -> ("e1234", "").
+    Of several ranges ("12-5, 30") the first one."""
+    first = pages.split(",")[0].split(";")[0].strip()
+    start, _, end = (p.strip() for p in first.partition("-"))
+    if start.isdigit() and end.isdigit() and len(end) < len(start):
+        end = start[: len(start) - len(end)] + end
+    return start, end
+
+
+def citation_source(record: dict[str, Any]) -> str:
+    """Volume, issue and pages as PubMed cites them: "25(11):5305-5315" ("" if none)."""
+    volume, issue, pages = (record.get(k, "") for k in ("volume", "issue", "pages"))
+    text = volume + (f"({issue})" if issue else "")
+    return f"{text}:{pages}" if pages and text else text or pages
 
 
 def to_ris(entries: Iterable[Entry]) -> str:

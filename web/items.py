@@ -5,10 +5,12 @@ or of a record with its related items. Views stay thin: ask the engine, render.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from search import (
@@ -20,7 +22,14 @@ from search import (
     SearchEngine,
     Section,
 )
-from web.export import EXPORT_MAX, FORMATS, record_entries, render, search_entries
+from web.export import (
+    EXPORT_MAX,
+    FORMATS,
+    citation_source,
+    record_entries,
+    render,
+    search_entries,
+)
 from web.params import parse_args
 
 bp = Blueprint("items", __name__)
@@ -33,6 +42,30 @@ MAX_RELATED_LIMIT = 50
 def mesh_category(letter: str) -> str:
     """'C' -> 'Diseases': the MeSH tree a tree number belongs to."""
     return MESH_CATEGORIES.get(letter, "MeSH")
+
+
+bp.add_app_template_filter(citation_source, "citation_source")
+
+
+_NCT = re.compile(r"\bNCT\d{8}\b")
+
+
+@bp.app_template_filter("link_ncts")
+def link_ncts(text: str, local: dict[str, str]) -> Markup:
+    """`text` with each NCT id a link: to its page here when the trial is indexed (`local`:
+    NCT id -> URL), else to its page on ClinicalTrials.gov."""
+    out, pos = [], 0
+    for m in _NCT.finditer(text):
+        nct = m.group(0)
+        out.append(escape(text[pos : m.start()]))
+        if nct in local:
+            out.append(Markup('<a href="{}" data-id="{}">{}</a>').format(local[nct], nct, nct))
+        else:
+            link = Markup('<a href="https://clinicaltrials.gov/study/{}" rel="external">{}</a>')
+            out.append(link.format(nct, nct))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
 
 
 def engine() -> SearchEngine:
@@ -76,8 +109,14 @@ def _record_page(template: str, record_id: str, kind: str):  # noqa: ANN202 - a 
     related = engine().related(record_id, limit=RELATED_LIMIT)
     mesh_urls = {i.title.lower(): i.url for i in related.mesh.items}
     indexed = {i.id: i.url for i in related.articles.items[: related.articles.explicit]}
+    trial_urls = {i.id: i.url for i in related.trials.items[: related.trials.explicit]}
     return render_template(
-        template, r=record, related=related, mesh_urls=mesh_urls, indexed=indexed
+        template,
+        r=record,
+        related=related,
+        mesh_urls=mesh_urls,
+        indexed=indexed,
+        trial_urls=trial_urls,
     )
 
 
@@ -124,6 +163,7 @@ def related_json(related: Related) -> dict[str, Any]:
          "url": f"/search?topic={t.code}"}
         for t in related.topics
     ]  # fmt: skip
+    out["undefined_mesh"] = [{"term": t, "reason": why} for t, why in related.undefined]
     out["id"], out["type"] = related.id, related.type
     return out
 

@@ -31,6 +31,7 @@ from search.store import CURRENT, read_meta
 from search.syntax import QueryBuilder
 from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
 from search.whoosh.facets import count_facets, filter_bits
+from search.whoosh.mesh_labels import name_from_records
 from search.whoosh.meshsource import WhooshMeshSource
 from search.whoosh.postings import Postings
 from search.whoosh.query import COORDINATION, to_whoosh
@@ -237,7 +238,12 @@ class WhooshEngine:
                 else:
                     docnum = next(iter_bits(st.docsets.term(f.MESH_TREE, v) & mesh_docs), None)
                 stored = st.searcher.stored_fields(docnum) if docnum is not None else {}
-                fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}" if facet == "topic" else v
+                if facet == "topic":
+                    fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}"
+                elif not stored:  # no MeSH record: the name the records give it
+                    fallback = name_from_records(st.searcher, st.docsets, v) or v
+                else:
+                    fallback = v
                 st.labels[key] = stored.get(f.TITLE) or fallback
             out[v] = st.labels[key]
         return out

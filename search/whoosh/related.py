@@ -101,7 +101,8 @@ def find_related(
         len(profile.concepts),
     )
     topics = _topics(look, [c.descriptor for c in profile.concepts])
-    return Related(record_id, record["type"], trials, articles, mesh, topics)
+    undefined = _undefined(look, record) if record["type"] == f.TRIAL else ()
+    return Related(record_id, record["type"], trials, articles, mesh, topics, undefined)
 
 
 # -- similar records ---------------------------------------------------------------------------
@@ -205,6 +206,16 @@ def _role_reason(role: str) -> str:
         "intervention": "an intervention of this trial",
         "major topic": "a major topic of this article",
     }.get(role, "a MeSH heading of this article")
+
+
+def _undefined(look: _Lookup, trial: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The trial's condition and intervention terms that resolve to no MeSH record."""
+    found = {}
+    for role, key in (("condition", "condition_mesh"), ("intervention", "intervention_mesh")):
+        for m in trial[key]:
+            if look.book.resolve(m["ui"], m["term"]) is None:
+                found.setdefault(m["term"], _role_reason(role))
+    return tuple(found.items())
 
 
 def _definition(d: Descriptor, reason: str) -> Item:
