@@ -23,7 +23,7 @@ METRICS_TYPE = "text/plain"
 RELATED_LIMIT = (10, 50)  # default, most (web/items.py)
 ERRORS = {
     400: "A bad parameter (the sentence says which and why).",
-    404: "No record has this id, or no page is at this address.",
+    404: "No record has this id, or no page is at this address (an export format not listed).",
     405: "Only GET (and HEAD) are answered.",
     503: "No index has been built yet.",
     500: "Something unexpected went wrong (logged); never for anything a user can type.",
@@ -49,10 +49,14 @@ def _query(name: str, schema: Schema, description: str, **extra: Any) -> dict[st
             "description": description, **extra}  # fmt: skip
 
 
-def _path(name: str, description: str, schema: Schema | None = None) -> dict[str, Any]:
+def _path(name: str, description: str, schema: Schema | None = None, *examples: str) -> dict:
+    """A path parameter; `examples` are ids of records in the sample data (and the fixtures)."""
     schema = schema or {"type": "string", "minLength": 1}
-    return {"name": name, "in": "path", "required": True, "schema": schema,
-            "description": description}  # fmt: skip
+    out = {"name": name, "in": "path", "required": True, "schema": schema,
+           "description": description}  # fmt: skip
+    if examples:
+        out["examples"] = {e: {"value": e} for e in examples}
+    return out
 
 
 def facet_parameters() -> list[dict[str, Any]]:
@@ -74,7 +78,12 @@ def facet_parameters() -> list[dict[str, Any]]:
 
 def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]:
     params = [
-        _query("q", {"type": "string"}, 'Words, "phrases", AND/OR/NOT, field:value (README).'),
+        _query(
+            "q",
+            {"type": "string"},
+            'Words, "phrases", AND/OR/NOT, field:value (README).',
+            example="melanoma interleukin-2",
+        ),
         _query("sort", {"type": "string", "enum": list(SORTS), "default": SORTS[0]}, "Order."),
         _query(
             "expand",
@@ -118,7 +127,14 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             JSON: {"schema": {"oneOf": [ref("SearchExport"), ref("RecordExport")]}},
         },
     }
-    record_id = _path("record_id", "NCT number, PMID or MeSH UI (NCT00003117, 32951293, D008545).")
+    record_id = _path(
+        "record_id",
+        "NCT number, PMID or MeSH UI.",
+        None,
+        "NCT00003117",
+        "32951293",
+        "D008545",
+    )
     redirect = {"301": {"description": "The id is a record of another type: its page."}}
     page_errors = _errors(404, 503, media=(HTML,))
     out: dict[str, Any] = {
@@ -167,7 +183,7 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
         "/export/search.{fmt}": _get(
             "Export a search's results (the parameters of /search)",
             "exports",
-            {"200": export_media, **_errors(400, 503, media=(JSON, HTML))},
+            {"200": export_media, **_errors(400, 404, 503, media=(JSON, HTML))},
             [
                 fmt,
                 *search_parameters(max_size, paged=False),
@@ -195,19 +211,19 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             "Trial page",
             "pages",
             {"200": _html("The trial and its related items."), **redirect, **page_errors},
-            [_path("nct", "NCT number.")],
+            [_path("nct", "NCT number.", None, "NCT00002845")],
         ),
         "/article/{pmid}": _get(
             "Article page",
             "pages",
             {"200": _html("The article and its related items."), **redirect, **page_errors},
-            [_path("pmid", "PMID.")],
+            [_path("pmid", "PMID.", None, "32951293")],
         ),
         "/mesh/{ui}": _get(
             "MeSH descriptor page",
             "pages",
             {"200": _html("Scope note, tree, what is indexed with it."), **redirect, **page_errors},
-            [_path("ui", "MeSH descriptor UI.")],
+            [_path("ui", "MeSH descriptor UI.", None, "D008545")],
         ),  # fmt: skip
         "/api/docs": _get(
             "This description, rendered (Swagger UI)", "pages", {"200": _html("Swagger UI.")}
