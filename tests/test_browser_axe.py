@@ -4,8 +4,8 @@ facets and the paging used with the keyboard alone. Run only the browser tests w
 `pytest -m browser`.
 
 The pages: home, a results page with a filter on and its facets and "Search details" open,
-a trial, an article, a MeSH descriptor, an error page (404). There is no advanced-search form
-on the site yet."""
+a trial, an article, a MeSH descriptor, an error page (404), and the API page once Swagger UI
+has rendered the description. There is no advanced-search form on the site yet."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ PAGES = {
     "article": "/article/32951293",
     "mesh": "/mesh/D008175",
     "error (404)": "/trial/NCT99999999",
+    "api docs": "/api/docs",
 }
 
 
@@ -59,11 +60,31 @@ def describe(violations: list[dict]) -> str:
 @pytest.mark.parametrize("name", PAGES)
 def test_no_serious_or_critical_axe_violations(browser, live_server, name):  # noqa: F811
     browser.get(live_server + PAGES[name])
+    if name == "api docs":
+        swagger_rendered(browser)
     for details in browser.find_elements(By.CSS_SELECTOR, "details:not([open]) > summary"):
         details.click()  # open "Search details" so that it is checked too
     violations = run_axe(browser)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, describe(blocking)
+
+
+def swagger_rendered(driver: WebDriver) -> None:
+    """Wait until Swagger UI has drawn every operation of /api/openapi.json."""
+    WebDriverWait(driver, WAIT).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= 13
+    )
+
+
+def test_the_api_page_renders_every_operation_offline(browser, live_server):  # noqa: F811
+    """Swagger UI's files come from the site (the browser has no network but loopback) and run
+    under the site's Content-Security-Policy."""
+    browser.get(live_server + "/api/docs")
+    swagger_rendered(browser)
+    paths = {e.text.replace("\u200b", "") for e in browser.find_elements(
+        By.CSS_SELECTOR, ".opblock-summary-path")}  # fmt: skip
+    assert {"/api/search", "/api/records/{record_id}/related", "/export/search.{fmt}"} <= paths
+    assert browser.find_element(By.CSS_SELECTOR, ".version-stamp").text == "OAS 3.1"
 
 
 def focused(driver: WebDriver):

@@ -45,8 +45,10 @@ def _errors(*codes: int, media: tuple[str, ...] = (JSON,)) -> dict[str, Any]:
 
 
 def _query(name: str, schema: Schema, description: str, **extra: Any) -> dict[str, Any]:
+    """A query parameter; an empty value (`sort=`, as a form with a blank field sends it)
+    counts as absent, hence `allowEmptyValue`."""
     return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description, **extra}  # fmt: skip
+            "description": description, "allowEmptyValue": True, **extra}  # fmt: skip
 
 
 def _path(name: str, description: str, schema: Schema | None = None, *examples: str) -> dict:

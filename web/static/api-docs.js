@@ -4,7 +4,7 @@ window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
     url: node.dataset.url,
     domNode: node,
-    deepLinking: true,
+    deepLinking: false, // true puts a link inside each operation's button (nested-interactive)
     validatorUrl: null,
     tryItOutEnabled: false,
   });
