@@ -3,14 +3,14 @@
 # `python -m web` on the sample index, built first if absent. Bounded: EXAMPLES test cases per
 # operation and phase, the whole run killed after MAX_TIME seconds; seeded, so a failure
 # reproduces with the same SEED. Exits non-zero on any failure.
-# Environment: INDEX (index/), PORT (a free one), SEED (16), EXAMPLES (40), MAX_TIME (900).
+# Environment: INDEX (index/), PORT (a free one), SEED (16), EXAMPLES (40), MAX_TIME (1200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INDEX=${INDEX:-index}
 PORT=${PORT:-$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 SEED=${SEED:-16}
 EXAMPLES=${EXAMPLES:-40}
-MAX_TIME=${MAX_TIME:-900}
+MAX_TIME=${MAX_TIME:-1200}
 if ! .venv/bin/python -m indexer status --index "$INDEX" >/dev/null 2>&1; then
   .venv/bin/python -m indexer build --index "$INDEX" data/sample
 fi
