@@ -21,3 +21,15 @@ if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
   fi
   echo "$want" > "$stamp"
 fi
+# axe-core (npm, MPL-2.0) for the accessibility checks of the browser tests, pinned with its
+# integrity hash in tests/axe/package-lock.json; the tests read it from .venv/axe, offline.
+if [[ ${1:-} == --dev ]]; then
+  axe=.venv/axe
+  if ! cmp -s tests/axe/package-lock.json "$axe/package-lock.json" \
+     || [[ ! -f $axe/node_modules/axe-core/axe.min.js ]]; then
+    echo "Installing axe-core into $axe ..." >&2
+    mkdir -p "$axe"
+    cp tests/axe/package.json tests/axe/package-lock.json "$axe/"
+    (cd "$axe" && npm ci --no-audit --no-fund --silent)
+  fi
+fi

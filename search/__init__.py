@@ -8,7 +8,7 @@ inside the backend packages, never flask.
 
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest, SearchError
-from search.facets import FACETS, TYPE_LABELS, FacetDef, value_label
+from search.facets import FACETS, TYPE_LABELS, FacetDef, closed_values, value_label
 from search.fields import MESH_CATEGORIES
 from search.models import (
     EXPANSIONS,
@@ -53,5 +53,6 @@ __all__ = [
     "Section",
     "Topic",
     "TreePosition",
+    "closed_values",
     "value_label",
 ]

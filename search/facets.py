@@ -31,18 +31,19 @@ class FacetDef:
     high: bool = False  # many values: counted per document
     by_value: bool = False  # list values in descending value order (years), not by count
     limit: int = DEFAULT_LIMIT
+    closed: bool = False  # VALUE_LABELS lists every value it can take (others are refused)
 
 
 T, A, M = f.TRIAL, f.ARTICLE, f.MESH_TYPE
 FACETS: tuple[FacetDef, ...] = (
-    FacetDef("type", f.TYPE, "Record type", (T, A, M)),
+    FacetDef("type", f.TYPE, "Record type", (T, A, M), closed=True),
     FacetDef("status", f.STATUS, "Recruitment status", (T,), limit=20),
-    FacetDef("phase", f.PHASE, "Phase", (T,)),
+    FacetDef("phase", f.PHASE, "Phase", (T,), closed=True),
     FacetDef("study_type", f.STUDY_TYPE, "Study type", (T,)),
-    FacetDef("sex", f.SEX, "Sex", (T,)),
-    FacetDef("age", f.AGE_GROUP, "Age group", (T,)),
+    FacetDef("sex", f.SEX, "Sex", (T,), closed=True),
+    FacetDef("age", f.AGE_GROUP, "Age group", (T,), closed=True),
     FacetDef("sponsor_class", f.SPONSOR_CLASS, "Lead sponsor", (T,)),
-    FacetDef("results", f.HAS_RESULTS, "Results", (T,)),
+    FacetDef("results", f.HAS_RESULTS, "Results", (T,), closed=True),
     FacetDef("country", f.COUNTRY, "Country", (T,), high=True),
     FacetDef("start_year", f.START_YEAR, "Start year", (T,), by_value=True),
     FacetDef("pub_year", f.PUB_YEAR, "Publication year", (A,), by_value=True),
@@ -77,6 +78,12 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
                  "cze": "Czech", "dan": "Danish", "nor": "Norwegian", "hun": "Hungarian",
                  "fin": "Finnish", "kor": "Korean", "tur": "Turkish", "heb": "Hebrew"},
 }  # fmt: skip
+
+
+def closed_values(facet: str) -> tuple[str, ...]:
+    """Every value a closed facet can take (`phase`: EARLY_PHASE1 ... NA); () for open ones."""
+    d = BY_NAME.get(facet)
+    return tuple(VALUE_LABELS[facet]) if d is not None and d.closed else ()
 
 
 def enum_label(value: str) -> str:

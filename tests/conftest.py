@@ -13,6 +13,15 @@ FIXTURE_SOURCES = [DATA / "trials", DATA / "pubmed", DATA / "mesh"]
 RECORDS_SOURCES = [*FIXTURE_SOURCES, DATA / "records"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every Flask test client checks each response against the app's OpenAPI description
+    (tests/openapi_check.py): a response the description does not allow fails the test."""
+    from flask import Flask
+    from openapi_check import CheckedClient
+
+    Flask.test_client_class = CheckedClient
+
+
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real index of every fixture record (built once; never written by tests)."""

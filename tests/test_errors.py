@@ -112,7 +112,7 @@ def test_odd_facet_values_are_fine(client):
 def test_script_is_escaped_in_html(client):
     payload = "<script>alert(1)</script>"
     for url in ("/search", "/"):
-        response = client.get(url, query_string={"q": payload, "type": payload})
+        response = client.get(url, query_string={"q": payload, "status": payload})
         body = response.get_data(as_text=True)
         assert response.status_code == 200
         assert "<script" not in body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from urllib.parse import parse_qsl, urlsplit
 
 import lxml.html
@@ -112,11 +113,23 @@ def test_facets_are_anded_and_counts_follow_the_other_facets(client):
 
 
 def test_unknown_facet_value_matches_nothing_but_stays_selected(client):
-    data = api(client, q="melanoma", phase="PHASE9")
+    data = api(client, q="melanoma", status="NOT_A_STATUS")  # status is an open vocabulary
     assert (data["total"], data["hits"]) == (0, [])
-    assert data["facets"]["phase"][-1] == {
-        "value": "PHASE9", "label": "Phase9", "count": 0, "selected": True}  # fmt: skip
-    assert counts(data, "phase") == {"PHASE2": 3, "PHASE1": 2, "PHASE9": 0}
+    assert data["facets"]["status"][-1] == {
+        "value": "NOT_A_STATUS", "label": "Not a status", "count": 0, "selected": True}  # fmt: skip
+    assert counts(data, "status") == {"COMPLETED": 3, "UNKNOWN": 1, "NOT_A_STATUS": 0}
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/search", "/export/search.json"])
+def test_a_value_outside_a_closed_facet_is_refused_with_the_values_it_can_take(client, path):
+    response = client.get(path, query_string={"q": "melanoma", "phase": "PHASE9"})
+    assert response.status_code == 400
+    sentence = (
+        "phase must be one of EARLY_PHASE1, PHASE1, PHASE2, PHASE3, PHASE4, NA, not 'PHASE9'."
+    )
+    assert sentence in html.unescape(response.get_data(as_text=True))
+    assert client.get(path, query_string={"type": "trials"}).status_code == 400
+    assert client.get(path, query_string={"age": "adult", "sex": "FEMALE"}).status_code == 200
 
 
 def test_paging_walks_through_the_results_without_overlap(client):

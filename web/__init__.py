@@ -30,14 +30,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["INDEX_DIR"], facet_limit=app.config["FACET_LIMIT"]
     )
 
-    from web import items, views
+    from web import apidocs, items, views
+    from web.metrics import init_metrics
 
+    init_metrics(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(items.bp)
+    app.register_blueprint(apidocs.bp)
     register_error_handlers(app)
 
     @app.after_request
-    def security_headers(response):
+    def security_headers(response):  # (a page may set its own policy: /api/docs)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535 or args.threads < 1:
         _parser().error("--port must be 0-65535 and --threads at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    access = logging.StreamHandler()  # stderr, like the other lines: one JSON object per line
+    access.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("web.access").addHandler(access)
+    logging.getLogger("web.access").propagate = False
     app = create_app({"INDEX_DIR": args.index} if args.index else None)
     logging.getLogger("web").info("Index folder: %s", app.config["INDEX_DIR"])
     threading.Thread(target=_warm, args=(app,), daemon=True).start()

@@ -1,6 +1,7 @@
 """The one place that turns errors into responses: a JSON body `{"error", "status"}` under
-/api/, an HTML page elsewhere. Search errors carry their own sentence and status; anything
-unexpected is logged with its traceback and answered with a plain 500."""
+/api/ and for .json paths (the JSON exports), an HTML page elsewhere. Search errors carry their
+own sentence and status; anything unexpected is logged with its traceback and answered with a
+plain 500."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ HTTP_SENTENCES = {
 
 
 def error_response(message: str, status: int):
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
         return jsonify({"error": message, "status": status}), status
     page = render_template(
         "error.html",

@@ -30,6 +30,7 @@ from web.export import (
     render,
     search_entries,
 )
+from web.metrics import count_search
 from web.params import parse_args
 
 bp = Blueprint("items", __name__)
@@ -200,6 +201,7 @@ def export_search(fmt: str):
     for name in ("page", "size"):
         args.poplist(name)
     req = parse_args(args, 10, 100)
+    count_search(req, "export")
     total, entries = search_entries(engine(), req, limit)
     meta = {
         "query": {k: args.getlist(k) if len(args.getlist(k)) > 1 else args[k] for k in args},

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from search import EXPANSIONS, FACETS, SORTS, InvalidRequest, SearchRequest
+from search import EXPANSIONS, FACETS, SORTS, InvalidRequest, SearchRequest, closed_values
 
 FACET_NAMES = tuple(d.name for d in FACETS)
 SCALARS = ("q", "page", "size", "sort", "expand")
@@ -38,6 +38,16 @@ def _choice(args: MultiDict, name: str, choices: tuple[str, ...], default: str) 
     return raw
 
 
+def _check_closed(facet: str, values: tuple[str, ...]) -> None:
+    """InvalidRequest for a value a closed facet cannot take (`phase=2`: it is `PHASE2`)."""
+    allowed = closed_values(facet)
+    for value in values if allowed else ():
+        if value not in allowed:
+            raise InvalidRequest(
+                f"{facet} must be one of {', '.join(allowed)}, not {value[:40]!r}."
+            )
+
+
 def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchRequest:
     """The SearchRequest a query string asks for; InvalidRequest (400) for a bad parameter."""
     unknown = [name for name in args if name not in SCALARS and name not in FACET_NAMES]
@@ -55,6 +65,7 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
     filters = []
     for name in FACET_NAMES:  # declaration order: one canonical URL per selection
         values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+        _check_closed(name, values)
         if values:
             filters.append((name, values))
     return SearchRequest(

@@ -34,5 +34,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Values listed per facet, most frequent first (years: newest first); selected values "
         "are always listed.",
     ),
+    Setting(
+        "METRICS",
+        True,
+        "Serve `/metrics` (Prometheus text format). Set it false (`FLASK_METRICS=false`) when the "
+        "site is public and the metrics should not be: `/metrics` then answers 404.",
+    ),
+    Setting(
+        "ACCESS_LOG",
+        True,
+        "Log one JSON line per request (logger `web.access`: method, path, route, status, "
+        "duration in ms).",
+    ),
 )
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

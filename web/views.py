@@ -19,6 +19,7 @@ from search import (
     SearchPage,
     value_label,
 )
+from web.metrics import count_search
 from web.params import SearchUrls, page_numbers, parse_args
 
 bp = Blueprint("search", __name__)
@@ -45,12 +46,13 @@ def engine() -> SearchEngine:
     return current_app.extensions["search"]
 
 
-def run_search() -> SearchPage:
-    """Search with the request's parameters (InvalidRequest for bad ones)."""
+def run_search(source: str) -> SearchPage:
+    """Search with the request's parameters (InvalidRequest for bad ones); `source` (page, api)
+    labels it in the metrics."""
     cfg = current_app.config
     req = parse_args(request.args, cfg["PAGE_SIZE"], cfg["MAX_PAGE_SIZE"])
-    page = engine().search(req)
-    return page
+    count_search(req, source)
+    return engine().search(req)
 
 
 def active_filters(page: SearchPage) -> list[tuple[str, str, str]]:
@@ -111,7 +113,7 @@ def home():
 
 @bp.get("/search")
 def search():
-    page = run_search()
+    page = run_search("page")
     urls = SearchUrls(url_for("search.search"), page.request, current_app.config["PAGE_SIZE"])
     return render_template(
         "search.html",
@@ -127,7 +129,7 @@ def search():
 
 @bp.get("/api/search")
 def api_search():
-    return jsonify(page_json(run_search()))
+    return jsonify(page_json(run_search("api")))
 
 
 @bp.get("/api/records/<record_id>")

@@ -1,0 +1,251 @@
+"""JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of what the JSON routes answer: the
+`components/schemas` of /api/openapi.json. Records are described by the keys every record of a
+type has; a record carries more fields than listed (additionalProperties stays open)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+TYPES = ("trial", "article", "mesh")
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None, **extra) -> Schema:
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+        **extra,
+    }
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer", "minimum": 0}
+STRS: Schema = {"type": "array", "items": STR}
+NULL_STR: Schema = {"type": ["string", "null"]}
+DATE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+RECORD_TYPE: Schema = {"type": "string", "enum": list(TYPES)}
+
+
+def _counts(item: Schema) -> Schema:
+    return _obj(dict.fromkeys(TYPES, item), additionalProperties=False)
+
+
+ERROR = _obj(
+    {
+        "error": {**STR, "description": "One sentence a person can read."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+    },
+    additionalProperties=False,
+)
+FACET_VALUE = _obj(
+    {"value": STR, "label": STR, "count": INT, "selected": {"type": "boolean"}},
+    additionalProperties=False,
+)
+EXPANSION = _obj(
+    {
+        "phrase": STR,
+        "ui": STR,
+        "heading": STR,
+        "mode": {"type": "string", "enum": ["synonyms", "explode"]},
+        "narrower": INT,
+    },
+    additionalProperties=False,
+)
+HIT = _obj(
+    {
+        "id": STR,
+        "type": RECORD_TYPE,
+        "title": STR,
+        "url": {**STR, "pattern": "^/(trial|article|mesh)/"},
+        "snippet": {**STR, "description": "HTML: escaped text, <mark> around matched words."},
+        "score": {"type": ["number", "null"], "description": "null when sorted by date"},
+    },
+    description="A result; type-specific summary fields follow (status, phases, journal...).",
+)
+
+
+def search_page(facet_names: list[str]) -> Schema:
+    return _obj(
+        {
+            "total": INT,
+            "page": {"type": "integer", "minimum": 1},
+            "size": {"type": "integer", "minimum": 1},
+            "hits": {"type": "array", "items": ref("Hit")},
+            "facets": {
+                "type": "object",
+                "propertyNames": {"enum": facet_names},
+                "additionalProperties": {"type": "array", "items": ref("FacetValue")},
+            },
+            "suggestion": NULL_STR,
+            "query": _obj(
+                {"parsed": STR, "expanded": {"type": "array", "items": ref("Expansion")}},
+                additionalProperties=False,
+            ),
+            "partial": {
+                "type": "boolean",
+                "description": "No record matched enough of the words; these match some of them.",
+            },
+        },
+        additionalProperties=False,
+    )
+
+
+TRIAL = _obj(
+    {
+        "type": {"const": "trial"},
+        "nct_id": {**STR, "pattern": "^NCT[0-9]{8}$"},
+        "brief_title": STR,
+        "official_title": STR,
+        "conditions": STRS,
+        "phases": STRS,
+        "overall_status": STR,
+        "study_type": STR,
+        "start_date": STR,
+        "lead_sponsor": STR,
+        "interventions": {"type": "array", "items": _obj({"type": STR, "name": STR})},
+    },
+    {"enrollment": {"type": ["integer", "null"]}, "has_results": {"type": "boolean"}},
+)
+ARTICLE = _obj(
+    {
+        "type": {"const": "article"},
+        "pmid": {**STR, "pattern": "^[0-9]+$"},
+        "title": STR,
+        "abstract": {"type": "array", "items": _obj({"label": STR, "text": STR})},
+        "journal_title": STR,
+        "pub_date": STR,
+        "pub_year": {"type": ["integer", "null"]},
+        "authors": {"type": "array", "items": {"type": "object"}},
+        "mesh_headings": {
+            "type": "array",
+            "items": _obj({"ui": STR, "name": STR, "major": {"type": "boolean"}}),
+        },
+        "publication_types": STRS,
+    },
+    {"doi": STR},
+)
+MESH = _obj(
+    {
+        "type": {"const": "mesh"},
+        "ui": {**STR, "pattern": "^D[0-9]+$"},
+        "heading": STR,
+        "scope_note": STR,
+        "entry_terms": STRS,
+        "tree_numbers": STRS,
+    }
+)
+RECORD: Schema = {
+    "oneOf": [ref("Trial"), ref("Article"), ref("MeshDescriptor")],
+    "discriminator": {
+        "propertyName": "type",
+        "mapping": {
+            "trial": "#/components/schemas/Trial",
+            "article": "#/components/schemas/Article",
+            "mesh": "#/components/schemas/MeshDescriptor",
+        },
+    },
+}
+ITEM = _obj(
+    {
+        "id": STR,
+        "type": RECORD_TYPE,
+        "title": STR,
+        "url": STR,
+        "reason": {**STR, "description": "Why it is related."},
+        "explicit": {"type": "boolean"},
+        "score": {"type": ["number", "null"], "description": "null for an explicit link"},
+    },
+    {"scope_note": STR},
+    additionalProperties=False,
+)
+RELATED = _obj(
+    {
+        "trials": {"type": "array", "items": ref("RelatedItem")},
+        "articles": {"type": "array", "items": ref("RelatedItem")},
+        "mesh": {"type": "array", "items": ref("RelatedItem")},
+        "totals": _obj(dict.fromkeys(("trials", "articles", "mesh"), INT)),
+        "explicit": _obj(dict.fromkeys(("trials", "articles", "mesh"), INT)),
+        "topics": {
+            "type": "array",
+            "items": _obj(
+                {"value": STR, "label": STR, "category": STR, "count": INT, "url": STR},
+                additionalProperties=False,
+            ),
+        },
+        "id": STR,
+        "type": RECORD_TYPE,
+    },
+    additionalProperties=False,
+)
+HEALTH = _obj(
+    {
+        "status": {"const": "ok"},
+        "counts": _counts(INT),
+        "snapshots": {"type": "object", "additionalProperties": STR},
+        "built_at": DATE_TIME,
+        "updated_at": DATE_TIME,
+    },
+    additionalProperties=False,
+)
+NO_INDEX = _obj(
+    {"status": {"const": "no index"}, "error": STR},
+    additionalProperties=False,
+)
+EXPORT_RECORD = _obj(
+    {
+        "relation": {"type": "string", "enum": ["record", "hit", "trial", "article", "mesh"]},
+        "reason": STR,
+        "url": STR,
+        "record": ref("Record"),
+    },
+    additionalProperties=False,
+)
+SEARCH_EXPORT = _obj(
+    {
+        "query": {
+            "type": "object",
+            "additionalProperties": {"oneOf": [STR, STRS]},
+            "description": "The parameters of the search, as given.",
+        },
+        "total": INT,
+        "exported": INT,
+        "max": INT,
+        "records": {"type": "array", "items": ref("ExportedRecord")},
+    },
+    additionalProperties=False,
+)
+RECORD_EXPORT = _obj(
+    {
+        "id": STR,
+        "totals": _obj(dict.fromkeys(("trials", "articles", "mesh"), INT)),
+        "records": {"type": "array", "items": ref("ExportedRecord")},
+    },
+    additionalProperties=False,
+)
+
+
+def components(facet_names: list[str]) -> dict[str, Schema]:
+    return {
+        "Error": ERROR,
+        "SearchPage": search_page(facet_names),
+        "Hit": HIT,
+        "FacetValue": FACET_VALUE,
+        "Expansion": EXPANSION,
+        "Record": RECORD,
+        "Trial": TRIAL,
+        "Article": ARTICLE,
+        "MeshDescriptor": MESH,
+        "Related": RELATED,
+        "RelatedItem": ITEM,
+        "Health": HEALTH,
+        "NoIndex": NO_INDEX,
+        "ExportedRecord": EXPORT_RECORD,
+        "SearchExport": SEARCH_EXPORT,
+        "RecordExport": RECORD_EXPORT,
+    }
