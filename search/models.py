@@ -42,6 +42,7 @@ class Hit:
     snippet: str  # HTML: escaped text with <mark> around matched words
     score: float | None  # relevance score; None when sorted by date
     fields: dict[str, Any] = field(default_factory=dict)  # type-specific fields for lists
+    partial: bool = False  # listed after the full matches: has some of the words, not enough
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +71,16 @@ class SearchPage:
     parsed: str
     expansions: tuple[Expansion, ...]
     partial: bool = False  # no record matched enough of the words: these match some of them
+    more: int = 0  # records with some of the words, listed after the `total` full matches
+
+    @property
+    def listed(self) -> int:
+        """Records a relevance listing pages through: the full matches, then the partial."""
+        return self.total + self.more
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.request.size))
+        return max(1, -(-self.listed // self.request.size))
 
 
 # -- related items and MeSH pages --------------------------------------------------------

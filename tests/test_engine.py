@@ -42,10 +42,16 @@ def test_golden_queries(engine, q, top):
     assert [h.id for h in hits[: len(top)]] == top
 
 
-def test_a_short_query_matches_records_with_every_word(engine):
-    page = engine.search(SearchRequest(q="melanoma interleukin-2", expand="none"))
+def test_a_short_query_matches_records_with_every_word_then_lists_the_others(engine):
+    page = engine.search(SearchRequest(q="melanoma interleukin-2", expand="none", size=50))
     both = {"NCT00002845", "NCT00006022", "NCT00003222", "NCT00002786"}
-    assert {h.id for h in page.hits} == both and page.total == 4 and not page.partial
+    assert page.total == 4 and not page.partial
+    assert {h.id for h in page.hits[:4]} == both and not any(h.partial for h in page.hits[:4])
+    rest = page.hits[4:]
+    assert len(rest) == page.more > 0 and all(h.partial for h in rest)
+    assert [h.score for h in rest] == sorted((h.score for h in rest), reverse=True)
+    by_date = engine.search(SearchRequest(q="melanoma interleukin-2", sort="newest", size=50))
+    assert (by_date.total, by_date.more, len(by_date.hits)) == (4, 0, 4)  # date sorts: full only
 
 
 def test_no_record_with_every_word_falls_back_to_some_of_them(engine):

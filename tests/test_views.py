@@ -34,7 +34,8 @@ def query_of(href: str) -> list[tuple[str, str]]:
 def test_api_search_has_exactly_the_contract_keys(client):
     data = api(client, q="melanoma")
     assert list(data) == [
-        "total", "page", "size", "hits", "facets", "suggestion", "query", "partial"]  # fmt: skip
+        "total", "page", "size", "hits", "facets", "suggestion", "query", "partial", "more",
+    ]  # fmt: skip
     assert (data["page"], data["size"], data["suggestion"]) == (1, 10, None)
     assert data["total"] == sum(v["count"] for v in data["facets"]["type"]) > 10
     assert len(data["hits"]) == 10

@@ -65,6 +65,7 @@ HIT = _obj(
         "url": {**STR, "pattern": "^/(trial|article|mesh)/"},
         "snippet": {**STR, "description": "HTML: escaped text, <mark> around matched words."},
         "score": {"type": ["number", "null"], "description": "null when sorted by date"},
+        "partial": {"type": "boolean", "description": "listed after the full matches"},
     },
     description="A result; type-specific summary fields follow (status, phases, journal...).",
 )
@@ -90,6 +91,11 @@ def search_page(facet_names: list[str]) -> Schema:
             "partial": {
                 "type": "boolean",
                 "description": "No record matched enough of the words; these match some of them.",
+            },
+            "more": {
+                **INT,
+                "description": "Records with some of the words, listed after the `total` ones "
+                "(relevance order); paging goes through both.",
             },
         },
         additionalProperties=False,
@@ -177,6 +183,11 @@ RELATED = _obj(
                 {"value": STR, "label": STR, "category": STR, "count": INT, "url": STR},
                 additionalProperties=False,
             ),
+        },
+        "undefined_mesh": {
+            "type": "array",
+            "description": "MeSH terms of the record that no descriptor in the index defines.",
+            "items": _obj({"term": STR, "reason": STR}, additionalProperties=False),
         },
         "id": STR,
         "type": RECORD_TYPE,

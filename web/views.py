@@ -73,6 +73,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "url": hit.url,
         "snippet": hit.snippet,
         "score": hit.score,
+        "partial": hit.partial,
     }
     for key, value in hit.fields.items():
         out.setdefault(key, value)
@@ -96,6 +97,7 @@ def page_json(page: SearchPage) -> dict[str, Any]:
         "suggestion": page.suggestion,
         "query": {"parsed": page.parsed, "expanded": [asdict(e) for e in page.expansions]},
         "partial": page.partial,
+        "more": page.more,
     }
 
 

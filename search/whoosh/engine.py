@@ -170,10 +170,22 @@ class WhooshEngine:
             matched = mask_to_bits(mask)
             allowed = matched & filter_bits(st.docsets, req)
             total = allowed.bit_count()
+        listed, shown, extra = bits_to_mask(allowed, st.docsets.size), scores, None
+        more = 0
+        if total and not partial and req.sort == "relevance" and req.q.strip() and parsed.loose:
+            # after the records with enough of the words, those with some of them (ranked
+            # below every one of the first; NFCorpus dev: dropping them cost 0.03 nDCG@10)
+            loose_mask, loose_scores = st.ranker.match(to_whoosh(parsed.loose), self.weights)
+            extra = loose_mask & ~mask & bits_to_mask(filter_bits(st.docsets, req), mask.size)
+            more = int(extra.sum())
+            if more:
+                shown = np.where(mask, scores, loose_scores)
+                scores = np.where(mask, scores + shown.max() + 1.0, loose_scores)
+                listed = listed | extra
         hits: tuple[Hit, ...] = ()
-        if total and (req.page - 1) * req.size < total:
+        if total + more and (req.page - 1) * req.size < total + more:
             plain = to_whoosh(self._builder.parse(req.q).query) if req.q.strip() else query
-            hits = self._hits(st, plain, req, bits_to_mask(allowed, st.docsets.size), scores)
+            hits = self._hits(st, plain, req, listed, scores, shown, extra)
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -187,13 +199,22 @@ class WhooshEngine:
             parsed=qt.describe(tree)[:4000] if text else "",
             expansions=expansions,
             partial=partial,
+            more=more,
         )
 
     def _hits(
-        self, st: _State, plain: wq.Query, req: SearchRequest, allowed: np.ndarray, scores: Any
+        self,
+        st: _State,
+        plain: wq.Query,
+        req: SearchRequest,
+        allowed: np.ndarray,
+        scores: Any,
+        shown: Any,
+        extra: np.ndarray | None,
     ) -> tuple[Hit, ...]:
-        """The page of hits; snippets mark the words of `plain` (the query without its MeSH
-        alternatives, which would light up every synonym)."""
+        """The page of hits in `scores` order; snippets mark the words of `plain` (the query
+        without its MeSH alternatives, which would light up every synonym). `shown` are the
+        scores to show; `extra` marks the partial matches listed after the full ones."""
         limit = req.page * req.size
         if req.sort == "relevance":
             docs = st.ranker.top(allowed, scores, limit)
@@ -220,8 +241,9 @@ class WhooshEngine:
                     title=stored.get(f.TITLE, "").split("\n")[0],
                     url=URL_PREFIX[stored[f.TYPE]] + stored[f.ID],
                     snippet=make_snippet(record, terms),
-                    score=round(float(scores[docnum]), 4) if req.sort == "relevance" else None,
+                    score=round(float(shown[docnum]), 4) if req.sort == "relevance" else None,
                     fields=summary_fields(record, stored.get(f.DISPLAY_DATE, "")),
+                    partial=bool(extra is not None and extra[docnum]),
                 )
             )
         return tuple(out)
