@@ -15,6 +15,7 @@ from indexer import mesh as mesh_parser
 from indexer import store
 from indexer.documents import MeshLookup, record_id, record_type, to_document
 from indexer.errors import BuildFailed, SourceError
+from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.parse import parse_source
 from indexer.records import (
     Article,
@@ -34,6 +35,27 @@ from search.whoosh.schema import build_schema
 # and ran 1.35x faster (bench/README.md).
 WRITER_LIMIT_MB = 1024
 Progress = Callable[[str, int], None]  # (event "file" | "records", amount)
+SHOWN_IDS = 10  # ids named per file in the summary's line about duplicates
+
+
+@dataclass
+class FileIds:
+    """The ids met in one file, to say which ones it holds more than once."""
+
+    seen: set[str] = field(default_factory=set)
+    repeated: dict[str, None] = field(default_factory=dict)  # in order met
+
+    def add(self, key: str) -> None:
+        if key in self.seen:
+            self.repeated[key] = None
+        else:
+            self.seen.add(key)
+
+    def note(self, name: str, duplicates: list[tuple[str, int, tuple[str, ...]]]) -> None:
+        """Add (file, how many ids repeat, the first SHOWN_IDS of them) when some do."""
+        if self.repeated:
+            shown = tuple(list(self.repeated)[:SHOWN_IDS])
+            duplicates.append((name, len(self.repeated), shown))
 
 
 @dataclass
@@ -47,6 +69,8 @@ class BuildReport:
     files: int = 0
     skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     skipped_records: list[tuple[str, str, str]] = field(default_factory=list)
+    # (file, how many ids it holds more than once, the first few): one copy of each is kept
+    duplicates: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
     snapshots: dict[str, str] = field(default_factory=dict)  # source format -> newest date
     seconds: float = 0.0
     build_dir: str = ""
@@ -75,6 +99,7 @@ class BuildReport:
             "files": self.files,
             "skipped_files": len(self.skipped_files),
             "skipped_records": len(self.skipped_records),
+            "files_with_duplicates": len(self.duplicates),
             "deleted": self.deleted,
         }
 
@@ -91,10 +116,12 @@ def note_snapshot(snapshots: dict[str, str], record: Record) -> None:
         snapshots[key] = date
 
 
-def collect_sources(paths: list[str], report: BuildReport, progress: Progress) -> list[Source]:
+def collect_sources(
+    paths: list[str], report: BuildReport, progress: Progress, limits: Limits = DEFAULT_LIMITS
+) -> list[Source]:
     """The readable sources under `paths`; the unreadable ones go to the report."""
     sources: list[Source] = []
-    for item in walk(paths):
+    for item in walk(paths, limits):
         if isinstance(item, SourceError):
             report.skip_file(item)
         else:
@@ -112,14 +139,18 @@ def load_mesh(
     """Every MeSH source parsed and merged into one descriptor per UI (skips reported)."""
     parts: list[MeshDescriptor | MeshTreeLine] = []
     for source in sources:
+        ids = FileIds()
         try:
             for rec in parse_source(source):
                 if isinstance(rec, Skipped):
                     report.skipped_records.append((rec.path, rec.where, rec.reason))
                 else:
                     parts.append(rec)
+                    if isinstance(rec, MeshDescriptor):
+                        ids.add(rec.ui)
         except SourceError as e:
             report.skip_file(e)
+        ids.note(source.name, report.duplicates)
         progress("file", 1)
     descriptors, problems = mesh_parser.merge_mesh(parts)
     report.skipped_records.extend((p.path, p.where, p.reason) for p in problems)
@@ -127,16 +158,21 @@ def load_mesh(
 
 
 def rebuild_index(
-    paths: list[str], index_dir: Path, progress: Progress | None = None
+    paths: list[str],
+    index_dir: Path,
+    progress: Progress | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BuildReport:
-    """Index every record under `paths` into a new build and make it live.
+    """Index every record under `paths` into a new build and make it live. Each input is
+    read within `limits` (a file past them is skipped with one line).
 
     Raises BuildFailed (live index untouched) when no record could be indexed.
     """
     started = time.perf_counter()
     progress = progress or (lambda event, n: None)
     report = BuildReport()
-    sources = collect_sources(paths, report, progress)
+    sources = collect_sources(paths, report, progress, limits)
     mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
     descriptors, lookup = load_mesh(mesh_sources, report, progress)
 
@@ -155,12 +191,16 @@ def rebuild_index(
         for source in sources:
             if source.format in MESH_FORMATS:
                 continue
+            ids = FileIds()
             try:
                 for rec in parse_source(source):
+                    if isinstance(rec, (Trial, Article)):
+                        ids.add(record_id(rec))
                     _add(rec, writer, lookup, docnums, stale, versions, report)
                     progress("records", 1)
             except SourceError as e:
                 report.skip_file(e)
+            ids.note(source.name, report.duplicates)
             progress("file", 1)
         if not docnums:
             writer.cancel()

@@ -3,9 +3,7 @@
 The parsers stream their file and yield `MeshDescriptor` / `MeshTreeLine` records; then
 `merge_mesh` makes one descriptor per UI and joins the tree lines in by heading:
 
-* ASCII: only descriptors (RECTYPE = D, or no RECTYPE and a UI "D..."). A file whose FIRST
-  record is another kind (qualifiers q20XX.bin: RECTYPE = Q; supplementary concepts: C) is
-  the wrong file: SourceError. A stray non-descriptor record later on is Skipped.
+* ASCII and tree files are read by `indexer.mesh_lines` (re-exported here).
 * Same UI in several sources: XML wins over ASCII field by field where it has a value;
   entry terms and tree numbers are the union (XML's first); a losing heading (the British
   "Anaemia" of the derived ASCII file) stays an entry term. Entry terms start with the heading.
@@ -18,9 +16,7 @@ The parsers stream their file and yield `MeshDescriptor` / `MeshTreeLine` record
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -28,17 +24,30 @@ from typing import BinaryIO
 from lxml import etree
 
 from indexer import mesh_supplements as supplements
-from indexer.errors import SourceError
+from indexer.ids import bad_id
+from indexer.limits import DEFAULT_LIMITS, Limits, quote
+from indexer.mesh_lines import parse_mesh_ascii, parse_mesh_trees, unique
 from indexer.records import MeshDescriptor, MeshTreeLine, Skipped
-from indexer.xmlstream import iterparse
+from indexer.xmlstream import Oversized, children
 from search.fields import MESH_CATEGORIES
 
+__all__ = [  # the line formats live in indexer.mesh_lines; this module is MeSH's face
+    "CATEGORY_NAMES",
+    "TREES_SOURCE",
+    "MeshJoinStats",
+    "merge_mesh",
+    "parse_mesh_ascii",
+    "parse_mesh_trees",
+    "parse_mesh_xml",
+    "spelling_key",
+    "tree_ancestors",
+    "tree_category",
+]
 CATEGORY_NAMES = MESH_CATEGORIES  # defined with the index schema, which labels topics
 TREES_SOURCE = "mesh-trees"  # the `path` of the Skipped that merge_mesh returns
-_TREE_NUMBER = re.compile(r"[A-Z]\d\d(?:\.\d{3})*")
-_ASCII_FIELD = re.compile(r"([A-Z][A-Z0-9_ ]*?) =(?: (.*))?")
-_KINDS = {"Q": "qualifier", "C": "supplementary concept"}
-_COMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+_XML_ROOTS = ("DescriptorRecordSet", supplements.ROOT)
+_XML_RECORDS = ("DescriptorRecord", supplements.RECORD)
+_XML_ROOT_ERROR = "unknown root element <{tag}> (not MeSH descriptors)"
 # British -> US spelling: (regex, replacement) pairs applied in order to lower-cased text.
 # Measured on the derived d2014.en_gb file against mtrees2014 (see spelling_key).
 _SPELLING_TABLE = r"""
@@ -55,43 +64,33 @@ _WORDS = _SPELLING_TABLE.split()
 _SPELLING = [(re.compile(p), r) for p, r in zip(_WORDS[::2], _WORDS[1::2], strict=True)]
 
 
-def parse_mesh_xml(stream: BinaryIO, name: str) -> Iterator[MeshDescriptor | Skipped]:
+def parse_mesh_xml(
+    stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[MeshDescriptor | Skipped]:
     """The descriptors of a MeSH `<DescriptorRecordSet>` XML file (descXXXX.xml), or the
     supplementary concept records of a `<SupplementalRecordSet>` (suppXXXX.xml, see
     `indexer.mesh_supplements`).
 
     The DOCTYPE's DTD is not loaded. SourceError for another root (qualifier or
-    supplementary record sets) and for malformed XML, after the records before the break.
+    supplementary record sets) and for malformed XML, after the records before the break;
+    a record past the record limits, or without a valid UI, is Skipped.
     """
-    depth = 0
-    try:
-        events = iterparse(stream, events=("start", "end"))
-        for event, elem in events:
-            if event == "start":
-                if depth == 0 and elem.tag not in ("DescriptorRecordSet", supplements.ROOT):
-                    raise SourceError(
-                        name, f"unknown root element <{elem.tag}> (not MeSH descriptors)"
-                    )
-                depth += 1
-                continue
-            depth -= 1
-            if depth == 1:
-                if elem.tag == "DescriptorRecord":
-                    yield _descriptor_record(elem, name)
-                elif elem.tag == supplements.RECORD:
-                    yield supplements.supplemental_record(elem, name)
-                _forget(elem)
-    except etree.XMLSyntaxError as e:
-        raise SourceError(name, f"malformed XML: {e.msg}", f"line {e.lineno}") from e
-    except _COMPRESSION_ERRORS as e:
-        raise SourceError(name, f"truncated or corrupt compressed data ({e})") from e
+    for elem in children(stream, name, _XML_ROOTS, _XML_RECORDS, limits, _XML_ROOT_ERROR):
+        if isinstance(elem, Oversized):
+            yield Skipped(name, f"line {elem.line}", elem.reason)
+        elif elem.tag == "DescriptorRecord":
+            yield _descriptor_record(elem, name)
+        elif elem.tag == supplements.RECORD:
+            yield _checked_scr(supplements.supplemental_record(elem, name), elem, name)
 
 
-def _forget(elem: etree._Element) -> None:
-    elem.clear(keep_tail=True)
-    parent = elem.getparent()
-    while parent is not None and elem.getprevious() is not None:
-        del parent[0]
+def _checked_scr(
+    record: MeshDescriptor | Skipped, elem: etree._Element, name: str
+) -> MeshDescriptor | Skipped:
+    """A supplementary record, or Skipped when its UI is not "C" + 6 or 9 digits."""
+    if isinstance(record, MeshDescriptor) and (reason := bad_id("MeSH SCR UI", record.ui)):
+        return Skipped(name, f"line {elem.sourceline}", reason)
+    return record
 
 
 def _one_line(text: str | None) -> str:
@@ -103,6 +102,8 @@ def _descriptor_record(elem: etree._Element, name: str) -> MeshDescriptor | Skip
     heading = _one_line(elem.findtext("DescriptorName/String"))
     if not ui:
         return Skipped(name, f"line {elem.sourceline}", "DescriptorRecord has no DescriptorUI")
+    if reason := bad_id("MeSH UI", ui):
+        return Skipped(name, f"line {elem.sourceline}", reason)
     if not heading:
         return Skipped(name, ui, "DescriptorRecord has no DescriptorName")
     scope_note = ""
@@ -112,97 +113,7 @@ def _descriptor_record(elem: etree._Element, name: str) -> MeshDescriptor | Skip
             scope_note = _one_line(concept.findtext("ScopeNote"))
         terms.extend(_one_line(t.text) for t in concept.iterfind("TermList/Term/String"))
     trees = [_one_line(t.text) for t in elem.iterfind("TreeNumberList/TreeNumber")]
-    return MeshDescriptor(ui, heading, scope_note, _unique(terms), _unique(trees), "mesh-xml")
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for v in values if v))
-
-
-def _lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
-    """(line number, text without its line end) of a UTF-8 stream, read line by line."""
-    n = 0
-    try:
-        for n, raw in enumerate(stream, start=1):
-            line = raw.decode("utf-8").rstrip("\r\n")
-            yield n, line.lstrip("\ufeff") if n == 1 else line
-    except UnicodeDecodeError as e:
-        raise SourceError(name, f"not UTF-8 text ({e.reason})", f"line {n}") from e
-    except _COMPRESSION_ERRORS as e:
-        raise SourceError(name, f"truncated or corrupt compressed data ({e})", f"line {n}") from e
-
-
-def parse_mesh_ascii(stream: BinaryIO, name: str) -> Iterator[MeshDescriptor | Skipped]:
-    """The descriptors of a MeSH ASCII file (dXXXX.bin: `*NEWRECORD` blocks of `KEY = value`).
-
-    Fields read: MH, MS, ENTRY / PRINT ENTRY (the term before the first `|`), MN, UI,
-    RECTYPE. SourceError when the first record is not a descriptor (see the module doc).
-    """
-    fields: list[tuple[str, str]] | None = None
-    start = 0
-    first = True
-    for n, line in _lines(stream, name):
-        if line.rstrip() == "*NEWRECORD":
-            if fields is not None:
-                yield from _ascii_record(fields, name, start, first)
-                first = False
-            fields, start = [], n
-            continue
-        match = _ASCII_FIELD.fullmatch(line.rstrip())
-        if fields is None:
-            if line.strip():
-                raise SourceError(name, "not a MeSH ASCII file (no *NEWRECORD first)", f"line {n}")
-        elif match:
-            fields.append((match.group(1), (match.group(2) or "").strip()))
-    if fields is not None:
-        yield from _ascii_record(fields, name, start, first)
-
-
-def _ascii_record(
-    fields: list[tuple[str, str]], name: str, start: int, first: bool
-) -> Iterator[MeshDescriptor | Skipped]:
-    values: dict[str, list[str]] = {}
-    for key, value in fields:
-        values.setdefault(key, []).append(value)
-    ui, heading = values.get("UI", [""])[0], values.get("MH", [""])[0]
-    kind = values.get("RECTYPE", [""])[0] or ui[:1]
-    where = f"line {start}"
-    if kind and kind != "D":
-        label = f"RECTYPE = {kind}" + (f" ({_KINDS[kind]})" if kind in _KINDS else "")
-        if first:
-            raise SourceError(name, f"{label} records, not MeSH descriptors", where)
-        yield Skipped(name, where, f"{label} record is not a descriptor")
-    elif not ui:
-        yield Skipped(name, where, "record has no UI")
-    elif not heading:
-        yield Skipped(name, ui, "record has no MH")
-    else:
-        terms = [v.split("|", 1)[0].strip() for k, v in fields if k in ("ENTRY", "PRINT ENTRY")]
-        trees = values.get("MN", [])
-        scope_note = _one_line(values.get("MS", [""])[0])
-        yield MeshDescriptor(
-            ui, heading, scope_note, _unique([heading, *terms]), _unique(trees), "mesh-ascii"
-        )
-
-
-def parse_mesh_trees(stream: BinaryIO, name: str) -> Iterator[MeshTreeLine | Skipped]:
-    """The lines of a MeSH tree file (mtreesXXXX.bin: `Heading;TreeNumber`).
-
-    A bad line is Skipped ("line N"); SourceError if the first line is already not one.
-    """
-    seen_good = False
-    for n, line in _lines(stream, name):
-        if not line.strip():
-            continue
-        heading, sep, number = line.rpartition(";")
-        heading, number = heading.strip(), number.strip()
-        if sep and heading and _TREE_NUMBER.fullmatch(number):
-            seen_good = True
-            yield MeshTreeLine(heading, number)
-        elif not seen_good:
-            raise SourceError(name, "not a MeSH tree file (no 'Heading;TreeNumber')", f"line {n}")
-        else:
-            yield Skipped(name, f"line {n}", "not a 'Heading;TreeNumber' line")
+    return MeshDescriptor(ui, heading, scope_note, unique(terms), unique(trees), "mesh-xml")
 
 
 # ------------------------------------------------------------------------------ merge
@@ -279,7 +190,7 @@ def merge_mesh(
             continue
         found = f"{len(uis)} MeSH descriptors ({', '.join(uis)})" if uis else "no MeSH descriptor"
         reason = f"tree heading matches {found}; tree numbers {', '.join(numbers)}"
-        skipped.append(Skipped(TREES_SOURCE, heading, reason))
+        skipped.append(Skipped(TREES_SOURCE, quote(heading), reason))
     stats.tree_headings = len(trees)
     stats.unjoined = len(skipped)
     stats.descriptors = len(merged)
@@ -298,9 +209,9 @@ def _merge_parts(parts: list[MeshDescriptor]) -> MeshDescriptor:
         ui=parts[0].ui,
         heading=heading,
         scope_note=next((d.scope_note for d in parts if d.scope_note), ""),
-        entry_terms=_unique([heading, *terms]),
-        tree_numbers=_unique(t for d in parts for t in d.tree_numbers),
-        source="mesh-" + "+".join(_unique(d.source.removeprefix("mesh-") for d in parts)),
+        entry_terms=unique([heading, *terms]),
+        tree_numbers=unique(t for d in parts for t in d.tree_numbers),
+        source="mesh-" + "+".join(unique(d.source.removeprefix("mesh-") for d in parts)),
         mapped_to=parts[0].mapped_to,
     )
 
@@ -317,8 +228,8 @@ def _with_trees(d: MeshDescriptor, heading: str, numbers: list[str]) -> MeshDesc
         ui=d.ui,
         heading=heading,
         scope_note=d.scope_note,
-        entry_terms=_unique([heading, *d.entry_terms, d.heading]),
-        tree_numbers=_unique(numbers),
+        entry_terms=unique([heading, *d.entry_terms, d.heading]),
+        tree_numbers=unique(numbers),
         source=d.source if d.source.endswith("+trees") else d.source + "+trees",
     )
 

@@ -1,4 +1,8 @@
-"""Source -> records: dispatch each detected format to its parser, errors made one-line."""
+"""Source -> records: dispatch each detected format to its parser, errors made one-line.
+
+Whatever a file holds, reading it ends in records and at most one SourceError naming it:
+never a traceback that would stop the run (and the good files after it).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from indexer.sources import (
     PUBMED_XML,
     Source,
 )
+from indexer.xmlstream import OUT_OF_MEMORY, syntax_error
 
 PARSERS = {
     CTGOV_XML: trials.parse_legacy_xml,
@@ -38,16 +43,20 @@ def parse_source(source: Source) -> Iterator[Record | Skipped]:
     parser = PARSERS[source.format]
     try:
         with source.open() as stream:
-            yield from parser(stream, source.name)
+            yield from parser(stream, source.name, source.limits)
     except SourceError:
         raise
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise SourceError(source.name, f"truncated or corrupt compressed data ({e})") from e
     except etree.XMLSyntaxError as e:
-        raise SourceError(source.name, f"malformed XML: {e.msg}", f"line {e.lineno}") from e
+        raise syntax_error(source.name, e) from e
     except json.JSONDecodeError as e:
         raise SourceError(source.name, f"malformed JSON: {e.msg}", f"line {e.lineno}") from e
     except UnicodeDecodeError as e:
         raise SourceError(source.name, f"not UTF-8 text ({e.reason})") from e
+    except RecursionError as e:
+        raise SourceError(source.name, "nested too deeply to read") from e
+    except MemoryError as e:
+        raise SourceError(source.name, OUT_OF_MEMORY) from e
     except OSError as e:
         raise SourceError(source.name, f"cannot read: {e.strerror or e}") from e

@@ -33,15 +33,14 @@ Choices, where the XML leaves room:
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from lxml import etree
 
-from indexer.errors import SourceError
+from indexer.ids import bad_id
+from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.records import (
     AbstractSection,
     Article,
@@ -51,7 +50,7 @@ from indexer.records import (
     Qualifier,
     Skipped,
 )
-from indexer.xmlstream import iterparse
+from indexer.xmlstream import Oversized, children
 
 NO_PMID = "record has no PMID"
 SOURCE = "pubmed-xml"
@@ -65,63 +64,29 @@ _NCT = re.compile(r"NCT\d{8}")
 Element = etree._Element
 
 
-def parse_pubmed(stream: BinaryIO, name: str) -> Iterator[Article | Deleted | Skipped]:
+def parse_pubmed(
+    stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Article | Deleted | Skipped]:
     """The records of one PubMed/MEDLINE XML document, in file order.
 
     Raises SourceError if the root is neither `<PubmedArticleSet>` nor `<MedlineCitationSet>`,
     or, after yielding every record read before the break, if the XML is malformed or the
-    (gzip) stream is truncated.
+    (gzip) stream is truncated. Elements between records that are not records are cleared as
+    they stream past; a record past the record limits is Skipped ("line N").
     """
-    root: Element | None = None
-    try:
-        events = iterparse(_Pieces(stream), events=("end",), tag=_RECORDS)
-        for _, elem in events:
-            if root is None:
-                root = _checked_root(elem, name)
-            if elem.getparent() is not root:
-                continue  # a MedlineCitation inside its PubmedArticle
+    for elem in children(stream, name, _ROOTS, _RECORDS, limits):
+        if isinstance(elem, Oversized):
+            yield Skipped(name, f"line {elem.line}", elem.reason)
+        elif elem.tag in _RECORDS:
             yield from _record(elem, name)
-            _forget(elem, root)
-        if root is None and events.root is not None:
-            _checked_root(events.root, name)
-    except etree.XMLSyntaxError as e:
-        where = f"line {e.lineno}" if e.lineno else ""
-        raise SourceError(name, f"malformed XML: {e.msg}", where) from e
-    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-        raise SourceError(name, f"truncated or corrupt compressed data ({e})") from e
-    except UnicodeDecodeError as e:
-        raise SourceError(name, f"not UTF-8 text ({e.reason})") from e
-
-
-class _Pieces:
-    """`stream` read at most one underlying read at a time (`read1`), so that a gzip stream
-    that breaks midway hands over all the data before the break (a plain `read(n)` on a
-    GzipFile loses the partial chunk, and with it up to 32 KB of whole records)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._read = getattr(stream, "read1", stream.read)
-
-    def read(self, size: int = -1) -> bytes:
-        return self._read(size)
-
-
-def _checked_root(elem: Element, name: str) -> Element:
-    while (parent := elem.getparent()) is not None:
-        elem = parent
-    if elem.tag not in _ROOTS:
-        raise SourceError(name, f"unknown root element <{elem.tag}>")
-    return elem
-
-
-def _forget(elem: Element, root: Element) -> None:
-    elem.clear(keep_tail=True)
-    while elem.getprevious() is not None:
-        del root[0]
 
 
 def _record(elem: Element, name: str) -> Iterator[Article | Deleted | Skipped]:
+    where = f"line {elem.sourceline}" if elem.sourceline else ""
     if elem.tag == "DeleteCitation":
-        yield from (Deleted(pmid) for pmid in map(_text, elem.iterfind("PMID")) if pmid)
+        for pmid in filter(None, map(_text, elem.iterfind("PMID"))):
+            reason = bad_id("PMID", pmid)
+            yield Skipped(name, where, f"deletion notice: {reason}") if reason else Deleted(pmid)
         return
     if elem.tag == "PubmedBookArticle":
         article = _book(elem.find("BookDocument"), elem.find("PubmedBookData"))
@@ -130,7 +95,9 @@ def _record(elem: Element, name: str) -> Iterator[Article | Deleted | Skipped]:
     else:  # a top-level MedlineCitation (MedlineCitationSet)
         article = _citation(elem, None)
     if article is None:
-        yield Skipped(name, f"line {elem.sourceline}" if elem.sourceline else "", NO_PMID)
+        yield Skipped(name, where, NO_PMID)
+    elif reason := bad_id("PMID", article.pmid):
+        yield Skipped(name, where, reason)
     else:
         yield article
 

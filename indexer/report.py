@@ -11,12 +11,14 @@ from typing import Any, TextIO
 
 from indexer.build import BuildReport, Progress
 from indexer.indexed import count_types
+from indexer.limits import quote
 from search import fields as f
 from search.errors import IndexNotBuilt
 from search.store import current_build, read_meta
 from search.whoosh.store import open_index
 
 MAX_LISTED = 50  # skipped items listed one per line; the rest are counted
+MAX_LINE = 1000  # characters of one such line (the input they quote is cut shorter still)
 
 
 @contextlib.contextmanager
@@ -91,13 +93,25 @@ def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
 def print_skips(report: Any, out: TextIO = sys.stdout) -> None:
     """The skipped files and records of a build or an update, with their reasons."""
     for name, reason in report.skipped_files[:MAX_LISTED]:
-        print(f"skipped file {name}: {reason}", file=out)
+        print(quote(f"skipped file {name}: {reason}", MAX_LINE), file=out)
     for name, where, reason in report.skipped_records[:MAX_LISTED]:
-        print(f"skipped record {name}{': ' + where if where else ''}: {reason}", file=out)
+        line = f"skipped record {name}{': ' + where if where else ''}: {reason}"
+        print(quote(line, MAX_LINE), file=out)
     hidden = max(0, len(report.skipped_files) - MAX_LISTED)
     hidden += max(0, len(report.skipped_records) - MAX_LISTED)
     if hidden:
         print(f"... and {hidden} more skipped items", file=out)
+    for name, count, ids in report.duplicates[:MAX_LISTED]:
+        more = f" and {count - len(ids):,} more" if count > len(ids) else ""
+        print(
+            f"duplicate ids in {name}: {count:,} {'id appears' if count == 1 else 'ids appear'} "
+            f"more than once ({', '.join(ids)}{more}); one copy of each is kept",
+            file=out,
+        )
+    if len(report.duplicates) > MAX_LISTED:
+        print(
+            f"... and {len(report.duplicates) - MAX_LISTED} more files with duplicate ids", file=out
+        )
 
 
 def status(index_dir: Path) -> dict[str, Any]:

@@ -182,3 +182,4 @@ _PARTS = {
     "outcome_list": _outcomes,
     "reported_events": _events,
 }
+PART_TAGS = tuple(_PARTS)  # the children of <clinical_results> that read_part reads

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from typing import Any, BinaryIO
 
+from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.records import Skipped, Trial
 
 NO_ID = "record has no NCT id"
@@ -42,28 +43,33 @@ _NUMBERED = re.compile(r"\d{1,3}\.\s")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: backslash + ASCII punctuation
 
 
-def parse_legacy_xml(stream: BinaryIO, name: str) -> Iterator[Trial | Skipped]:
+def parse_legacy_xml(
+    stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Trial | Skipped]:
     """The study of one legacy `<clinical_study>` XML document (AllPublicXML layout).
 
-    Raises SourceError if the document is malformed or its root is not `<clinical_study>`;
-    a study without an NCT id gives `Skipped(name, "", NO_ID)`.
+    Raises SourceError if the document is malformed, its root is not `<clinical_study>` or
+    an element it keeps is past the record limits; a study without an NCT id gives
+    `Skipped(name, "", NO_ID)`, one whose id is not "NCT" + 8 digits a Skipped saying so.
     """
     from indexer.trials_xml import parse_clinical_study
 
-    return parse_clinical_study(stream, name)
+    return parse_clinical_study(stream, name, limits)
 
 
-def parse_json(stream: BinaryIO, name: str) -> Iterator[Trial | Skipped]:
+def parse_json(
+    stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Trial | Skipped]:
     """The studies of one CT.gov API v2 JSON file: a single study object, a bare array of
     study objects (the website download) or an API page `{"studies": [...], ...}`.
 
     Raises SourceError for malformed JSON (naming the line, after the whole array elements
-    read before the break have been yielded) or for an unknown shape; a study without an
-    NCT id is yielded as Skipped.
+    read before the break have been yielded), for a study past the record limit or nested
+    too deeply, or for an unknown shape; a study without a valid NCT id is yielded as Skipped.
     """
     from indexer.trials_json import parse_studies
 
-    return parse_studies(stream, name)
+    return parse_studies(stream, name, limits)
 
 
 def json_next_page_token(obj: object) -> str:

@@ -2,102 +2,110 @@
 
 Three shapes are read: one study object (`GET /api/v2/studies/{nctId}`), a bare array of
 study objects (the website's "Download -> JSON"), and an API page
-`{"studies": [...], "nextPageToken": "..."}` (`GET /api/v2/studies`). The file is read whole
-(an API page is bounded by its pageSize); an array is decoded one element at a time, so a
-truncated download still gives every study before the break. One small helper per module
-of the study object maps it to Trial fields (see `indexer.trials` for the normalization).
+`{"studies": [...], "nextPageToken": "..."}` (`GET /api/v2/studies`). The file is streamed
+(`indexer.jsonstream`): the studies of an array or a page are decoded one at a time, so a
+download of any length takes the memory of one study, and a truncated download still gives
+every study before the break. One small helper per module of the study object maps it to
+Trial fields (see `indexer.trials` for the normalization).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from indexer.errors import SourceError
+from indexer.ids import bad_id
+from indexer.jsonstream import JsonStream
+from indexer.limits import DEFAULT_LIMITS, Limits, quote, size_text
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
 from indexer.results_json import parse_results
 from indexer.trials import NO_ID, enum_value, make_trial, one_line, plain_text
 
 Fields = dict[str, Any]
-_WHITESPACE = " \t\n\r"
 _SHAPES = 'a study object, an array of studies or an API page {"studies": [...]}'
 
 
-def parse_studies(stream: BinaryIO, name: str) -> Iterator[Trial | Skipped]:
+def parse_studies(
+    stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Trial | Skipped]:
     """See `indexer.trials.parse_json`."""
-    try:
-        text = stream.read().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SourceError(name, f"not UTF-8 text ({e.reason})", f"byte {e.start}") from e
-    start = _skip_blanks(text, 0)
-    if text[start : start + 1] == "[":
-        yield from _array(text, start + 1, name)
-        return
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SourceError(name, f"malformed JSON: {e.msg}", f"line {e.lineno}") from e
-    if isinstance(obj, dict) and isinstance(obj.get("studies"), list):
-        for study in obj["studies"]:
-            yield _study(study, name, "")
-    elif isinstance(obj, dict) and "protocolSection" in obj:
-        yield _study(obj, name, "")
+    doc = JsonStream(stream, name, limits)
+    first = doc.peek()
+    if first == "[":
+        yield from _array(doc)
+    elif first == "{":
+        yield from _object(doc, limits)
     else:
+        doc.value()  # malformed, or a bare string or number
         raise SourceError(name, f"unknown JSON shape (expected {_SHAPES})")
+    if doc.peek():
+        doc.fail("extra data after the " + ("array" if first == "[" else "object"))
 
 
-def _skip_blanks(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in _WHITESPACE:
-        pos += 1
-    return pos
+def _array(doc: JsonStream) -> Iterator[Trial | Skipped]:
+    """The studies of the array at the reader, one at a time."""
+    doc.take("[", "'['")
+    if doc.peek() == "]":
+        doc.take("]", "']'")
+        return
+    while True:
+        where = doc.line()
+        obj, _ = doc.value()
+        yield _study(obj, doc.name, where)
+        if doc.peek() == ",":
+            doc.take(",", "','")
+            continue
+        doc.take("]", "',' or ']'")
+        return
 
 
-def _array(text: str, pos: int, name: str) -> Iterator[Trial | Skipped]:
-    """The elements of a JSON array starting after its "[" at `pos`, decoded one by one."""
-    decoder = json.JSONDecoder()
-    line, counted = 1, 0  # line number of `counted`, advanced lazily
-
-    def line_at(at: int) -> int:
-        nonlocal line, counted
-        line += text.count("\n", counted, at)
-        counted = at
-        return line
-
-    pos = _skip_blanks(text, pos)
-    if text[pos : pos + 1] == "]":
-        pos = _skip_blanks(text, pos + 1)
+def _object(doc: JsonStream, limits: Limits) -> Iterator[Trial | Skipped]:
+    """A study object (its members kept, up to the record limit) or an API page (its
+    "studies" streamed, the other members dropped)."""
+    doc.take("{", "'{'")
+    members: dict[str, Any] = {}
+    size, page = 0, False
+    while doc.peek() != "}":
+        if members or page:
+            doc.take(",", "',' or '}'")
+        where = doc.line()
+        key, _ = doc.value()
+        if not isinstance(key, str):
+            doc.fail("expected a member name in double quotes")
+        doc.take(":", "':'")
+        if key == "studies" and doc.peek() == "[":
+            page = True
+            yield from _array(doc)
+            continue
+        members[key], length = doc.value()
+        size += length
+        if size > limits.max_json_record:
+            limit = size_text(limits.max_json_record)
+            raise SourceError(
+                doc.name, f"a JSON study longer than {limit} (the record limit)", where
+            )
+    doc.take("}", "'}'")
+    if page:
+        return
+    if "protocolSection" in members:
+        yield _study(members, doc.name, "")
     else:
-        while True:
-            try:
-                obj, end = decoder.raw_decode(text, pos)
-            except json.JSONDecodeError as e:
-                raise SourceError(name, f"malformed JSON: {e.msg}", f"line {e.lineno}") from e
-            yield _study(obj, name, f"line {line_at(pos)}")
-            pos = _skip_blanks(text, end)
-            if text[pos : pos + 1] == ",":
-                pos = _skip_blanks(text, pos + 1)
-                continue
-            if text[pos : pos + 1] == "]":
-                pos = _skip_blanks(text, pos + 1)
-                break
-            found = repr(text[pos]) if pos < len(text) else "the end of the file"
-            where = f"line {line_at(pos)}"
-            raise SourceError(name, f"malformed JSON: expected ',' or ']', found {found}", where)
-    if pos < len(text):
-        raise SourceError(
-            name, "malformed JSON: extra data after the array", f"line {line_at(pos)}"
-        )
+        raise SourceError(doc.name, f"unknown JSON shape (expected {_SHAPES})")
 
 
 def _study(obj: object, name: str, where: str) -> Trial | Skipped:
-    """One study object as a Trial, or Skipped when it has no NCT id or an odd structure."""
+    """One study object as a Trial, or Skipped when it has no valid NCT id or an odd
+    structure."""
     if not isinstance(obj, dict):
         return Skipped(name, where, f"not a study object but a JSON {type(obj).__name__}")
     protocol = obj.get("protocolSection")
-    nct_id = one_line(_get(protocol, "identificationModule", "nctId"))
+    nct_id = _get(protocol, "identificationModule", "nctId")
+    nct_id = one_line(nct_id) if isinstance(nct_id, str) else ""
     if not nct_id:
         return Skipped(name, where, NO_ID)
+    if reason := bad_id("NCT id", nct_id):
+        return Skipped(name, where, reason)
     found: Fields = {"source": "ctgov-json", "has_results": obj.get("hasResults") is True}
     try:
         for key, helper in _MODULES.items():
@@ -106,7 +114,8 @@ def _study(obj: object, name: str, where: str) -> Trial | Skipped:
         found["results"] = parse_results(obj.get("resultsSection"))
         return make_trial(found)
     except (AttributeError, TypeError, ValueError) as e:
-        return Skipped(name, nct_id, f"unexpected study structure ({type(e).__name__}: {e})")
+        reason = f"unexpected study structure ({type(e).__name__}: {quote(str(e))})"
+        return Skipped(name, nct_id, reason)
 
 
 def _get(obj: Any, *keys: str) -> Any:

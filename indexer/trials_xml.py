@@ -1,8 +1,10 @@
 """Legacy ClinicalTrials.gov XML (one `<clinical_study>` per document, AllPublicXML) -> Trial.
 
-The document is read with iterparse: each child of the root is handled by one small helper
-when it ends, then cleared, so even a study with a large `<clinical_results>` stays small in
-memory. Values are mapped to the API v2 spelling (see `indexer.trials`).
+The document is streamed (`xmlstream.children`): each child of the root is handled by one
+small helper when it ends, then cleared, and the children no helper reads (such as a large
+`<clinical_results>`) are cleared as they stream past, so a study stays small in memory; a
+handled child past the record limits ends the file with one line. Values are mapped to the
+API v2 spelling (see `indexer.trials`).
 
 What the legacy XML cannot say, compared with the API v2 JSON:
 * MeSH terms carry no UI (`MeshTerm("", term)`) and there are no MeSH ancestors;
@@ -20,9 +22,11 @@ from lxml import etree
 
 from indexer import results_xml
 from indexer.errors import SourceError
+from indexer.ids import bad_id
+from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
 from indexer.trials import NO_ID, enum_value, iso_date, make_trial, one_line, plain_text
-from indexer.xmlstream import iterparse
+from indexer.xmlstream import Oversized, children
 
 Fields = dict[str, Any]
 
@@ -42,53 +46,36 @@ _PURPOSE = {"educational/counseling/training": "ECT"}
 _ENROLLMENT_TYPE = {"anticipated": "ESTIMATED", "estimate": "ESTIMATED"}
 _MASKING = {"open label": "NONE", "none": "NONE"}
 _MASKING_WORDS = ("none", "single", "double", "triple", "quadruple")
+_ROOT = ("clinical_study",)
+_ROOT_ERROR = "root element <{tag}> is not <clinical_study>"
 _DOWNLOAD_DATE = re.compile(r"processed this data on (.+)$")
 
 
-def parse_clinical_study(stream: BinaryIO, name: str) -> Iterator[Trial | Skipped]:
+def parse_clinical_study(
+    stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Trial | Skipped]:
     """See `indexer.trials.parse_legacy_xml`."""
     found: Fields = {"source": "ctgov-xml"}
-    depth = 0
-    top = ""  # the root child being read
-    try:
-        events = iterparse(stream, events=("start", "end"))
-        for event, elem in events:
-            if event == "start":
-                if depth == 0 and elem.tag != "clinical_study":
-                    raise SourceError(name, f"root element <{elem.tag}> is not <clinical_study>")
-                if depth == 1:
-                    top = elem.tag
-                    if top in _PRESENCE:
-                        found[_PRESENCE[top]] = True
-                depth += 1
-                continue
-            depth -= 1
-            if depth == 1:
-                handler = _HANDLERS.get(elem.tag)
-                if handler is not None:
-                    handler(elem, found)
-                _forget(elem)
-            elif top == "clinical_results":
-                if depth == 2:  # one part (participant_flow, baseline...) read, then dropped
-                    results_xml.read_part(elem, found)
-                    _forget(elem)
-            elif depth > 1 and top not in _HANDLERS:
-                _forget(elem)
-    except etree.XMLSyntaxError as e:
-        where = f"line {e.lineno}" if e.lineno else ""
-        raise SourceError(name, f"malformed XML: {e.msg}", where) from e
-    if not found.get("nct_id"):
+    nested = {"clinical_results": results_xml.PART_TAGS}  # each part read, then dropped
+    for elem in children(stream, name, _ROOT, _HANDLERS, limits, _ROOT_ERROR, _PRESENCE, nested):
+        if isinstance(elem, Oversized):
+            raise SourceError(name, f"<{elem.tag}>: {elem.reason.removesuffix(': skipped')}",
+                              f"line {elem.line}")  # fmt: skip
+        handler = _HANDLERS.get(elem.tag)
+        if handler is not None:
+            handler(elem, found)
+        elif elem.tag in _PRESENCE:
+            found[_PRESENCE[elem.tag]] = True
+        else:
+            results_xml.read_part(elem, found)
+    nct_id = found.get("nct_id", "")
+    if not nct_id:
         yield Skipped(name, "", NO_ID)
-        return
-    results_xml.finish(found)
-    yield make_trial(found)
-
-
-def _forget(elem: etree._Element) -> None:
-    elem.clear(keep_tail=True)
-    parent = elem.getparent()
-    while parent is not None and elem.getprevious() is not None:
-        del parent[0]
+    elif reason := bad_id("NCT id", nct_id):
+        yield Skipped(name, "", reason)
+    else:
+        results_xml.finish(found)
+        yield make_trial(found)
 
 
 def _text(elem: etree._Element | None, path: str = "") -> str:

@@ -25,12 +25,21 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from indexer import store
-from indexer.build import BuildReport, Progress, collect_sources, load_mesh, note_snapshot
+from indexer.build import (
+    BuildReport,
+    FileIds,
+    Progress,
+    collect_sources,
+    load_mesh,
+    note_snapshot,
+)
 from indexer.change import Change
+from indexer.documents import record_id
 from indexer.errors import BuildFailed, IndexerError, SourceError
 from indexer.indexed import Indexed, IndexedMesh, count_types
+from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.parse import parse_source
-from indexer.records import Deleted, MeshDescriptor, MeshTreeLine, Skipped
+from indexer.records import Article, Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial
 from indexer.sources import MESH_FORMATS
 from search.store import current_build
 
@@ -51,6 +60,7 @@ class UpdateReport:
     files: int = 0
     skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     skipped_records: list[tuple[str, str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
     snapshots: dict[str, str] = field(default_factory=dict)  # source -> newest data date
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
@@ -110,11 +120,13 @@ def update_index(
     *,
     complete_mesh: bool = False,
     meta: dict[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> UpdateReport:
     """Apply the records under `paths` to the live index of `index_dir` (see module doc).
 
     `complete_mesh`: the MeSH files are a whole MeSH year: indexed descriptors absent from
     them are deleted. `meta`: extra keys for meta.json ("snapshots" merged with the others).
+    `limits`: what reading one input may cost (a file past them is skipped with one line).
     Raises IndexerError without an index, BuildFailed when no input could be read.
     """
     started = time.perf_counter()
@@ -126,7 +138,7 @@ def update_index(
             f"no index in {index_dir} to update: run `python -m indexer build "
             f"--index {index_dir} PATH...` first"
         )
-    sources = collect_sources(paths, report, progress)  # type: ignore[arg-type]
+    sources = collect_sources(paths, report, progress, limits)  # type: ignore[arg-type]
     ix = whoosh_index.open_dir(str(live), readonly=True)
     change: Change | None = None
     try:
@@ -174,9 +186,12 @@ def _tally(change: Change, report: UpdateReport) -> None:
 
 
 def _apply_source(change, source, lookup, report, progress) -> None:  # noqa: ANN001
+    ids = FileIds()
     try:
         for rec in parse_source(source):
             report.records += 1
+            if isinstance(rec, (Trial, Article)):
+                ids.add(record_id(rec))
             if isinstance(rec, Skipped):
                 report.skipped_records.append((rec.path, rec.where, rec.reason))
             elif isinstance(rec, Deleted):
@@ -187,6 +202,7 @@ def _apply_source(change, source, lookup, report, progress) -> None:  # noqa: AN
             progress("records", 1)
     except SourceError as e:
         report.skip_file(e)
+    ids.note(source.name, report.duplicates)
     progress("file", 1)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from hostile import hostile_files
 from whoosh import index as whoosh_index
 
 from indexer.build import rebuild_index
 from indexer.errors import BuildFailed
+from indexer.limits import Limits
 from search import fields as f
 from search.engine import SearchEngine
 from search.models import SearchRequest
@@ -121,3 +124,50 @@ def test_deletions_in_the_same_build_remove_earlier_records(tmp_path):
     report = rebuild_index([str(DATA / "pubmed" / "medline16n0902_selection.xml")], tmp_path)
     assert report.deletions_unmatched == 1 and report.deleted == 0
     assert report.counts["article"] == 3
+
+
+# ------------------------------------------------ hostile inputs (issue 15): one line each
+
+STUDY_JSON = DATA / "trials" / "json" / "NCT00042536.json"
+
+
+def test_hostile_files_are_skipped_with_one_line_and_the_good_ones_indexed(tmp_path):
+    reasons = hostile_files(tmp_path / "in")
+    report = rebuild_index(
+        [str(tmp_path / "in"), str(GOOD_STUDY)],
+        tmp_path / "ix",
+        limits=Limits(inflate_floor=1 << 20),
+    )
+    # the good file, and the bomb's study read before the decompression was stopped
+    assert report.counts["trial"] == 2
+    skipped = dict(report.skipped_files)
+    assert sorted(skipped) == sorted(reasons)
+    for path, reason in reasons.items():
+        assert reason in skipped[path] and "\n" not in skipped[path]
+
+
+def _study_with_id(nct_id: str) -> str:
+    study = json.loads(STUDY_JSON.read_bytes())
+    study["protocolSection"]["identificationModule"]["nctId"] = nct_id
+    return json.dumps(study)
+
+
+def test_a_record_with_a_bad_id_is_skipped_with_a_line(tmp_path):
+    path = tmp_path / "bad_ids.json"
+    quoted = 'NCT0004253"6'  # would break out of a quoted header value
+    path.write_text(f"[{_study_with_id('../../etc/passwd')},\n{_study_with_id(quoted)}]")
+    report = rebuild_index([str(path), str(GOOD_STUDY)], tmp_path / "ix")
+    assert report.counts["trial"] == 1
+    assert report.skipped_records == [
+        (str(path), "line 1", "NCT id '../../etc/passwd' is not 'NCT' and 8 digits"),
+        (str(path), "line 2", "NCT id 'NCT0004253\"6' is not 'NCT' and 8 digits"),
+    ]
+
+
+def test_duplicate_ids_inside_one_file_are_reported(tmp_path):
+    path = tmp_path / "twice.json"
+    study = STUDY_JSON.read_text()
+    path.write_text(f"[{study},{study}]")
+    report = rebuild_index([str(path), str(GOOD_STUDY), str(GOOD_STUDY)], tmp_path / "ix")
+    assert report.duplicates == [(str(path), 1, ("NCT00042536",))]  # not across files
+    assert report.counts["trial"] == 2 and report.replaced == 2

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from hostile import hostile_files
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -60,3 +63,18 @@ def test_status_without_index_says_how_to_build(tmp_path):
     done = run("status", "--index", str(tmp_path))
     assert done.returncode == 1
     assert "python -m indexer build" in done.stdout
+
+
+def test_a_folder_of_hostile_files_gives_one_line_each_and_indexes_the_rest(tmp_path):
+    reasons = hostile_files(tmp_path / "in", bomb_mib=8)  # past the default 4 MiB floor
+    os.mkfifo(tmp_path / "in" / "pipe")  # opened, it would hang the build (timeout: 120 s)
+    done = run("build", "--index", str(tmp_path / "ix"), str(tmp_path / "in"),
+               str(DATA / "trials" / "xml" / "NCT00002845.xml"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    for path, reason in reasons.items():
+        [line] = [n for n in lines if n.startswith(f"skipped file {path}: ")]
+        assert reason in line
+    assert f"skipped file {tmp_path / 'in' / 'pipe'}: not a regular file (a FIFO)" in done.stdout
+    assert "Indexed 2 records (2 trial, 0 article, 0 mesh) from 6 files" in done.stdout

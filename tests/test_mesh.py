@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import SourceError
+from indexer.limits import Limits
 from indexer.mesh import (
     CATEGORY_NAMES,
     TREES_SOURCE,
@@ -520,3 +521,58 @@ def test_supplementary_concepts_never_take_a_tree_heading():
     merged, skipped = merge_mesh([scr, d, MeshTreeLine("Neoplasms", "C04")])
     assert skipped == []
     assert {m.ui: m.tree_numbers for m in merged} == {"C000001": (), "D009369": ("C04",)}
+
+
+# ------------------------------------------------------------ bounded lines, checked ids
+
+
+def test_trees_line_past_the_limit_is_skipped_never_held_or_quoted():
+    lines = TREES.read_bytes().splitlines(keepends=True)
+    lines_ = _parse(parse_mesh_trees, TREES.read_bytes())
+    huge = b"X" * 50_000 + b";A01.111\n"
+    limits = Limits(max_line=1_000)
+    records = list(parse_mesh_trees(io.BytesIO(b"".join([*lines[:2], huge, *lines[2:]])),
+                                    "mtrees", limits))  # fmt: skip
+    assert records[2] == Skipped("mtrees", "line 3", "line longer than 1,000 bytes: skipped")
+    assert len(records) == 144 and records[1:4:2] == [lines_[1], lines_[2]]
+    with pytest.raises(SourceError, match="not a MeSH tree file") as info:
+        list(parse_mesh_trees(io.BytesIO(huge + lines[0]), "mtrees", limits))
+    assert "X" not in str(info.value)
+
+
+def test_an_unjoined_tree_heading_is_quoted_short():
+    heading = "Body Regions " * 100
+    _, skipped = merge_mesh([MeshTreeLine(heading, "A01")])
+    assert skipped[0].where == heading[:197] + "..."
+
+
+def test_ascii_record_with_a_line_past_the_limit_is_skipped():
+    text = gzip.decompress(ASCII.read_bytes())
+    long_note = b"MS = " + b"word " * 1000 + b"\n"
+    text = text.replace(b"UI = D000011\n", b"UI = D000011\n" + long_note, 1)
+    records = list(parse_mesh_ascii(io.BytesIO(text), "d", Limits(max_line=1_000)))
+    assert records[1] == Skipped(
+        "d", "line 12", "line 20 is longer than 1,000 bytes: record skipped"
+    )
+    assert len(records) == 23 and records[2].ui == "D000740"
+
+
+def test_bad_mesh_uis_are_skipped():
+    text = gzip.decompress(ASCII.read_bytes()).replace(b"UI = D000011\n", b"UI = D11/..\n")
+    records = _parse(parse_mesh_ascii, text, "d")
+    assert records[1] == Skipped("d", "line 12", "MeSH UI 'D11/..' is not 'D' and 6 or 9 digits")
+    data = XML.read_bytes().replace(b"<DescriptorUI>D005260", b"<DescriptorUI>D5260", 1)
+    records = _parse(parse_mesh_xml, data, "desc.xml")
+    assert records[1] == Skipped(
+        "desc.xml", "line 394", "MeSH UI 'D5260' is not 'D' and 6 or 9 digits"
+    )
+
+
+def test_bad_supplementary_record_ui_is_skipped():
+    path = Path(__file__).parent / "data" / "records" / "supp-samples.subset.xml"
+    data = path.read_bytes().replace(b">C025735<", b">C025735&quot;<", 1)
+    records = _parse(parse_mesh_xml, data, "supp.xml")
+    assert records[0] == Skipped(
+        "supp.xml", "line 2", "MeSH SCR UI 'C025735\"' is not 'C' and 6 or 9 digits"
+    )
+    assert records[1].ui == "C012211"

@@ -491,3 +491,22 @@ def test_volume_issue_and_pages() -> None:
     (a,) = parse(path)
     assert (a.pmid, a.volume, a.issue, a.pages) == ("33939274", "25", "11", "5305-5315")
     assert (a.journal_iso, a.pub_date) == ("J Cell Mol Med", "2021-06")
+
+
+def test_record_with_a_bad_pmid_is_skipped() -> None:
+    text = gzip.decompress(BASELINE_2020.read_bytes())
+    pmid = b'<PMID Version="1">403162</PMID>'
+    text = text.replace(pmid, pmid.replace(b"403162", b"40/3162"))
+    records = list(parse_pubmed(io.BytesIO(text), "f"))
+    assert records[3] == Skipped("f", "line 440", "PMID '40/3162' is not 1 to 9 digits")
+    assert len(records) == 10
+
+
+def test_deletion_notice_with_a_bad_pmid_is_skipped() -> None:
+    text = UPDATE_2021.read_bytes().replace(b">34096142<", b">../34096142<")
+    line = text[: text.index(b"<DeleteCitation")].count(b"\n") + 1
+    records = list(parse_pubmed(io.BytesIO(text), "f"))
+    assert records[-1] == Skipped(
+        "f", f"line {line}", "deletion notice: PMID '../34096142' is not 1 to 9 digits"
+    )
+    assert records[-2] == Deleted("34081395")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from indexer.report import progress_bar
+from indexer.build import SHOWN_IDS, BuildReport
+from indexer.report import MAX_LINE, print_skips, progress_bar
 
 
 class Terminal(io.StringIO):
@@ -25,3 +26,22 @@ def test_progress_bar_draws_on_a_terminal_only():
     with progress_bar(piped) as progress:
         progress("total", 4)
     assert piped.getvalue() == ""
+
+
+def test_skips_and_duplicates_are_listed_in_bounded_lines():
+    report = BuildReport(
+        skipped_records=[("f.json", "line 3", "malformed: " + "x" * 5000)],
+        duplicates=[("dup.json", 12, tuple(f"NCT{n:08d}" for n in range(SHOWN_IDS)))],
+    )
+    out = io.StringIO()
+    print_skips(report, out)
+    skipped, duplicates = out.getvalue().splitlines()
+    assert (
+        skipped.startswith("skipped record f.json: line 3: malformed: xxx")
+        and len(skipped) == MAX_LINE
+    )
+    assert duplicates == (
+        "duplicate ids in dup.json: 12 ids appear more than once (NCT00000000, NCT00000001, "
+        "NCT00000002, NCT00000003, NCT00000004, NCT00000005, NCT00000006, NCT00000007, "
+        "NCT00000008, NCT00000009 and 2 more); one copy of each is kept"
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import SourceError
+from indexer.limits import Limits
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
 from indexer.trials import (
     NO_ID,
@@ -678,3 +679,49 @@ def test_site_status_in_both_formats():
     )
     (t,) = json_records(RECORDS / "NCT02856893.json")
     assert {loc.status for loc in t.locations} == {""}  # not published for this study
+
+
+def test_xml_with_a_bad_nct_id_is_skipped(tmp_path):
+    path = tmp_path / "bad_id.xml"
+    raw = (DATA / "xml" / "NCT00002845.xml").read_bytes()
+    path.write_bytes(
+        raw.replace(b"<nct_id>NCT00002845</nct_id>", b"<nct_id>NCT2845&quot;</nct_id>")
+    )
+    with path.open("rb") as stream:
+        assert list(parse_legacy_xml(stream, str(path))) == [
+            Skipped(str(path), "", "NCT id 'NCT2845\"' is not 'NCT' and 8 digits")
+        ]
+
+
+def test_xml_handled_element_past_the_record_limit_ends_the_file(tmp_path):
+    raw = (DATA / "xml" / "NCT00002845.xml").read_bytes()
+    junk = b"<x>y</x>" * 5_000  # inside <location>, which is kept until it ends
+    path = tmp_path / "big.xml"
+    path.write_bytes(raw.replace(b"<location>", b"<location>" + junk, 1))
+    with path.open("rb") as stream, pytest.raises(SourceError) as info:
+        list(parse_legacy_xml(stream, str(path), Limits(max_xml_record=16 << 10)))
+    assert info.value.reason == "<location>: record longer than 16 KiB"
+    with path.open("rb") as stream:  # within the default limits it is read
+        [trial] = parse_legacy_xml(stream, str(path))
+    assert trial.nct_id == "NCT00002845"
+
+
+def test_json_study_past_the_record_limit_ends_the_file(tmp_path):
+    limits = Limits(max_json_record=8 << 10)
+    for name in ("array.json", "NCT00042536.json", "api_page.json"):
+        with (DATA / "json" / name).open("rb") as stream, pytest.raises(SourceError) as info:
+            list(parse_json(stream, name, limits))
+        assert "longer than 8 KiB" in info.value.reason
+
+
+def test_json_deep_nesting_is_a_source_error():
+    for doc in (b"[" * 100_000, b'{"protocolSection": ' + b"[" * 100_000):
+        with pytest.raises(SourceError, match="nested too deeply to read"):
+            list(parse_json(io.BytesIO(doc + b"]" * 100_000), "deep.json"))
+
+
+def test_json_api_page_studies_are_streamed_wherever_the_member_is():
+    page = json.loads((DATA / "json" / "api_page.json").read_bytes())
+    reordered = {"nextPageToken": "T", "totalCount": 2, "studies": page["studies"]}
+    records = list(parse_json(io.BytesIO(json.dumps(reordered, indent=1).encode()), "p"))
+    assert [r.nct_id for r in records] == ["NCT03937544", "NCT05519384"]

@@ -14,6 +14,7 @@ from whoosh import index as whoosh_index
 
 from indexer.build import rebuild_index
 from indexer.errors import BuildFailed, IndexerError
+from indexer.limits import Limits
 from indexer.update import describe, update_index
 from search import fields as f
 from search.engine import SearchEngine
@@ -244,3 +245,14 @@ def test_health_and_home_page_report_the_update(index):
     assert info["snapshots"]["ctgov"] == "2023-02-03"
     home = client.get("/").get_data(as_text=True)
     assert f'<time datetime="{info["updated_at"]}">' in home
+
+
+def test_an_update_reports_duplicate_ids_and_keeps_to_the_limits(tmp_path):
+    rebuild_index([str(TRIALS / "xml" / "NCT00002845.xml")], tmp_path)
+    study = (TRIALS / "json" / "NCT00042536.json").read_text()
+    twice = tmp_path / "twice.json"
+    twice.write_text(f"[{study},\n{study}]")
+    report = update_index([str(twice)], tmp_path)
+    assert report.duplicates == [(str(twice), 1, ("NCT00042536",))]
+    with pytest.raises(BuildFailed):  # the one input is past the limit: nothing applied
+        update_index([str(twice)], tmp_path, limits=Limits(max_json_record=4 << 10))
