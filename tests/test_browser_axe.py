@@ -112,7 +112,8 @@ def enter(driver: WebDriver) -> None:
 
 def test_search_facets_and_paging_with_the_keyboard_only(browser, live_server):  # noqa: F811
     browser.get(live_server + "/")
-    assert focused(browser).get_attribute("id") == "q"  # the search box has the focus
+    # the search box has the focus (autofocus lands once the page is ready: wait for it)
+    WebDriverWait(browser, 10).until(lambda d: focused(d).get_attribute("id") == "q")
     focused(browser).send_keys("melanoma")
     enter(browser)
     assert browser.current_url == live_server + "/search?q=melanoma"
