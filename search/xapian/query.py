@@ -1,0 +1,128 @@
+"""The neutral query tree (search/querytree.py) as a xapian.Query, scored by its contract.
+
+Xapian's BM25 is used with k1 scaled by WDF_SCALE (wdf is WDF_SCALE x the section-weighted
+term frequency, so k1 x WDF_SCALE is the same saturation) and no minimum normalized length.
+Each term leaf is then scaled (OP_SCALE_WEIGHT) so that its score is search/scoring.py's BM25
+exactly: our Robertson idf instead of Xapian's, and (k1 + 1) instead of (k1 x WDF_SCALE + 1).
+Constant scores (prefixes, ranges, id and type terms, Every) come from a FixedWeightPostingSource
+filtered by the match.
+"""
+
+from __future__ import annotations
+
+import math
+
+import xapian
+
+from search import querytree as qt
+from search.errors import InvalidRequest
+from search.scoring import BM25_B, BM25_K1, idf
+from search.xapian.schema import CONSTANT_FIELDS, NUMBER_SLOTS, WDF_SCALE, term
+
+NOTHING = xapian.Query.MatchNothing
+
+
+def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
+    """Xapian's BM25 with our constants (k1 in units of wdf, no query-length part)."""
+    return xapian.BM25Weight(k1 * WDF_SCALE, 0.0, 1.0, b, 0.0)
+
+
+def xapian_idf(doc_count: int, doc_frequency: int) -> float:
+    """The idf Xapian's BM25Weight uses (without a relevance set)."""
+    tw = (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5)
+    if tw < 2:
+        tw = max(tw, 1e-6) / 2 + 1
+    return math.log(tw)
+
+
+def constant(score: float, query: xapian.Query | None = None) -> xapian.Query:
+    """`score` for every document `query` matches (every document when None)."""
+    fixed = xapian.Query(xapian.FixedWeightPostingSource(score))
+    return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
+
+
+def scaled(query: xapian.Query, factor: float) -> xapian.Query:
+    return query if factor == 1.0 else xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, factor)
+
+
+class Translator:
+    """Translates trees against one database (term statistics decide each leaf's factor)."""
+
+    def __init__(self, db: xapian.Database, k1: float = BM25_K1) -> None:
+        self.db = db
+        self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
+
+    def __call__(self, node: qt.Node) -> xapian.Query:
+        return self.node(node)
+
+    def term(self, field: str, text: str, boost: float) -> xapian.Query:
+        key = term(field, text)
+        if field in CONSTANT_FIELDS:
+            return constant(boost, xapian.Query(key))
+        n = self.db.get_termfreq(key)
+        if not n:
+            return xapian.Query(key)  # matches nothing; scaled or not
+        total = self.db.get_doccount()
+        factor = idf(total, n) / xapian_idf(total, n) * self.k1_factor * boost
+        return scaled(xapian.Query(key), factor)
+
+    def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
+        q = xapian.Query
+        if isinstance(node, qt.Term):
+            return self.term(node.field, node.text, node.boost)
+        if isinstance(node, qt.Phrase):
+            words = [self.term(node.field, w, node.boost) for w in node.words]
+            if len(words) == 1:
+                return words[0]
+            window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
+            terms = [q(term(node.field, w)) for w in node.words]
+            phrase = q(q.OP_PHRASE, terms, window)
+            # the phrase decides the match; its words' scores are the score
+            return q(q.OP_AND, [scaled(phrase, 0.0), *words])
+        if isinstance(node, qt.Prefix):
+            wild = q(
+                q.OP_WILDCARD,
+                term(node.field, node.text),
+                qt.MAX_EXPANSIONS,
+                q.WILDCARD_LIMIT_ERROR,
+            )
+            return constant(node.boost, wild)
+        if isinstance(node, qt.Range):
+            slot = NUMBER_SLOTS.get(node.field)
+            if slot is None:
+                raise InvalidRequest(f"{node.field} has no numbers to search a range of.")
+            low = xapian.sortable_serialise(node.low) if node.low is not None else None
+            high = xapian.sortable_serialise(node.high) if node.high is not None else None
+            if low is not None and high is not None:
+                rng = q(q.OP_VALUE_RANGE, slot, low, high)
+            elif low is not None:
+                rng = q(q.OP_VALUE_GE, slot, low)
+            elif high is not None:
+                rng = q(q.OP_VALUE_LE, slot, high)
+            else:
+                rng = q(q.OP_VALUE_GE, slot, b"")
+            return constant(node.boost, rng)
+        if isinstance(node, (qt.Or, qt.And)):
+            op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
+            children = [self.node(c) for c in node.children]
+            if not children:
+                return NOTHING
+            joined = children[0] if len(children) == 1 else q(op, children)
+            return scaled(joined, node.boost)
+        if isinstance(node, qt.AndNot):
+            return q(q.OP_AND_NOT, self.node(node.positive), self.node(node.negative))
+        if isinstance(node, qt.AndMaybe):
+            return q(q.OP_AND_MAYBE, self.node(node.required), self.node(node.optional))
+        if isinstance(node, qt.DisMax):
+            children = [self.node(c) for c in node.children]
+            if not children:
+                return NOTHING
+            return children[0] if len(children) == 1 else q(q.OP_MAX, children)
+        if isinstance(node, qt.Every):
+            return constant(node.boost)
+        return NOTHING
+
+
+def matcher(query: xapian.Query) -> xapian.Query:
+    """The same matches without scores (for the match set: facet counts, totals)."""
+    return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)

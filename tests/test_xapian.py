@@ -1,0 +1,256 @@
+"""The Xapian backend on the fixture records: the same totals, top ids, scores and facet counts
+as the Whoosh backend (tests/conftest.py's index), queries given as neutral trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import store
+from indexer.build import BuildReport, collect_sources, load_mesh, note_snapshot, trial_version
+from indexer.documents import record_id, to_document
+from indexer.parse import parse_source
+from indexer.records import Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial
+from indexer.sources import MESH_FORMATS
+from search import fields as f
+from search import querytree as qt
+from search.analysis import analyzer
+from search.engine import SearchEngine
+from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.models import SearchRequest
+from search.xapian import Reader, create
+from search.xapian.engine import Parsed
+
+DATA = Path(__file__).parent / "data"
+FIXTURES = [DATA / "trials", DATA / "pubmed", DATA / "mesh"]
+_ANALYZER = analyzer()
+
+
+def build_xapian(paths: list[Path], index_dir: Path) -> Path:
+    """Every record under `paths` through the Xapian Writer (descriptors first, then the
+    sources in order; the newer copy of a study wins; DeleteCitation deletes), switched in."""
+    report = BuildReport()
+    sources = collect_sources([str(p) for p in paths], report, lambda event, n: None)
+    mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
+    descriptors, lookup = load_mesh(mesh_sources, report, lambda event, n: None)
+    build = store.new_build_dir(index_dir)
+    writer = create(build)
+    versions: dict[str, tuple[str, str]] = {}
+    for d in descriptors:
+        writer.add(d.ui, to_document(d, lookup))
+    for source in sources:
+        if source.format in MESH_FORMATS:
+            continue
+        for rec in parse_source(source):
+            if isinstance(rec, (Skipped, MeshDescriptor, MeshTreeLine)):
+                continue
+            if isinstance(rec, Deleted):
+                writer.delete(rec.id)
+                continue
+            key = record_id(rec)
+            if isinstance(rec, Trial):
+                if trial_version(rec) < versions.get(key, ("", "")):
+                    continue
+                versions[key] = trial_version(rec)
+            writer.add(key, to_document(rec, lookup))
+            note_snapshot(report.snapshots, rec)
+    writer.commit()
+    store.write_meta(build, {**report.meta(), "backend": "xapian"})
+    store.switch_to(index_dir, build)
+    return build
+
+
+@pytest.fixture(scope="session")
+def xapian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("xapian")
+    build_xapian(FIXTURES, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reader(xapian_dir):
+    return Reader(xapian_dir)
+
+
+@pytest.fixture(scope="module")
+def whoosh(index_dir):
+    return SearchEngine(index_dir)
+
+
+def words(text: str, field: str = f.ALL) -> qt.Node:
+    terms = _ANALYZER.terms(text, mode="query")
+    return qt.Or(tuple(qt.Term(field, t) for t in terms))
+
+
+def run(reader, tree: qt.Node | None, **request) -> object:
+    req = SearchRequest(**request)
+    parsed = None if tree is None else Parsed(tree, tree, req.q, tuple(req.q.split()))
+    return reader.search_parsed(req, parsed)
+
+
+WORD_QUERIES = [
+    "melanoma interleukin-2",
+    "herniated disc surgery",
+    "myocardial infarct",
+    "erectile dysfunction",
+    "prostate cancer",
+    "cancer",
+    "anaemia",
+]
+
+
+@pytest.mark.parametrize("text", WORD_QUERIES)
+def test_word_queries_rank_as_on_whoosh(reader, whoosh, text):
+    mine = run(reader, words(text), q=text, size=10)
+    theirs = whoosh.search(SearchRequest(q=text, size=10, expand="none"))
+    assert mine.total == theirs.total
+    top = [h.id for h in theirs.hits[:3]]
+    assert [h.id for h in mine.hits[:3]] == top
+    for a, b in zip(mine.hits, theirs.hits, strict=True):
+        if a.id == b.id:  # BM25 as search/scoring.py writes it (Whoosh quantizes lengths)
+            assert a.score == pytest.approx(b.score, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "tree, typed",
+    [
+        (qt.Phrase(f.ALL, ("herniat", "disc")), '"herniated disc"'),
+        (qt.Or((qt.Prefix(f.ALL, "melan"),)), "melan*"),
+        (qt.AndNot(words("melanoma"), words("interleukin")), "melanoma NOT interleukin"),
+        (qt.And((words("melanoma"), qt.Range(f.YEAR, 1977, 1978))), "melanoma year:1977..1978"),
+        (qt.And((words("melanoma"), qt.Range(f.YEAR, 1979, 1979))), "melanoma year:1979"),
+        (words("melanoma", f.TITLE), "title:melanoma"),
+        (qt.And((words("herniated disc"), qt.Term(f.STATUS, "COMPLETED"))), "herniated disc "
+         "status:completed"),
+    ],
+)  # fmt: skip
+def test_query_nodes_match_as_on_whoosh(reader, whoosh, tree, typed):
+    mine = run(reader, tree, q=typed, size=50)
+    theirs = whoosh.search(SearchRequest(q=typed, size=50, expand="none"))
+    assert mine.total == theirs.total > 0
+    assert {h.id for h in mine.hits} == {h.id for h in theirs.hits}
+
+
+def test_mesh_concept_ranks_its_records_first(reader):
+    concept = qt.DisMax(
+        (
+            words("prostate cancer"),
+            qt.Term(f.MESH_UI, "D011471", boost=0.5),
+            qt.Phrase(f.ALL, ("prostat", "neoplasm"), boost=0.4),
+        )
+    )
+    page = run(reader, concept, q="prostate cancer")
+    assert page.hits[0].id == "NCT00499317"
+    plain = run(reader, words("prostate cancer"), q="prostate cancer")
+    assert page.total >= plain.total
+
+
+def test_id_alone_goes_to_its_record(reader):
+    tree = qt.Or((qt.Term(f.ID, "NCT00003117", boost=1000.0), words("NCT00003117")))
+    assert [h.id for h in run(reader, tree, q="NCT00003117").hits[:2]] == [
+        "NCT00003117",
+        "32951293",
+    ]
+
+
+def facets(page):
+    return {x.name: {v.value: (v.count, v.selected) for v in x.values} for x in page.facets}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        (),
+        (("type", ("trial",)),),
+        (("type", ("trial", "article")), ("phase", ("PHASE2",))),
+        (("mesh", ("D008545",)), ("age", ("adult",))),
+        (("pub_year", ("1978",)),),
+    ],
+)
+def test_facets_count_as_on_whoosh(reader, whoosh, filters):
+    mine = run(reader, words("melanoma"), q="melanoma", filters=filters)
+    theirs = whoosh.search(SearchRequest(q="melanoma", filters=filters, expand="none"))
+    assert mine.total == theirs.total
+    assert facets(mine) == facets(theirs)
+    assert [x.label for x in mine.facets] == [x.label for x in theirs.facets]
+    assert {(v.value, v.label) for x in mine.facets for v in x.values} == {
+        (v.value, v.label) for x in theirs.facets for v in x.values
+    }
+
+
+def test_browse_with_filters_only(reader, whoosh):
+    for filters in ((("status", ("COMPLETED",)),), (("mesh", ("D008545",)),), ()):
+        mine = run(reader, None, q="", filters=filters)
+        theirs = whoosh.search(SearchRequest(q="", filters=filters))
+        assert mine.total == theirs.total
+        assert [h.id for h in mine.hits] == [h.id for h in theirs.hits]
+        assert facets(mine) == facets(theirs)
+
+
+def _dated(hit) -> bool:
+    return bool(hit.fields.get("start_date") or hit.fields.get("date"))
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_sorts_as_on_whoosh_undated_last(reader, whoosh, sort):
+    mine = run(reader, words("melanoma"), q="melanoma", sort=sort, size=50)
+    theirs = whoosh.search(SearchRequest(q="melanoma", sort=sort, size=50, expand="none"))
+    assert [h.id for h in mine.hits if _dated(h)] == [h.id for h in theirs.hits if _dated(h)]
+    flags = [_dated(h) for h in mine.hits]
+    assert flags == sorted(flags, reverse=True) and not flags[-1], "undated records last"
+    assert all(h.score is None for h in mine.hits)
+
+
+def test_paging(reader):
+    first = run(reader, words("cancer"), q="cancer", size=5)
+    second = run(reader, words("cancer"), q="cancer", size=5, page=2)
+    assert first.total == second.total > 10
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+    beyond = run(reader, words("cancer"), q="cancer", size=5, page=50)
+    assert beyond.hits == () and beyond.total == first.total
+
+
+def test_hits_carry_fields_and_marked_snippets(reader):
+    page = run(reader, words("melanoma interleukin-2"), q="melanoma interleukin-2")
+    hit = page.hits[0]
+    assert hit.url == "/trial/NCT00002845" and hit.type == "trial"
+    assert hit.fields["phases"] == ["PHASE2"] and hit.title.startswith("Interleukin-2")
+    assert "<mark>melanoma</mark>" in hit.snippet and "<mark>Interleukin-2</mark>" in hit.snippet
+
+
+def test_did_you_mean(reader):
+    assert run(reader, words("melanomma"), q="melanomma").suggestion == "melanoma"
+    assert run(reader, words("infarktion"), q="infarktion").suggestion == "infarction"
+    assert run(reader, words("melanoma"), q="melanoma").suggestion is None
+
+
+def test_a_prefix_standing_for_too_many_words_is_refused(reader):
+    with pytest.raises(InvalidRequest, match="prefix"):
+        run(reader, qt.Prefix(f.ALL, ""), q="*")
+
+
+def test_bad_requests_are_invalid(reader):
+    with pytest.raises(InvalidRequest):
+        run(reader, words("x"), q="x", sort="sideways")
+    with pytest.raises(InvalidRequest):
+        run(reader, words("x"), q="x", filters=(("colour", ("red",)),))
+
+
+def test_get_status_and_errors(reader, tmp_path):
+    assert reader.get("NCT00002845")["brief_title"].startswith("Interleukin-2")
+    assert reader.get("D008545")["heading"] == "Melanoma"
+    with pytest.raises(DocumentNotFound):
+        reader.get("NCT99999999")
+    status = reader.status()
+    assert status["counts"] == {"trial": 25, "article": 26, "mesh": 26}
+    assert status["backend"] == "xapian" and status["snapshots"]["ctgov"] == "2024-12-16"
+    with pytest.raises(IndexNotBuilt, match="python -m indexer build"):
+        Reader(tmp_path).status()
+
+
+def test_the_face_opens_the_backend_recorded_in_the_index(xapian_dir):
+    engine = SearchEngine(xapian_dir)
+    assert engine.backend_name() == "xapian"
+    assert engine.status()["backend"] == "xapian"
+    engine.warm()
