@@ -130,6 +130,9 @@ def test_query_nodes_match_as_on_whoosh(reader, whoosh, tree, typed):
     theirs = whoosh.search(SearchRequest(q=typed, size=50, expand="none"))
     assert mine.total == theirs.total > 0
     assert {h.id for h in mine.hits} == {h.id for h in theirs.hits}
+    by_id = {h.id: h.score for h in theirs.hits}
+    for hit in mine.hits:  # fielded terms: BM25 on the field's own length, as on Whoosh
+        assert hit.score == pytest.approx(by_id[hit.id], rel=0.03, abs=1e-3)
 
 
 def test_mesh_concept_ranks_its_records_first(reader):
@@ -144,6 +147,16 @@ def test_mesh_concept_ranks_its_records_first(reader):
     assert page.hits[0].id == "NCT00499317"
     plain = run(reader, words("prostate cancer"), q="prostate cancer")
     assert page.total >= plain.total
+
+
+def test_a_concept_scores_its_best_alternative_whole(reader):
+    """DisMax of (the words, the descriptor): a record matching the words scores at least what
+    the words alone give it (Xapian's OP_MAX would take the best single word of an OR)."""
+    alone = run(reader, words("prostate cancer"), q="prostate cancer")
+    concept = qt.DisMax((words("prostate cancer"), qt.Term(f.MESH_UI, "D011471", boost=0.5)))
+    best = {h.id: h.score for h in run(reader, concept, q="prostate cancer").hits}
+    for hit in alone.hits:
+        assert best[hit.id] >= hit.score
 
 
 def test_id_alone_goes_to_its_record(reader):

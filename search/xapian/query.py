@@ -4,8 +4,11 @@ Xapian's BM25 is used with k1 scaled by WDF_SCALE (wdf is WDF_SCALE x the sectio
 term frequency, so k1 x WDF_SCALE is the same saturation) and no minimum normalized length.
 Each term leaf is then scaled (OP_SCALE_WEIGHT) so that its score is search/scoring.py's BM25
 exactly: our Robertson idf instead of Xapian's, and (k1 + 1) instead of (k1 x WDF_SCALE + 1).
-Constant scores (prefixes, ranges, id and type terms, Every) come from a FixedWeightPostingSource
-filtered by the match.
+The terms of the other fields (title:, mesh_ui:...) score BM25 normalized by that field's own
+length in the document, as on Whoosh: a ValueMapPostingSource maps the field's length (a value
+slot) to the saturated tf of one occurrence, filtered by the term and scaled by its idf (a word
+repeated within one field counts once there). Constant scores (prefixes, ranges, id and type
+terms, Every) come from a FixedWeightPostingSource filtered by the match.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import xapian
 
 from search import querytree as qt
 from search.errors import InvalidRequest
-from search.scoring import BM25_B, BM25_K1, idf
-from search.xapian.schema import CONSTANT_FIELDS, NUMBER_SLOTS, WDF_SCALE, term
+from search.scoring import BM25_B, BM25_K1, idf, saturated_tf
+from search.xapian.schema import CONSTANT_FIELDS, LENGTH_SLOTS, NUMBER_SLOTS, WDF_SCALE, term
 
 NOTHING = xapian.Query.MatchNothing
 
@@ -37,6 +40,8 @@ def xapian_idf(doc_count: int, doc_frequency: int) -> float:
 
 def constant(score: float, query: xapian.Query | None = None) -> xapian.Query:
     """`score` for every document `query` matches (every document when None)."""
+    # (the bindings keep a posting source alive with its query: never call release(), which
+    # hands it to Xapian's reference counting as well and crashes when both free it)
     fixed = xapian.Query(xapian.FixedWeightPostingSource(score))
     return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
 
@@ -48,9 +53,27 @@ def scaled(query: xapian.Query, factor: float) -> xapian.Query:
 class Translator:
     """Translates trees against one database (term statistics decide each leaf's factor)."""
 
-    def __init__(self, db: xapian.Database, k1: float = BM25_K1) -> None:
+    def __init__(self, db: xapian.Database, k1: float = BM25_K1, b: float = BM25_B) -> None:
         self.db = db
+        self.k1, self.b = k1, b
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
+        self._tf: dict[str, dict[str, float]] = {}  # field -> its length -> saturated tf of 1
+
+    def lengths(self, field: str) -> dict[str, float]:
+        """A field's lengths in the index, each with BM25's saturated tf of one occurrence
+        (the average length is over every document, as Whoosh's)."""
+        table = self._tf.get(field)
+        if table is None:
+            counts: dict[str, int] = {}
+            for item in self.db.valuestream(LENGTH_SLOTS[field]):
+                counts[item.value] = counts.get(item.value, 0) + 1
+            total = sum(int(n) * c for n, c in counts.items())
+            avg = total / (self.db.get_doccount() or 1) or 1.0
+            table = {
+                n.decode("ascii"): saturated_tf(1.0, int(n), avg, self.k1, self.b) for n in counts
+            }
+            self._tf[field] = table
+        return table
 
     def __call__(self, node: qt.Node) -> xapian.Query:
         return self.node(node)
@@ -63,8 +86,14 @@ class Translator:
         if not n:
             return xapian.Query(key)  # matches nothing; scaled or not
         total = self.db.get_doccount()
-        factor = idf(total, n) / xapian_idf(total, n) * self.k1_factor * boost
-        return scaled(xapian.Query(key), factor)
+        if field not in LENGTH_SLOTS:  # ALL: Xapian's BM25 on the section-weighted wdf
+            factor = idf(total, n) / xapian_idf(total, n) * self.k1_factor * boost
+            return scaled(xapian.Query(key), factor)
+        source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
+        for length, tf in self.lengths(field).items():
+            source.add_mapping(length, tf)
+        q = xapian.Query
+        return scaled(q(q.OP_FILTER, q(source), q(key)), idf(total, n) * boost)
 
     def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
         q = xapian.Query
@@ -117,7 +146,11 @@ class Translator:
             children = [self.node(c) for c in node.children]
             if not children:
                 return NOTHING
-            return children[0] if len(children) == 1 else q(q.OP_MAX, children)
+            if len(children) == 1:
+                return children[0]
+            # Xapian 1.4.26 scores an OP_OR child of OP_MAX as the best of ITS children, not
+            # their sum (tests/test_xapian.py); an explicit x1 scale keeps the child whole.
+            return q(q.OP_MAX, [q(q.OP_SCALE_WEIGHT, c, 1.0) for c in children])
         if isinstance(node, qt.Every):
             return constant(node.boost)
         return NOTHING

@@ -43,6 +43,11 @@ KEYWORD_FIELDS = (
 )  # fmt: skip
 POSITIONAL_FIELDS = (*(n for n in f.TEXT_FIELDS if n != f.ALL), f.AUTHOR)
 CONSTANT_FIELDS = (f.ID, f.TYPE)  # not scored: a match scores its boost (as on Whoosh)
+# Each other field's length in a document (its token or value count, as a decimal string): its
+# terms score BM25 normalized by the field's own length, as on Whoosh (search/xapian/query.py).
+LENGTH_SLOTS = {
+    name: 50 + i for i, name in enumerate((*POSITIONAL_FIELDS, f.IDENT, *KEYWORD_FIELDS))
+}
 _AUTHOR_WORD = re.compile(r"\w+(?:\.?\w+)*")  # Whoosh's SimpleAnalyzer, lower-cased
 _TEXT = analyzer()
 _EXACT = exact_analyzer()
@@ -116,6 +121,7 @@ class _Builder:
         return count
 
     def positional(self, field: str, words: list[tuple[str, int]]) -> None:
+        self.doc.add_value(LENGTH_SLOTS[field], str(len(words)))
         add, pre = self.doc.add_posting, prefix(field)
         for text_term, p in words:
             t = pre + text_term
@@ -124,6 +130,7 @@ class _Builder:
                 self.length += WDF_SCALE
 
     def keywords(self, field: str, values: list[str]) -> None:
+        self.doc.add_value(LENGTH_SLOTS[field], str(len(values)))
         add, pre = self.doc.add_term, prefix(field)
         for v in dict.fromkeys(values):
             t = pre + v
