@@ -20,7 +20,14 @@ import xapian
 from search import querytree as qt
 from search.errors import InvalidRequest
 from search.scoring import BM25_B, BM25_K1, idf, saturated_tf
-from search.xapian.schema import CONSTANT_FIELDS, LENGTH_SLOTS, NUMBER_SLOTS, WDF_SCALE, term
+from search.xapian.schema import (
+    CONSTANT_FIELDS,
+    LENGTH_SLOTS,
+    NUMBER_SLOTS,
+    TF_MARK,
+    WDF_SCALE,
+    term,
+)
 
 NOTHING = xapian.Query.MatchNothing
 
@@ -57,23 +64,25 @@ class Translator:
         self.db = db
         self.k1, self.b = k1, b
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
-        self._tf: dict[str, dict[str, float]] = {}  # field -> its length -> saturated tf of 1
+        self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
 
-    def lengths(self, field: str) -> dict[str, float]:
-        """A field's lengths in the index, each with BM25's saturated tf of one occurrence
-        (the average length is over every document, as Whoosh's)."""
-        table = self._tf.get(field)
+    def source(self, field: str, tf: int) -> xapian.ValueMapPostingSource:
+        """Weights BM25's saturated tf of `tf` occurrences for each length of the field (the
+        average length is over every document, as Whoosh's)."""
+        table = self._lengths.get(field)
         if table is None:
             counts: dict[str, int] = {}
             for item in self.db.valuestream(LENGTH_SLOTS[field]):
-                counts[item.value] = counts.get(item.value, 0) + 1
+                n = item.value.decode("ascii")
+                counts[n] = counts.get(n, 0) + 1
             total = sum(int(n) * c for n, c in counts.items())
-            avg = total / (self.db.get_doccount() or 1) or 1.0
-            table = {
-                n.decode("ascii"): saturated_tf(1.0, int(n), avg, self.k1, self.b) for n in counts
-            }
-            self._tf[field] = table
-        return table
+            table = (total / (self.db.get_doccount() or 1) or 1.0, list(counts))
+            self._lengths[field] = table
+        avg, lengths = table
+        source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
+        for n in lengths:
+            source.add_mapping(n, saturated_tf(float(tf), int(n), avg, self.k1, self.b))
+        return source
 
     def __call__(self, node: qt.Node) -> xapian.Query:
         return self.node(node)
@@ -89,11 +98,18 @@ class Translator:
         if field not in LENGTH_SLOTS:  # ALL: Xapian's BM25 on the section-weighted wdf
             factor = idf(total, n) / xapian_idf(total, n) * self.k1_factor * boost
             return scaled(xapian.Query(key), factor)
-        source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
-        for length, tf in self.lengths(field).items():
-            source.add_mapping(length, tf)
         q = xapian.Query
-        return scaled(q(q.OP_FILTER, q(source), q(key)), idf(total, n) * boost)
+        # documents where the word occurs more than once in the field carry a count term
+        counted = [t.term for t in self.db.allterms(key + TF_MARK)]
+        once = q(key)
+        if counted:
+            once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
+        parts = [q(q.OP_FILTER, q(self.source(field, 1)), once)]
+        for t in counted:
+            tf = int(t.rpartition(TF_MARK.encode())[2])
+            parts.append(q(q.OP_FILTER, q(self.source(field, tf)), q(t)))
+        joined = parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
+        return scaled(joined, idf(total, n) * boost)
 
     def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
         q = xapian.Query

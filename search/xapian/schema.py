@@ -27,6 +27,7 @@ DB_DIR = "xapian"  # the database's folder inside a build folder
 WDF_SCALE = 10  # section weights (0.2 .. 8) x 10 are integers
 LENGTH_UNIT = 80  # >= the largest section weight x WDF_SCALE: the padding is never negative
 PAD_TERM = "XPAD"
+TF_MARK = "\x00"  # "XTITLE:melanoma\x002": the word occurs twice in that document's title
 ID_PREFIX = "Q"
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
 
@@ -123,11 +124,16 @@ class _Builder:
     def positional(self, field: str, words: list[tuple[str, int]]) -> None:
         self.doc.add_value(LENGTH_SLOTS[field], str(len(words)))
         add, pre = self.doc.add_posting, prefix(field)
+        tf: dict[str, int] = {}
         for text_term, p in words:
             t = pre + text_term
             if len(t.encode()) <= MAX_TERM_BYTES:
                 add(t, p + 1, WDF_SCALE)
                 self.length += WDF_SCALE
+                tf[t] = tf.get(t, 0) + 1
+        for t, n in tf.items():  # a word repeated in the field: its count, for BM25
+            if n > 1:
+                self.doc.add_boolean_term(f"{t}{TF_MARK}{n}")
 
     def keywords(self, field: str, values: list[str]) -> None:
         self.doc.add_value(LENGTH_SLOTS[field], str(len(values)))
