@@ -25,6 +25,7 @@ from search.xapian.schema import (
     LENGTH_SLOTS,
     NUMBER_SLOTS,
     TF_MARK,
+    TF_PREFIX,
     WDF_SCALE,
     term,
 )
@@ -100,7 +101,7 @@ class Translator:
             return scaled(xapian.Query(key), factor)
         q = xapian.Query
         # documents where the word occurs more than once in the field carry a count term
-        counted = [t.term for t in self.db.allterms(key + TF_MARK)]
+        counted = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
         once = q(key)
         if counted:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))

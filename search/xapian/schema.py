@@ -27,7 +27,9 @@ DB_DIR = "xapian"  # the database's folder inside a build folder
 WDF_SCALE = 10  # section weights (0.2 .. 8) x 10 are integers
 LENGTH_UNIT = 80  # >= the largest section weight x WDF_SCALE: the padding is never negative
 PAD_TERM = "XPAD"
-TF_MARK = "\x00"  # "XTITLE:melanoma\x002": the word occurs twice in that document's title
+# "XTF:XTITLE:melanoma\x002": the word occurs twice in that document's title (outside the
+# field's prefix: listing a field's terms never meets these)
+TF_PREFIX, TF_MARK = "XTF:", "\x00"
 ID_PREFIX = "Q"
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
 
@@ -133,7 +135,7 @@ class _Builder:
                 tf[t] = tf.get(t, 0) + 1
         for t, n in tf.items():  # a word repeated in the field: its count, for BM25
             if n > 1:
-                self.doc.add_boolean_term(f"{t}{TF_MARK}{n}")
+                self.doc.add_boolean_term(f"{TF_PREFIX}{t}{TF_MARK}{n}")
 
     def keywords(self, field: str, values: list[str]) -> None:
         self.doc.add_value(LENGTH_SLOTS[field], str(len(values)))
