@@ -10,6 +10,7 @@ ever read, so a crash (kill -9) at any point leaves it untouched; the indexer sw
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from search.xapian.schema import (
     term,
 )
 
-FLUSH_THRESHOLD = 20_000  # documents buffered in memory between Xapian's own flushes
+FLUSH_THRESHOLD = 20_000  # documents buffered in memory between flushes (Xapian's default 10,000)
 
 
 def exists_in(build: Path) -> bool:
@@ -51,6 +52,9 @@ class XapianWriter:
 
     def __init__(self, build: Path, before: xapian.Database | None) -> None:
         self.path = Path(build) / DB_DIR
+        # Xapian reads its own flush threshold from the environment when a database opens;
+        # this writer flushes every FLUSH_THRESHOLD documents itself.
+        os.environ.setdefault("XAPIAN_FLUSH_THRESHOLD", str(FLUSH_THRESHOLD + 1))
         self.db = xapian.WritableDatabase(str(self.path), xapian.DB_CREATE_OR_OPEN)
         self.before = before
         self.pending = 0
