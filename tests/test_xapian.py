@@ -1,11 +1,13 @@
 """The Xapian backend on the fixture records: the same totals, top ids, scores and facet counts
-as the Whoosh backend (tests/conftest.py's index), queries given as neutral trees."""
+as the Whoosh backend (tests/conftest.py's index), for typed queries (search/syntax.py) and for
+query trees built by hand."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from test_engine import GOLDEN
 
 from indexer import store
 from indexer.build import BuildReport, collect_sources, load_mesh, note_snapshot, trial_version
@@ -89,6 +91,53 @@ def run(reader, tree: qt.Node | None, **request) -> object:
     return reader.search_parsed(req, parsed)
 
 
+TYPED = [
+    *(q for q, _ in GOLDEN),
+    "neoplasms",
+    "melanoma NOT interleukin",
+    "title:melanoma",
+    '"herniated disc"',
+    "melanoma AND (interleukin OR vaccine)",
+    "mesh:D008545",
+    "cancer year:1977..1979",
+    "phase:2 melanoma",
+    "",
+]
+
+
+@pytest.mark.parametrize("q, top", GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_golden_queries(reader, q, top):
+    hits = reader.search(SearchRequest(q=q)).hits
+    assert [h.id for h in hits[: len(top)]] == top
+
+
+@pytest.mark.parametrize("expand", ["synonyms", "explode", "none"])
+@pytest.mark.parametrize("q", TYPED)
+def test_typed_queries_as_on_whoosh(reader, whoosh, q, expand):
+    req = SearchRequest(q=q, expand=expand)
+    mine, theirs = reader.search(req), whoosh.search(req)
+    assert mine.total == theirs.total
+    assert (mine.parsed, mine.expansions) == (theirs.parsed, theirs.expansions)
+    assert facets(mine) == facets(theirs)
+    assert mine.hits[0].id == theirs.hits[0].id
+    by_id = {h.id: h.score for h in theirs.hits}
+    for hit in mine.hits:  # Whoosh stores field lengths in one byte: up to ~8% off
+        if hit.id in by_id:
+            assert hit.score == pytest.approx(by_id[hit.id], rel=0.08, abs=1e-3)
+
+
+def test_a_prefix_scores_as_the_or_of_its_words(reader):
+    """The query tree's contract (search/querytree.py); the Whoosh backend scores every match
+    1.0 (Whoosh's constant-score prefix)."""
+    prefix = run(reader, qt.Prefix(f.ALL, "melan"), q="melan*")
+    words = [t.term.decode() for t in reader.state().db.allterms("melan")]
+    assert len(words) > 1
+    spelled = run(reader, qt.Or(tuple(qt.Term(f.ALL, w) for w in words)), q="melan*")
+    assert [(h.id, h.score) for h in prefix.hits] == [(h.id, h.score) for h in spelled.hits]
+    explode = run(reader, qt.Prefix(f.MESH_TREE, "C04.", boost=0.3, constant=True), q="x")
+    assert explode.total and {h.score for h in explode.hits} <= {0.3, 0.15}
+
+
 WORD_QUERIES = [
     "melanoma interleukin-2",
     "herniated disc surgery",
@@ -116,7 +165,7 @@ def test_word_queries_rank_as_on_whoosh(reader, whoosh, text):
     "tree, typed",
     [
         (qt.Phrase(f.ALL, ("herniat", "disc")), '"herniated disc"'),
-        (qt.Or((qt.Prefix(f.ALL, "melan"),)), "melan*"),
+        (qt.Prefix(f.ALL, "melan", constant=True), "melan*"),
         (qt.AndNot(words("melanoma"), words("interleukin")), "melanoma NOT interleukin"),
         (qt.And((words("melanoma"), qt.Range(f.YEAR, 1977, 1978))), "melanoma year:1977..1978"),
         (qt.And((words("melanoma"), qt.Range(f.YEAR, 1979, 1979))), "melanoma year:1979"),
@@ -132,7 +181,7 @@ def test_query_nodes_match_as_on_whoosh(reader, whoosh, tree, typed):
     assert {h.id for h in mine.hits} == {h.id for h in theirs.hits}
     by_id = {h.id: h.score for h in theirs.hits}
     for hit in mine.hits:  # fielded terms: BM25 on the field's own length, as on Whoosh
-        assert hit.score == pytest.approx(by_id[hit.id], rel=0.03, abs=1e-3)
+        assert hit.score == pytest.approx(by_id[hit.id], rel=0.08, abs=1e-3)
 
 
 def test_mesh_concept_ranks_its_records_first(reader):
@@ -239,8 +288,10 @@ def test_did_you_mean(reader):
 
 
 def test_a_prefix_standing_for_too_many_words_is_refused(reader):
-    with pytest.raises(InvalidRequest, match="prefix"):
+    with pytest.raises(InvalidRequest, match="more letters"):
         run(reader, qt.Prefix(f.ALL, ""), q="*")
+    with pytest.raises(InvalidRequest, match="more letters"):
+        run(reader, qt.Prefix(f.ALL, "", constant=True), q="*")
 
 
 def test_bad_requests_are_invalid(reader):

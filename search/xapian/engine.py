@@ -22,13 +22,16 @@ import xapian
 from search import fields as f
 from search import querytree as qt
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.expansion import MeshExpander
 from search.facets import FACETS
 from search.models import Expansion, Hit, SearchPage, SearchRequest
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR
 from search.snippets import make_snippet
 from search.store import CURRENT, current_build, read_meta
+from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
 from search.xapian.hits import URL_PREFIX, summary_fields
+from search.xapian.meshsource import XapianMeshSource
 from search.xapian.query import Translator, matcher, scaled, weighting
 from search.xapian.schema import (
     DB_DIR,
@@ -83,6 +86,7 @@ class XapianReader:
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.lock = threading.RLock()
         self._state: _State | None = None
+        self._builder = QueryBuilder()
 
     # -- index state -------------------------------------------------------------------------
     def state(self) -> _State:
@@ -103,7 +107,7 @@ class XapianReader:
         db = xapian.Database(str(build / DB_DIR))
         if state is not None:
             state.db.close()
-        self._state = _State(target, db, Tables(db), Translator(db, self.k1))
+        self._state = _State(target, db, Tables(db), Translator(db, self.k1, self.b))
         return self._state
 
     def warm(self) -> None:
@@ -111,6 +115,19 @@ class XapianReader:
             self.state().tables.warm()
 
     # -- search ------------------------------------------------------------------------------
+    def search(self, req: SearchRequest) -> SearchPage:
+        """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
+        xfacets.validate(req)
+        with self.lock:
+            st = self.state()
+            parsed = None
+            if req.q.strip():
+                expander = MeshExpander(XapianMeshSource(st.db))
+                found = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
+                plain = self._builder.parse(req.q).query if found.expansions else found.query
+                parsed = Parsed(found.query, plain, found.text, found.words, found.expansions)
+            return self._search(req, parsed, st)
+
     def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
         """Run a parsed query (None: browse everything the filters allow)."""
         xfacets.validate(req)

@@ -112,6 +112,21 @@ class Translator:
         joined = parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
         return scaled(joined, idf(total, n) * boost)
 
+    def prefix(self, node: qt.Prefix) -> xapian.Query:
+        """The index terms the prefix stands for, each scored as a Term, OR'ed."""
+        pre = term(node.field, "")
+        words = []
+        for item in self.db.allterms(pre + node.text):
+            if len(words) == qt.MAX_EXPANSIONS:
+                raise InvalidRequest(
+                    f"{node.text}* stands for more than {qt.MAX_EXPANSIONS:,} words: "
+                    "type more letters before the *."
+                )
+            words.append(self.term(node.field, item.term.decode("utf-8")[len(pre) :], node.boost))
+        if not words:
+            return NOTHING
+        return words[0] if len(words) == 1 else xapian.Query(xapian.Query.OP_OR, words)
+
     def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
         q = xapian.Query
         if isinstance(node, qt.Term):
@@ -126,13 +141,15 @@ class Translator:
             # the phrase decides the match; its words' scores are the score
             return q(q.OP_AND, [scaled(phrase, 0.0), *words])
         if isinstance(node, qt.Prefix):
-            wild = q(
-                q.OP_WILDCARD,
-                term(node.field, node.text),
-                qt.MAX_EXPANSIONS,
-                q.WILDCARD_LIMIT_ERROR,
-            )
-            return constant(node.boost, wild)
+            if node.constant:
+                wild = q(
+                    q.OP_WILDCARD,
+                    term(node.field, node.text),
+                    qt.MAX_EXPANSIONS,
+                    q.WILDCARD_LIMIT_ERROR,
+                )
+                return constant(node.boost, wild)
+            return self.prefix(node)
         if isinstance(node, qt.Range):
             slot = NUMBER_SLOTS.get(node.field)
             if slot is None:
