@@ -30,9 +30,9 @@ from search.snippets import make_snippet
 from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
-from search.xapian.hits import URL_PREFIX, summary_fields
+from search.xapian.hits import URL_PREFIX, name_in_record, summary_fields
 from search.xapian.meshsource import XapianMeshSource
-from search.xapian.query import Translator, matcher, scaled, weighting
+from search.xapian.query import Translator, matcher, needs_masks, scaled, weighting
 from search.xapian.schema import (
     DB_DIR,
     SLOT_DISPLAY_DATE,
@@ -68,6 +68,7 @@ class Parsed:
     text: str = ""
     words: tuple[str, ...] = ()
     expansions: tuple[Expansion, ...] = ()
+    loose: qt.Node | None = None  # any of the concepts, when `tree` asks for most of them
 
 
 class XapianReader:
@@ -125,7 +126,9 @@ class XapianReader:
                 expander = MeshExpander(XapianMeshSource(st.db))
                 found = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
                 plain = self._builder.parse(req.q).query if found.expansions else found.query
-                parsed = Parsed(found.query, plain, found.text, found.words, found.expansions)
+                parsed = Parsed(
+                    found.query, plain, found.text, found.words, found.expansions, found.loose
+                )
             return self._search(req, parsed, st)
 
     def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
@@ -135,19 +138,19 @@ class XapianReader:
             return self._search(req, parsed, self.state())
 
     def _search(self, req: SearchRequest, parsed: Parsed | None, st: _State) -> SearchPage:
+        st.translator.reset()
         tree = parsed.tree if parsed is not None else qt.Every()
-        t = st.tables
-        browse = isinstance(tree, qt.Every)
-        query = None if browse else st.translator(tree)
-        matched = t.live.copy() if browse else self._matches(st, query)
-        allowed = matched & xfacets.filter_mask(t, req)
-        total = int(allowed.sum())
+        query, matched, allowed, total = self._match(st, req, tree)
+        partial = False
+        if not total and parsed is not None and parsed.loose is not None:
+            tree, partial = parsed.loose, True  # no record has enough of the words: any of them
+            query, matched, allowed, total = self._match(st, req, tree)
         hits: tuple[Hit, ...] = ()
         if total and (req.page - 1) * req.size < total:
             plain = parsed.plain if parsed is not None else tree
             hits = self._hits(st, req, tree, query, allowed, plain)
         facets = xfacets.count_facets(
-            t, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
+            st.tables, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
         words = parsed.words if parsed is not None else ()
         text = parsed.text if parsed is not None else ""
@@ -159,7 +162,37 @@ class XapianReader:
             suggestion=suggest(st.db, text, words) if words else None,
             parsed=qt.describe(tree)[:4000] if text else "",
             expansions=parsed.expansions if parsed is not None else (),
+            partial=partial,
         )
+
+    def _match(
+        self, st: _State, req: SearchRequest, tree: qt.Node
+    ) -> tuple[xapian.Query | None, np.ndarray, np.ndarray, int]:
+        """The query, its match set, the part the facet filters allow, and its size."""
+        if isinstance(tree, qt.Every):
+            query, matched = None, st.tables.live.copy()
+        else:
+            query = st.translator(tree)
+            matched = self._mask(st, tree) if needs_masks(tree) else self._matches(st, query)
+        allowed = matched & xfacets.filter_mask(st.tables, req)
+        return query, matched, allowed, int(allowed.sum())
+
+    def _mask(self, st: _State, node: qt.Node) -> np.ndarray:
+        """The match set of a tree from its parts' (for an "m of n" too wide to translate)."""
+        if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
+            masks = [self._mask(st, c) for c in node.children]
+            if isinstance(node, qt.And):
+                return np.logical_and.reduce(masks)
+            if isinstance(node, qt.Or) and node.minimum:
+                return np.sum(masks, axis=0) >= node.minimum
+            return np.logical_or.reduce(masks)
+        if isinstance(node, qt.AndNot):
+            return self._mask(st, node.positive) & ~self._mask(st, node.negative)
+        if isinstance(node, qt.AndMaybe):
+            return self._mask(st, node.required)
+        if isinstance(node, qt.Every):
+            return st.tables.live.copy()
+        return self._matches(st, st.translator(node))
 
     def _enquire(self, st: _State) -> xapian.Enquire:
         enquire = xapian.Enquire(st.db)
@@ -210,8 +243,11 @@ class XapianReader:
         else:
             enquire = self._enquire(st)
             enquire.set_weighting_scheme(weighting(self.k1, self.b))
-            enquire.set_query(self._ranked(query, req))
-            mset = enquire.get_mset(first, req.size)
+            enquire.set_query(self._ranked(st, tree, req))
+            if needs_masks(tree):  # rank within the match set computed from the parts
+                mset = enquire.get_mset(first, req.size, None, _InMask(allowed))
+            else:
+                mset = enquire.get_mset(first, req.size)
             docids = [m.docid for m in mset]
             scores = {m.docid: m.weight for m in mset}
         terms = self._snippet_terms(st, plain)
@@ -234,15 +270,17 @@ class XapianReader:
             )
         return tuple(out)
 
-    def _ranked(self, query: xapian.Query, req: SearchRequest) -> xapian.Query:
-        """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied."""
+    def _ranked(self, st: _State, tree: qt.Node, req: SearchRequest) -> xapian.Query:
+        """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied.
+        One translation per record type, each filtered by one type term: Xapian 1.4.26 crashed
+        (BM25, tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
         q = xapian.Query
-        mesh = q(MESH_DOCS)
-        ranked = q(
-            q.OP_OR,
-            q(q.OP_AND_NOT, query, mesh),
-            q(q.OP_FILTER, scaled(query, MESH_PRIOR), mesh),
-        )
+        halves = [
+            q(q.OP_FILTER, scaled(st.translator(tree), MESH_PRIOR if t == f.MESH_TYPE else 1.0),
+              q(term(f.TYPE, t)))
+            for t in f.TYPES
+        ]  # fmt: skip
+        ranked = q(q.OP_OR, halves)
         filters = xfacets.filter_query(req)
         return ranked if filters is None else q(q.OP_FILTER, ranked, filters)
 
@@ -259,7 +297,8 @@ class XapianReader:
         return terms
 
     def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
-        """Headings for MeSH facet values: a UI's heading, a tree number's descriptor."""
+        """Headings for MeSH facet values: a UI's heading (or, with no MeSH record, the name
+        the records give it), a tree number's descriptor."""
         out = {}
         for v in values:
             key = f"{facet}:{v}"
@@ -268,10 +307,23 @@ class XapianReader:
                 if facet == "topic":
                     docid = self._first(st, term(f.MESH_TREE, v), MESH_DOCS)
                 title = st.db.get_document(docid).get_value(SLOT_TITLE) if docid else b""
-                fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}" if facet == "topic" else v
-                st.labels[key] = title.decode("utf-8") or fallback
+                if facet == "topic":
+                    fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}"
+                else:
+                    fallback = "" if docid else self._name_from_records(st, v)
+                st.labels[key] = title.decode("utf-8") or fallback or v
             out[v] = st.labels[key]
         return out
+
+    @staticmethod
+    def _name_from_records(st: _State, ui: str, tries: int = 5) -> str:
+        for n, item in enumerate(st.db.postlist(term(f.MESH_UI, ui))):
+            if n == tries:
+                break
+            name = name_in_record(f.unpack_record(st.db.get_document(item.docid).get_data()), ui)
+            if name:
+                return name
+        return ""
 
     @staticmethod
     def _first(st: _State, key: str, within: str | None = None) -> int | None:
@@ -302,3 +354,14 @@ class XapianReader:
         meta = read_meta(self.index_dir)
         total = sum(counts.values())
         return {**meta, "counts": counts, "total": total, "backend": "xapian"}
+
+
+class _InMask(xapian.MatchDecider):
+    """Keeps the documents of a mask (docid-indexed)."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        super().__init__()
+        self.mask = mask
+
+    def __call__(self, doc: xapian.Document) -> bool:
+        return bool(self.mask[doc.get_docid()])

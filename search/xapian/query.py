@@ -14,6 +14,8 @@ terms, Every) come from a FixedWeightPostingSource filtered by the match.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from itertools import combinations
 
 import xapian
 
@@ -31,6 +33,32 @@ from search.xapian.schema import (
 )
 
 NOTHING = xapian.Query.MatchNothing
+MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
+
+
+def nodes(node: qt.Node) -> Iterator[qt.Node]:
+    """Every node of a tree."""
+    yield node
+    if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
+        for child in node.children:
+            yield from nodes(child)
+    elif isinstance(node, qt.AndNot):
+        yield from nodes(node.positive)
+        yield from nodes(node.negative)
+    elif isinstance(node, qt.AndMaybe):
+        yield from nodes(node.required)
+        yield from nodes(node.optional)
+
+
+def needs_masks(tree: qt.Node) -> bool:
+    """Whether the tree has an "m of n" too wide for an OR of ANDs (the engine then computes
+    the match set from its leaves and ranks within it)."""
+    return any(
+        isinstance(n, qt.Or)
+        and 0 < n.minimum < len(n.children)
+        and math.comb(len(n.children), n.minimum) > MAX_COMBINATIONS
+        for n in nodes(tree)
+    )
 
 
 def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
@@ -46,14 +74,6 @@ def xapian_idf(doc_count: int, doc_frequency: int) -> float:
     return math.log(tw)
 
 
-def constant(score: float, query: xapian.Query | None = None) -> xapian.Query:
-    """`score` for every document `query` matches (every document when None)."""
-    # (the bindings keep a posting source alive with its query: never call release(), which
-    # hands it to Xapian's reference counting as well and crashes when both free it)
-    fixed = xapian.Query(xapian.FixedWeightPostingSource(score))
-    return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
-
-
 def scaled(query: xapian.Query, factor: float) -> xapian.Query:
     return query if factor == 1.0 else xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, factor)
 
@@ -66,8 +86,22 @@ class Translator:
         self.k1, self.b = k1, b
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
         self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
+        # The posting sources of the queries made since the last reset: the bindings do not
+        # keep a source alive with its query, so the translator does while they are in use.
+        self.sources: list[xapian.PostingSource] = []
 
-    def source(self, field: str, tf: int) -> xapian.ValueMapPostingSource:
+    def reset(self) -> None:
+        """Forget the sources of earlier queries (call before a search, under the lock)."""
+        self.sources.clear()
+
+    def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
+        """`score` for every document `query` matches (every document when None)."""
+        source = xapian.FixedWeightPostingSource(score)
+        self.sources.append(source)
+        fixed = xapian.Query(source)
+        return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
+
+    def source(self, field: str, tf: float) -> xapian.ValueMapPostingSource:
         """Weights BM25's saturated tf of `tf` occurrences for each length of the field (the
         average length is over every document, as Whoosh's)."""
         table = self._lengths.get(field)
@@ -81,8 +115,9 @@ class Translator:
             self._lengths[field] = table
         avg, lengths = table
         source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
+        self.sources.append(source)
         for n in lengths:
-            source.add_mapping(n, saturated_tf(float(tf), int(n), avg, self.k1, self.b))
+            source.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b))
         return source
 
     def __call__(self, node: qt.Node) -> xapian.Query:
@@ -91,7 +126,7 @@ class Translator:
     def term(self, field: str, text: str, boost: float) -> xapian.Query:
         key = term(field, text)
         if field in CONSTANT_FIELDS:
-            return constant(boost, xapian.Query(key))
+            return self.constant(boost, xapian.Query(key))
         n = self.db.get_termfreq(key)
         if not n:
             return xapian.Query(key)  # matches nothing; scaled or not
@@ -107,7 +142,7 @@ class Translator:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
         parts = [q(q.OP_FILTER, q(self.source(field, 1)), once)]
         for t in counted:
-            tf = int(t.rpartition(TF_MARK.encode())[2])
+            tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE
             parts.append(q(q.OP_FILTER, q(self.source(field, tf)), q(t)))
         joined = parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
         return scaled(joined, idf(total, n) * boost)
@@ -148,7 +183,7 @@ class Translator:
                     qt.MAX_EXPANSIONS,
                     q.WILDCARD_LIMIT_ERROR,
                 )
-                return constant(node.boost, wild)
+                return self.constant(node.boost, wild)
             return self.prefix(node)
         if isinstance(node, qt.Range):
             slot = NUMBER_SLOTS.get(node.field)
@@ -164,13 +199,19 @@ class Translator:
                 rng = q(q.OP_VALUE_LE, slot, high)
             else:
                 rng = q(q.OP_VALUE_GE, slot, b"")
-            return constant(node.boost, rng)
+            return self.constant(node.boost, rng)
         if isinstance(node, (qt.Or, qt.And)):
             op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
             children = [self.node(c) for c in node.children]
             if not children:
                 return NOTHING
             joined = children[0] if len(children) == 1 else q(op, children)
+            minimum = node.minimum if isinstance(node, qt.Or) else 0
+            if 1 < minimum < len(children) and (
+                math.comb(len(children), minimum) <= MAX_COMBINATIONS
+            ):  # documents matching `minimum` of them (an OR of ANDs), scored as the OR
+                subsets = [q(q.OP_AND, list(c)) for c in combinations(children, minimum)]
+                joined = q(q.OP_AND_MAYBE, matcher(q(q.OP_OR, subsets)), joined)
             return scaled(joined, node.boost)
         if isinstance(node, qt.AndNot):
             return q(q.OP_AND_NOT, self.node(node.positive), self.node(node.negative))
@@ -186,7 +227,7 @@ class Translator:
             # their sum (tests/test_xapian.py); an explicit x1 scale keeps the child whole.
             return q(q.OP_MAX, [q(q.OP_SCALE_WEIGHT, c, 1.0) for c in children])
         if isinstance(node, qt.Every):
-            return constant(node.boost)
+            return self.constant(node.boost)
         return NOTHING
 
 

@@ -27,8 +27,9 @@ DB_DIR = "xapian"  # the database's folder inside a build folder
 WDF_SCALE = 10  # section weights (0.2 .. 8) x 10 are integers
 LENGTH_UNIT = 80  # >= the largest section weight x WDF_SCALE: the padding is never negative
 PAD_TERM = "XPAD"
-# "XTF:XTITLE:melanoma\x002": the word occurs twice in that document's title (outside the
-# field's prefix: listing a field's terms never meets these)
+# "XTF:XTITLE:melanoma\x0020": the word's wdf in that document's title is 20 (it occurs twice);
+# only for wdfs other than one plain occurrence (outside the field's prefix: listing a field's
+# terms never meets these)
 TF_PREFIX, TF_MARK = "XTF:", "\x00"
 ID_PREFIX = "Q"
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
@@ -104,11 +105,12 @@ class _Builder:
             found = self.analysed[text] = _tokens(text)
         return found
 
-    def weighted(self, value: str) -> int:
-        """ALL: each section's tokens with wdf weight x WDF_SCALE; returns the token count."""
-        add = self.doc.add_posting
-        count, pos = 0, 0
-        total = 0
+    def weighted(self, value: str, field: str = f.ALL) -> int:
+        """A field of weighted sections (ALL, ASIDE): each token adds its section's weight x
+        WDF_SCALE to the term's wdf; returns the token count."""
+        add, pre = self.doc.add_posting, prefix(field)
+        count, pos, total = 0, 0, 0
+        wdfs: dict[str, int] = {}
         for section in value.split(SECTION_MARK)[1:]:
             weight, _, text = section.partition(WEIGHT_MARK)
             wdf = round(float(weight) * WDF_SCALE)
@@ -116,26 +118,36 @@ class _Builder:
             for text_term, p in self.tokens(text):
                 count += 1
                 last = pos + p
-                if len(text_term.encode()) <= MAX_TERM_BYTES:
-                    add(text_term, last + 1, wdf)
+                t = pre + text_term
+                if len(t.encode()) <= MAX_TERM_BYTES:
+                    add(t, last + 1, wdf)
                     total += wdf
+                    if field != f.ALL:
+                        wdfs[t] = wdfs.get(t, 0) + wdf
             pos = last + SECTION_GAP  # no phrase across sections
         self.length += total
+        if field != f.ALL:
+            self.doc.add_value(LENGTH_SLOTS[field], str(count))
+            self.counted(wdfs)
         return count
+
+    def counted(self, wdfs: dict[str, int]) -> None:
+        """Terms whose wdf is not one plain occurrence carry it in a count term (for BM25)."""
+        for t, wdf in wdfs.items():
+            if wdf != WDF_SCALE:
+                self.doc.add_boolean_term(f"{TF_PREFIX}{t}{TF_MARK}{wdf}")
 
     def positional(self, field: str, words: list[tuple[str, int]]) -> None:
         self.doc.add_value(LENGTH_SLOTS[field], str(len(words)))
         add, pre = self.doc.add_posting, prefix(field)
-        tf: dict[str, int] = {}
+        wdfs: dict[str, int] = {}
         for text_term, p in words:
             t = pre + text_term
             if len(t.encode()) <= MAX_TERM_BYTES:
                 add(t, p + 1, WDF_SCALE)
                 self.length += WDF_SCALE
-                tf[t] = tf.get(t, 0) + 1
-        for t, n in tf.items():  # a word repeated in the field: its count, for BM25
-            if n > 1:
-                self.doc.add_boolean_term(f"{TF_PREFIX}{t}{TF_MARK}{n}")
+                wdfs[t] = wdfs.get(t, 0) + WDF_SCALE
+        self.counted(wdfs)
 
     def keywords(self, field: str, values: list[str]) -> None:
         self.doc.add_value(LENGTH_SLOTS[field], str(len(values)))
@@ -152,9 +164,10 @@ def make_document(document: dict[str, Any]) -> tuple[xapian.Document, list[str]]
     b = _Builder()
     doc = b.doc
     count = b.weighted(document.get(f.ALL, ""))
+    b.weighted(document.get(f.ASIDE, ""), f.ASIDE)
     for field in POSITIONAL_FIELDS:
         value = document.get(field)
-        if value:
+        if value and field != f.ASIDE:
             if field == f.AUTHOR:
                 words = [(w, i) for i, w in enumerate(author_words(value))]
             else:
