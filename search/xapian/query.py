@@ -176,14 +176,8 @@ class Translator:
             # the phrase decides the match; its words' scores are the score
             return q(q.OP_AND, [scaled(phrase, 0.0), *words])
         if isinstance(node, qt.Prefix):
-            if node.constant:
-                wild = q(
-                    q.OP_WILDCARD,
-                    term(node.field, node.text),
-                    qt.MAX_EXPANSIONS,
-                    q.WILDCARD_LIMIT_ERROR,
-                )
-                return self.constant(node.boost, wild)
+            if node.constant:  # MeSH explode: a branch's tree numbers, boolean, any number
+                return self.constant(node.boost, q(q.OP_WILDCARD, term(node.field, node.text)))
             return self.prefix(node)
         if isinstance(node, qt.Range):
             slot = NUMBER_SLOTS.get(node.field)
