@@ -18,7 +18,7 @@ from search.errors import InvalidRequest
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.store import DEFAULT_BACKEND, backend_name
 
-BACKENDS = ("whoosh",)
+BACKENDS = ("whoosh", "xapian")
 
 
 class Reader(Protocol):

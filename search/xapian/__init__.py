@@ -1,0 +1,13 @@
+"""The Xapian backend: the only package (with nothing else) that imports xapian.
+
+Layout: schema.py (prefixes, value slots, documents), writer.py (Writer: create, update),
+query.py (the neutral tree as xapian.Query), engine.py (Reader), tables.py and facets.py
+(match-set arrays, filters and counts), spelling.py, hits.py.
+"""
+
+from search.xapian.engine import XapianReader as Reader
+from search.xapian.writer import create, exists_in, update
+
+NAME = "xapian"
+
+__all__ = ["NAME", "Reader", "create", "exists_in", "update"]

@@ -1,0 +1,367 @@
+"""XapianReader, the Xapian backend's reader (search.backend.Reader): open the live build's
+database, search it, fetch records.
+
+A search asks Xapian twice: once for the whole match set (no scores, docid order: facet counts
+and the exact total come from it, over search/xapian/tables.py's arrays) and once for the page
+of best hits (BM25 with search/scoring.py's constants, the facet filters as boolean terms, the
+MeSH prior as a scaled half of the query). The database is reopened when the `current` link
+points at another build (builds never change once switched in).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xapian
+
+from search import fields as f
+from search import querytree as qt
+from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.expansion import MeshExpander
+from search.facets import FACETS
+from search.models import Expansion, Hit, SearchPage, SearchRequest
+from search.scoring import BM25_B, BM25_K1, MESH_PRIOR
+from search.snippets import make_snippet
+from search.store import CURRENT, current_build, read_meta
+from search.syntax import QueryBuilder
+from search.xapian import facets as xfacets
+from search.xapian.hits import URL_PREFIX, name_in_record, summary_fields
+from search.xapian.meshsource import XapianMeshSource
+from search.xapian.query import Translator, matcher, needs_masks, scaled, weighting
+from search.xapian.schema import (
+    DB_DIR,
+    SLOT_DISPLAY_DATE,
+    SLOT_ID,
+    SLOT_TITLE,
+    SLOT_TYPE,
+    id_term,
+    prefix,
+    term,
+)
+from search.xapian.spelling import suggest
+from search.xapian.tables import Tables
+
+MESH_DOCS = term(f.TYPE, f.MESH_TYPE)
+
+
+@dataclass
+class _State:
+    target: str
+    db: xapian.Database
+    tables: Tables
+    translator: Translator
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A parsed query: the tree searched, the tree whose words snippets mark (without the MeSH
+    alternatives), the cleaned text, its plain words (spelling) and the MeSH expansions."""
+
+    tree: qt.Node
+    plain: qt.Node
+    text: str = ""
+    words: tuple[str, ...] = ()
+    expansions: tuple[Expansion, ...] = ()
+    loose: qt.Node | None = None  # any of the concepts, when `tree` asks for most of them
+
+
+class XapianReader:
+    """Searches the live index; one open database serves every thread, one call at a time
+    (a xapian.Database is not thread-safe)."""
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        b: float = BM25_B,
+        k1: float = BM25_K1,
+        facet_limit: int | None = None,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.b, self.k1 = b, k1
+        self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
+        self.lock = threading.RLock()
+        self._state: _State | None = None
+        self._builder = QueryBuilder()
+
+    # -- index state -------------------------------------------------------------------------
+    def state(self) -> _State:
+        """The open database, reopened when another build was switched in (call under lock)."""
+        try:
+            target = os.readlink(self.index_dir / CURRENT)
+        except OSError:
+            target = ""
+        state = self._state
+        if state is not None and state.target == target:
+            return state
+        build = current_build(self.index_dir) if target else None
+        if build is None:
+            raise IndexNotBuilt(
+                f"No index in {self.index_dir}: run "
+                f"`python -m indexer build --index {self.index_dir} PATH...`."
+            )
+        db = xapian.Database(str(build / DB_DIR))
+        if state is not None:
+            state.db.close()
+        self._state = _State(target, db, Tables(db), Translator(db, self.k1, self.b))
+        return self._state
+
+    def warm(self) -> None:
+        with self.lock:
+            self.state().tables.warm()
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, req: SearchRequest) -> SearchPage:
+        """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
+        xfacets.validate(req)
+        with self.lock:
+            st = self.state()
+            parsed = None
+            if req.q.strip():
+                expander = MeshExpander(XapianMeshSource(st.db))
+                found = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
+                plain = self._builder.parse(req.q).query if found.expansions else found.query
+                parsed = Parsed(
+                    found.query, plain, found.text, found.words, found.expansions, found.loose
+                )
+            return self._search(req, parsed, st)
+
+    def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
+        """Run a parsed query (None: browse everything the filters allow)."""
+        xfacets.validate(req)
+        with self.lock:
+            return self._search(req, parsed, self.state())
+
+    def _search(self, req: SearchRequest, parsed: Parsed | None, st: _State) -> SearchPage:
+        st.translator.reset()
+        tree = parsed.tree if parsed is not None else qt.Every()
+        query, matched, allowed, total = self._match(st, req, tree)
+        partial = False
+        if not total and parsed is not None and parsed.loose is not None:
+            tree, partial = parsed.loose, True  # no record has enough of the words: any of them
+            query, matched, allowed, total = self._match(st, req, tree)
+        hits: tuple[Hit, ...] = ()
+        if total and (req.page - 1) * req.size < total:
+            plain = parsed.plain if parsed is not None else tree
+            hits = self._hits(st, req, tree, query, allowed, plain)
+        facets = xfacets.count_facets(
+            st.tables, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
+        )
+        words = parsed.words if parsed is not None else ()
+        text = parsed.text if parsed is not None else ""
+        return SearchPage(
+            request=req,
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=suggest(st.db, text, words) if words else None,
+            parsed=qt.describe(tree)[:4000] if text else "",
+            expansions=parsed.expansions if parsed is not None else (),
+            partial=partial,
+        )
+
+    def _match(
+        self, st: _State, req: SearchRequest, tree: qt.Node
+    ) -> tuple[xapian.Query | None, np.ndarray, np.ndarray, int]:
+        """The query, its match set, the part the facet filters allow, and its size."""
+        if isinstance(tree, qt.Every):
+            query, matched = None, st.tables.live.copy()
+        else:
+            query = st.translator(tree)
+            matched = self._mask(st, tree) if needs_masks(tree) else self._matches(st, query)
+        allowed = matched & xfacets.filter_mask(st.tables, req)
+        return query, matched, allowed, int(allowed.sum())
+
+    def _mask(self, st: _State, node: qt.Node) -> np.ndarray:
+        """The match set of a tree from its parts' (for an "m of n" too wide to translate)."""
+        if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
+            masks = [self._mask(st, c) for c in node.children]
+            if isinstance(node, qt.And):
+                return np.logical_and.reduce(masks)
+            if isinstance(node, qt.Or) and node.minimum:
+                return np.sum(masks, axis=0) >= node.minimum
+            return np.logical_or.reduce(masks)
+        if isinstance(node, qt.AndNot):
+            return self._mask(st, node.positive) & ~self._mask(st, node.negative)
+        if isinstance(node, qt.AndMaybe):
+            return self._mask(st, node.required)
+        if isinstance(node, qt.Every):
+            return st.tables.live.copy()
+        return self._matches(st, st.translator(node))
+
+    def _enquire(self, st: _State) -> xapian.Enquire:
+        enquire = xapian.Enquire(st.db)
+        enquire.set_docid_order(xapian.Enquire.ASCENDING)
+        return enquire
+
+    def _matches(self, st: _State, query: xapian.Query) -> np.ndarray:
+        """The mask of every document the query matches."""
+        enquire = self._enquire(st)
+        enquire.set_query(matcher(query))
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        try:
+            mset = enquire.get_mset(0, st.db.get_doccount())
+        except xapian.WildcardError:
+            raise InvalidRequest(
+                f"A prefix in the query stands for more than {qt.MAX_EXPANSIONS:,} words: "
+                "type more letters before the *."
+            ) from None
+        docid = mset.get_docid
+        mask = np.zeros(st.tables.size, dtype=bool)
+        mask[np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())] = True
+        return mask
+
+    def _hits(
+        self,
+        st: _State,
+        req: SearchRequest,
+        tree: qt.Node,
+        query: xapian.Query | None,
+        allowed: np.ndarray,
+        plain: qt.Node,
+    ) -> tuple[Hit, ...]:
+        first, limit = (req.page - 1) * req.size, req.page * req.size
+        scores: dict[int, float] = {}
+        if req.sort != "relevance":  # by date, then by docid; undated records last either way
+            column = f.DATE if req.sort == "newest" else f.DATE_ASC
+            found = np.flatnonzero(allowed)
+            dates = st.tables.numbers[column][found]
+            docs = found[np.lexsort((found, -dates if req.sort == "newest" else dates))]
+            docids = [int(d) for d in docs[first:limit]]
+        elif query is None:  # Every: its boost, scaled down for MeSH definitions
+            assert isinstance(tree, qt.Every)
+            mesh = st.tables.any_of(f.TYPE, [f.MESH_TYPE])
+            found = np.flatnonzero(allowed)
+            order = np.argsort(mesh[found], kind="stable")
+            docids = [int(d) for d in found[order][first:limit]]
+            scores = {d: tree.boost * (MESH_PRIOR if mesh[d] else 1.0) for d in docids}
+        else:
+            enquire = self._enquire(st)
+            enquire.set_weighting_scheme(weighting(self.k1, self.b))
+            enquire.set_query(self._ranked(st, tree, req))
+            if needs_masks(tree):  # rank within the match set computed from the parts
+                mset = enquire.get_mset(first, req.size, None, _InMask(allowed))
+            else:
+                mset = enquire.get_mset(first, req.size)
+            docids = [m.docid for m in mset]
+            scores = {m.docid: m.weight for m in mset}
+        terms = self._snippet_terms(st, plain)
+        out = []
+        for docid in docids:
+            doc = st.db.get_document(docid)
+            record = f.unpack_record(doc.get_data())
+            kind = doc.get_value(SLOT_TYPE).decode("utf-8")
+            record_id = doc.get_value(SLOT_ID).decode("utf-8")
+            out.append(
+                Hit(
+                    id=record_id,
+                    type=kind,
+                    title=doc.get_value(SLOT_TITLE).decode("utf-8"),
+                    url=URL_PREFIX[kind] + record_id,
+                    snippet=make_snippet(record, terms),
+                    score=round(float(scores[docid]), 4) if req.sort == "relevance" else None,
+                    fields=summary_fields(record, doc.get_value(SLOT_DISPLAY_DATE).decode("utf-8")),
+                )
+            )
+        return tuple(out)
+
+    def _ranked(self, st: _State, tree: qt.Node, req: SearchRequest) -> xapian.Query:
+        """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied.
+        One translation per record type, each filtered by one type term: Xapian 1.4.26 crashed
+        (BM25, tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
+        q = xapian.Query
+        halves = [
+            q(q.OP_FILTER, scaled(st.translator(tree), MESH_PRIOR if t == f.MESH_TYPE else 1.0),
+              q(term(f.TYPE, t)))
+            for t in f.TYPES
+        ]  # fmt: skip
+        ranked = q(q.OP_OR, halves)
+        filters = xfacets.filter_query(req)
+        return ranked if filters is None else q(q.OP_FILTER, ranked, filters)
+
+    def _snippet_terms(self, st: _State, plain: qt.Node) -> set[str]:
+        """The text terms a snippet marks: the query's words, its prefixes' expansions."""
+        terms = {text for field_, text in qt.positive_terms(plain) if field_ in f.TEXT_FIELDS}
+        for leaf in qt.leaves(plain):
+            if isinstance(leaf, qt.Prefix) and leaf.field in f.TEXT_FIELDS:
+                pre = prefix(leaf.field)
+                for n, t in enumerate(st.db.allterms(pre + leaf.text)):
+                    if n >= qt.MAX_EXPANSIONS:
+                        break
+                    terms.add(t.term.decode("utf-8")[len(pre) :])
+        return terms
+
+    def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
+        """Headings for MeSH facet values: a UI's heading (or, with no MeSH record, the name
+        the records give it), a tree number's descriptor."""
+        out = {}
+        for v in values:
+            key = f"{facet}:{v}"
+            if key not in st.labels:
+                docid = self._first(st, id_term(v)) if facet == "mesh" else None
+                if facet == "topic":
+                    docid = self._first(st, term(f.MESH_TREE, v), MESH_DOCS)
+                title = st.db.get_document(docid).get_value(SLOT_TITLE) if docid else b""
+                if facet == "topic":
+                    fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}"
+                else:
+                    fallback = "" if docid else self._name_from_records(st, v)
+                st.labels[key] = title.decode("utf-8") or fallback or v
+            out[v] = st.labels[key]
+        return out
+
+    @staticmethod
+    def _name_from_records(st: _State, ui: str, tries: int = 5) -> str:
+        for n, item in enumerate(st.db.postlist(term(f.MESH_UI, ui))):
+            if n == tries:
+                break
+            name = name_in_record(f.unpack_record(st.db.get_document(item.docid).get_data()), ui)
+            if name:
+                return name
+        return ""
+
+    @staticmethod
+    def _first(st: _State, key: str, within: str | None = None) -> int | None:
+        q = xapian.Query(key)
+        if within is not None:
+            q = xapian.Query(xapian.Query.OP_FILTER, q, xapian.Query(within))
+        enquire = xapian.Enquire(st.db)
+        enquire.set_query(q)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        mset = enquire.get_mset(0, 1)
+        return mset.get_docid(0) if mset.size() else None
+
+    # -- records -----------------------------------------------------------------------------
+    def get(self, record_id: str) -> dict[str, Any]:
+        """The stored record with this id; DocumentNotFound if there is none."""
+        with self.lock:
+            st = self.state()
+            docid = self._first(st, id_term(record_id)) if record_id else None
+            if docid is None:
+                raise DocumentNotFound(f"No record has the id {record_id!r}.")
+            return f.unpack_record(st.db.get_document(docid).get_data())
+
+    def status(self) -> dict[str, Any]:
+        """Counts per type and the build's metadata (dates of the data and of the build)."""
+        with self.lock:
+            st = self.state()
+            counts = {t: st.db.get_termfreq(term(f.TYPE, t)) for t in f.TYPES}
+        meta = read_meta(self.index_dir)
+        total = sum(counts.values())
+        return {**meta, "counts": counts, "total": total, "backend": "xapian"}
+
+
+class _InMask(xapian.MatchDecider):
+    """Keeps the documents of a mask (docid-indexed)."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        super().__init__()
+        self.mask = mask
+
+    def __call__(self, doc: xapian.Document) -> bool:
+        return bool(self.mask[doc.get_docid()])

@@ -1,0 +1,97 @@
+"""Requests on the Xapian backend: validation, facet filters (as NumPy masks for counting and
+as boolean terms for ranking) and facet counts (the table: search/facets.py).
+
+Counts are over the whole match set with the OTHER facets' selections applied: values within a
+facet are OR'ed (multi-select), facets are AND'ed, multi-valued fields count each value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import xapian
+
+from search import fields as f
+from search.errors import InvalidRequest
+from search.facets import BY_NAME, CHECK_TAGS, FACETS, value_label
+from search.models import EXPANSIONS, SORTS, Facet, FacetValue, SearchRequest
+from search.xapian.schema import term
+from search.xapian.tables import Tables
+
+MAX_PAGE_SIZE = 100
+MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
+
+
+def validate(req: SearchRequest) -> None:
+    if req.sort not in SORTS:
+        raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}.")
+    if req.expand not in EXPANSIONS:
+        raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
+    if not 1 <= req.size <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
+    if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:
+        raise InvalidRequest(
+            f"page must be at least 1 and page x size at most {MAX_RESULTS_WINDOW:,}."
+        )
+    for name, _ in req.filters:
+        if name not in BY_NAME:
+            raise InvalidRequest(f"Unknown filter {name!r}.")
+
+
+def filter_mask(tables: Tables, req: SearchRequest, skip: str = "") -> np.ndarray:
+    """Documents allowed by every selected facet except `skip` (all live docs if none)."""
+    mask = tables.live.copy()
+    for name, values in req.filters:
+        if name != skip and values and name in BY_NAME:
+            mask &= tables.any_of(BY_NAME[name].field, values)
+    return mask
+
+
+def filter_query(req: SearchRequest) -> xapian.Query | None:
+    """The same filters as a boolean query (None when nothing is selected)."""
+    q = xapian.Query
+    parts = [
+        q(q.OP_OR, [q(term(BY_NAME[name].field, v)) for v in values])
+        for name, values in req.filters
+        if values and name in BY_NAME
+    ]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else q(q.OP_AND, parts)
+
+
+def count_facets(
+    tables: Tables,
+    req: SearchRequest,
+    matched: np.ndarray,
+    mesh_labels: Callable[[str, list[str]], dict[str, str]],
+    limits: dict[str, int] | None = None,
+) -> tuple[Facet, ...]:
+    """Every facet that describes some matching record, with counts and selections."""
+    present = {t for t in f.TYPES if (matched & tables.term(f.TYPE, t)).any()}
+    out = []
+    for d in FACETS:
+        if not present.intersection(d.types) and not req.selected(d.name):
+            continue
+        within = matched & filter_mask(tables, req, skip=d.name)
+        counter = tables.count(d.field, within)
+        if d.name == "mesh":
+            for tag in CHECK_TAGS.intersection(counter):
+                del counter[tag]
+        selected = set(req.selected(d.name))
+        for v in selected:
+            counter.setdefault(v, 0)
+        limit = (limits or {}).get(d.name, d.limit)
+        if d.by_value:
+            ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
+        else:
+            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ranked[:limit] + [kv for kv in ranked[limit:] if kv[0] in selected]
+        if not shown:
+            continue
+        labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
+        values = tuple(
+            FacetValue(v, value_label(d.name, v, labels), n, v in selected) for v, n in shown
+        )
+        out.append(Facet(d.name, d.label, values, truncated=len(ranked) > limit))
+    return tuple(out)

@@ -1,0 +1,230 @@
+"""The neutral query tree (search/querytree.py) as a xapian.Query, scored by its contract.
+
+Xapian's BM25 is used with k1 scaled by WDF_SCALE (wdf is WDF_SCALE x the section-weighted
+term frequency, so k1 x WDF_SCALE is the same saturation) and no minimum normalized length.
+Each term leaf is then scaled (OP_SCALE_WEIGHT) so that its score is search/scoring.py's BM25
+exactly: our Robertson idf instead of Xapian's, and (k1 + 1) instead of (k1 x WDF_SCALE + 1).
+The terms of the other fields (title:, mesh_ui:...) score BM25 normalized by that field's own
+length in the document, as on Whoosh: a ValueMapPostingSource maps the field's length (a value
+slot) to the saturated tf of one occurrence, filtered by the term and scaled by its idf (a word
+repeated within one field counts once there). Constant scores (prefixes, ranges, id and type
+terms, Every) come from a FixedWeightPostingSource filtered by the match.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from itertools import combinations
+
+import xapian
+
+from search import querytree as qt
+from search.errors import InvalidRequest
+from search.scoring import BM25_B, BM25_K1, idf, saturated_tf
+from search.xapian.schema import (
+    CONSTANT_FIELDS,
+    LENGTH_SLOTS,
+    NUMBER_SLOTS,
+    TF_MARK,
+    TF_PREFIX,
+    WDF_SCALE,
+    term,
+)
+
+NOTHING = xapian.Query.MatchNothing
+MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
+
+
+def nodes(node: qt.Node) -> Iterator[qt.Node]:
+    """Every node of a tree."""
+    yield node
+    if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
+        for child in node.children:
+            yield from nodes(child)
+    elif isinstance(node, qt.AndNot):
+        yield from nodes(node.positive)
+        yield from nodes(node.negative)
+    elif isinstance(node, qt.AndMaybe):
+        yield from nodes(node.required)
+        yield from nodes(node.optional)
+
+
+def needs_masks(tree: qt.Node) -> bool:
+    """Whether the tree has an "m of n" too wide for an OR of ANDs (the engine then computes
+    the match set from its leaves and ranks within it)."""
+    return any(
+        isinstance(n, qt.Or)
+        and 0 < n.minimum < len(n.children)
+        and math.comb(len(n.children), n.minimum) > MAX_COMBINATIONS
+        for n in nodes(tree)
+    )
+
+
+def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
+    """Xapian's BM25 with our constants (k1 in units of wdf, no query-length part)."""
+    return xapian.BM25Weight(k1 * WDF_SCALE, 0.0, 1.0, b, 0.0)
+
+
+def xapian_idf(doc_count: int, doc_frequency: int) -> float:
+    """The idf Xapian's BM25Weight uses (without a relevance set)."""
+    tw = (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5)
+    if tw < 2:
+        tw = max(tw, 1e-6) / 2 + 1
+    return math.log(tw)
+
+
+def scaled(query: xapian.Query, factor: float) -> xapian.Query:
+    return query if factor == 1.0 else xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, factor)
+
+
+class Translator:
+    """Translates trees against one database (term statistics decide each leaf's factor)."""
+
+    def __init__(self, db: xapian.Database, k1: float = BM25_K1, b: float = BM25_B) -> None:
+        self.db = db
+        self.k1, self.b = k1, b
+        self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
+        self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
+        # The posting sources of the queries made since the last reset: the bindings do not
+        # keep a source alive with its query, so the translator does while they are in use.
+        self.sources: list[xapian.PostingSource] = []
+
+    def reset(self) -> None:
+        """Forget the sources of earlier queries (call before a search, under the lock)."""
+        self.sources.clear()
+
+    def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
+        """`score` for every document `query` matches (every document when None)."""
+        source = xapian.FixedWeightPostingSource(score)
+        self.sources.append(source)
+        fixed = xapian.Query(source)
+        return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
+
+    def source(self, field: str, tf: float) -> xapian.ValueMapPostingSource:
+        """Weights BM25's saturated tf of `tf` occurrences for each length of the field (the
+        average length is over every document, as Whoosh's)."""
+        table = self._lengths.get(field)
+        if table is None:
+            counts: dict[str, int] = {}
+            for item in self.db.valuestream(LENGTH_SLOTS[field]):
+                n = item.value.decode("ascii")
+                counts[n] = counts.get(n, 0) + 1
+            total = sum(int(n) * c for n, c in counts.items())
+            table = (total / (self.db.get_doccount() or 1) or 1.0, list(counts))
+            self._lengths[field] = table
+        avg, lengths = table
+        source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
+        self.sources.append(source)
+        for n in lengths:
+            source.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b))
+        return source
+
+    def __call__(self, node: qt.Node) -> xapian.Query:
+        return self.node(node)
+
+    def term(self, field: str, text: str, boost: float) -> xapian.Query:
+        key = term(field, text)
+        if field in CONSTANT_FIELDS:
+            return self.constant(boost, xapian.Query(key))
+        n = self.db.get_termfreq(key)
+        if not n:
+            return xapian.Query(key)  # matches nothing; scaled or not
+        total = self.db.get_doccount()
+        if field not in LENGTH_SLOTS:  # ALL: Xapian's BM25 on the section-weighted wdf
+            factor = idf(total, n) / xapian_idf(total, n) * self.k1_factor * boost
+            return scaled(xapian.Query(key), factor)
+        q = xapian.Query
+        # documents where the word occurs more than once in the field carry a count term
+        counted = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
+        once = q(key)
+        if counted:
+            once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
+        parts = [q(q.OP_FILTER, q(self.source(field, 1)), once)]
+        for t in counted:
+            tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE
+            parts.append(q(q.OP_FILTER, q(self.source(field, tf)), q(t)))
+        joined = parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
+        return scaled(joined, idf(total, n) * boost)
+
+    def prefix(self, node: qt.Prefix) -> xapian.Query:
+        """The index terms the prefix stands for, each scored as a Term, OR'ed."""
+        pre = term(node.field, "")
+        words = []
+        for item in self.db.allterms(pre + node.text):
+            if len(words) == qt.MAX_EXPANSIONS:
+                raise InvalidRequest(
+                    f"{node.text}* stands for more than {qt.MAX_EXPANSIONS:,} words: "
+                    "type more letters before the *."
+                )
+            words.append(self.term(node.field, item.term.decode("utf-8")[len(pre) :], node.boost))
+        if not words:
+            return NOTHING
+        return words[0] if len(words) == 1 else xapian.Query(xapian.Query.OP_OR, words)
+
+    def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
+        q = xapian.Query
+        if isinstance(node, qt.Term):
+            return self.term(node.field, node.text, node.boost)
+        if isinstance(node, qt.Phrase):
+            words = [self.term(node.field, w, node.boost) for w in node.words]
+            if len(words) == 1:
+                return words[0]
+            window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
+            terms = [q(term(node.field, w)) for w in node.words]
+            phrase = q(q.OP_PHRASE, terms, window)
+            # the phrase decides the match; its words' scores are the score
+            return q(q.OP_AND, [scaled(phrase, 0.0), *words])
+        if isinstance(node, qt.Prefix):
+            if node.constant:  # MeSH explode: a branch's tree numbers, boolean, any number
+                return self.constant(node.boost, q(q.OP_WILDCARD, term(node.field, node.text)))
+            return self.prefix(node)
+        if isinstance(node, qt.Range):
+            slot = NUMBER_SLOTS.get(node.field)
+            if slot is None:
+                raise InvalidRequest(f"{node.field} has no numbers to search a range of.")
+            low = xapian.sortable_serialise(node.low) if node.low is not None else None
+            high = xapian.sortable_serialise(node.high) if node.high is not None else None
+            if low is not None and high is not None:
+                rng = q(q.OP_VALUE_RANGE, slot, low, high)
+            elif low is not None:
+                rng = q(q.OP_VALUE_GE, slot, low)
+            elif high is not None:
+                rng = q(q.OP_VALUE_LE, slot, high)
+            else:
+                rng = q(q.OP_VALUE_GE, slot, b"")
+            return self.constant(node.boost, rng)
+        if isinstance(node, (qt.Or, qt.And)):
+            op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
+            children = [self.node(c) for c in node.children]
+            if not children:
+                return NOTHING
+            joined = children[0] if len(children) == 1 else q(op, children)
+            minimum = node.minimum if isinstance(node, qt.Or) else 0
+            if 1 < minimum < len(children) and (
+                math.comb(len(children), minimum) <= MAX_COMBINATIONS
+            ):  # documents matching `minimum` of them (an OR of ANDs), scored as the OR
+                subsets = [q(q.OP_AND, list(c)) for c in combinations(children, minimum)]
+                joined = q(q.OP_AND_MAYBE, matcher(q(q.OP_OR, subsets)), joined)
+            return scaled(joined, node.boost)
+        if isinstance(node, qt.AndNot):
+            return q(q.OP_AND_NOT, self.node(node.positive), self.node(node.negative))
+        if isinstance(node, qt.AndMaybe):
+            return q(q.OP_AND_MAYBE, self.node(node.required), self.node(node.optional))
+        if isinstance(node, qt.DisMax):
+            children = [self.node(c) for c in node.children]
+            if not children:
+                return NOTHING
+            if len(children) == 1:
+                return children[0]
+            # Xapian 1.4.26 scores an OP_OR child of OP_MAX as the best of ITS children, not
+            # their sum (tests/test_xapian.py); an explicit x1 scale keeps the child whole.
+            return q(q.OP_MAX, [q(q.OP_SCALE_WEIGHT, c, 1.0) for c in children])
+        if isinstance(node, qt.Every):
+            return self.constant(node.boost)
+        return NOTHING
+
+
+def matcher(query: xapian.Query) -> xapian.Query:
+    """The same matches without scores (for the match set: facet counts, totals)."""
+    return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)

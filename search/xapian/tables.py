@@ -1,0 +1,94 @@
+"""Per-document arrays of one opened database, read once from its value slots: which docids are
+live, their type, dates, and every facet's values as (docid, value) pairs. Facet counts and
+filters are then NumPy operations over a boolean mask of docids (index = Xapian docid), the
+same counting the Whoosh backend does over its bitsets."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+import xapian
+
+from search import fields as f
+from search.xapian.schema import FACET_SLOTS, SLOT_DATE, SLOT_DATE_ASC, SLOT_ID
+
+TERM_CACHE_SIZE = 5_000
+
+
+class Tables:
+    def __init__(self, db: xapian.Database) -> None:
+        self.size = db.get_lastdocid() + 1
+        self.live = np.zeros(self.size, dtype=bool)
+        for item in db.valuestream(SLOT_ID):
+            self.live[item.docid] = True
+        self.numbers = {
+            f.DATE: self._numbers(db, SLOT_DATE, 0),
+            f.DATE_ASC: self._numbers(db, SLOT_DATE_ASC, 99_999_999),
+        }
+        self._db = db
+        self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._index: dict[str, dict[str, int]] = {}
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _numbers(self, db: xapian.Database, slot: int, missing: int) -> np.ndarray:
+        out = np.full(self.size, missing, dtype=np.int64)
+        for item in db.valuestream(slot):
+            out[item.docid] = int(xapian.sortable_unserialise(item.value))
+        return out
+
+    def facet(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """A facet field's distinct values and its (docid, value index) pairs as two arrays."""
+        table = self._facets.get(field)
+        if table is None:
+            with self._lock:
+                index: dict[str, int] = {}
+                docs: list[int] = []
+                which: list[int] = []
+                for item in self._db.valuestream(FACET_SLOTS[field]):
+                    for v in item.value.decode("utf-8").split(f.VALUE_SEP):
+                        if v:
+                            docs.append(item.docid)
+                            which.append(index.setdefault(v, len(index)))
+                table = (
+                    list(index),
+                    np.asarray(docs, dtype=np.int64),
+                    np.asarray(which, dtype=np.int64),
+                )
+                self._index[field] = index
+                self._facets[field] = table
+        return table
+
+    def term(self, field: str, value: str) -> np.ndarray:
+        """The mask of documents holding `value` in a facet field."""
+        key = (field, value)
+        mask = self._masks.get(key)
+        if mask is None:
+            _, docs, which = self.facet(field)
+            mask = np.zeros(self.size, dtype=bool)
+            i = self._index[field].get(value)
+            if i is not None:
+                mask[docs[which == i]] = True
+            if len(self._masks) >= TERM_CACHE_SIZE:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[key] = mask
+        return mask
+
+    def any_of(self, field: str, values: Iterable[str]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=bool)
+        for v in values:
+            out |= self.term(field, v)
+        return out
+
+    def count(self, field: str, within: np.ndarray) -> Counter[str]:
+        """Counts of every value of `field` among the documents of the mask `within`."""
+        values, docs, which = self.facet(field)
+        counts = np.bincount(which[within[docs]], minlength=len(values))
+        return Counter({values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
+
+    def warm(self) -> None:
+        for field in FACET_SLOTS:
+            self.facet(field)

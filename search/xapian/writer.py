@@ -1,0 +1,148 @@
+"""The Xapian backend's write side (search.backend.Writer): a full build into a new database, or
+an update of a copy of the live one.
+
+Xapian rewrites blocks of its files in place, so an update cannot share the live build's files
+through hard links as the Whoosh backend does: `update` copies the live database folder (one
+sequential copy; bench/README.md has the figures) and writes the copy. The live build is only
+ever read, so a crash (kill -9) at any point leaves it untouched; the indexer switches the
+`current` link to the new folder only after `commit`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xapian
+
+from search import fields as f
+from search.xapian.schema import (
+    DB_DIR,
+    SLOT_HASH,
+    SLOT_ID,
+    SLOT_TYPE,
+    id_term,
+    make_document,
+    prefix,
+    term,
+)
+
+FLUSH_THRESHOLD = 20_000  # documents buffered in memory between flushes (Xapian's default 10,000)
+
+
+def exists_in(build: Path) -> bool:
+    """Whether `build` holds a committed Xapian database."""
+    return (Path(build) / DB_DIR / "iamglass").is_file()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    id: str
+    type: str
+    hash: str
+    record: dict[str, Any]
+
+
+class XapianWriter:
+    """Writes one build folder's database; `before` is the database as it was before this
+    writer (the live build's, read-only), or None for a new build."""
+
+    def __init__(self, build: Path, before: xapian.Database | None) -> None:
+        self.path = Path(build) / DB_DIR
+        # Xapian reads its own flush threshold from the environment when a database opens;
+        # this writer flushes every FLUSH_THRESHOLD documents itself.
+        os.environ.setdefault("XAPIAN_FLUSH_THRESHOLD", str(FLUSH_THRESHOLD + 1))
+        self.db = xapian.WritableDatabase(str(self.path), xapian.DB_CREATE_OR_OPEN)
+        self.before = before
+        self.pending = 0
+
+    # -- writes ------------------------------------------------------------------------------
+    def add(self, record_id: str, document: dict[str, Any]) -> None:
+        doc, spelling = make_document(document)
+        key = id_term(record_id)
+        if self.db.term_exists(key):
+            self._forget_spelling(key)
+        for word in spelling:
+            self.db.add_spelling(word)
+        self.db.replace_document(key, doc)
+        self._counted()
+
+    def delete(self, record_id: str) -> bool:
+        key = id_term(record_id)
+        if not self.db.term_exists(key):
+            return False
+        self._forget_spelling(key)
+        self.db.delete_document(key)
+        self._counted()
+        return True
+
+    def _forget_spelling(self, key: str) -> None:
+        spell = prefix(f.SPELL)
+        for docid in self.db.postlist(key):
+            for t in self.db.termlist(docid.docid):
+                word = t.term.decode("utf-8")
+                if word.startswith(spell):
+                    self.db.remove_spelling(word[len(spell) :])
+
+    def _counted(self) -> None:
+        self.pending += 1
+        if self.pending >= FLUSH_THRESHOLD:
+            self.db.commit()  # the folder is not live yet: a flush is not a switch
+            self.pending = 0
+
+    def commit(self) -> None:
+        self.db.commit()
+        self.db.close()
+        if self.before is not None:
+            self.before.close()
+
+    def cancel(self) -> None:
+        # Closing a WritableDatabase commits what it holds: forget the writes by removing them.
+        self.db.close()
+        if self.before is not None:
+            self.before.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    # -- the build before this writer --------------------------------------------------------
+    def _docid(self, record_id: str) -> int | None:
+        if self.before is None:
+            return None
+        for item in self.before.postlist(id_term(record_id)):
+            return item.docid
+        return None
+
+    def stored(self, record_id: str) -> StoredRecord | None:
+        docid = self._docid(record_id)
+        if docid is None:
+            return None
+        doc = self.before.get_document(docid)
+        return StoredRecord(
+            id=doc.get_value(SLOT_ID).decode("utf-8"),
+            type=doc.get_value(SLOT_TYPE).decode("utf-8"),
+            hash=doc.get_value(SLOT_HASH).decode("utf-8"),
+            record=f.unpack_record(doc.get_data()),
+        )
+
+    def ids_with(self, field: str, value: str) -> list[str]:
+        if self.before is None:
+            return []
+        db = self.before
+        return [
+            db.get_document(p.docid).get_value(SLOT_ID).decode("utf-8")
+            for p in db.postlist(term(field, value))
+        ]
+
+
+def create(build: Path) -> XapianWriter:
+    """A writer of a new, empty database in the (empty) build folder."""
+    return XapianWriter(build, None)
+
+
+def update(live: Path, build: Path) -> XapianWriter:
+    """A writer of a copy of the live build's database in the (empty) build folder."""
+    source = Path(live) / DB_DIR
+    shutil.copytree(source, Path(build) / DB_DIR)
+    return XapianWriter(build, xapian.Database(str(source)))
