@@ -116,7 +116,7 @@ def test_golden_queries(reader, q, top):
 def test_typed_queries_as_on_whoosh(reader, whoosh, q, expand):
     req = SearchRequest(q=q, expand=expand)
     mine, theirs = reader.search(req), whoosh.search(req)
-    assert mine.total == theirs.total
+    assert (mine.total, mine.more, mine.partial) == (theirs.total, theirs.more, theirs.partial)
     assert (mine.parsed, mine.expansions) == (theirs.parsed, theirs.expansions)
     assert facets(mine) == facets(theirs)
     best = theirs.hits[0].score  # the first hit, up to ties that Whoosh's rounding makes
@@ -125,6 +125,16 @@ def test_typed_queries_as_on_whoosh(reader, whoosh, q, expand):
     for hit in mine.hits:  # Whoosh stores field lengths in one byte: up to ~8% off
         if hit.id in by_id:
             assert hit.score == pytest.approx(by_id[hit.id], rel=0.08, abs=1e-3)
+
+
+def test_partial_matches_follow_the_full_ones_as_on_whoosh(reader, whoosh):
+    req = SearchRequest(q="melanoma interleukin-2", size=30)
+    mine, theirs = reader.search(req), whoosh.search(req)
+    assert mine.total == 4 and mine.more == theirs.more > 0
+    assert [h.partial for h in mine.hits] == [h.partial for h in theirs.hits]
+    assert {h.id for h in mine.hits} == {h.id for h in theirs.hits}
+    second = reader.search(SearchRequest(q="melanoma interleukin-2", size=3, page=2))
+    assert [h.partial for h in second.hits] == [False, True, True]
 
 
 def test_a_prefix_scores_as_the_or_of_its_words(reader):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,10 +145,21 @@ class XapianReader:
         if not total and parsed is not None and parsed.loose is not None:
             tree, partial = parsed.loose, True  # no record has enough of the words: any of them
             query, matched, allowed, total = self._match(st, req, tree)
+        more, extra, loose_query = 0, None, None
+        if total and not partial and req.sort == "relevance" and parsed and parsed.loose:
+            # after the records with enough of the words, those with some of them
+            loose_query, _, loose_allowed, _ = self._match(st, req, parsed.loose)
+            extra = loose_allowed & ~allowed
+            more = int(extra.sum())
         hits: tuple[Hit, ...] = ()
+        plain = parsed.plain if parsed is not None else tree
         if total and (req.page - 1) * req.size < total:
-            plain = parsed.plain if parsed is not None else tree
             hits = self._hits(st, req, tree, query, allowed, plain)
+        if more and extra is not None and len(hits) < req.size:
+            assert parsed is not None and parsed.loose is not None
+            start = max(0, (req.page - 1) * req.size - total)
+            window = replace(req, page=1, size=req.size - len(hits))
+            hits += self._hits(st, window, parsed.loose, loose_query, extra, plain, start, True)
         facets = xfacets.count_facets(
             st.tables, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -163,6 +174,7 @@ class XapianReader:
             parsed=qt.describe(tree)[:4000] if text else "",
             expansions=parsed.expansions if parsed is not None else (),
             partial=partial,
+            more=more,
         )
 
     def _match(
@@ -224,8 +236,12 @@ class XapianReader:
         query: xapian.Query | None,
         allowed: np.ndarray,
         plain: qt.Node,
+        offset: int = 0,
+        listed_after: bool = False,
     ) -> tuple[Hit, ...]:
-        first, limit = (req.page - 1) * req.size, req.page * req.size
+        """A page of hits; `listed_after`: the partial matches after the full ones, ranked
+        within `allowed` from `offset`."""
+        first, limit = (req.page - 1) * req.size + offset, req.page * req.size + offset
         scores: dict[int, float] = {}
         if req.sort != "relevance":  # by date, then by docid; undated records last either way
             column = f.DATE if req.sort == "newest" else f.DATE_ASC
@@ -244,7 +260,7 @@ class XapianReader:
             enquire = self._enquire(st)
             enquire.set_weighting_scheme(weighting(self.k1, self.b))
             enquire.set_query(self._ranked(st, tree, req))
-            if needs_masks(tree):  # rank within the match set computed from the parts
+            if needs_masks(tree) or listed_after:  # rank within a match set given as a mask
                 mset = enquire.get_mset(first, req.size, None, _InMask(allowed))
             else:
                 mset = enquire.get_mset(first, req.size)
@@ -266,6 +282,7 @@ class XapianReader:
                     snippet=make_snippet(record, terms),
                     score=round(float(scores[docid]), 4) if req.sort == "relevance" else None,
                     fields=summary_fields(record, doc.get_value(SLOT_DISPLAY_DATE).decode("utf-8")),
+                    partial=listed_after,
                 )
             )
         return tuple(out)
