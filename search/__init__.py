@@ -7,7 +7,13 @@ inside the backend packages, never flask.
 """
 
 from search.engine import SearchEngine
-from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest, SearchError
+from search.errors import (
+    DocumentNotFound,
+    IndexNotBuilt,
+    InvalidRequest,
+    SearchError,
+    SearchTimeout,
+)
 from search.facets import FACETS, TYPE_LABELS, FacetDef, closed_values, value_label
 from search.fields import MESH_CATEGORIES
 from search.models import (
@@ -50,6 +56,7 @@ __all__ = [
     "SearchError",
     "SearchPage",
     "SearchRequest",
+    "SearchTimeout",
     "Section",
     "Topic",
     "TreePosition",

@@ -25,3 +25,9 @@ class IndexNotBuilt(SearchError):
     """There is no index to search yet."""
 
     status = 503
+
+
+class SearchTimeout(SearchError):
+    """The request ran past its deadline (search/deadline.py), or could not start before it."""
+
+    status = 503

@@ -4,11 +4,13 @@ unknown ids and routes are 404; no index is 503; the unexpected is a logged 500.
 from __future__ import annotations
 
 import logging
+import threading
 
 import lxml.html
 import pytest
 
 from web import create_app
+from web.params import MAX_FACET_VALUES, MAX_PARAMETERS
 
 ODD_QUERIES = [
     '"unbalanced quote',
@@ -101,6 +103,78 @@ def test_unknown_parameter_or_facet_is_400(client):
     assert "type, status, phase" in data["error"]
 
 
+def test_term_ranges_are_a_400_sentence_and_year_ranges_still_work(client):
+    """`q=[TO z]` and `q=[a TO z]` took 32-38 s each and four stalled the whole site."""
+    for q in ("[TO z]", "[a TO z]"):
+        data = client.get("/api/search", query_string={"q": q}).get_json()
+        assert data["status"] == 400
+        assert "year:2015..2020" in data["error"]
+        assert client.get("/search", query_string={"q": q}).status_code == 400
+    q = {"q": "melanoma year:2000..2020", "expand": "none"}
+    years = client.get("/api/search", query_string=q).get_json()
+    assert years["total"] > 0
+    assert "AND year:[2000 TO 2020])" in years["query"]["parsed"]
+
+
+def test_prefixes_standing_for_too_many_words_are_a_400_sentence(client, index_dir):
+    """Prefixes cost in proportion to the words they stand for: the 3-letter prefixes of the
+    fixture index's words, as many as a query holds (3,171 words), against a limit of 1,000."""
+    from collections import Counter
+
+    from search.engine import SearchEngine
+    from search.errors import InvalidRequest
+    from search.models import SearchRequest
+    from search.whoosh.store import open_index
+
+    ix = open_index(index_dir)
+    with ix.reader() as reader:
+        starts = Counter(w[:3] for w in reader.lexicon("all") if w[:3].isalpha() and len(w) > 3)
+    ix.close()
+    q = " ".join(f"{p.decode()}*" for p, _ in starts.most_common(790))
+    engine = SearchEngine(index_dir, max_expanded=1000)
+    with pytest.raises(InvalidRequest) as refused:
+        engine.search(SearchRequest(q=q))
+    assert str(refused.value) == (
+        "The prefixes of this query match more than 1,000 different words together: use fewer "
+        "of them, or more letters."
+    )
+    assert engine.search(SearchRequest(q=" ".join(q.split()[:3]))).total > 0
+    response = client.get("/api/search", query_string={"q": q})  # the default limit: 4,096
+    assert response.status_code == 200
+
+
+def test_too_many_values_of_a_facet_or_parameters_are_a_400_sentence(client, index_dir):
+    """2,000 `mesh=` values took 17 s and 1,000 gave a 36.7 MB page (each selected value is
+    listed with a link holding all the others)."""
+    from search.engine import SearchEngine
+    from search.models import SearchRequest
+
+    mesh = SearchEngine(index_dir).search(SearchRequest(filters=(("type", ("mesh",)),), size=30))
+    uis = [h.id for h in mesh.hits]
+    assert len(uis) > MAX_FACET_VALUES
+
+    def get(url: str, values: list[str]):
+        return client.get(url, query_string=[("q", "melanoma"), *(("mesh", v) for v in values)])
+
+    most = get("/search", uis[:MAX_FACET_VALUES])
+    assert most.status_code == 200
+    one_more = get("/api/search", uis[: MAX_FACET_VALUES + 1])
+    assert one_more.get_json() == {
+        "error": f"Select at most {MAX_FACET_VALUES} values of one facet; this search selects "
+        f"{MAX_FACET_VALUES + 1} values of mesh.",
+        "status": 400,
+    }
+    assert get("/search", uis[: MAX_FACET_VALUES + 1]).status_code == 400
+    many = [f"D{n:06d}" for n in range(2000)]
+    for url in ("/api/search", "/search", "/export/search.csv"):
+        response = get(url, many)
+        assert response.status_code == 400
+        assert (
+            f"A search takes at most {MAX_PARAMETERS} parameters; this one has 2,001."
+            in response.get_data(as_text=True)
+        )
+
+
 def test_odd_facet_values_are_fine(client):
     for value in ("", "\x00", "<script>", "x" * 5000):
         response = client.get("/api/search", query_string={"q": "melanoma", "mesh": value})
@@ -179,3 +253,56 @@ def test_unexpected_errors_are_logged_500s(index_dir, caplog):
     logged = [r for r in caplog.records if r.exc_info]
     assert len(logged) == 2 and "GET /api/broken" in logged[0].getMessage()
     assert isinstance(logged[0].exc_info[1], RuntimeError)
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+def test_a_search_past_its_deadline_ends_with_a_503_sentence(index_dir):
+    """REQUEST_TIMEOUT (10 s by default); here a microsecond, which every search overruns."""
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True, "REQUEST_TIMEOUT": 1e-6})
+    client = app.test_client()
+    api = client.get("/api/search?q=melanoma")
+    assert api.status_code == 503
+    assert api.get_json() == {
+        "error": "The search took longer than 1e-06 seconds and was stopped; try fewer words or "
+        "a narrower query.",
+        "status": 503,
+    }
+    page = client.get("/search?q=melanoma")
+    assert page.status_code == 503
+    text = " ".join(lxml.html.fromstring(page.get_data(as_text=True)).text_content().split())
+    assert "Search stopped" in text and "took longer than 1e-06 seconds" in text
+    assert "indexer build" not in text  # the index is there: no build instructions
+    engine = app.extensions["search"].reader()  # the backend, whose lock searches take
+    assert engine.lock.acquire(blocking=False)  # the stopped search let go of the index
+    engine.lock.release()
+
+
+def test_a_request_waits_for_a_busy_engine_only_until_its_deadline(index_dir):
+    """One slow request (here: a thread holding the engine) never holds the others for longer
+    than their deadline; once it is done, they are answered again."""
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True, "REQUEST_TIMEOUT": 0.2})
+    client = app.test_client()
+    engine = app.extensions["search"].reader()  # the backend, whose lock searches take
+    held, done = threading.Event(), threading.Event()
+
+    def slow_request() -> None:
+        with engine.lock:
+            held.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    try:
+        held.wait(10)
+        for url in ("/api/search?q=melanoma", "/api/health", "/api/records/NCT00002845"):
+            busy = client.get(url)
+            assert busy.status_code == 503
+            assert busy.get_json()["error"] == (
+                "The server is busy with other searches and could not start this one within "
+                "0.2 seconds; try again in a moment."
+            )
+    finally:
+        done.set()
+        thread.join(10)
+    app.config["REQUEST_TIMEOUT"] = 60  # read per request; 0.2 s could be short for a search
+    assert client.get("/api/search?q=melanoma").status_code == 200

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 
-from search import SearchEngine
+from search import SearchEngine, deadline
 from web.errors import register_error_handlers
 from web.settings import DEFAULTS
 
@@ -38,6 +38,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(items.bp)
     app.register_blueprint(apidocs.bp)
     register_error_handlers(app)
+
+    @app.before_request
+    def start_deadline() -> None:
+        g.deadline = deadline.start(float(app.config["REQUEST_TIMEOUT"] or 0))
+
+    @app.teardown_request
+    def clear_deadline(_error: BaseException | None) -> None:
+        token = g.pop("deadline", None)
+        if token is not None:
+            deadline.clear(token)
 
     @app.after_request
     def security_headers(response):  # (a page may set its own policy: /api/docs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search import SearchError
+from search import IndexNotBuilt, SearchError, SearchTimeout
 
 TITLES = {
     400: "Bad request",
@@ -24,14 +24,15 @@ HTTP_SENTENCES = {
 }
 
 
-def error_response(message: str, status: int):
+def error_response(message: str, status: int, title: str = "", no_index: bool = False):
     if request.path.startswith("/api/") or request.path.endswith(".json"):
         return jsonify({"error": message, "status": status}), status
     page = render_template(
         "error.html",
         status=status,
-        title=TITLES.get(status, "Error"),
+        title=title or TITLES.get(status, "Error"),
         message=message,
+        no_index=no_index,
         index_dir=current_app.config["INDEX_DIR"],
     )
     return page, status
@@ -40,7 +41,8 @@ def error_response(message: str, status: int):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(SearchError)
     def search_error(e: SearchError):
-        return error_response(str(e), e.status)
+        title = "Search stopped" if isinstance(e, SearchTimeout) else ""
+        return error_response(str(e), e.status, title, no_index=isinstance(e, IndexNotBuilt))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

@@ -1,7 +1,10 @@
 """Query-string parameters <-> SearchRequest, and the links that change one of them.
 
 `/search` and `/api/search` take the same parameters: q, page, size, sort, expand, and any facet
-name (`type` is one), repeated to OR its values. Anything else is refused with a sentence.
+name (`type` is one), repeated to OR its values. Anything else is refused with a sentence, and
+so is a request with more than MAX_PARAMETERS parameters or MAX_FACET_VALUES values of a facet
+(each selected value is listed on the page with a link holding all the others: the page would
+grow with the square of their number).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from search import EXPANSIONS, FACETS, SORTS, InvalidRequest, SearchRequest, clo
 FACET_NAMES = tuple(d.name for d in FACETS)
 SCALARS = ("q", "page", "size", "sort", "expand")
 DEFAULT = SearchRequest()
+MAX_PARAMETERS = 60
+MAX_FACET_VALUES = 20
 
 
 def _whole_number(args: MultiDict, name: str, default: int) -> int:
@@ -50,6 +55,11 @@ def _check_closed(facet: str, values: tuple[str, ...]) -> None:
 
 def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchRequest:
     """The SearchRequest a query string asks for; InvalidRequest (400) for a bad parameter."""
+    count = sum(len(values) for _, values in args.lists())
+    if count > MAX_PARAMETERS:
+        raise InvalidRequest(
+            f"A search takes at most {MAX_PARAMETERS} parameters; this one has {count:,}."
+        )
     unknown = [name for name in args if name not in SCALARS and name not in FACET_NAMES]
     if unknown:
         raise InvalidRequest(
@@ -65,6 +75,11 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
     filters = []
     for name in FACET_NAMES:  # declaration order: one canonical URL per selection
         values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+        if len(values) > MAX_FACET_VALUES:
+            raise InvalidRequest(
+                f"Select at most {MAX_FACET_VALUES} values of one facet; this search selects "
+                f"{len(values):,} values of {name}."
+            )
         _check_closed(name, values)
         if values:
             filters.append((name, values))

@@ -29,6 +29,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_SIZE", 10, "Results per page when the request gives no `size`."),
     Setting("MAX_PAGE_SIZE", 100, "Largest `size` a request may ask for (at most 100)."),
     Setting(
+        "REQUEST_TIMEOUT",
+        10,
+        "Seconds a request may spend on the index (waiting for it included): past them a "
+        "search stops with a 503 sentence, and the next request gets the index. 0: no limit.",
+    ),
+    Setting(
         "FACET_LIMIT",
         12,
         "Values listed per facet, most frequent first (years: newest first); selected values "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from whoosh import scoring
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
+from search import deadline
 from search import fields as f
 from search import querytree as qt
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
@@ -34,7 +37,12 @@ from search.whoosh.facets import count_facets, filter_bits
 from search.whoosh.mesh_labels import name_from_records
 from search.whoosh.meshsource import WhooshMeshSource
 from search.whoosh.postings import Postings
-from search.whoosh.query import COORDINATION, to_whoosh
+from search.whoosh.query import (
+    COORDINATION,
+    MAX_EXPANDED_TERMS,
+    check_expansions,
+    to_whoosh,
+)
 from search.whoosh.ranking import Ranker, Weights
 from search.whoosh.related import find_related
 from search.whoosh.related_mesh import MeshBook, overview
@@ -75,7 +83,9 @@ class WhooshEngine:
     """Searches the live index. One searcher and one set of caches serve every thread, one
     request at a time: a Whoosh reader copies its term index and postings into memory (about
     1 GB for the full shared data), reads them through a shared file position, and Python
-    runs one thread at a time anyway. Work outside the engine (rendering) still overlaps."""
+    runs one thread at a time anyway. Work outside the engine (rendering) still overlaps.
+    A request waits for the engine, and searches, only until its deadline (search/deadline.py):
+    then it ends with SearchTimeout, so no request holds the others up for longer than that."""
 
     def __init__(
         self,
@@ -84,14 +94,28 @@ class WhooshEngine:
         k1: float = BM25_K1,
         coordination: float = COORDINATION,
         facet_limit: int | None = None,
+        max_expanded: int = MAX_EXPANDED_TERMS,
     ) -> None:
-        """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20)."""
+        """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20);
+        `max_expanded`: words the prefixes of one query may stand for together."""
         self.index_dir = Path(index_dir)
+        self.max_expanded = max_expanded
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
         self.lock = threading.RLock()  # held by every public method while it reads the index
         self._state: _State | None = None
         self._builder = QueryBuilder()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the engine's lock, waiting at most until the request's deadline."""
+        wait = deadline.remaining()
+        if not self.lock.acquire(timeout=-1 if wait is None else wait):
+            raise deadline.busy()
+        try:
+            yield
+        finally:
+            self.lock.release()
 
     # -- index state ---------------------------------------------------------------------
     def state(self) -> _State:
@@ -123,7 +147,7 @@ class WhooshEngine:
 
     def warm(self) -> None:
         """Open the index and fill the facet caches now rather than on the first request."""
-        with self.lock:
+        with self.locked():
             st = self.state()
             for d in FACETS:
                 (st.docsets.table if d.high else st.docsets.field)(d.field)
@@ -146,7 +170,7 @@ class WhooshEngine:
 
     def search(self, req: SearchRequest) -> SearchPage:
         self.validate(req)
-        with self.lock:
+        with self.locked():
             return self._search(req, self.state())
 
     def _search(self, req: SearchRequest, st: _State) -> SearchPage:
@@ -158,6 +182,8 @@ class WhooshEngine:
         else:  # no words: browse everything the filters allow
             tree, text, words, expansions = qt.Every(), "", (), ()
         query = to_whoosh(tree)
+        check_expansions(query, st.searcher.reader(), self.max_expanded)
+        deadline.check()
         mask, scores = st.ranker.match(query, self.weights)
         matched = mask_to_bits(mask)
         allowed = matched & filter_bits(st.docsets, req)
@@ -232,6 +258,7 @@ class WhooshEngine:
         }
         out = []
         for docnum in docs[(req.page - 1) * req.size :]:
+            deadline.check()
             stored = st.searcher.stored_fields(int(docnum))
             record = f.unpack_record(stored[f.RECORD])
             out.append(
@@ -273,7 +300,7 @@ class WhooshEngine:
     # -- records -------------------------------------------------------------------------
     def get(self, record_id: str) -> dict[str, Any]:
         """The stored record with this id; DocumentNotFound if there is none."""
-        with self.lock:
+        with self.locked():
             st = self.state()
             docnum = st.searcher.document_number(**{f.ID: record_id})
             if docnum is None:
@@ -283,17 +310,17 @@ class WhooshEngine:
     def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
         """Trials, articles and MeSH descriptors related to a record, each with its reason
         (search/related.py); DocumentNotFound if there is no such record."""
-        with self.lock:
+        with self.locked():
             return find_related(self.state(), record_id, limit=limit, explicit=explicit)
 
     def mesh_overview(self, ui: str) -> Overview | None:
         """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
-        with self.lock:
+        with self.locked():
             return overview(MeshBook(self.state()), ui)
 
     def status(self) -> dict[str, Any]:
         """Counts per type and the build's metadata (dates of the data and of the build)."""
-        with self.lock:
+        with self.locked():
             st = self.state()
             # live documents only (doc_frequency also counts records replaced by an update)
             counts = {t: st.docsets.term(f.TYPE, t).bit_count() for t in f.TYPES}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from search import deadline
 from search import fields as f
 from search.facets import BY_NAME, CHECK_TAGS, FACETS, value_label
 from search.models import Facet, FacetValue, SearchRequest
@@ -28,6 +29,7 @@ def count_facets(
     present_types = {t for t in f.TYPES if matched & docsets.term(f.TYPE, t)}
     out = []
     for d in FACETS:
+        deadline.check()
         if not present_types.intersection(d.types) and not request.selected(d.name):
             continue
         within = matched & filter_bits(docsets, request, skip=d.name)

@@ -3,13 +3,24 @@
 
 from __future__ import annotations
 
-from whoosh import query as wq
+from collections.abc import Iterator
+from itertools import islice
 
+from whoosh import query as wq
+from whoosh.reading import IndexReader
+
+from search import fields as f
 from search import querytree as qt
+from search.errors import InvalidRequest
 from search.grammar import NUMERIC_FIELDS
 from search.whoosh.dismax import DisMax
 
 COORDINATION = 0.0  # exponent p of (matched/total)^p (ranking.py); p=0 best on NFCorpus train
+# Indexed words the prefixes of one query may stand for together: their cost grows with the
+# vocabulary (each word's postings are read), so past this the query is refused, as Lucene's
+# maxClauseCount does. MeSH tree prefixes (mesh_tree:C04*, written by the MeSH pages and by
+# explode) are exempt: the tree is MeSH's, about 56,000 numbers in all.
+MAX_EXPANDED_TERMS = 4096
 
 
 def to_whoosh(node: qt.Node) -> wq.Query:
@@ -39,3 +50,33 @@ def to_whoosh(node: qt.Node) -> wq.Query:
     if isinstance(node, qt.Every):
         return wq.Every(boost=node.boost)
     return wq.NullQuery
+
+
+def check_expansions(q: wq.Query, reader: IndexReader, limit: int = MAX_EXPANDED_TERMS) -> None:
+    """InvalidRequest when the prefixes (or other multi-word nodes) of `q` stand for more than
+    `limit` indexed words together (each counted up to one past the limit, no further)."""
+    used = 0
+    for node in _multiterms(q):
+        if node.fieldname not in reader.schema:
+            continue
+        if isinstance(node, wq.Prefix) and node.fieldname == f.MESH_TREE:
+            continue
+        words = sum(1 for _ in islice(node._btexts(reader), limit + 1))
+        if words > limit:
+            raise InvalidRequest(
+                f"{node.text[:40]}* matches more than {limit:,} different words: type more "
+                "letters before the *."
+            )
+        used += words
+        if used > limit:
+            raise InvalidRequest(
+                f"The prefixes of this query match more than {limit:,} different words "
+                "together: use fewer of them, or more letters."
+            )
+
+
+def _multiterms(q: wq.Query) -> Iterator[wq.MultiTerm]:
+    if isinstance(q, wq.MultiTerm):
+        yield q
+    for child in q.children():
+        yield from _multiterms(child)

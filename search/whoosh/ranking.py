@@ -16,6 +16,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search import deadline
 from search.scoring import saturated_tf
 from search.whoosh.postings import Postings
 
@@ -79,6 +80,7 @@ class Ranker:
 
     # -- nodes ----------------------------------------------------------------------------
     def _eval(self, q: wq.Query, w: Weights) -> Scored:
+        deadline.check()
         if isinstance(q, wq.Term):
             return self._term(q, w)
         if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
@@ -189,7 +191,11 @@ class Ranker:
             found = [
                 self.postings.positions(q.fieldname, field.to_bytes(word), docs) for word in q.words
             ]
-            keep = [_chained([f[d] for f in found], q.slop) for d in docs.tolist()]
+            keep = []
+            for i, d in enumerate(docs.tolist()):
+                if i % 1024 == 0:
+                    deadline.check()
+                keep.append(_chained([f[d] for f in found], q.slop))
             checked[docs] = True
             matched[docs[np.asarray(keep, dtype=bool)]] = True
         if len(self._phrases) >= PHRASE_CACHE:
@@ -224,6 +230,8 @@ class Ranker:
             m = q.matcher(sub, context)
             docs, values = [], []
             while m.is_active():
+                if len(docs) % 4096 == 0:
+                    deadline.check()
                 docs.append(m.id())
                 values.append(m.score())
                 m.next()
