@@ -22,7 +22,14 @@ BACKENDS = ("whoosh", "xapian")
 
 
 class Reader(Protocol):
-    """The read side of one index folder; every method is safe to call from any thread."""
+    """The read side of one index folder; every method is safe to call from any thread, and
+    waits and works only until the caller's deadline (search/deadline.py), then raises
+    SearchTimeout."""
+
+    def check(self, req: SearchRequest) -> None:
+        """InvalidRequest when `search(req)` would refuse the request, found without searching
+        (HEAD on an export)."""
+        ...
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Ranked, faceted, paged results; InvalidRequest for a request that can't be run."""

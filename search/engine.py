@@ -50,6 +50,9 @@ class SearchEngine:
                     self._readers[name] = reader
         return reader
 
+    def check(self, req: SearchRequest) -> None:
+        return self.reader().check(req)
+
     def search(self, req: SearchRequest) -> SearchPage:
         return self.reader().search(req)
 

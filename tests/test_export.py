@@ -8,10 +8,21 @@ import io
 import re
 
 import pytest
+from werkzeug.http import parse_options_header
 
 from search.engine import SearchEngine
 from search.models import SearchRequest
-from web.export import COLUMNS, EXPORT_MAX, page_range, search_entries
+from web import create_app
+from web.export import (
+    COLUMNS,
+    EXPORT_MAX,
+    Entry,
+    attachment,
+    cell,
+    page_range,
+    search_entries,
+    to_csv,
+)
 
 RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - (.*)$")
 MELANOMA_TRIALS = ["NCT00002845", "NCT00003222", "NCT00002786", "NCT00006022"]
@@ -178,6 +189,61 @@ def test_record_csv_and_json(client):
 
 def test_record_export_of_an_unknown_id_is_404(client):
     assert client.get("/export/record/NCT99999999.ris").status_code == 404
+
+
+def test_head_on_an_export_answers_without_building_it(index_dir):
+    """HEAD did the whole export (4.8 s). Here every search overruns its deadline (a
+    microsecond): GET ends with a 503, HEAD answers with the download's headers."""
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True, "REQUEST_TIMEOUT": 1e-6})
+    client = app.test_client()
+    assert client.get("/export/search.csv?q=melanoma").status_code == 503
+    head = client.head("/export/search.csv?q=melanoma")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert head.headers["Content-Disposition"] == 'attachment; filename="search.csv"'
+    assert "Content-Length" not in head.headers  # unknown without building the body
+    for refused in ("q=year:abc", "q=%5Ba+TO+z%5D", "q=melanoma&sort=x", "limit=0"):
+        assert client.head(f"/export/search.ris?{refused}").status_code == 400, refused
+    record = client.head("/export/record/NCT00003117.ris")
+    assert record.status_code == 200 and record.data == b""
+    assert record.headers["Content-Disposition"] == 'attachment; filename="NCT00003117.ris"'
+    assert client.head("/export/record/NCT99999999.ris").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name, filename",
+    [
+        ("NCT00003117.ris", "NCT00003117.ris"),
+        ("NCT\"; filename*=UTF-8''evil.exe; x=\".csv", "NCT_filename_UTF-8_evil.exe_x_.csv"),
+        ("../../etc/passwd.csv", "etc_passwd.csv"),
+        ("a\r\nSet-Cookie: x=1.json", "a_Set-Cookie_x_1.json"),
+        ('"""', "export"),
+    ],
+)
+def test_download_names_cannot_add_header_parameters(name, filename):
+    """An id holding `"` injected into Content-Disposition (issue 15)."""
+    value = attachment(name)
+    assert parse_options_header(value) == ("attachment", {"filename": filename})
+    assert value == f'attachment; filename="{filename}"'
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['=HYPERLINK("http://example.invalid","x")', "@SUM(A1:A9)", "+1", "-2+3", "\t=1", "\r=1"],
+)
+def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(index_dir, value):
+    """OWASP's CSV injection: a cell starting with = + - @ tab or CR is read as a formula."""
+    assert cell(value) == "'" + value
+    trial = SearchEngine(index_dir).get("NCT00006022")  # a real record, its title replaced
+    text = to_csv([Entry({**trial, "brief_title": value}, "hit")])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["title"] == "'" + value
+    assert row["conditions"] == "Kidney Cancer; Melanoma (Skin)"  # other cells unchanged
+
+
+@pytest.mark.parametrize("value", ["", "melanoma", "'=x", " =1", "5-FU", "IL-2"])
+def test_csv_cells_that_are_not_formulas_are_unchanged(value):
+    assert cell(value) == value
 
 
 def test_search_export_url_keeps_the_search_but_not_the_paging(app):

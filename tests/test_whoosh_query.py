@@ -8,7 +8,7 @@ import pytest
 
 from search.errors import InvalidRequest
 from search.syntax import QueryBuilder
-from search.whoosh.query import MAX_EXPANDED_TERMS, check_expansions, to_whoosh
+from search.whoosh.query import MAX_EXPANDED_TERMS, _multiterms, check_expansions, to_whoosh
 from search.whoosh.store import open_index
 
 
@@ -33,21 +33,27 @@ def whoosh_query(text: str):
     ],
 )
 def test_a_prefix_over_more_words_than_the_limit_is_refused(reader, text, sentence):
-    """On the fixture index (about 4,500 words) with a limit of 10: 49 words start with pro,
-    45 with pre."""
+    """On the fixture index with a limit of 10: dozens of words start with pro, and with pre."""
     with pytest.raises(InvalidRequest, match=f"^{re.escape(sentence)}"):
         check_expansions(whoosh_query(text), reader, limit=10)
 
 
 def test_prefixes_count_together(reader):
-    """49 words start with pro and 53 with con: each passes a limit of 60, both do not."""
-    check_expansions(whoosh_query("pro*"), reader, limit=60)
-    check_expansions(whoosh_query("con*"), reader, limit=60)
+    """A limit each of pro* and con* is within, and both together are not."""
+
+    def words(text: str) -> int:  # in every field the query searches
+        return sum(len(list(n._btexts(reader))) for n in _multiterms(whoosh_query(text)))
+
+    pro, con = words("pro*"), words("con*")
+    limit = max(pro, con)
+    assert pro + con > limit
+    check_expansions(whoosh_query("pro*"), reader, limit=limit)
+    check_expansions(whoosh_query("con*"), reader, limit=limit)
     with pytest.raises(InvalidRequest) as refused:
-        check_expansions(whoosh_query("pro* con*"), reader, limit=60)
+        check_expansions(whoosh_query("pro* con*"), reader, limit=limit)
     assert str(refused.value) == (
-        "The prefixes of this query match more than 60 different words together: use fewer of "
-        "them, or more letters."
+        f"The prefixes of this query match more than {limit:,} different words together: use "
+        "fewer of them, or more letters."
     )
 
 
@@ -63,3 +69,16 @@ def test_mesh_tree_prefixes_are_exempt(reader):
     """Written by the MeSH pages (mesh_tree:C04*, 17 tree numbers in the fixture index) and by
     explode: the tree is MeSH's, with a bounded number of tree numbers, whatever the records."""
     check_expansions(whoosh_query("mesh:D008545 OR mesh_tree:C04*"), reader, limit=1)
+
+
+def test_the_engine_checks_a_request_without_searching(index_dir):
+    """What HEAD on an export asks: the same refusals as a search, without the search."""
+    from search.engine import SearchEngine
+    from search.models import SearchRequest
+
+    engine = SearchEngine(index_dir, max_expanded=10)
+    engine.check(SearchRequest(q="melanoma"))
+    with pytest.raises(InvalidRequest, match=r"^pro\* matches more than 10 different words"):
+        engine.check(SearchRequest(q="pro*"))
+    with pytest.raises(InvalidRequest, match="Ranges work on years only"):
+        engine.check(SearchRequest(q="[a TO z]"))

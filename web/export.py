@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,6 +34,10 @@ SOURCES = {
     "trial": "https://clinicaltrials.gov/study/",
     "article": "https://pubmed.ncbi.nlm.nih.gov/",
 }
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...), @SUM(...)):
+# such cells get a leading ' (OWASP, "CSV Injection"), which spreadsheets show as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 RIS_TYPE = {"trial": "DBASE", "article": "JOUR", "mesh": "DICT"}
 RIS_DATABASE = {"trial": "ClinicalTrials.gov", "article": "PubMed", "mesh": "MeSH"}
 
@@ -134,12 +139,17 @@ def row(entry: Entry) -> dict[str, str]:
     return out
 
 
+def cell(value: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def to_csv(entries: Iterable[Entry]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for e in entries:
-        writer.writerow(row(e))
+        writer.writerow({k: cell(v) for k, v in row(e).items()})
     return buf.getvalue()
 
 
@@ -228,6 +238,14 @@ def to_json(entries: list[Entry], **meta: Any) -> str:
         for e in entries
     ]
     return json.dumps({**meta, "records": records}, ensure_ascii=False, indent=1)
+
+
+def attachment(name: str) -> str:
+    """The Content-Disposition of a download named `name`: letters, digits, '.', '_' and '-'
+    only (any other run of characters becomes one '_'), so nothing in a record id can close
+    the quotes or add a parameter."""
+    safe = _UNSAFE_NAME.sub("_", name).strip("._")[:120] or "export"
+    return f'attachment; filename="{safe}"'
 
 
 def render(fmt: str, entries: list[Entry], **meta: Any) -> str:

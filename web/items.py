@@ -25,6 +25,7 @@ from search import (
 from web.export import (
     EXPORT_MAX,
     FORMATS,
+    attachment,
     citation_source,
     record_entries,
     render,
@@ -176,10 +177,14 @@ def api_related(record_id: str):
 
 
 # -- exports -------------------------------------------------------------------------------------
-def _download(body: str, fmt: str, name: str) -> Response:
+def _download(body: str | None, fmt: str, name: str) -> Response:
+    """The download's response; `body` None: the answer to HEAD, the headers without building
+    the body (whose length is then unknown, so none is given)."""
     response = Response(body, mimetype=FORMATS[fmt].split(";")[0])
     response.headers["Content-Type"] = FORMATS[fmt]
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Content-Disposition"] = attachment(f"{name}.{fmt}")
+    if body is None:
+        response.automatically_set_content_length = False
     return response
 
 
@@ -201,6 +206,9 @@ def export_search(fmt: str):
     for name in ("page", "size"):
         args.poplist(name)
     req = parse_args(args, 10, 100)
+    if request.method == "HEAD":
+        engine().check(req)
+        return _download(None, fmt, "search")
     count_search(req, "export")
     total, entries = search_entries(engine(), req, limit)
     meta = {
@@ -217,6 +225,8 @@ def export_record(record_id: str, fmt: str):
     """A record followed by its related trials, articles and MeSH descriptors."""
     limit = _limit(request.args)
     record = engine().get(record_id)
+    if request.method == "HEAD":
+        return _download(None, fmt, record_id)
     related = engine().related(record_id, limit=limit)
     entries = record_entries(engine(), record, related)
     meta = {"id": record_id, "totals": related_json(related)["totals"]}

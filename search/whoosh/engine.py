@@ -168,6 +168,16 @@ class WhooshEngine:
             if name not in BY_NAME:
                 raise InvalidRequest(f"Unknown filter {name!r}.")
 
+    def check(self, req: SearchRequest) -> None:
+        """InvalidRequest when `search(req)` would refuse the request, found without searching
+        (for HEAD requests)."""
+        self.validate(req)
+        if req.q.strip():
+            with self.locked():
+                st = self.state()
+                query = to_whoosh(self._builder.parse(req.q).query)
+                check_expansions(query, st.searcher.reader(), self.max_expanded)
+
     def search(self, req: SearchRequest) -> SearchPage:
         self.validate(req)
         with self.locked():
