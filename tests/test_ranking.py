@@ -62,6 +62,13 @@ QUERIES = [
     wq.Phrase("title", ["metastat", "melanoma"]),
     wq.Phrase("all", ["melanoma", "no-such-word"]),
     wq.Prefix("all", "immun"),
+    wq.Prefix("all", "pro", boost=2.5),
+    wq.Prefix("title", "melanom"),
+    wq.Prefix("all", "interleukin-2"),  # one word: scored as that word
+    wq.Prefix("all", "zzzq"),
+    wq.Wildcard("all", "con*n*"),
+    wq.TermRange("all", "melanoma", "metastat"),
+    wq.TermRange("title", None, "b", endexcl=True),
     wq.Every(),
     DisMax([wq.Term("all", "melanoma"), wq.Term("mesh_ui", "D008545", boost=0.5)]),
     DisMax([wq.Or([wq.Term("all", "breast"), wq.Term("all", "cancer")]),
@@ -80,7 +87,7 @@ def test_same_documents_and_scores_as_whoosh(searcher, q):
     mask, scores = ranker.match(q, WEIGHTS)
     expected = whoosh_scores(searcher, q)
     assert set(np.flatnonzero(mask).tolist()) == set(expected)
-    assert expected or "no-such-word" in str(q)
+    assert expected or "no-such-word" in str(q) or "zzzq" in str(q)
     for doc, score in expected.items():
         assert scores[doc] == pytest.approx(score, rel=1e-9)
     assert not scores[~mask].any()

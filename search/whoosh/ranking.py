@@ -4,8 +4,9 @@ Gives the same documents and scores as Whoosh's matchers with the engine's weigh
 with Robertson idf, the type prior, coordination; tests/test_ranking.py compares them on every
 node type), in a few array operations per query node instead of a Python loop per posting:
 a term's postings come from search/postings.py; Or adds, And intersects and adds, DisMax takes
-the best alternative, AndNot excludes. Nodes it has no array form for (phrases, ranges,
-prefixes...) are asked of Whoosh's own matcher, which only walks the documents that match them.
+the best alternative, AndNot excludes, a prefix, pattern or range of words is the union of its
+words' postings. Nodes it has no array form for (wrapped constant scores...) are asked of
+Whoosh's own matcher, which only walks the documents that match them.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class Ranker:
             return self._phrase(q, w)
         if isinstance(q, wq.NumericRange) and q.constantscore:
             return self._numeric_range(q)
+        if isinstance(q, wq.MultiTerm) and q.constantscore:
+            return self._multiterm(q, w)
         if isinstance(q, wq.Every) and q.fieldname in (None, "", "*"):
             return self.live.copy(), np.where(self.live, float(q.boost), 0.0)
         if q is wq.NullQuery:
@@ -220,6 +223,24 @@ class Ranker:
                 continue
             mask[self.postings.term(q.fieldname, btext)[0]] = True
         return mask, np.where(mask, float(q.boost), 0.0)
+
+    def _multiterm(self, q: wq.MultiTerm, w: Weights) -> Scored:
+        """A prefix, pattern or range of words as Whoosh's constant-score matcher scores it:
+        1.0 for every document holding one of its words (whatever the boost), or, when it
+        stands for one word only, that word's score: the union of the words' postings."""
+        schema = self.searcher.schema
+        if q.fieldname not in schema:
+            return np.zeros(self.size, dtype=bool), np.zeros(self.size)
+        words = [t for t in q._btexts(self.searcher.reader()) if t]
+        if len(words) == 1:
+            text = schema[q.fieldname].from_bytes(words[0])
+            return self._term(wq.Term(q.fieldname, text, boost=q.boost), w)
+        mask = np.zeros(self.size, dtype=bool)
+        for i, btext in enumerate(words):
+            if i % 256 == 0:
+                deadline.check()
+            mask[self.postings.term(q.fieldname, btext)[0]] = True
+        return mask, mask.astype(np.float64)
 
     def _whoosh(self, q: wq.Query) -> Scored:
         """Any other node: Whoosh's matcher, per segment, walked over its matches."""
