@@ -42,19 +42,20 @@ def send(base: str, path: str, method: str = "GET") -> tuple[int, float, int]:
 
 
 def mesh_uis(index: Path, n: int) -> list[str]:
-    """`n` descriptor UIs of the index, in lexicon order."""
-    from search import schema as f
-    from search.store import open_index
+    """`n` descriptor UIs of the index (the first ones a type=mesh search lists)."""
+    from search import SearchEngine, SearchRequest
 
-    with open_index(index).reader() as reader:
-        uis = []
-        for term in reader.lexicon(f.ID):
-            text = term.decode()
-            if text.startswith("D"):
-                uis.append(text)
-                if len(uis) == n:
-                    break
-    return uis
+    engine = SearchEngine(index)
+    uis: list[str] = []
+    page = 1
+    while len(uis) < n:
+        req = SearchRequest(filters=(("type", ("mesh",)),), size=100, page=page)
+        hits = engine.search(req).hits
+        if not hits:
+            break
+        uis += [h.id for h in hits]
+        page += 1
+    return uis[:n]
 
 
 def attacks(index: Path) -> dict[str, tuple[str, str]]:
