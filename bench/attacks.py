@@ -1,12 +1,14 @@
 """Hostile requests of issue 15 against a running `python -m web`, timed from a second process.
 
     python bench/attacks.py --url http://127.0.0.1:8000 --index DIR [--only NAME ...]
+                            [--slow PATH]
 
-Each attack is sent once (the concurrent one: four term ranges at once, then a plain search and
-/api/health while they run) and reported with its status, seconds and body size. `--index` is
-the index the server reads: the MeSH UIs for the repeated `mesh=` values are taken from it.
-Not part of the test suite (tests/test_query.py, test_errors.py, test_export.py and
-test_deadline.py send the same attacks at sizes that run in seconds).
+Each attack is sent once and reported with its status, seconds and body size; the concurrent
+one sends four term ranges (or four `--slow` requests) at once, then a plain search and
+/api/health while they run. `--index` is the index the server reads: the MeSH UIs for the
+repeated `mesh=` values are taken from it. Not part of the test suite (tests/test_query.py,
+test_errors.py, test_export.py and test_deadline.py send the same attacks at sizes that run in
+seconds).
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ def attacks(index: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-def concurrent(base: str) -> list[tuple[str, int, float, int]]:
-    """Four `[a TO z]` at once; one second later a plain search and /api/health."""
+def concurrent(base: str, slow: str) -> list[tuple[str, int, float, int]]:
+    """Four `slow` requests at once; one second later a plain search and /api/health."""
     out: list[tuple[str, int, float, int]] = []
     lock = threading.Lock()
 
@@ -96,10 +98,7 @@ def concurrent(base: str) -> list[tuple[str, int, float, int]]:
         with lock:
             out.append((name, *result))
 
-    slow = [
-        threading.Thread(target=one, args=(f"concurrent range #{i}", "/api/search?q=%5Ba+TO+z%5D"))
-        for i in range(4)
-    ]
+    slow = [threading.Thread(target=one, args=(f"concurrent slow #{i}", slow)) for i in range(4)]
     for t in slow:
         t.start()
     time.sleep(1)
@@ -119,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="base URL of a running `python -m web`")
     parser.add_argument("--index", required=True, type=Path, help="the index it serves")
     parser.add_argument("--only", action="append", help="run the attacks whose name has this")
+    parser.add_argument(
+        "--slow",
+        default="/api/search?q=%5Ba+TO+z%5D",
+        help="the request sent four times at once (default: q=[a TO z])",
+    )
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
     send(base, "/search?q=cancer")  # warm-up, not measured
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, *send(base, path, method)))
         print(f"{rows[-1][0]:34} {rows[-1][1]:4} {rows[-1][2]:8.2f} s {rows[-1][3]:>12,} B")
     if not args.only or any("concurrent" in o for o in args.only):
-        for row in concurrent(base):
+        for row in concurrent(base, args.slow):
             print(f"{row[0]:34} {row[1]:4} {row[2]:8.2f} s {row[3]:>12,} B")
     return 0
 
