@@ -21,7 +21,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
-    parser.add_argument("--threads", type=int, default=4, help="worker threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=16,
+        help="worker threads (each holds one request; searches take turns on the index, so "
+        "threads waiting for it cost little, and slow requests leave others free to answer)",
+    )
     return parser
 
 

@@ -8,7 +8,6 @@ changes: a new build switched in (the `current` symlink points elsewhere) or an 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from search import querytree as qt
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS
+from search.fairlock import FairLock
 from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
 from search.snippets import make_snippet
@@ -102,7 +102,7 @@ class WhooshEngine:
         self.max_expanded = max_expanded
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
-        self.lock = threading.RLock()  # held by every public method while it reads the index
+        self.lock = FairLock()  # held by every public method while it reads the index
         self._state: _State | None = None
         self._builder = QueryBuilder()
 
