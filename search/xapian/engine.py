@@ -116,6 +116,13 @@ class XapianReader:
             self.state().tables.warm()
 
     # -- search ------------------------------------------------------------------------------
+    def check(self, req: SearchRequest) -> None:
+        """InvalidRequest when `search(req)` would refuse the request, found without searching
+        (HEAD on an export): the parameters and the query's syntax."""
+        xfacets.validate(req)
+        if req.q.strip():
+            self._builder.parse(req.q)
+
     def search(self, req: SearchRequest) -> SearchPage:
         """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
         xfacets.validate(req)
