@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hostile import hostile_files
 
+from search import SearchEngine
 from search.backend import BACKENDS
 from search.store import current_build
 
@@ -122,3 +123,15 @@ def test_a_folder_of_hostile_files_gives_one_line_each_and_indexes_the_rest(tmp_
         assert reason in line
     assert f"skipped file {tmp_path / 'in' / 'pipe'}: not a regular file (a FIFO)" in done.stdout
     assert "Indexed 2 records (2 trial, 0 article, 0 mesh) from 6 files" in done.stdout
+
+
+def test_status_counts_what_the_index_holds_not_what_meta_json_says(tmp_path):
+    """The reader counts live documents; meta.json is only the build's own note of them."""
+    trial = DATA / "trials" / "xml" / "NCT00002845.xml"
+    assert run("build", "--index", str(tmp_path), str(trial)).returncode == 0
+    meta_file = current_build(tmp_path) / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "counts": {"trial": 7, "article": 0, "mesh": 0}}))
+    info = json.loads(run("status", "--index", str(tmp_path), "--json").stdout)
+    assert info["counts"] == {"trial": 1, "article": 0, "mesh": 0}
+    assert SearchEngine(tmp_path).status()["counts"] == info["counts"]
