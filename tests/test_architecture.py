@@ -4,7 +4,9 @@ with `ast` (an import inside a function or under `if` counts too; strings do not
 - only the backend packages search/whoosh/ and search/xapian/ import their engines;
 - the indexer and the engine-neutral face of search/ do not import a backend package either:
   they reach backends through search/backend.py's registry;
-- web/ imports of search only the package itself (`from search import ...`, the face).
+- web/ imports of search only the package itself (`from search import ...`, the face);
+- the indexer's modules import each other without a cycle (a function-level import that hides
+  one counts).
 
 tests/ is not checked: the backends' own tests open their engines. In bench/, the modules in
 BENCH_ENGINE_USERS measure engines themselves and may import them (each with its reason).
@@ -93,6 +95,33 @@ def test_the_indexer_and_the_face_reach_backends_only_through_the_registry(path)
 def test_web_imports_only_the_face_of_search(path):
     found = {m for m in imported(path) if m.startswith("search.")}
     assert not found, f"{name_of(path)} imports {sorted(found)}: use `from search import ...`"
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` (module -> modules it imports), or []."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt, [*path, nxt])):
+                return found
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return []
+
+
+def test_the_indexer_has_no_import_cycle():
+    names = {".".join(p.relative_to(ROOT).with_suffix("").parts): p for p in modules("indexer")}
+    graph = {name: imported(path) & names.keys() - {name} for name, path in names.items()}
+    assert cycle(graph) == []
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
 def test_the_checks_see_what_they_look_for():
