@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
             backend = args.backend or DEFAULT_BACKEND
-            report = rebuild_index(args.paths, args.index, progress, backend)
+            report = rebuild_index(args.paths, args.index, progress, backend=backend)
         print_report(report)
         return 0
     except BuildFailed as e:
