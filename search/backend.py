@@ -64,7 +64,9 @@ class Writer(Protocol):
     live build at first). Documents are search/fields.py name -> value dicts made by
     indexer/documents.py. Nothing is visible to readers until the folder is switched in
     (indexer/store.py switch_to), which is the same for every backend. One writer at a time
-    (the indexer's lock)."""
+    (the indexer's lock). A write the file system refuses (disk full, permission denied)
+    raises OSError with its strerror: the indexer reports it in one line ("cannot write the
+    index: No space left on device") and removes the folder; the live build is untouched."""
 
     def add(self, record_id: str, document: dict[str, Any]) -> bool:
         """Add a record's document, replacing any earlier copy (in the build or written
