@@ -10,8 +10,8 @@ of UPDATE_PATHs on a copy (hard links) of the index DIR, e.g. the 1% update of t
 Each trial starts from the same index, runs the real `python -m indexer` command and sends it
 SIGKILL after a random delay within its uninterrupted duration, or at a named point (the
 process kills itself on entering a function: the commit, the switch...). Then it checks that
-the live build is whole (meta.json, Whoosh opens it, its counts are meta's) and holds the old or
-the new data (a sync may also serve "in between": its earlier steps applied), and that
+the live build is whole (meta.json, its backend opens it, its counts are meta's) and holds the
+old or the new data (a sync may also serve "in between": its earlier steps applied), and that
 rerunning the command completes with the new data. Prints one line per command: trials,
 killed before the end, old / new / in-between served, failures.
 """
@@ -34,10 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from whoosh import index as whoosh_index  # noqa: E402
-
 from indexer.build import rebuild_index  # noqa: E402
-from indexer.indexed import count_types  # noqa: E402
+from search.engine import SearchEngine  # noqa: E402
 from search.store import current_build  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -45,7 +43,7 @@ KILL_AT = ROOT / "tests" / "kill_at.py"  # runs the CLI, SIGKILL on the n-th cal
 POINTS = {
     "build": ["whoosh.writing:SegmentWriter.add_document", "whoosh.index:TOC.write",
               "indexer.store:write_meta", "indexer.store:switch_to", "indexer.store:prune_builds"],
-    "update": ["indexer.store:link_build", "whoosh.writing:SegmentWriter.add_document",
+    "update": ["search.whoosh.writer:link_build", "whoosh.writing:SegmentWriter.add_document",
                "whoosh.index:TOC.write", "indexer.store:write_meta", "indexer.store:switch_to",
                "indexer.store:prune_builds"],
     "sync": ["indexer.sync:SyncState.save", "indexer.fetch:file_md5", "indexer.sync:update_index",
@@ -56,10 +54,7 @@ POINTS = {
 def served(index: Path) -> dict[str, int]:
     build = current_build(index)
     meta = json.loads((build / "meta.json").read_text())
-    ix = whoosh_index.open_dir(str(build), readonly=True)
-    with ix.searcher() as searcher:
-        counts = count_types(searcher)
-    ix.close()
+    counts = SearchEngine(index).status()["counts"]
     if counts != meta["counts"]:
         raise AssertionError(f"counts {counts} != meta.json {meta['counts']}")
     return counts

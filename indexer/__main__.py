@@ -10,13 +10,16 @@ from pathlib import Path
 from indexer import store
 from indexer.errors import BuildFailed, IndexerError
 from indexer.report import print_report, print_skips, progress_bar, status
+from search.backend import BACKENDS, DEFAULT_BACKEND
+from search.store import backend_name, current_build
 
 DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
 
 
-def _common(sub: argparse.ArgumentParser) -> None:
+def _common(sub: argparse.ArgumentParser, backend_help: str) -> None:
     sub.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
     sub.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait")
+    sub.add_argument("--backend", choices=BACKENDS, help=backend_help)
 
 
 def _sync_options(sync: argparse.ArgumentParser) -> None:
@@ -58,18 +61,31 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="full rebuild from files, folders or zips; atomic switch")
-    _common(build)
+    _common(build, f"search engine that writes and serves the index (default: {DEFAULT_BACKEND})")
     build.add_argument("paths", nargs="+", metavar="PATH")
+    live = "the live index's own (recorded at build); another one is refused"
     update = sub.add_parser("update", help="add, replace and delete only what PATHs change")
-    _common(update)
+    _common(update, live)
     update.add_argument("paths", nargs="+", metavar="PATH")
     sync = sub.add_parser("sync", help="fetch and apply what changed upstream since last sync")
-    _common(sync)
+    _common(sync, live)
     _sync_options(sync)
     stat = sub.add_parser("status", help="what the index holds")
     stat.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
     stat.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _check_backend(args: argparse.Namespace) -> None:
+    """update and sync write with the live index's backend: another --backend is a usage error."""
+    live = current_build(args.index)
+    if args.backend is None or live is None or backend_name(live) == args.backend:
+        return
+    _parser().error(
+        f"--backend {args.backend}: the index in {args.index} was built with "
+        f"{backend_name(live)}, and {args.command} writes with the index's own backend; "
+        f"leave out --backend, or rebuild with `build --backend {args.backend}`"
+    )
 
 
 def _update(args: argparse.Namespace) -> int:
@@ -112,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             info = status(args.index)
             print(json.dumps(info, indent=2) if args.json else info["text"])
             return 0 if info["built"] else 1
+        if args.command in ("update", "sync"):
+            _check_backend(args)
         store.check_writable(args.index)
         if args.command == "update":
             return _update(args)
@@ -120,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         from indexer.build import rebuild_index
 
         with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
-            report = rebuild_index(args.paths, args.index, progress)
+            backend = args.backend or DEFAULT_BACKEND
+            report = rebuild_index(args.paths, args.index, progress, backend=backend)
         print_report(report)
         return 0
     except BuildFailed as e:

@@ -1,4 +1,8 @@
-"""Full rebuild: every source into a new index folder, then an atomic switch. The only writer."""
+"""Full rebuild: every source into a new index folder, then an atomic switch. The only writer.
+
+It writes through the Writer of the chosen backend (search/backend.py): the backend is recorded
+in the build's meta.json, and updates use the one the live build names.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
 from indexer import mesh as mesh_parser
 from indexer import store
 from indexer.documents import MeshLookup, record_id, record_type, to_document
-from indexer.errors import BuildFailed, SourceError
+from indexer.errors import BuildFailed, IndexerError, SourceError
 from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.parse import parse_source
 from indexer.records import (
@@ -27,13 +29,9 @@ from indexer.records import (
     Trial,
 )
 from indexer.sources import MESH_FORMATS, Source, walk
-from search.whoosh.schema import build_schema
+from search.backend import BACKENDS, DEFAULT_BACKEND, Writer
+from search.backend import backend as backend_package
 
-# Whoosh's posting pool: up to this much (by its own estimate, ~150 bytes a posting) is sorted in
-# memory; beyond it, runs are pickled to disk and merged, which costs a third of the build. The
-# bound on a build's memory: 7,887 sample records took 387 MB peak at 256 and 507 MB at 1024,
-# and ran 1.35x faster (bench/README.md).
-WRITER_LIMIT_MB = 1024
 Progress = Callable[[str, int], None]  # (event "file" | "records", amount)
 SHOWN_IDS = 10  # ids named per file in the summary's line about duplicates
 
@@ -75,6 +73,7 @@ class BuildReport:
     seconds: float = 0.0
     build_dir: str = ""
     size_bytes: int = 0
+    backend: str = DEFAULT_BACKEND
 
     @property
     def total(self) -> int:
@@ -101,6 +100,7 @@ class BuildReport:
             "skipped_records": len(self.skipped_records),
             "files_with_duplicates": len(self.duplicates),
             "deleted": self.deleted,
+            "backend": self.backend,
         }
 
 
@@ -163,31 +163,31 @@ def rebuild_index(
     progress: Progress | None = None,
     *,
     limits: Limits = DEFAULT_LIMITS,
+    backend: str = DEFAULT_BACKEND,
 ) -> BuildReport:
-    """Index every record under `paths` into a new build and make it live. Each input is
-    read within `limits` (a file past them is skipped with one line).
+    """Index every record under `paths` into a new build of `backend` and make it live. Each
+    input is read within `limits` (a file past them is skipped with one line).
 
     Raises BuildFailed (live index untouched) when no record could be indexed.
     """
+    if backend not in BACKENDS:
+        raise IndexerError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     started = time.perf_counter()
     progress = progress or (lambda event, n: None)
-    report = BuildReport()
+    report = BuildReport(backend=backend)
     sources = collect_sources(paths, report, progress, limits)
     mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
     descriptors, lookup = load_mesh(mesh_sources, report, progress)
 
     build = store.new_build_dir(index_dir)
-    ix = whoosh_index.create_in(str(build), build_schema())
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-    docnums: dict[str, int] = {}  # id -> docnum of its latest copy in this build
-    stale: list[int] = []  # earlier copies and deleted records, removed after the first commit
+    writer: Writer | None = None
     versions: dict[str, tuple[str, str]] = {}  # trial id -> (last update, snapshot) indexed
     try:
+        writer = backend_package(backend).create(build)
         for descriptor in descriptors:
-            docnums[descriptor.ui] = writer.docnum
-            writer.add_document(**to_document(descriptor, lookup))
+            writer.add(descriptor.ui, to_document(descriptor, lookup))
             report.counts["mesh"] += 1
-        progress("records", len(docnums))
+        progress("records", len(descriptors))
         for source in sources:
             if source.format in MESH_FORMATS:
                 continue
@@ -196,31 +196,25 @@ def rebuild_index(
                 for rec in parse_source(source):
                     if isinstance(rec, (Trial, Article)):
                         ids.add(record_id(rec))
-                    _add(rec, writer, lookup, docnums, stale, versions, report)
+                    _add(rec, writer, lookup, versions, report)
                     progress("records", 1)
             except SourceError as e:
                 report.skip_file(e)
             ids.note(source.name, report.duplicates)
             progress("file", 1)
-        if not docnums:
-            writer.cancel()
+        if not report.total:
             raise BuildFailed(
                 "nothing was indexed: every input failed; the live index is unchanged", report
             )
         writer.commit()
-        if stale:
-            writer = ix.writer()
-            for docnum in stale:
-                writer.delete_document(docnum)
-            writer.commit(optimize=False)
     except BaseException:
-        ix.close()
+        if writer is not None:
+            writer.cancel()
         shutil.rmtree(build, ignore_errors=True)
         raise
-    ix.close()
     report.seconds = time.perf_counter() - started
     report.build_dir = str(build)
-    report.size_bytes = sum(p.stat().st_size for p in build.iterdir())
+    report.size_bytes = store.folder_size(build)
     store.write_meta(build, report.meta())
     store.switch_to(index_dir, build)
     return report
@@ -231,34 +225,29 @@ def trial_version(trial: Trial) -> tuple[str, str]:
     return (trial.last_update_date, trial.snapshot_date)
 
 
-def _add(rec, writer, lookup, docnums, stale, versions, report) -> None:  # noqa: ANN001
+def _add(rec, writer, lookup, versions, report) -> None:  # noqa: ANN001
     if isinstance(rec, Skipped):
         report.skipped_records.append((rec.path, rec.where, rec.reason))
         return
     if isinstance(rec, Deleted):
-        old = docnums.pop(rec.id, None)
-        if old is None:
-            report.deletions_unmatched += 1
-        else:
-            stale.append(old)
+        if writer.delete(rec.id):
             report.deleted += 1
             report.counts["article"] -= 1
+        else:
+            report.deletions_unmatched += 1
         return
     if isinstance(rec, (MeshDescriptor, MeshTreeLine)):
         return  # MeSH sources were merged before the loop
     key = record_id(rec)
     kind = record_type(rec)
-    old = docnums.get(key)
-    if old is not None:
-        if isinstance(rec, Trial) and trial_version(rec) < versions.get(key, ("", "")):
+    if isinstance(rec, Trial):
+        version = trial_version(rec)
+        if key in versions and version < versions[key]:
             report.replaced += 1  # an older copy of a study met later: keep the newer one
             return
-        stale.append(old)
+        versions[key] = version
+    if writer.add(key, to_document(rec, lookup)):
         report.replaced += 1
-        report.counts[kind] -= 1
-    if isinstance(rec, Trial):
-        versions[key] = trial_version(rec)
-    docnums[key] = writer.docnum
-    writer.add_document(**to_document(rec, lookup))
-    report.counts[kind] += 1
+    else:
+        report.counts[kind] += 1
     note_snapshot(report.snapshots, rec)

@@ -2,8 +2,10 @@
 content hash, the records indexed with a MeSH descriptor, and MeSH look-ups answered from the
 indexed descriptors (so an update without a MeSH file needs no MeSH file).
 
-Every look-up is a term query on the live build, so its cost is per changed record, not per
-index: nothing here walks all documents except `mesh_ids`, which a full MeSH refresh needs.
+Everything is read through the update's Writer (search/backend.py: `stored`, `ids_with`), which
+answers for the live build as it was before the update, whatever the backend. Every look-up is
+a term look-up, so its cost is per changed record, not per index: nothing here walks all
+documents except `mesh_ids`, which a full MeSH refresh needs.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from whoosh.searching import Searcher
-
 from indexer.documents import MeshLookup
 from indexer.records import Article, MeshDescriptor, Trial
 from search import fields as f
+from search.backend import Stored, Writer
 from search.meshnames import Named, best_ui
 
 RECORD_TYPES = {f.TRIAL: Trial, f.ARTICLE: Article, f.MESH_TYPE: MeshDescriptor}
@@ -48,58 +49,36 @@ def record_from_dict(data: dict[str, Any]) -> Trial | Article | MeshDescriptor:
 
 
 class Indexed:
-    """Read access to one build, by record id (a searcher the caller opens and closes)."""
+    """Read access to the live build, by record id, through an update's writer."""
 
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
 
-    def docnum(self, record_id: str) -> int | None:
-        return self.searcher.document_number(**{f.ID: record_id})
+    def stored(self, record_id: str) -> Stored | None:
+        return self.writer.stored(record_id)
 
-    def stored(self, docnum: int) -> dict[str, Any]:
-        return self.searcher.stored_fields(docnum)
-
-    def record(self, docnum: int) -> dict[str, Any]:
-        return f.unpack_record(self.stored(docnum)[f.RECORD])
-
-    def users_of(self, ui: str) -> list[int]:
-        """Trials and articles indexed with the MeSH descriptor `ui`."""
-        mesh = set(self.searcher.document_numbers(**{f.TYPE: f.MESH_TYPE, f.MESH_UI: ui}))
-        return [d for d in self.searcher.document_numbers(**{f.MESH_UI: ui}) if d not in mesh]
+    def users_of(self, ui: str) -> list[str]:
+        """Trials and articles indexed with the MeSH descriptor `ui` (a descriptor's own
+        document carries only its own UI)."""
+        return [key for key in self.writer.ids_with(f.MESH_UI, ui) if key != ui]
 
     def mesh_ids(self) -> set[str]:
         """The UI of every indexed MeSH descriptor."""
-        return {
-            self.stored(d)[f.ID] for d in self.searcher.document_numbers(**{f.TYPE: f.MESH_TYPE})
-        }
+        return set(self.writer.ids_with(f.TYPE, f.MESH_TYPE))
 
     def descriptor(self, ui: str) -> MeshDescriptor | None:
-        docnum = self.searcher.document_number(**{f.ID: ui, f.TYPE: f.MESH_TYPE})
-        if docnum is None:
+        stored = self.stored(ui)
+        if stored is None or stored.type != f.MESH_TYPE:
             return None
-        return record_from_dict(self.record(docnum))  # type: ignore[return-value]
+        return record_from_dict(stored.record)  # type: ignore[return-value]
 
     def descriptors_named(self, name: str) -> list[MeshDescriptor]:
         """Descriptors whose heading or an entry term has the key of `name` (in index order)."""
         key = f.term_key(name)
         if not key:
             return []
-        docs = sorted(self.searcher.document_numbers(**{f.ENTRY_KEY: key}))
-        return [record_from_dict(self.record(d)) for d in docs]  # type: ignore[misc]
-
-
-def count_types(searcher: Searcher) -> dict[str, int]:
-    """Records per type, without deleted documents (which Whoosh's doc_frequency still counts
-    until a merge drops them)."""
-    reader = searcher.reader()
-    counts = {}
-    for kind in f.TYPES:
-        counts[kind] = (
-            sum(1 for _ in reader.postings(f.TYPE, kind).all_ids())
-            if reader.frequency(f.TYPE, kind)
-            else 0
-        )
-    return counts
+        found = (self.stored(ui) for ui in self.writer.ids_with(f.ENTRY_KEY, key))
+        return [record_from_dict(s.record) for s in found if s is not None]  # type: ignore[misc]
 
 
 class _Lazy:

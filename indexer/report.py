@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from indexer.build import BuildReport, Progress
-from indexer.indexed import count_types
 from indexer.limits import quote
+from indexer.store import folder_size
+from search import SearchEngine
 from search import fields as f
 from search.errors import IndexNotBuilt
-from search.store import current_build, read_meta
-from search.whoosh.store import open_index
+from search.store import backend_name, current_build, read_meta
 
 MAX_LISTED = 50  # skipped items listed one per line; the rest are counted
 MAX_LINE = 1000  # characters of one such line (the input they quote is cut shorter still)
@@ -115,24 +115,24 @@ def print_skips(report: Any, out: TextIO = sys.stdout) -> None:
 
 
 def status(index_dir: Path) -> dict[str, Any]:
-    """What the live index holds: counts per type (read from the index), dates, size."""
+    """What the live index holds: counts per type (read from the index by its backend's
+    reader), the backend, dates, size."""
     build = current_build(index_dir)
     if build is None:
         text = f"No index in {index_dir}: run `python -m indexer build --index {index_dir} PATH...`"
         return {"built": False, "index": str(index_dir), "counts": {}, "text": text}
     try:
         meta = read_meta(index_dir)
-        ix = open_index(index_dir)
+        counts = SearchEngine(index_dir).status()["counts"]
     except IndexNotBuilt as e:
         return {"built": False, "index": str(index_dir), "counts": {}, "text": str(e)}
-    with ix.searcher() as searcher:
-        counts = count_types(searcher)  # not doc_frequency: it counts replaced documents
-    ix.close()
-    size = sum(p.stat().st_size for p in build.iterdir())
+    size = folder_size(build)
+    name = backend_name(build)
     info = {
         "built": True,
         "index": str(index_dir),
         "build": build.name,
+        "backend": name,
         "counts": counts,
         "total": sum(counts.values()),
         "snapshots": meta.get("snapshots", {}),
@@ -140,7 +140,7 @@ def status(index_dir: Path) -> dict[str, Any]:
         "updated_at": meta.get("updated_at"),
         "size_bytes": size,
     }
-    lines = [f"Index {index_dir} (build {build.name}, {_size(size)})"]
+    lines = [f"Index {index_dir} (build {build.name}, {name}, {_size(size)})"]
     lines += [f"  {t:8} {counts[t]:>9,}" for t in f.TYPES]
     for source, date in sorted(info["snapshots"].items()):
         lines.append(f"  {source} data as of {date}")

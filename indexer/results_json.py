@@ -7,7 +7,7 @@ from typing import Any
 
 from indexer.records import Results
 from indexer.results import MAX_SERIOUS, TableParts, affected, analysis, cell, label, param, results
-from indexer.trials import enum_value, one_line, plain_text
+from indexer.trials_values import enum_value, one_line, plain_text
 
 Obj = dict[str, Any]
 _PARAM = {  # API v2 paramType -> the words ClinicalTrials.gov shows

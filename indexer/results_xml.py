@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from indexer.results import MAX_SERIOUS, TableParts, affected, analysis, cell, label, param, results
-from indexer.trials import enum_value, one_line, plain_text
+from indexer.trials_values import enum_value, one_line, plain_text
 
 Element = etree._Element
 Parts = dict[str, list[TableParts]]

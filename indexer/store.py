@@ -1,14 +1,13 @@
 """The index folder: builds side by side, an atomic `current` switch, a lock, metadata.
 
 Layout of `--index DIR`:
-    DIR/current        symlink to builds/<stamp>: what readers open (search.store.open_index)
-    DIR/builds/<stamp> one complete Whoosh index each, plus its meta.json
+    DIR/current        symlink to builds/<stamp>: what readers open (search/store.py)
+    DIR/builds/<stamp> one complete index each (of the backend its meta.json names)
     DIR/lock           held (flock) by the one indexer process allowed to write
 A build is written into a new builds/<stamp> folder and becomes live only by `os.replace` of a
 new symlink over `current`: a crash at any point leaves either the old or the new build live.
-An update does the same with a folder of hard links to the live build's files (`link_build`):
-Whoosh never rewrites a segment file (deletions are recorded in the table of contents), so the
-new folder shares them and only its new segment and table of contents cost disk and time.
+An update does the same with a new folder that the backend's update writer starts as a copy of
+the live build (the Whoosh backend: hard links to its segment files).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import errno
 import fcntl
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -32,10 +30,6 @@ from search.store import CURRENT, META_FILE, current_build
 BUILDS = "builds"
 LOCK = "lock"
 KEEP_BUILDS = 2  # the live build and the one before it (readers may still hold it)
-# Whoosh's files: the table of contents `_MAIN_<generation>.toc` and segment files
-# `MAIN_<id>.<ext>`; not its lock `MAIN_WRITELOCK`, temporary files or folders, meta.json.
-_INDEX_FILE = re.compile(r"(_MAIN_\d+\.toc|MAIN_[0-9a-z]+\.[A-Za-z0-9_.]+)")
-_NO_LINKS = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP)
 
 
 def now_iso() -> str:
@@ -64,26 +58,17 @@ def switch_to(index_dir: Path, build: Path) -> None:
     prune_builds(index_dir)
 
 
-def link_build(live: Path, build: Path) -> None:
-    """Fill the new, empty `build` with hard links to the index files of `live` (copies where
-    the file system has no hard links). Writing there never changes a file of `live`."""
-    for entry in os.scandir(live):
-        if not entry.is_file(follow_symlinks=False) or not _INDEX_FILE.fullmatch(entry.name):
-            continue
-        try:
-            os.link(entry.path, build / entry.name)
-        except OSError as e:
-            if e.errno not in _NO_LINKS:
-                raise
-            shutil.copy2(entry.path, build / entry.name)
-
-
 def read_build_meta(build: Path) -> dict[str, Any]:
     """A build's meta.json ({} when it has none)."""
     try:
         return json.loads((build / META_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
+
+
+def folder_size(build: Path) -> int:
+    """Bytes of the files in a build folder (and its subfolders)."""
+    return sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
 
 
 def _fsync_dir(path: Path) -> None:

@@ -6,7 +6,7 @@ study objects (the website's "Download -> JSON"), and an API page
 (`indexer.jsonstream`): the studies of an array or a page are decoded one at a time, so a
 download of any length takes the memory of one study, and a truncated download still gives
 every study before the break. One small helper per module of the study object maps it to
-Trial fields (see `indexer.trials` for the normalization).
+Trial fields (see `indexer.trials_values` for the normalization).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from indexer.jsonstream import JsonStream
 from indexer.limits import DEFAULT_LIMITS, Limits, quote, size_text
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
 from indexer.results_json import parse_results
-from indexer.trials import NO_ID, enum_value, make_trial, one_line, plain_text
+from indexer.trials_values import NO_ID, enum_value, make_trial, one_line, plain_text
 
 Fields = dict[str, Any]
 _SHAPES = 'a study object, an array of studies or an API page {"studies": [...]}'

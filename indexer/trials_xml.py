@@ -4,7 +4,7 @@ The document is streamed (`xmlstream.children`): each child of the root is handl
 small helper when it ends, then cleared, and the children no helper reads (such as a large
 `<clinical_results>`) are cleared as they stream past, so a study stays small in memory; a
 handled child past the record limits ends the file with one line. Values are mapped to the
-API v2 spelling (see `indexer.trials`).
+API v2 spelling (see `indexer.trials_values`).
 
 What the legacy XML cannot say, compared with the API v2 JSON:
 * MeSH terms carry no UI (`MeshTerm("", term)`) and there are no MeSH ancestors;
@@ -25,7 +25,7 @@ from indexer.errors import SourceError
 from indexer.ids import bad_id
 from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
-from indexer.trials import NO_ID, enum_value, iso_date, make_trial, one_line, plain_text
+from indexer.trials_values import NO_ID, enum_value, iso_date, make_trial, one_line, plain_text
 from indexer.xmlstream import Oversized, children
 
 Fields = dict[str, Any]

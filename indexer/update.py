@@ -1,12 +1,13 @@
 """Incremental update: apply what some files change to the live index, then switch atomically.
 
-The update is written into a new build folder made of hard links to the live build's files
-(store.link_build), with one Whoosh writer: changed records are replaced (the old document
-deleted, the new one added), new ones added, deletion notices applied. Records whose content
-hash equals the indexed one are left alone, so re-applying a file writes nothing and no new
-build is made. The new build becomes live by the same symlink switch as a full build: readers
-never see a half-applied update, a crash at any point leaves the last good build live, and
-the cost is the changed records plus a merge of the small segments earlier updates left.
+The update is written into a new build folder that starts as a copy of the live build, through
+the Writer of the backend that wrote the live build (search/backend.py; the Whoosh backend
+links the live segment files instead of copying them): changed records are replaced, new ones
+added, deletion notices applied. Records whose content hash equals the indexed one are left
+alone, so re-applying a file writes nothing and no new build is kept. The new build becomes
+live by the same symlink switch as a full build: readers never see a half-applied update, a
+crash at any point leaves the last good build live, and the cost is the changed records (plus,
+with Whoosh, a merge of the small segments earlier updates left).
 
 Withdrawn records: a PubMed `DeleteCitation` removes the citation. A ClinicalTrials.gov study
 whose status is WITHDRAWN (stopped before its first participant) is still a public record of
@@ -22,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
 from indexer import store
 from indexer.build import (
     BuildReport,
@@ -36,12 +35,14 @@ from indexer.build import (
 from indexer.change import Change
 from indexer.documents import record_id
 from indexer.errors import BuildFailed, IndexerError, SourceError
-from indexer.indexed import Indexed, IndexedMesh, count_types
+from indexer.indexed import IndexedMesh
 from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.parse import parse_source
 from indexer.records import Article, Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial
 from indexer.sources import MESH_FORMATS
-from search.store import current_build
+from search.backend import Writer
+from search.backend import backend as backend_package
+from search.store import backend_name, current_build
 
 
 @dataclass
@@ -97,8 +98,8 @@ def _apply_mesh(
     """Write new and changed descriptors; what Change.rederive must look at (see there)."""
     affected: dict[str, set[str] | None] = {}
     for d in descriptors:
-        docnum = change.indexed.docnum(d.ui)
-        old = change.indexed.record(docnum) if docnum is not None else None
+        stored = change.indexed.stored(d.ui)
+        old = stored.record if stored is not None else None
         if not change.put(d, lookup):
             continue
         new_view = _mesh_view(d)
@@ -139,41 +140,44 @@ def update_index(
             f"--index {index_dir} PATH...` first"
         )
     sources = collect_sources(paths, report, progress, limits)  # type: ignore[arg-type]
-    ix = whoosh_index.open_dir(str(live), readonly=True)
-    change: Change | None = None
+    name = backend_name(live)
+    build = store.new_build_dir(index_dir)
+    writer: Writer | None = None
     try:
-        with ix.searcher() as searcher:
-            indexed = Indexed(searcher)
-            change = Change(index_dir, live, indexed)
-            mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
-            unreadable = len(report.skipped_files)
-            descriptors, _ = load_mesh(mesh_sources, report, progress)  # type: ignore[arg-type]
-            report.records += len(descriptors)
-            if complete_mesh and (len(report.skipped_files) > unreadable or not descriptors):
-                raise BuildFailed("the MeSH file could not be read whole: nothing applied", report)
-            removed: set[str] = set()
-            if complete_mesh and descriptors:
-                removed = indexed.mesh_ids() - {d.ui for d in descriptors}
-            lookup = IndexedMesh(indexed, descriptors, removed)
-            affected = _apply_mesh(change, descriptors, removed, lookup)
-            for source in sources:
-                if source.format not in MESH_FORMATS:
-                    _apply_source(change, source, lookup, report, progress)
-            change.rederive(affected, lookup)
-            _tally(change, report)
-            if not report.records and len(report.skipped_files) == report.files:
-                raise BuildFailed("no input could be read; the live index is unchanged", report)
-            if change.writer is None:
-                report.seconds = time.perf_counter() - started
-                return report
-            change.commit()
+        writer = backend_package(name).update(live, build)
+        change = Change(writer)
+        mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
+        unreadable = len(report.skipped_files)
+        descriptors, _ = load_mesh(mesh_sources, report, progress)  # type: ignore[arg-type]
+        report.records += len(descriptors)
+        if complete_mesh and (len(report.skipped_files) > unreadable or not descriptors):
+            raise BuildFailed("the MeSH file could not be read whole: nothing applied", report)
+        removed: set[str] = set()
+        if complete_mesh and descriptors:
+            removed = change.indexed.mesh_ids() - {d.ui for d in descriptors}
+        lookup = IndexedMesh(change.indexed, descriptors, removed)
+        affected = _apply_mesh(change, descriptors, removed, lookup)
+        for source in sources:
+            if source.format not in MESH_FORMATS:
+                _apply_source(change, source, lookup, report, progress)
+        change.rederive(affected, lookup)
+        _tally(change, report)
+        if not report.records and len(report.skipped_files) == report.files:
+            raise BuildFailed("no input could be read; the live index is unchanged", report)
+        if not change.written:
+            writer.cancel()
+            shutil.rmtree(build, ignore_errors=True)
+            report.seconds = time.perf_counter() - started
+            return report
+        writer.commit()
+        counts = writer.counts()
     except BaseException:
-        if change is not None:
-            change.abort()
+        if writer is not None:
+            writer.cancel()
+        shutil.rmtree(build, ignore_errors=True)
         raise
-    finally:
-        ix.close()
-    return _finish(change, index_dir, live, report, started, meta or {})
+    meta = {**(meta or {}), "backend": name}
+    return _finish(build, counts, index_dir, live, report, started, meta)
 
 
 def _tally(change: Change, report: UpdateReport) -> None:
@@ -206,14 +210,9 @@ def _apply_source(change, source, lookup, report, progress) -> None:  # noqa: AN
     progress("file", 1)
 
 
-def _finish(change, index_dir, live, report, started, extra) -> UpdateReport:  # noqa: ANN001
-    """Count, write meta.json into the new build and make it live."""
-    build = change.build
+def _finish(build, counts, index_dir, live, report, started, extra) -> UpdateReport:  # noqa: ANN001
+    """Write meta.json into the new build and make it live."""
     try:
-        ix = whoosh_index.open_dir(str(build), readonly=True)
-        with ix.searcher() as searcher:
-            counts = count_types(searcher)
-        ix.close()
         meta = store.read_build_meta(live)
         snapshots = dict(meta.get("snapshots", {}))
         for key, date in {**report.snapshots, **extra.pop("snapshots", {})}.items():
@@ -221,7 +220,7 @@ def _finish(change, index_dir, live, report, started, extra) -> UpdateReport:  #
         report.counts = Counter(counts)
         report.seconds = time.perf_counter() - started
         report.build_dir = str(build)
-        report.size_bytes = sum(p.stat().st_size for p in build.iterdir() if p.is_file())
+        report.size_bytes = store.folder_size(build)
         meta.update(extra)
         meta.update(
             counts=counts,

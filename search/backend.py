@@ -3,7 +3,8 @@
 A backend is a package `search/<name>/` whose `__init__` gives `Reader` (a class built from an
 index folder, satisfying the `Reader` protocol below), `exists_in(build) -> bool`,
 `create(build) -> Writer` (a new, empty build folder) and `update(live, build) -> Writer` (a
-new build folder that starts as a copy of the live one). Nothing
+new build folder that starts as a copy of the live one; an update that writes nothing is
+cancelled, so a backend should put off costly copying until the first add or delete). Nothing
 outside a backend package imports its engine (tests/test_architecture.py checks).
 """
 
@@ -70,11 +71,14 @@ class Writer(Protocol):
     live build at first). Documents are search/fields.py name -> value dicts made by
     indexer/documents.py. Nothing is visible to readers until the folder is switched in
     (indexer/store.py switch_to), which is the same for every backend. One writer at a time
-    (the indexer's lock)."""
+    (the indexer's lock). A write the file system refuses (disk full, permission denied)
+    raises OSError with its strerror: the indexer reports it in one line ("cannot write the
+    index: No space left on device") and removes the folder; the live build is untouched."""
 
-    def add(self, record_id: str, document: dict[str, Any]) -> None:
+    def add(self, record_id: str, document: dict[str, Any]) -> bool:
         """Add a record's document, replacing any earlier copy (in the build or written
-        earlier by this writer)."""
+        earlier by this writer); True if there was one (a full build counts its records by
+        it, with no id set of its own)."""
         ...
 
     def delete(self, record_id: str) -> bool:
@@ -92,6 +96,11 @@ class Writer(Protocol):
 
     def commit(self) -> None:
         """Make the writes durable in the build folder (then the indexer switches it in)."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """After commit: records per type (search/fields.py TYPES) in the build, read from the
+        index (an update's meta.json records them; tests check they are what readers count)."""
         ...
 
     def cancel(self) -> None:

@@ -11,12 +11,12 @@ from hostile import hostile_files
 from whoosh import index as whoosh_index
 
 from indexer.build import rebuild_index
-from indexer.errors import BuildFailed
+from indexer.errors import BuildFailed, IndexerError
 from indexer.limits import Limits
 from search import fields as f
 from search.engine import SearchEngine
 from search.models import SearchRequest
-from search.store import current_build
+from search.store import build_meta, current_build
 
 DATA = Path(__file__).parent / "data"
 BROKEN = DATA / "broken"
@@ -171,3 +171,12 @@ def test_duplicate_ids_inside_one_file_are_reported(tmp_path):
     report = rebuild_index([str(path), str(GOOD_STUDY), str(GOOD_STUDY)], tmp_path / "ix")
     assert report.duplicates == [(str(path), 1, ("NCT00042536",))]  # not across files
     assert report.counts["trial"] == 2 and report.replaced == 2
+
+
+def test_the_build_records_its_backend_and_refuses_an_unknown_one(tmp_path):
+    report = rebuild_index([str(GOOD_STUDY)], tmp_path, backend="whoosh")
+    assert report.meta()["backend"] == "whoosh"
+    assert build_meta(current_build(tmp_path))["backend"] == "whoosh"
+    with pytest.raises(IndexerError, match="unknown backend 'lucene': use one of whoosh"):
+        rebuild_index([str(GOOD_STUDY)], tmp_path / "other", backend="lucene")
+    assert not (tmp_path / "other").exists()

@@ -4,8 +4,8 @@ Each command runs as a real `python -m indexer` process and is killed with SIGKI
 chosen point (the process kills itself on the n-th call of a function: while writing, between
 a commit and the switch, right after the switch, while paging, after a download but before its
 check, after a sync step but before its state is saved) or after a seeded random delay. After
-every kill the live index must be a complete build (meta.json present, counts what Whoosh
-reads) holding the old or the new data; then rerunning the command must finish the job.
+every kill the live index must be a complete build (meta.json present, counts what its
+reader counts) holding the old or the new data; then rerunning the command must finish the job.
 More kill points and random trials, also on the full data: bench/crash_trials.py.
 """
 
@@ -26,10 +26,8 @@ from pathlib import Path
 import pytest
 from nobody import as_nobody
 from upstream import SAMPLE, Upstream, gzipped, sample_studies
-from whoosh import index as whoosh_index
 
 from indexer.build import rebuild_index
-from indexer.indexed import count_types
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
@@ -70,17 +68,16 @@ def kill_after(delay: float, *args: str) -> bool:
 
 
 def served(index: Path) -> dict[str, int]:
-    """The live build's counts, after checking it is whole: a Whoosh index with meta.json,
-    whose counts are what the index holds, and which answers a search."""
+    """The live build's counts, after checking it is whole: an index with meta.json, whose
+    counts are what the index holds (as its backend's reader counts), and which answers a
+    search."""
     build = current_build(index)
     assert build is not None
     meta = json.loads((build / "meta.json").read_text())
-    ix = whoosh_index.open_dir(str(build), readonly=True)
-    with ix.searcher() as searcher:
-        counts = count_types(searcher)
-    ix.close()
+    engine = SearchEngine(index)
+    counts = engine.status()["counts"]
     assert counts == meta["counts"]
-    assert SearchEngine(index).search(SearchRequest(q="melanoma")).total >= 0
+    assert engine.search(SearchRequest(q="melanoma")).total >= 0
     return counts
 
 

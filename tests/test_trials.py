@@ -16,14 +16,8 @@ import pytest
 from indexer.errors import SourceError
 from indexer.limits import Limits
 from indexer.records import Intervention, Location, MeshTerm, Outcome, Reference, Skipped, Trial
-from indexer.trials import (
-    NO_ID,
-    enum_value,
-    iso_date,
-    json_next_page_token,
-    parse_json,
-    parse_legacy_xml,
-)
+from indexer.trials import NO_ID, json_next_page_token, parse_json, parse_legacy_xml
+from indexer.trials_values import enum_value, iso_date
 
 DATA = Path(__file__).parent / "data" / "trials"
 RECORDS = Path(__file__).parent / "data" / "records"

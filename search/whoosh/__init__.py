@@ -1,8 +1,9 @@
-"""The Whoosh backend: the only package (with the indexer's Whoosh writer) that imports whoosh."""
+"""The Whoosh backend: the only package that imports whoosh (tests/test_architecture.py)."""
 
 from search.whoosh.engine import WhooshEngine as Reader
 from search.whoosh.store import exists_in
+from search.whoosh.writer import create, update
 
 NAME = "whoosh"
 
-__all__ = ["NAME", "Reader", "exists_in"]
+__all__ = ["NAME", "Reader", "create", "exists_in", "update"]

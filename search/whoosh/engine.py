@@ -335,7 +335,7 @@ class WhooshEngine:
             # live documents only (doc_frequency also counts records replaced by an update)
             counts = {t: st.docsets.term(f.TYPE, t).bit_count() for t in f.TYPES}
         meta = read_meta(self.index_dir)
-        return {"counts": counts, "total": sum(counts.values()), **meta, "backend": "whoosh"}
+        return {**meta, "counts": counts, "total": sum(counts.values()), "backend": "whoosh"}
 
 
 def summary_fields(record: dict[str, Any], date: str) -> dict[str, Any]:

@@ -60,15 +60,17 @@ class XapianWriter:
         self.pending = 0
 
     # -- writes ------------------------------------------------------------------------------
-    def add(self, record_id: str, document: dict[str, Any]) -> None:
+    def add(self, record_id: str, document: dict[str, Any]) -> bool:
         doc, spelling = make_document(document)
         key = id_term(record_id)
-        if self.db.term_exists(key):
+        existed = self.db.term_exists(key)
+        if existed:
             self._forget_spelling(key)
         for word in spelling:
             self.db.add_spelling(word)
         self.db.replace_document(key, doc)
         self._counted()
+        return existed
 
     def delete(self, record_id: str) -> bool:
         key = id_term(record_id)
@@ -98,6 +100,14 @@ class XapianWriter:
         self.db.close()
         if self.before is not None:
             self.before.close()
+
+    def counts(self) -> dict[str, int]:
+        """After commit: records per type (a term's frequency is exact in one database)."""
+        db = xapian.Database(str(self.path))
+        try:
+            return {kind: db.get_termfreq(term(f.TYPE, kind)) for kind in f.TYPES}
+        finally:
+            db.close()
 
     def cancel(self) -> None:
         # Closing a WritableDatabase commits what it holds: forget the writes by removing them.
