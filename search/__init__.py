@@ -6,6 +6,8 @@ opens whichever backend (search/<name>/) wrote the index folder. Imports whoosh 
 inside the backend packages, never flask.
 """
 
+from search.deadline import clear as clear_deadline
+from search.deadline import start as start_deadline
 from search.engine import SearchEngine
 from search.errors import (
     DocumentNotFound,
@@ -60,6 +62,8 @@ __all__ = [
     "Section",
     "Topic",
     "TreePosition",
+    "clear_deadline",
+    "start_deadline",
     "closed_values",
     "value_label",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from search import SearchEngine, deadline
+from search import SearchEngine, clear_deadline, start_deadline
 from web.errors import register_error_handlers
 from web.settings import DEFAULTS
 
@@ -40,14 +40,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     @app.before_request
-    def start_deadline() -> None:
-        g.deadline = deadline.start(float(app.config["REQUEST_TIMEOUT"] or 0))
+    def begin_deadline() -> None:
+        g.deadline = start_deadline(float(app.config["REQUEST_TIMEOUT"] or 0))
 
     @app.teardown_request
-    def clear_deadline(_error: BaseException | None) -> None:
+    def end_deadline(_error: BaseException | None) -> None:
         token = g.pop("deadline", None)
         if token is not None:
-            deadline.clear(token)
+            clear_deadline(token)
 
     @app.after_request
     def security_headers(response):  # (a page may set its own policy: /api/docs)
