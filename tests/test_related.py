@@ -10,9 +10,9 @@ import pytest
 
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound
-from search.whoosh.related import _naming_reason
-from search.whoosh.related_mesh import MeshBook, narrower_query, overview
-from search.whoosh.related_similar import _at_least, key_terms
+from search.related import _naming_reason
+from search.related_mesh import MeshBook, narrower_query, overview
+from search.related_similar import _at_least, key_terms
 
 RELATED_DATA = Path(__file__).parent / "data" / "related"
 MELANOMA_IL2 = ["NCT00006022", "NCT00002845", "NCT00002786"]
@@ -34,8 +34,7 @@ def cited(tmp_path_factory):
 
 
 def book_of(engine: SearchEngine) -> MeshBook:
-    with engine.reader().lock:  # as every reader of the engine's index
-        return MeshBook(engine.reader().state())
+    return MeshBook(engine.reader().view())
 
 
 def ids(section) -> list[str]:
@@ -130,9 +129,7 @@ def test_databanklist_reason(engine):
 
 
 def test_key_terms_leave_out_compound_parts_and_rare_words(engine):
-    with engine.reader().lock:
-        searcher = engine.reader().state().searcher
-    terms = key_terms(searcher, engine.get("NCT00003222"))
+    terms = key_terms(engine.reader().view(), engine.get("NCT00003222"))
     words = [k.word for k in terms]
     assert "interleukin-2" in words and "IL-2" in words
     assert not {"il", "il2", "interleukin2", "2"} & {k.term for k in terms}
