@@ -34,7 +34,6 @@ from search.related_similar import (
 )
 from search.view import IndexView
 
-URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
 REFERENCE_ORDER = ("RESULT", "BACKGROUND", "DERIVED")
 EXPLICIT_LIMIT = 200  # explicit links listed at most (before the similar items)
 _NCT = re.compile(r"\bNCT\d{8}\b")
@@ -59,7 +58,7 @@ class _Lookup:
 
     def item(self, docnum: int, reason: str, score: float | None = None) -> Item:
         rid, kind, title = self.view.head(docnum)
-        return Item(rid, kind, title or rid, URL_PREFIX[kind] + rid, reason, score)
+        return Item(rid, kind, title or rid, reason, score)
 
     def similar(self, profile: Profile, target: str, limit: int, exclude: int = 0) -> Ranking:
         return rank(self.view, profile, target, limit, exclude, self.tuning)
@@ -217,7 +216,7 @@ def _undefined(look: _Lookup, trial: dict[str, Any]) -> tuple[tuple[str, str], .
 
 
 def _definition(d: Descriptor, reason: str) -> Item:
-    return Item(d.ui, f.MESH_TYPE, d.heading, d.url, reason, note=d.scope_note)
+    return Item(d.ui, f.MESH_TYPE, d.heading, reason, note=d.scope_note)
 
 
 def _topics(look: _Lookup, descriptors: list[Descriptor]) -> tuple[Topic, ...]:
