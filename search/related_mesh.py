@@ -172,3 +172,35 @@ def overview(book: MeshBook, ui: str) -> Overview | None:
         by_phase=ranked(f.PHASE, everything & trials),
         by_year=ranked(f.PUB_YEAR, everything & articles, by_value=True),
     )
+
+
+class ViewMeshSource:
+    """Query expansion's MeshSource (search/expansion.py) over an index view, so that one
+    class serves every backend (it answers as search/whoosh/meshsource.py's, and None for the
+    id of a record that is no descriptor)."""
+
+    def __init__(self, view: IndexView) -> None:
+        self.view = view
+
+    def descriptors_keyed(self, key: str) -> list[Named]:
+        docs = iter_bits(self.view.term(f.ENTRY_KEY, key)) if key else ()
+        out = []
+        for d in docs:
+            record = self.view.record(d)
+            entries = tuple(record.get("entry_terms", ()))
+            out.append(Named(self.view.head(d).id, record.get("heading", ""), entries))
+        return out
+
+    def descriptor(self, ui: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+        d = self.view.docnum(ui)
+        if d is None or self.view.head(d).type != f.MESH_TYPE:
+            return None
+        record = self.view.record(d)
+        return (
+            self.view.head(d).title or ui,
+            tuple(record.get("tree_numbers", ())),
+            tuple(record.get("entry_terms", ())),
+        )
+
+    def narrower_count(self, trees: tuple[str, ...]) -> int:
+        return len({t for tree in trees for t in self.view.terms_under(f.MESH_TREE, tree + ".")})

@@ -225,3 +225,21 @@ def test_unknown_ids_are_not_found(engine):
     for bad in ("NCT99999999", "", "D999999", "<script>"):
         with pytest.raises(DocumentNotFound):
             engine.related(bad)
+
+
+def test_the_view_mesh_source_answers_as_the_whoosh_one(engine):
+    from search.related_mesh import ViewMeshSource
+    from search.whoosh.meshsource import WhooshMeshSource
+
+    reader = engine.reader()
+    ours, whoosh = ViewMeshSource(reader.view()), WhooshMeshSource(reader.state().searcher)
+    keys = ["melanoma", "neoplasm", "anaemia", "infarct myocardi", "no such key", ""]
+    for key in keys:
+        assert ours.descriptors_keyed(key) == whoosh.descriptors_keyed(key), key
+    for ui in ["D008545", "D009369", "D000740", "D999999"]:
+        assert ours.descriptor(ui) == whoosh.descriptor(ui), ui
+    assert ours.descriptor("NCT00003222") is None  # a trial is no descriptor
+    for trees in [("C04",), ("C04.557", "C04.557.665"), ("Z99",)]:
+        assert ours.narrower_count(trees) == whoosh.narrower_count(trees), trees
+    assert ours.descriptors_keyed("melanoma")[0].ui == "D008545"
+    assert ours.narrower_count(("C04",)) > 0
