@@ -17,6 +17,7 @@ from test_xapian import build_xapian
 from indexer.build import rebuild_index
 from search.bitsets import iter_bits
 from search.engine import SearchEngine
+from search.models import SearchRequest
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
 from search.spelling import suggest
@@ -108,3 +109,4 @@ def test_the_xapian_reader_answers_related_items_and_mesh_pages(dirs):
     info = engine.mesh_overview("D008545")
     assert info is not None and (info.trials, info.articles) == (4, 8)
     assert engine.mesh_overview("NCT00003222") is None
+    assert engine.search(SearchRequest(q="Melanomma IL-2")).suggestion == "melanoma IL-2"
