@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search import fields as f  # noqa: E402
+from search.bitsets import iter_bits  # noqa: E402
 from search.engine import SearchEngine  # noqa: E402
-from search.whoosh.docsets import iter_bits  # noqa: E402
-from search.whoosh.related import _NCT, find_related  # noqa: E402
-from search.whoosh.related_similar import DEFAULT, Tuning  # noqa: E402
+from search.related import _NCT, find_related  # noqa: E402
+from search.related_similar import DEFAULT, Tuning  # noqa: E402
 
 K = 10
 # The first version's settings (it also took compound parts such as "il2" as key terms).
@@ -46,17 +46,13 @@ class Link:
 
 
 def records(engine: SearchEngine, kind: str) -> list[dict]:
-    with engine.reader().lock:
-        st = engine.reader().state()
-        reader = st.searcher.reader()
-        docs = iter_bits(st.docsets.term(f.TYPE, kind))
-        return [f.unpack_record(reader.stored_fields(d)[f.RECORD]) for d in docs]
+    view = engine.reader().view()
+    return [view.record(d) for d in iter_bits(view.term(f.TYPE, kind))]
 
 
 def find_links(engine: SearchEngine) -> tuple[list[Link], list[Link]]:
     """(trial -> article links, article -> trial links) between records of the index."""
-    with engine.reader().lock:
-        ds = engine.reader().state().docsets
+    ds = engine.reader().view()
     articles, trials = ds.term(f.TYPE, f.ARTICLE), ds.term(f.TYPE, f.TRIAL)
     to_articles, to_trials = [], []
     for t in records(engine, f.TRIAL):
@@ -80,9 +76,8 @@ def ranks(engine: SearchEngine, links: list[Link], section: str, tuning: Tuning)
     cache: dict[str, list[str]] = {}
     for link in links:
         if link.source not in cache:
-            with engine.reader().lock:
-                state = engine.reader().state()
-                related = find_related(state, link.source, K, explicit=False, tuning=tuning)
+            view = engine.reader().view()
+            related = find_related(view, link.source, K, explicit=False, tuning=tuning)
             cache[link.source] = [i.id for i in getattr(related, section).items]
         ids = cache[link.source]
         out.append(ids.index(link.target) + 1 if link.target in ids else 0)

@@ -97,10 +97,6 @@ class Descriptor:
         """Levels below the root of its deepest tree number (C04 is 1, C04.557 is 2); 0 if none."""
         return max((t.count(".") + 1 for t in self.tree_numbers), default=0)
 
-    @property
-    def url(self) -> str:
-        return f"/mesh/{self.ui}"
-
 
 @dataclass(frozen=True, slots=True)
 class TreePosition:
@@ -114,10 +110,11 @@ class TreePosition:
 
 @dataclass(frozen=True, slots=True)
 class Item:
+    """A related record (its page's URL is the web layer's: web/params.py page_url)."""
+
     id: str
     type: str
     title: str
-    url: str
     reason: str
     score: float | None = None  # similarity in [0, ~1]; None for an explicit link
     note: str = ""  # a MeSH item's scope note

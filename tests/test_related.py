@@ -10,9 +10,9 @@ import pytest
 
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound
-from search.whoosh.related import _naming_reason
-from search.whoosh.related_mesh import MeshBook, narrower_query, overview
-from search.whoosh.related_similar import _at_least, key_terms
+from search.related import _naming_reason
+from search.related_mesh import MeshBook, narrower_query, overview
+from search.related_similar import _at_least, key_terms
 
 RELATED_DATA = Path(__file__).parent / "data" / "related"
 MELANOMA_IL2 = ["NCT00006022", "NCT00002845", "NCT00002786"]
@@ -34,8 +34,7 @@ def cited(tmp_path_factory):
 
 
 def book_of(engine: SearchEngine) -> MeshBook:
-    with engine.reader().lock:  # as every reader of the engine's index
-        return MeshBook(engine.reader().state())
+    return MeshBook(engine.reader().view())
 
 
 def ids(section) -> list[str]:
@@ -49,7 +48,7 @@ def test_associated_trials_of_a_melanoma_il2_trial_are_the_other_melanoma_il2_tr
     assert ids(related.trials)[:3] == MELANOMA_IL2
     assert "NCT00003222" not in ids(related.trials)
     first = related.trials.items[0]
-    assert first.url == "/trial/NCT00006022"
+    assert not hasattr(first, "url")  # page URLs are the web layer's (web/params.py page_url)
     assert first.title == (
         "Interleukin-2 Plus Bryostatin 1 in Treating Patients With Melanoma or Kidney Cancer"
     )
@@ -130,9 +129,7 @@ def test_databanklist_reason(engine):
 
 
 def test_key_terms_leave_out_compound_parts_and_rare_words(engine):
-    with engine.reader().lock:
-        searcher = engine.reader().state().searcher
-    terms = key_terms(searcher, engine.get("NCT00003222"))
+    terms = key_terms(engine.reader().view(), engine.get("NCT00003222"))
     words = [k.word for k in terms]
     assert "interleukin-2" in words and "IL-2" in words
     assert not {"il", "il2", "interleukin2", "2"} & {k.term for k in terms}
@@ -228,3 +225,21 @@ def test_unknown_ids_are_not_found(engine):
     for bad in ("NCT99999999", "", "D999999", "<script>"):
         with pytest.raises(DocumentNotFound):
             engine.related(bad)
+
+
+def test_the_view_mesh_source_answers_as_the_whoosh_one(engine):
+    from search.related_mesh import ViewMeshSource
+    from search.whoosh.meshsource import WhooshMeshSource
+
+    reader = engine.reader()
+    ours, whoosh = ViewMeshSource(reader.view()), WhooshMeshSource(reader.state().searcher)
+    keys = ["melanoma", "neoplasm", "anaemia", "infarct myocardi", "no such key", ""]
+    for key in keys:
+        assert ours.descriptors_keyed(key) == whoosh.descriptors_keyed(key), key
+    for ui in ["D008545", "D009369", "D000740", "D999999"]:
+        assert ours.descriptor(ui) == whoosh.descriptor(ui), ui
+    assert ours.descriptor("NCT00003222") is None  # a trial is no descriptor
+    for trees in [("C04",), ("C04.557", "C04.557.665"), ("Z99",)]:
+        assert ours.narrower_count(trees) == whoosh.narrower_count(trees), trees
+    assert ours.descriptors_keyed("melanoma")[0].ui == "D008545"
+    assert ours.narrower_count(("C04",)) > 0

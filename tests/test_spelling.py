@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from whoosh import index as whoosh_index
+import pytest
 
-from search.store import current_build
-from search.whoosh.spelling import suggest
+from search import fields as f
+from search.engine import SearchEngine
+from search.spelling import suggest, within, words_within
 
 
-def test_suggestions(index_dir):
-    ix = whoosh_index.open_dir(str(current_build(index_dir)), readonly=True)
-    with ix.reader() as reader:
-        assert suggest(reader, "infarktion", ("infarktion",)) == "infarction"
-        assert suggest(reader, "Melanomma IL-2", ("Melanomma", "IL-2")) == "melanoma IL-2"
-        assert suggest(reader, "melanoma", ("melanoma",)) is None
-        assert suggest(reader, "5-FU xyzzyqq", ("5-FU", "xyzzyqq")) is None
-    ix.close()
+@pytest.fixture(scope="module")
+def view(index_dir):
+    return SearchEngine(index_dir).reader().view()
+
+
+def test_suggestions(view):
+    assert suggest(view, "infarktion", ("infarktion",)) == "infarction"
+    assert suggest(view, "Melanomma IL-2", ("Melanomma", "IL-2")) == "melanoma IL-2"
+    assert suggest(view, "melanoma", ("melanoma",)) is None
+    assert suggest(view, "5-FU xyzzyqq", ("5-FU", "xyzzyqq")) is None
+
+
+def test_within_counts_levenshtein_edits_after_a_shared_prefix():
+    assert within("infarktion", "infarction", 2, 1)  # one replacement
+    assert within("melanomma", "melanoma", 2, 1)  # one deletion
+    assert within("lymphoma", "lymphomas", 1, 1)  # one insertion
+    assert within("cancer", "canrec", 2, 1) and not within("cancer", "canrec", 1, 1)
+    assert not within("cancer", "dancer", 2, 1)  # the first letter differs
+    assert not within("asthma", "as", 2, 1)  # four letters apart
+
+
+@pytest.mark.parametrize("word", ["infarktion", "melanomma", "lymfoma", "astma", "canser"])
+def test_within_is_the_rule_of_the_whoosh_vocabulary_automaton(view, word):
+    vocabulary = view.terms_under(f.SPELL, word[0])
+    assert set(words_within(vocabulary, word, 2, 1)) == set(view.words_within(f.SPELL, word, 2, 1))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from search import Item, Related, SearchEngine, SearchRequest
+from web.params import page_url
 
 EXPORT_MAX = 1000  # records in one search export
 _PAGE = 100  # the engine's largest page
@@ -75,7 +76,7 @@ def search_entries(
 
 def record_entries(engine: SearchEngine, record: dict[str, Any], related: Related) -> list[Entry]:
     """A record, then its related trials, articles and MeSH descriptors."""
-    entries = [Entry(record, "record", url=_page_url(record))]
+    entries = [Entry(record, "record", url=page_url(record["type"], record_id(record)))]
     for kind, section in (("trial", related.trials), ("article", related.articles),
                           ("mesh", related.mesh)):  # fmt: skip
         entries += [_item_entry(engine, kind, item) for item in section.items]
@@ -83,11 +84,7 @@ def record_entries(engine: SearchEngine, record: dict[str, Any], related: Relate
 
 
 def _item_entry(engine: SearchEngine, kind: str, item: Item) -> Entry:
-    return Entry(engine.get(item.id), kind, item.reason, item.url)
-
-
-def _page_url(record: dict[str, Any]) -> str:
-    return f"/{record['type']}/{record_id(record)}"
+    return Entry(engine.get(item.id), kind, item.reason, page_url(item.type, item.id))
 
 
 def record_id(record: dict[str, Any]) -> str:

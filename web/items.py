@@ -32,12 +32,15 @@ from web.export import (
     search_entries,
 )
 from web.metrics import count_search
-from web.params import parse_args
+from web.params import page_url, parse_args
 
 bp = Blueprint("items", __name__)
 
 RELATED_LIMIT = 10  # related items per list on a page and by default in the API
 MAX_RELATED_LIMIT = 50
+
+
+bp.add_app_template_global(page_url)
 
 
 @bp.app_template_filter("mesh_category")
@@ -109,9 +112,11 @@ def _record_page(template: str, record_id: str, kind: str):  # noqa: ANN202 - a 
     if isinstance(record, Response):
         return record
     related = engine().related(record_id, limit=RELATED_LIMIT)
-    mesh_urls = {i.title.lower(): i.url for i in related.mesh.items}
-    indexed = {i.id: i.url for i in related.articles.items[: related.articles.explicit]}
-    trial_urls = {i.id: i.url for i in related.trials.items[: related.trials.explicit]}
+    mesh_urls = {i.title.lower(): page_url(i.type, i.id) for i in related.mesh.items}
+    articles = related.articles.items[: related.articles.explicit]
+    indexed = {i.id: page_url(i.type, i.id) for i in articles}
+    trials = related.trials.items[: related.trials.explicit]
+    trial_urls = {i.id: page_url(i.type, i.id) for i in trials}
     return render_template(
         template,
         r=record,
@@ -140,7 +145,7 @@ def item_json(item: Item) -> dict[str, Any]:
         "id": item.id,
         "type": item.type,
         "title": item.title,
-        "url": item.url,
+        "url": page_url(item.type, item.id),
         "reason": item.reason,
         "explicit": item.score is None,
         "score": item.score,

@@ -103,6 +103,11 @@ def toggled(req: SearchRequest, facet: str, value: str) -> SearchRequest:
     return replace(req, filters=filters, page=1)
 
 
+def page_url(kind: str, record_id: str) -> str:
+    """This site's page of a record: /trial/<nct>, /article/<pmid>, /mesh/<ui>."""
+    return f"/{kind}/{record_id}"
+
+
 class SearchUrls:
     """Links of a results page: each is the current request with one thing changed."""
 

@@ -10,34 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 from whoosh.reading import IndexReader
 
+from search.bitsets import bits_from_docs, bits_to_mask, iter_bits, mask_to_bits
 from search.whoosh.postings import Postings
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept per reader (at 95k docs: 12 KB each at most)
-# For each byte value, the positions of its set bits.
-_BYTE_BITS = tuple(tuple(i for i in range(8) if b >> i & 1) for b in range(256))
-
-
-def bits_from_docs(docs: Iterable[int], size: int) -> int:
-    """A bitset of the given docnums."""
-    buf = bytearray(size // 8 + 1)
-    for d in docs:
-        buf[d >> 3] |= 1 << (d & 7)
-    return int.from_bytes(buf, "little")
-
-
-def iter_bits(bits: int) -> Iterator[int]:
-    """The docnums in a bitset, ascending."""
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    for i, byte in enumerate(data):
-        if byte:
-            base = i << 3
-            for b in _BYTE_BITS[byte]:
-                yield base + b
 
 
 class DocSets:
@@ -126,12 +107,5 @@ class DocSets:
         return Counter({values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
 
 
-def bits_to_mask(bits: int, size: int) -> np.ndarray:
-    """A bitset (bit i = docnum i) as a bool array of `size`."""
-    raw = np.frombuffer(bits.to_bytes(size // 8 + 1, "little"), dtype=np.uint8)
-    return np.unpackbits(raw, bitorder="little")[:size].astype(bool)
-
-
-def mask_to_bits(mask: np.ndarray) -> int:
-    """The inverse of bits_to_mask."""
-    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
+# The bitset helpers live in search/bitsets.py (engine-neutral); imported from here too.
+__all__ = ["DocSets", "bits_from_docs", "bits_to_mask", "iter_bits", "mask_to_bits"]

@@ -28,8 +28,11 @@ from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS
 from search.fairlock import FairLock
 from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
+from search.related import find_related
+from search.related_mesh import MeshBook, overview
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
 from search.snippets import make_snippet
+from search.spelling import suggest
 from search.store import CURRENT, read_meta
 from search.syntax import QueryBuilder
 from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
@@ -44,10 +47,8 @@ from search.whoosh.query import (
     to_whoosh,
 )
 from search.whoosh.ranking import Ranker, Weights
-from search.whoosh.related import find_related
-from search.whoosh.related_mesh import MeshBook, overview
-from search.whoosh.spelling import suggest
 from search.whoosh.store import open_index
+from search.whoosh.view import WhooshView
 
 MAX_PAGE_SIZE = 100
 MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
@@ -76,6 +77,7 @@ class _State:
     searcher: Searcher
     docsets: DocSets
     ranker: Ranker
+    view: WhooshView  # the index view of the neutral algorithms (search/view.py)
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -142,7 +144,8 @@ class WhooshEngine:
         if state is not None:
             state.searcher.close()
         key = (target, ix.latest_generation())
-        self._state = _State(key, ix, searcher, docsets, ranker)
+        view = WhooshView(searcher, docsets, key)
+        self._state = _State(key, ix, searcher, docsets, ranker, view)
         return self._state
 
     def warm(self) -> None:
@@ -225,7 +228,7 @@ class WhooshEngine:
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
-        suggestion = suggest(st.searcher.reader(), text, words) if words else None
+        suggestion = suggest(st.view, text, words) if words else None
         return SearchPage(
             request=req,
             total=total,
@@ -321,12 +324,18 @@ class WhooshEngine:
         """Trials, articles and MeSH descriptors related to a record, each with its reason
         (search/related.py); DocumentNotFound if there is no such record."""
         with self.locked():
-            return find_related(self.state(), record_id, limit=limit, explicit=explicit)
+            return find_related(self.state().view, record_id, limit=limit, explicit=explicit)
 
     def mesh_overview(self, ui: str) -> Overview | None:
         """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
         with self.locked():
-            return overview(MeshBook(self.state()), ui)
+            return overview(MeshBook(self.state().view), ui)
+
+    def view(self) -> WhooshView:
+        """The index view of the live version (search/view.py), for the neutral algorithms
+        (and benchmarks and tests); read it with the lock held."""
+        with self.locked():
+            return self.state().view
 
     def status(self) -> dict[str, Any]:
         """Counts per type and the build's metadata (dates of the data and of the build)."""

@@ -2,7 +2,8 @@
 
 Layout: schema.py (prefixes, value slots, documents), writer.py (Writer: create, update),
 query.py (the neutral tree as xapian.Query), engine.py (Reader), tables.py and facets.py
-(match-set arrays, filters and counts), spelling.py, hits.py.
+(match-set arrays, filters and counts), hits.py, view.py (the index view of related items,
+MeSH pages and did-you-mean: search/view.py).
 """
 
 from search.xapian.engine import XapianReader as Reader

@@ -24,9 +24,12 @@ from search import querytree as qt
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import FACETS
-from search.models import Expansion, Hit, SearchPage, SearchRequest
+from search.models import Expansion, Hit, Overview, Related, SearchPage, SearchRequest
+from search.related import find_related
+from search.related_mesh import MeshBook, overview
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR
 from search.snippets import make_snippet
+from search.spelling import suggest
 from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
@@ -43,8 +46,8 @@ from search.xapian.schema import (
     prefix,
     term,
 )
-from search.xapian.spelling import suggest
 from search.xapian.tables import Tables
+from search.xapian.view import XapianView
 
 MESH_DOCS = term(f.TYPE, f.MESH_TYPE)
 
@@ -56,6 +59,7 @@ class _State:
     tables: Tables
     translator: Translator
     labels: dict[str, str] = field(default_factory=dict)
+    view: XapianView | None = None  # the neutral algorithms' view (search/view.py), when asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +181,7 @@ class XapianReader:
             total=total,
             hits=hits,
             facets=facets,
-            suggestion=suggest(st.db, text, words) if words else None,
+            suggestion=suggest(self._view(st), text, words) if words else None,
             parsed=qt.describe(tree)[:4000] if text else "",
             expansions=parsed.expansions if parsed is not None else (),
             partial=partial,
@@ -369,6 +373,30 @@ class XapianReader:
             if docid is None:
                 raise DocumentNotFound(f"No record has the id {record_id!r}.")
             return f.unpack_record(st.db.get_document(docid).get_data())
+
+    def _view(self, st: _State) -> XapianView:
+        if st.view is None:
+            version = (str(self.index_dir), st.target)
+            st.view = XapianView(st.db, version, self.b, self.k1, live=st.tables.live)
+        return st.view
+
+    def view(self) -> XapianView:
+        """The index view of the live build (search/view.py), for the neutral algorithms (and
+        benchmarks and tests); read it with `self.lock` held."""
+        with self.lock:
+            return self._view(self.state())
+
+    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
+        """Trials, articles and MeSH descriptors related to a record, each with its reason
+        (search/related.py); DocumentNotFound if there is no such record."""
+        with self.lock:
+            view = self._view(self.state())
+            return find_related(view, record_id, limit=limit, explicit=explicit)
+
+    def mesh_overview(self, ui: str) -> Overview | None:
+        """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
+        with self.lock:
+            return overview(MeshBook(self._view(self.state())), ui)
 
     def status(self) -> dict[str, Any]:
         """Counts per type and the build's metadata (dates of the data and of the build)."""

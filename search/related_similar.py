@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search import fields as f
-from search.analysis import BioAnalyzer
+from search.analysis import analyzer
+from search.bitsets import iter_bits
 from search.facets import CHECK_TAGS
 from search.models import Descriptor
-from search.scoring import BM25_B, BM25_K1, saturated_tf
-from search.whoosh.docsets import DocSets, iter_bits
+from search.related_mesh import MeshBook
+from search.scoring import idf, saturated_tf
+from search.view import IndexView
+
+_ANALYZER = analyzer()  # the text fields' analyzer: key terms are terms as indexed
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +134,11 @@ def _display(word: str) -> str:
 
 
 def key_terms(
-    searcher: Any, record: dict[str, Any], tuning: Tuning = DEFAULT
+    view: IndexView, record: dict[str, Any], tuning: Tuning = DEFAULT
 ) -> tuple[KeyTerm, ...]:
     """The record's most telling words: weighted term frequency x idf over the whole index,
     leaving out words found in no other record or in more than `max_df` of them, and the
     parts of compounds ("il", "2" and "il2" of "IL-2"), which would count one word thrice."""
-    analyzer: BioAnalyzer = searcher.schema[f.ALL].analyzer
-    reader = searcher.reader()
     weights: dict[str, float] = {}
     words: dict[str, str] = {}
     whole: dict[str, bool] = {}
@@ -144,28 +146,30 @@ def key_terms(
         boost = tuning.sections.get(name, 0.0)
         if not boost or not text:
             continue
-        for token in analyzer(text, keeporiginal=True):
+        for token in _ANALYZER(text, keeporiginal=True):
             if token.text.isdigit() or len(token.text) < 2 or "/" in token.text:
                 continue
             weights[token.text] = weights.get(token.text, 0.0) + boost
             if not whole.get(token.text):
                 # shown as written; a compound's part ("2" of "IL-2") as its compound, until
                 # the word is seen on its own
-                alone = analyzer.terms(token.original, mode="query") == [token.text]
+                alone = _ANALYZER.terms(token.original, mode="query") == [token.text]
                 if alone or token.text not in words:
                     whole[token.text] = alone
                     words[token.text] = token.original
-    n = reader.doc_count()
+    n = view.live.bit_count()
     scored = []
     for term, tf in weights.items():
-        df = reader.doc_frequency(f.ALL, term)
+        df = view.doc_frequency(f.ALL, term)
         if whole[term] and 2 <= df <= tuning.max_df * n:  # a compound's parts: not again
             scored.append(KeyTerm(term, _display(words[term]), tf * math.log(n / df)))
     scored.sort(key=lambda k: (-k.weight, k.term))
     return tuple(scored[: tuning.key_terms])
 
 
-def concepts(book: Any, record: dict[str, Any], tuning: Tuning = DEFAULT) -> tuple[Concept, ...]:
+def concepts(
+    book: MeshBook, record: dict[str, Any], tuning: Tuning = DEFAULT
+) -> tuple[Concept, ...]:
     """The record's descriptors (check tags such as Humans left out), each once."""
     kind = record["type"]
     found: list[tuple[Descriptor | None, str, float]] = []
@@ -195,8 +199,7 @@ def _at_least(sets: Iterable[int], m: int, everything: int) -> int:
 
 
 def rank(
-    searcher: Any,
-    docsets: DocSets,
+    view: IndexView,
     profile: Profile,
     target: str,
     limit: int,
@@ -205,18 +208,18 @@ def rank(
 ) -> Ranking:
     """The records of type `target` most like the profile (the record itself and the
     bitset `exclude` left out)."""
-    allowed = docsets.term(f.TYPE, target) & ~exclude & ~(1 << profile.docnum)
+    allowed = view.term(f.TYPE, target) & ~exclude & ~(1 << profile.docnum)
     n_target = max(1, allowed.bit_count())
     # MeSH: each shared descriptor counts by its specificity among the wanted records.
     weighted: list[tuple[Concept, int, float]] = []
     for c in profile.concepts:
-        bits = docsets.term(f.MESH_UI, c.descriptor.ui) & allowed
+        bits = view.term(f.MESH_UI, c.descriptor.ui) & allowed
         df = bits.bit_count()
         if df:
             depth = min(1.0, tuning.depth_base + tuning.depth_step * c.descriptor.depth)
             weighted.append((c, bits, c.weight * math.log(1 + n_target / df) * depth))
     # Text: the candidates have most of the leading key terms.
-    leading = [(k, docsets.term(f.ALL, k.term) & allowed) for k in profile.terms]
+    leading = [(k, view.term(f.ALL, k.term) & allowed) for k in profile.terms]
     leading = leading[: tuning.pool_terms]
     pool = 0
     for _, bits, _ in weighted:
@@ -227,8 +230,8 @@ def rank(
     total = pool.bit_count()
     if not total:
         return Ranking(0, ())
-    scores = _mesh_scores(docsets, profile, weighted, target, tuning)
-    _add_text_scores(scores, searcher, docsets, profile, pool, bool(weighted), limit, tuning)
+    scores = _mesh_scores(view, profile, weighted, target, tuning)
+    _add_text_scores(scores, view, profile, pool, bool(weighted), limit, tuning)
     best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
     hits = []
     for d, score in best:
@@ -243,7 +246,7 @@ def _heaviest(pair: tuple[float, Concept]) -> tuple[float, str]:
 
 
 def _mesh_scores(
-    docsets: DocSets,
+    view: IndexView,
     profile: Profile,
     weighted: list[tuple[Concept, int, float]],
     target: str,
@@ -259,7 +262,7 @@ def _mesh_scores(
         for d in iter_bits(bits):
             scores[d] = scores.get(d, 0.0) + part
         if target == f.ARTICLE and tuning.major_bonus:
-            major = docsets.term(f.MESH_MAJOR, c.descriptor.ui) & bits
+            major = view.term(f.MESH_MAJOR, c.descriptor.ui) & bits
             for d in iter_bits(major):
                 scores[d] += part * tuning.major_bonus
     return scores
@@ -267,8 +270,7 @@ def _mesh_scores(
 
 def _add_text_scores(
     scores: dict[int, float],
-    searcher: Any,
-    docsets: DocSets,
+    view: IndexView,
     profile: Profile,
     pool: int,
     with_mesh: bool,
@@ -283,13 +285,13 @@ def _add_text_scores(
     if not profile.terms:
         return
     share = 1.0 - tuning.mesh_share if with_mesh else 1.0
-    k1 = getattr(searcher.weighting, "K1", BM25_K1)
     top = profile.terms[0].weight
+    n = view.doc_count()
     terms = []
     for k in profile.terms:
-        idf = searcher.idf(f.ALL, k.term)
-        terms.append((k.term, k.weight / top * idf, docsets.term(f.ALL, k.term) & pool))
-    bound = sum(w * (k1 + 1) for _, w, _ in terms)
+        weight = k.weight / top * idf(n, view.doc_frequency(f.ALL, k.term))
+        terms.append((k.term, weight, view.term(f.ALL, k.term) & pool))
+    bound = sum(w * (view.k1 + 1) for _, w, _ in terms)
     first = dict(scores)
     for _, w, within in terms:
         part = share * w / bound
@@ -297,31 +299,21 @@ def _add_text_scores(
             first[d] = first.get(d, 0.0) + part
     rerank = max(limit * tuning.rerank, limit)
     best = sorted(heapq.nlargest(rerank, first.items(), key=lambda kv: (kv[1], -kv[0])))
-    exact = _bm25(searcher, [(t, share * w / bound, bits) for t, w, bits in terms], best)
+    exact = _bm25(view, [(t, share * w / bound, bits) for t, w, bits in terms], best)
     for d, _ in best:
         scores[d] = scores.get(d, 0.0) + exact.get(d, 0.0)
 
 
 def _bm25(
-    searcher: Any, terms: list[tuple[str, float, int]], docs: list[tuple[int, float]]
+    view: IndexView, terms: list[tuple[str, float, int]], docs: list[tuple[int, float]]
 ) -> dict[int, float]:
-    """Sum of weight x BM25F(term, doc) for the docs (ascending), reading each term's postings
-    only at those docs."""
-    reader = searcher.reader()
-    b = getattr(searcher.weighting, "B", BM25_B)
-    k1 = getattr(searcher.weighting, "K1", BM25_K1)
-    avgdl = searcher.avg_field_length(f.ALL) or 1.0
+    """Sum of weight x BM25F(term, doc) for the docs (ascending), reading each term's
+    frequencies only at those docs."""
+    avgdl = view.avg_length(f.ALL) or 1.0
     out: dict[int, float] = {}
-    lengths = {d: reader.doc_field_length(d, f.ALL) or avgdl for d, _ in docs}
+    lengths = {d: view.length(d, f.ALL) or avgdl for d, _ in docs}
     for term, weight, bits in terms:
-        postings = None
-        for d, _ in docs:
-            if not bits >> d & 1:
-                continue
-            if postings is None:
-                postings = reader.postings(f.ALL, term)
-            if postings.id() < d:
-                postings.skip_to(d)
-            tf = postings.weight()
-            out[d] = out.get(d, 0.0) + weight * saturated_tf(tf, lengths[d], avgdl, k1, b)
+        tfs = view.weights(f.ALL, term, [d for d, _ in docs if bits >> d & 1])
+        for d, tf in tfs.items():
+            out[d] = out.get(d, 0.0) + weight * saturated_tf(tf, lengths[d], avgdl, view.k1, view.b)
     return out

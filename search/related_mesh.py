@@ -2,21 +2,21 @@
 the tree (broader and narrower descriptors), and the records indexed with a descriptor or with
 its narrower ones. Everything is a term look-up or a cached bitset, never a scan of the records.
 
-Look-ups go through the calling thread's searcher; their results are cached per index version
-and shared by all threads (like the bitsets of search/docsets.py).
+Look-ups go through an index view (search/view.py), so every backend shares them; their
+results are cached per index version and shared by all threads.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from typing import Any
 
-from whoosh.searching import Searcher
-
 from search import fields as f
+from search.bitsets import iter_bits
 from search.meshnames import Named, best_ui
 from search.models import Descriptor, Overview, TreePosition
-from search.whoosh.docsets import DocSets, iter_bits
+from search.view import IndexView
 
 NARROWER_LIMIT = 200  # narrower descriptors listed per tree number on a MeSH page
 
@@ -28,26 +28,22 @@ class _Cache:
         self.by_tree: dict[str, str] = {}
 
 
-_caches: dict[tuple[str, int], _Cache] = {}
+_caches: dict[Hashable, _Cache] = {}
 _lock = threading.Lock()
 
 
 class MeshBook:
-    """MeSH look-ups for one thread's searcher (cheap to make: the caches are shared)."""
+    """MeSH look-ups in one index view (cheap to make: the caches are shared)."""
 
-    def __init__(self, state: Any) -> None:
-        """`state`: the engine's per-thread view of the index (SearchEngine.state())."""
-        self.searcher: Searcher = state.searcher
-        self.reader = state.searcher.reader()
-        self.docsets: DocSets = state.docsets
+    def __init__(self, view: IndexView) -> None:
+        self.view = view
         with _lock:
-            key = state.key
-            cache = _caches.get(key)
+            cache = _caches.get(view.version)
             if cache is None:  # a new index version: the old caches go
                 _caches.clear()
-                cache = _caches[key] = _Cache()
+                cache = _caches[view.version] = _Cache()
         self.cache = cache
-        self.mesh_bits = self.docsets.term(f.TYPE, f.MESH_TYPE)
+        self.mesh_bits = view.term(f.TYPE, f.MESH_TYPE)
 
     # -- descriptors -------------------------------------------------------------------
     def get(self, ui: str) -> Descriptor | None:
@@ -56,14 +52,12 @@ class MeshBook:
             return None
         if ui in self.cache.by_ui:
             return self.cache.by_ui[ui]
-        docnum = self.searcher.document_number(**{f.ID: ui})
+        docnum = self.view.docnum(ui)
         if docnum is None and ui[1:].isdigit() and len(ui) > 7:
-            docnum = self.searcher.document_number(**{f.ID: f"{ui[0]}{int(ui[1:]):06d}"})
+            docnum = self.view.docnum(f"{ui[0]}{int(ui[1:]):06d}")
         found = None
-        if docnum is not None:
-            stored = self.reader.stored_fields(docnum)
-            if stored.get(f.TYPE) == f.MESH_TYPE:
-                found = _descriptor(f.unpack_record(stored[f.RECORD]))
+        if docnum is not None and self.view.head(docnum).type == f.MESH_TYPE:
+            found = _descriptor(self.view.record(docnum))
         self.cache.by_ui[ui] = found
         return found
 
@@ -78,13 +72,10 @@ class MeshBook:
 
     def _lookup_name(self, name: str) -> str:
         term = f.term_key(name)
-        if not term or not self.reader.frequency(f.ENTRY_KEY, term):
+        if not term:
             return ""
-        candidates = []
-        for docnum in self.reader.postings(f.ENTRY_KEY, term).all_ids():
-            record = f.unpack_record(self.reader.stored_fields(docnum)[f.RECORD])
-            candidates.append(_named(record))
-        return best_ui(name, candidates)
+        docs = iter_bits(self.view.term(f.ENTRY_KEY, term))
+        return best_ui(name, [_named(self.view.record(d)) for d in docs])
 
     def resolve(self, ui: str, name: str) -> Descriptor | None:
         """A record's MeSH term: by its UI when it has one, else by its name."""
@@ -94,9 +85,9 @@ class MeshBook:
         """The descriptor holding this tree number."""
         ui = self.cache.by_tree.get(tree_number)
         if ui is None:
-            bits = self.docsets.term(f.MESH_TREE, tree_number) & self.mesh_bits
+            bits = self.view.term(f.MESH_TREE, tree_number) & self.mesh_bits
             docnum = next(iter_bits(bits), None)
-            ui = self.reader.stored_fields(docnum)[f.ID] if docnum is not None else ""
+            ui = self.view.head(docnum).id if docnum is not None else ""
             self.cache.by_tree[tree_number] = ui
         return self.get(ui)
 
@@ -117,24 +108,20 @@ class MeshBook:
     def narrower_numbers(self, tree_number: str) -> list[str]:
         """Tree numbers one level below this one that some record or descriptor holds."""
         depth = tree_number.count(".") + 1
-        out = []
-        for t in self.reader.expand_prefix(f.MESH_TREE, tree_number + "."):
-            t = t.decode("utf-8") if isinstance(t, bytes) else t
-            if t.count(".") == depth:
-                out.append(t)
-        return sorted(out)
+        below = self.view.terms_under(f.MESH_TREE, tree_number + ".")
+        return sorted(t for t in below if t.count(".") == depth)
 
     # -- records indexed with a descriptor -----------------------------------------------
     def indexed(self, d: Descriptor, narrower: bool = True) -> int:
         """Records (of any type, the descriptor itself included) indexed with `d`, and with
         `narrower`, with any descriptor below it in the tree: a bitset."""
-        bits = self.docsets.term(f.MESH_UI, d.ui)
+        view = self.view
+        bits = view.term(f.MESH_UI, d.ui)
         if narrower:
             for t in d.tree_numbers:
-                bits |= self.docsets.term(f.MESH_TREE, t)
-                for below in self.reader.expand_prefix(f.MESH_TREE, t + "."):
-                    text = below.decode("utf-8") if isinstance(below, bytes) else below
-                    bits |= self.docsets.term(f.MESH_TREE, text)
+                bits |= view.term(f.MESH_TREE, t)
+                for below in view.terms_under(f.MESH_TREE, t + "."):
+                    bits |= view.term(f.MESH_TREE, below)
         return bits
 
 
@@ -163,12 +150,12 @@ def overview(book: MeshBook, ui: str) -> Overview | None:
     d = book.get(ui)
     if d is None:
         return None
-    ds = book.docsets
-    trials, articles = ds.term(f.TYPE, f.TRIAL), ds.term(f.TYPE, f.ARTICLE)
-    direct, everything = ds.term(f.MESH_UI, d.ui), book.indexed(d)
+    view = book.view
+    trials, articles = view.term(f.TYPE, f.TRIAL), view.term(f.TYPE, f.ARTICLE)
+    direct, everything = view.term(f.MESH_UI, d.ui), book.indexed(d)
 
     def ranked(field: str, within: int, by_value: bool = False) -> tuple[tuple[str, int], ...]:
-        counts = ds.count_low(field, within)
+        counts = view.count_values(field, within)
         if by_value:
             return tuple(sorted(counts.items(), reverse=True))
         return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -185,3 +172,35 @@ def overview(book: MeshBook, ui: str) -> Overview | None:
         by_phase=ranked(f.PHASE, everything & trials),
         by_year=ranked(f.PUB_YEAR, everything & articles, by_value=True),
     )
+
+
+class ViewMeshSource:
+    """Query expansion's MeshSource (search/expansion.py) over an index view, so that one
+    class serves every backend (it answers as search/whoosh/meshsource.py's, and None for the
+    id of a record that is no descriptor)."""
+
+    def __init__(self, view: IndexView) -> None:
+        self.view = view
+
+    def descriptors_keyed(self, key: str) -> list[Named]:
+        docs = iter_bits(self.view.term(f.ENTRY_KEY, key)) if key else ()
+        out = []
+        for d in docs:
+            record = self.view.record(d)
+            entries = tuple(record.get("entry_terms", ()))
+            out.append(Named(self.view.head(d).id, record.get("heading", ""), entries))
+        return out
+
+    def descriptor(self, ui: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+        d = self.view.docnum(ui)
+        if d is None or self.view.head(d).type != f.MESH_TYPE:
+            return None
+        record = self.view.record(d)
+        return (
+            self.view.head(d).title or ui,
+            tuple(record.get("tree_numbers", ())),
+            tuple(record.get("entry_terms", ())),
+        )
+
+    def narrower_count(self, trees: tuple[str, ...]) -> int:
+        return len({t for tree in trees for t in self.view.terms_under(f.MESH_TREE, tree + ".")})

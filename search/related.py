@@ -19,11 +19,11 @@ import re
 from typing import Any
 
 from search import fields as f
+from search.bitsets import iter_bits
 from search.errors import DocumentNotFound
 from search.models import Descriptor, Item, Related, Section, Topic
-from search.whoosh.docsets import iter_bits
-from search.whoosh.related_mesh import MeshBook
-from search.whoosh.related_similar import (
+from search.related_mesh import MeshBook
+from search.related_similar import (
     DEFAULT,
     Profile,
     Ranking,
@@ -32,62 +32,59 @@ from search.whoosh.related_similar import (
     key_terms,
     rank,
 )
+from search.view import IndexView
 
-URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
 REFERENCE_ORDER = ("RESULT", "BACKGROUND", "DERIVED")
 EXPLICIT_LIMIT = 200  # explicit links listed at most (before the similar items)
 _NCT = re.compile(r"\bNCT\d{8}\b")
 
 
 class _Lookup:
-    """One lookup: the calling thread's searcher, the shared bitsets, MeSH look-ups."""
+    """One lookup: the index view, its MeSH book and the tuning."""
 
-    def __init__(self, state: Any, tuning: Tuning) -> None:
-        self.searcher = state.searcher
-        self.reader = state.searcher.reader()
-        self.docsets = state.docsets
-        self.book = MeshBook(state)
+    def __init__(self, view: IndexView, tuning: Tuning) -> None:
+        self.view = view
+        self.book = MeshBook(view)
         self.tuning = tuning
 
     def docnum(self, record_id: str, kind: str | None = None) -> int | None:
-        d = self.searcher.document_number(**{f.ID: record_id})
-        if d is None or (kind and self.reader.stored_fields(d).get(f.TYPE) != kind):
+        d = self.view.docnum(record_id)
+        if d is None or (kind and self.view.head(d).type != kind):
             return None
         return d
 
     def record(self, docnum: int) -> dict[str, Any]:
-        return f.unpack_record(self.reader.stored_fields(docnum)[f.RECORD])
+        return self.view.record(docnum)
 
     def item(self, docnum: int, reason: str, score: float | None = None) -> Item:
-        stored = self.reader.stored_fields(docnum)
-        kind, rid = stored[f.TYPE], stored[f.ID]
-        title = stored.get(f.TITLE, "").split("\n")[0] or rid
-        return Item(rid, kind, title, URL_PREFIX[kind] + rid, reason, score)
+        rid, kind, title = self.view.head(docnum)
+        return Item(rid, kind, title or rid, reason, score)
 
     def similar(self, profile: Profile, target: str, limit: int, exclude: int = 0) -> Ranking:
-        return rank(self.searcher, self.docsets, profile, target, limit, exclude, self.tuning)
+        return rank(self.view, profile, target, limit, exclude, self.tuning)
 
     def newest(self, bits: int, n: int) -> list[int]:
-        """The `n` newest records of a bitset (by their date column)."""
-        column = self.reader.column_reader(f.DATE)
-        return heapq.nlargest(n, iter_bits(bits), key=lambda d: (column[d] or 0, -d))
+        """The `n` newest records of a bitset (by their date)."""
+        return heapq.nlargest(n, iter_bits(bits), key=lambda d: (self.view.date(d), -d))
 
 
 def find_related(
-    state: Any, record_id: str, limit: int = 10, explicit: bool = True, tuning: Tuning = DEFAULT
+    view: IndexView,
+    record_id: str,
+    limit: int = 10,
+    explicit: bool = True,
+    tuning: Tuning = DEFAULT,
 ) -> Related:
     """The related items of a record. `explicit=False` leaves the explicit links (references,
     NCT ids) out, so that similarity alone can be measured (bench/related.py)."""
-    look = _Lookup(state, tuning)
+    look = _Lookup(view, tuning)
     docnum = look.docnum(record_id)
     if docnum is None:
         raise DocumentNotFound(f"No record has the id {record_id!r}.")
     record = look.record(docnum)
     if record["type"] == f.MESH_TYPE:
         return _descriptor_related(look, docnum, record, limit)
-    profile = Profile(
-        docnum, concepts(look.book, record, tuning), key_terms(look.searcher, record, tuning)
-    )
+    profile = Profile(docnum, concepts(look.book, record, tuning), key_terms(view, record, tuning))
     if record["type"] == f.TRIAL:
         trials = _similar_section(look, profile, f.TRIAL, limit, [], record)
         links = _trial_articles(look, record) if explicit else []
@@ -163,7 +160,7 @@ def _trial_articles(look: _Lookup, trial: dict[str, Any]) -> list[Item]:
             kind = ref["type"] or "listed"
             found[d] = look.item(d, f"cited by this trial as a {kind} reference")
     nct = trial["nct_id"]
-    naming = look.docsets.term(f.LINKS, nct) & look.docsets.term(f.TYPE, f.ARTICLE)
+    naming = look.view.term(f.LINKS, nct) & look.view.term(f.TYPE, f.ARTICLE)
     for d in look.newest(naming, EXPLICIT_LIMIT):
         if d not in found:
             found[d] = look.item(d, _naming_reason(look.record(d), nct))
@@ -190,7 +187,7 @@ def _article_trials(look: _Lookup, article: dict[str, Any]) -> list[Item]:
         if d is not None and d not in found:
             found[d] = look.item(d, f"this article names {nct} {where}")
     pmid = article["pmid"]
-    citing = look.docsets.term(f.LINKS, pmid) & look.docsets.term(f.TYPE, f.TRIAL)
+    citing = look.view.term(f.LINKS, pmid) & look.view.term(f.TYPE, f.TRIAL)
     for d in look.newest(citing, EXPLICIT_LIMIT):
         if d not in found:
             kinds = [r["type"] for r in look.record(d)["references"] if r["pmid"] == pmid]
@@ -219,7 +216,7 @@ def _undefined(look: _Lookup, trial: dict[str, Any]) -> tuple[tuple[str, str], .
 
 
 def _definition(d: Descriptor, reason: str) -> Item:
-    return Item(d.ui, f.MESH_TYPE, d.heading, d.url, reason, note=d.scope_note)
+    return Item(d.ui, f.MESH_TYPE, d.heading, reason, note=d.scope_note)
 
 
 def _topics(look: _Lookup, descriptors: list[Descriptor]) -> tuple[Topic, ...]:
@@ -227,7 +224,7 @@ def _topics(look: _Lookup, descriptors: list[Descriptor]) -> tuple[Topic, ...]:
     out = []
     for code in codes:
         d = look.book.at_tree(code)
-        count = look.docsets.term(f.MESH_CAT, code).bit_count()
+        count = look.view.term(f.MESH_CAT, code).bit_count()
         category = f.MESH_CATEGORIES.get(code[:1], "MeSH")
         out.append(Topic(code, d.heading if d else code, category, count))
     return tuple(out)
@@ -250,8 +247,8 @@ def _descriptor_related(look: _Lookup, docnum: int, record: dict[str, Any], limi
     everything = book.indexed(d)
     sections = []
     for kind in (f.TRIAL, f.ARTICLE):
-        of_kind = look.docsets.term(f.TYPE, kind)
-        direct = look.docsets.term(f.MESH_UI, d.ui) & of_kind
+        of_kind = look.view.term(f.TYPE, kind)
+        direct = look.view.term(f.MESH_UI, d.ui) & of_kind
         below = everything & of_kind & ~direct
         items = [look.item(x, f"indexed with {d.heading}") for x in look.newest(direct, limit)]
         for x in look.newest(below, limit - len(items)):

@@ -1,0 +1,70 @@
+"""Did-you-mean: unknown query words replaced by the closest word of the index vocabulary.
+
+The vocabulary is the unstemmed `spell` field (titles, conditions, MeSH headings and entry
+terms), so suggestions work even though the searched fields are stemmed: "infarktion" finds
+"infarction", which a stemmed field only holds as "infarct".
+
+A word is corrected when it has 4+ letters and the vocabulary lacks it; its correction is the
+vocabulary word within MAX_DISTANCE edits that shares its first letter and occurs most often
+in the index (ties: the word last in alphabetical order, as Whoosh's corrector chose).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from search import fields as f
+from search.view import IndexView
+
+MAX_DISTANCE = 2
+PREFIX = 1  # letters a correction shares with the word (misspellings rarely start wrong)
+_WORD = re.compile(r"[^\W\d_]{4,}")  # only alphabetic words of 4+ letters are corrected
+
+
+def suggest(view: IndexView, text: str, words: tuple[str, ...]) -> str | None:
+    """The query text with misspelled words replaced, or None if nothing needs correcting."""
+    replacements: dict[str, str] = {}
+    for word in words:
+        if not _WORD.fullmatch(word):
+            continue
+        low = word.lower()
+        if view.frequency(f.SPELL, low):
+            continue
+        found = correction(view, low)
+        if found:
+            replacements[word] = found
+    if not replacements:
+        return None
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, replacements)) + r")\b")
+    return pattern.sub(lambda m: replacements[m.group()], text)
+
+
+def correction(view: IndexView, word: str) -> str | None:
+    """The vocabulary word that best corrects `word` (see the module's rule), None if none."""
+    found = view.words_within(f.SPELL, word, MAX_DISTANCE, PREFIX)
+    best = max(((view.frequency(f.SPELL, w) or 1, w) for w in found if w != word), default=None)
+    return best[1] if best else None
+
+
+def within(word: str, candidate: str, distance: int, prefix: int = 0) -> bool:
+    """Whether `candidate` starts with the first `prefix` letters of `word` and is at most
+    `distance` Levenshtein edits (insert, delete, replace a letter) from it: the rule of
+    IndexView.words_within, for backends that filter their vocabulary themselves."""
+    if candidate[:prefix] != word[:prefix] or abs(len(candidate) - len(word)) > distance:
+        return False
+    a, b = word[prefix:], candidate[prefix:]
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+        if min(row) > distance:
+            return False
+    return row[-1] <= distance
+
+
+def words_within(vocabulary: Iterable[str], word: str, distance: int, prefix: int) -> list[str]:
+    """The words of `vocabulary` (e.g. a field's terms starting with `word[:prefix]`) that
+    are `within` the distance."""
+    return [w for w in vocabulary if within(word, w, distance, prefix)]

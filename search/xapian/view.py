@@ -1,0 +1,148 @@
+"""The index view (search/view.py) of one Xapian database: docids (from 1) as document numbers,
+term bitsets read from the postlists (cached), records from the document data, the title and
+type from value slots, BM25's statistics from the database (wdf / WDF_SCALE is Whoosh's
+section-weighted term frequency; a document's length / LENGTH_UNIT is its length in ALL).
+
+So related items, MeSH pages and did-you-mean are the Whoosh backend's, over the same terms.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import xapian
+
+from search import fields as f
+from search.bitsets import bits_from_docs, mask_to_bits
+from search.scoring import BM25_B, BM25_K1
+from search.spelling import words_within
+from search.view import Head
+from search.xapian.schema import (
+    LENGTH_UNIT,
+    SLOT_DATE,
+    SLOT_ID,
+    SLOT_TITLE,
+    SLOT_TYPE,
+    WDF_SCALE,
+    id_term,
+    prefix,
+    term,
+)
+
+TERM_CACHE_SIZE = 20_000  # term bitsets kept (as search/whoosh/docsets.py)
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8")
+
+
+class XapianView:
+    """One opened database as the neutral algorithms read it."""
+
+    def __init__(
+        self,
+        db: xapian.Database,
+        version: Hashable,
+        b: float = BM25_B,
+        k1: float = BM25_K1,
+        live: np.ndarray | None = None,
+    ) -> None:
+        """`live`: the live docids as a bool array (search/xapian/tables.py), if already read."""
+        self.db = db
+        self.version = version
+        self.b, self.k1 = b, k1
+        self.size = db.get_lastdocid() + 1
+        self._terms: dict[str, int] = {}
+        self._lock = threading.Lock()
+        if live is None:
+            self.live = bits_from_docs((i.docid for i in db.valuestream(SLOT_ID)), self.size)
+        else:
+            self.live = mask_to_bits(live)
+
+    # -- records -----------------------------------------------------------------------------
+    def docnum(self, record_id: str) -> int | None:
+        if not record_id:
+            return None
+        for item in self.db.postlist(id_term(record_id)):
+            return item.docid
+        return None
+
+    def head(self, docnum: int) -> Head:
+        doc = self.db.get_document(docnum)
+        return Head(
+            _text(doc.get_value(SLOT_ID)),
+            _text(doc.get_value(SLOT_TYPE)),
+            _text(doc.get_value(SLOT_TITLE)),
+        )
+
+    def record(self, docnum: int) -> dict[str, Any]:
+        return f.unpack_record(self.db.get_document(docnum).get_data())
+
+    def date(self, docnum: int) -> int:
+        raw = self.db.get_document(docnum).get_value(SLOT_DATE)
+        return int(xapian.sortable_unserialise(raw)) if raw else 0
+
+    # -- sets and values ---------------------------------------------------------------------
+    def term(self, field: str, value: str) -> int:
+        key = term(field, value)
+        bits = self._terms.get(key)
+        if bits is None:
+            docs = (item.docid for item in self.db.postlist(key)) if key else ()
+            try:
+                bits = bits_from_docs(docs, self.size)
+            except xapian.InvalidArgumentError:  # an empty or over-long term: no documents
+                bits = 0
+            with self._lock:
+                if len(self._terms) >= TERM_CACHE_SIZE:
+                    self._terms.pop(next(iter(self._terms)))  # drop the oldest entry
+                self._terms[key] = bits
+        return bits
+
+    def terms_under(self, field: str, prefix_text: str) -> list[str]:
+        pre = prefix(field)
+        return [_text(t.term)[len(pre) :] for t in self.db.allterms(pre + prefix_text)]
+
+    def count_values(self, field: str, within: int) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for value in self.terms_under(field, ""):
+            n = (self.term(field, value) & within).bit_count()
+            if n:
+                counts[value] = n
+        return counts
+
+    # -- term statistics ---------------------------------------------------------------------
+    def doc_count(self) -> int:
+        return self.db.get_doccount()
+
+    def doc_frequency(self, field: str, term_text: str) -> int:
+        return self.db.get_termfreq(term(field, term_text))
+
+    def frequency(self, field: str, term_text: str) -> float:
+        key = term(field, term_text)
+        if field == f.SPELL:  # boolean terms (no wdf): the records holding the word
+            return self.db.get_termfreq(key)
+        return self.db.get_collection_freq(key) / WDF_SCALE
+
+    def avg_length(self, field: str) -> float:
+        return self.db.get_avlength() / LENGTH_UNIT
+
+    def length(self, docnum: int, field: str) -> float:
+        return self.db.get_doclength(docnum) / LENGTH_UNIT
+
+    def weights(self, field: str, term_text: str, docs: Sequence[int]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        if not docs:
+            return out
+        postings = self.db.postlist(term(field, term_text))
+        for d in docs:
+            item = postings.skip_to(d)
+            out[d] = item.wdf / WDF_SCALE
+        return out
+
+    # -- vocabulary --------------------------------------------------------------------------
+    def words_within(self, field: str, word: str, distance: int, prefix_len: int) -> Iterable[str]:
+        return words_within(self.terms_under(field, word[:prefix_len]), word, distance, prefix_len)
