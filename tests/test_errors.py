@@ -295,7 +295,7 @@ def test_a_request_waits_for_a_busy_engine_only_until_its_deadline(index_dir):
     thread.start()
     try:
         held.wait(10)
-        for url in ("/api/search?q=melanoma", "/api/records/NCT00002845"):
+        for url in ("/api/search?q=melanoma", "/api/records/NCT00002845", "/api/health"):
             busy = client.get(url)
             assert busy.status_code == 503
             assert busy.get_json()["error"] == (

@@ -172,7 +172,11 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             "api",
             {
                 "200": _json("An index is being served.", ref("Health")),
-                "503": _json("No index has been built yet.", ref("NoIndex")),
+                "503": _json(
+                    "No index has been built yet, or the engine stayed busy past the request's "
+                    "deadline.",
+                    {"oneOf": [ref("NoIndex"), ref("Error")]},
+                ),
             },
             operationId="health",
         ),  # fmt: skip
