@@ -27,6 +27,7 @@ from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import BY_NAME, FACETS
 from search.fairlock import FairLock
+from search.hits import URL_PREFIX, summary_fields
 from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
@@ -52,7 +53,6 @@ from search.whoosh.view import WhooshView
 
 MAX_PAGE_SIZE = 100
 MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
-URL_PREFIX = {f.TRIAL: "/trial/", f.ARTICLE: "/article/", f.MESH_TYPE: "/mesh/"}
 
 
 class RobertsonBM25F(scoring.BM25F):
@@ -345,32 +345,3 @@ class WhooshEngine:
             counts = {t: st.docsets.term(f.TYPE, t).bit_count() for t in f.TYPES}
         meta = read_meta(self.index_dir)
         return {**meta, "counts": counts, "total": sum(counts.values()), "backend": "whoosh"}
-
-
-def summary_fields(record: dict[str, Any], date: str) -> dict[str, Any]:
-    """The type-specific fields shown in a result list."""
-    kind = record["type"]
-    if kind == f.TRIAL:
-        return {
-            "status": record["overall_status"],
-            "phases": record["phases"],
-            "study_type": record["study_type"],
-            "conditions": record["conditions"][:6],
-            "start_date": record["start_date"],
-            "enrollment": record["enrollment"],
-            "sponsor": record["lead_sponsor"],
-            "has_results": record["has_results"],
-        }
-    if kind == f.ARTICLE:
-        authors = [
-            a["collective_name"] or f"{a['last_name']} {a['initials']}".strip()
-            for a in record["authors"]
-        ]
-        return {
-            "journal": record["journal_iso"] or record["journal_title"],
-            "date": date,
-            "year": record["pub_year"],
-            "authors": authors[:3] + (["et al."] if len(authors) > 3 else []),
-            "publication_types": record["publication_types"],
-        }
-    return {"tree_numbers": record["tree_numbers"], "entry_terms": len(record["entry_terms"])}

@@ -8,32 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from search import fields as f
+from search.hits import name_in_record
 from search.whoosh.docsets import iter_bits
-
-# Where a stored record names its MeSH terms: (list key, UI key, name key).
-_TERM_LISTS = (
-    ("condition_mesh", "ui", "term"),
-    ("intervention_mesh", "ui", "term"),
-    ("condition_mesh_ancestors", "ui", "term"),
-    ("intervention_mesh_ancestors", "ui", "term"),
-    ("mesh_headings", "ui", "name"),
-)
-
-
-def same_ui(a: str, b: str) -> bool:
-    """D007172 and the padded D000007172 (CT.gov JSON of 2023-24) are one UI."""
-    if a == b:
-        return True
-    return a[:1] == b[:1] and a[1:].isdigit() and b[1:].isdigit() and int(a[1:]) == int(b[1:])
-
-
-def name_in_record(record: dict[str, Any], ui: str) -> str:
-    """The name a record gives the MeSH UI `ui`, "" if it names none."""
-    for key, ui_key, name_key in _TERM_LISTS:
-        for term in record.get(key, ()):
-            if term.get(ui_key) and same_ui(term[ui_key], ui) and term.get(name_key):
-                return term[name_key]
-    return ""
 
 
 def name_from_records(searcher: Any, docsets: Any, ui: str, tries: int = 5) -> str:

@@ -24,6 +24,7 @@ from search import querytree as qt
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import FACETS
+from search.hits import URL_PREFIX, name_in_record, summary_fields
 from search.models import Expansion, Hit, Overview, Related, SearchPage, SearchRequest
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
@@ -33,7 +34,6 @@ from search.spelling import suggest
 from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
-from search.xapian.hits import URL_PREFIX, name_in_record, summary_fields
 from search.xapian.meshsource import XapianMeshSource
 from search.xapian.query import Translator, matcher, needs_masks, scaled, weighting
 from search.xapian.schema import (

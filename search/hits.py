@@ -1,8 +1,5 @@
-"""What a hit shows besides its title and snippet (the same as the Whoosh backend's lists).
-
-The result-list fields are engine-neutral; they are written here too until the face has a home
-for them (search/whoosh/engine.py summary_fields is the same function).
-"""
+"""What a hit shows besides its title and snippet, read from the stored record: the same for
+every backend (result-list fields, the name a record gives a MeSH UI)."""
 
 from __future__ import annotations
 
@@ -42,8 +39,7 @@ def summary_fields(record: dict[str, Any], date: str) -> dict[str, Any]:
     return {"tree_numbers": record["tree_numbers"], "entry_terms": len(record["entry_terms"])}
 
 
-# Where a stored record names its MeSH terms: (list key, UI key, name key); the same look-up as
-# search/whoosh/mesh_labels.py (engine-neutral, written here too until the face has it).
+# Where a stored record names its MeSH terms: (list key, UI key, name key).
 _TERM_LISTS = (
     ("condition_mesh", "ui", "term"),
     ("intervention_mesh", "ui", "term"),
