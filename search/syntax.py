@@ -221,18 +221,40 @@ def _concepts_required(tree: qt.Node) -> qt.Node | None:
     """The records matching every concept of a short query, most of a long one's: each word,
     or MeSH phrase with its synonyms, is a concept. None when the query has one concept."""
     tree = qt.normalize(tree)
-    if not isinstance(tree, qt.Or) or tree.minimum:
+    if isinstance(tree, qt.Or) and not tree.minimum:
+        children = tree.children
+    elif isinstance(tree, qt.DisMax):
+        children = (tree,)  # one MeSH phrase
+    else:
         return None
-    concepts = [c for c in tree.children if not _filler(c)]
-    fillers = [c for c in tree.children if _filler(c)]
+    concepts = [_whole(c) for c in children if not _filler(c)]
+    fillers = [c for c in children if _filler(c)]
     n = len(concepts)
-    if n == 0 or (n == 1 and not fillers):
+    if n == 0:
         return None
+    if n == 1 and not fillers:
+        return concepts[0] if concepts[0] != tree else None
     needed = n if n <= ALL_CONCEPTS_UP_TO else math.ceil(n * CONCEPT_SHARE)
-    required = qt.normalize(qt.Or(tuple(concepts), tree.boost, minimum=needed))
+    required = qt.normalize(qt.Or(tuple(concepts), qt.boost_of(tree), minimum=needed))
     if not fillers:
         return required
-    return qt.AndMaybe(required, qt.normalize(qt.Or(tuple(fillers), tree.boost)))
+    return qt.AndMaybe(required, qt.normalize(qt.Or(tuple(fillers), qt.boost_of(tree))))
+
+
+def _whole(concept: qt.Node) -> qt.Node:
+    """A MeSH phrase as typed is one concept: the phrase itself, not any of its words ("breast
+    cancer" is not matched by "cancer" alone, nor by "breast" and "cancer" far apart); its
+    descriptor and synonyms still match it."""
+    if isinstance(concept, qt.DisMax) and concept.children:
+        typed = concept.children[0]
+        if isinstance(typed, qt.Or) and not typed.minimum:
+            leaves = typed.children
+            if all(isinstance(c, qt.Term) and c.field == f.ALL for c in leaves):
+                words = tuple(c.text for c in leaves)  # type: ignore[union-attr]
+                phrase = qt.Phrase(f.ALL, words, boost=qt.boost_of(typed))
+                return qt.DisMax((phrase, *concept.children[1:]))
+            return qt.DisMax((qt.And(leaves, typed.boost), *concept.children[1:]))
+    return concept
 
 
 def _filler(node: qt.Node) -> bool:
