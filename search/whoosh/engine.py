@@ -23,14 +23,15 @@ from whoosh.searching import Searcher
 from search import deadline
 from search import fields as f
 from search import querytree as qt
-from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
+from search.errors import DocumentNotFound, IndexNotBuilt
 from search.expansion import MeshExpander
-from search.facets import BY_NAME, FACETS
+from search.facets import FACETS
 from search.fairlock import FairLock
 from search.hits import URL_PREFIX, summary_fields
-from search.models import EXPANSIONS, SORTS, Hit, Overview, Related, SearchPage, SearchRequest
+from search.models import Hit, Overview, Related, SearchPage, SearchRequest
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
+from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
 from search.snippets import make_snippet
 from search.spelling import suggest
@@ -50,9 +51,6 @@ from search.whoosh.query import (
 from search.whoosh.ranking import Ranker, Weights
 from search.whoosh.store import open_index
 from search.whoosh.view import WhooshView
-
-MAX_PAGE_SIZE = 100
-MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
 
 
 class RobertsonBM25F(scoring.BM25F):
@@ -156,25 +154,10 @@ class WhooshEngine:
                 (st.docsets.table if d.high else st.docsets.field)(d.field)
 
     # -- search --------------------------------------------------------------------------
-    def validate(self, req: SearchRequest) -> None:
-        if req.sort not in SORTS:
-            raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}.")
-        if req.expand not in EXPANSIONS:
-            raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
-        if not 1 <= req.size <= MAX_PAGE_SIZE:
-            raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
-        if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:
-            raise InvalidRequest(
-                f"page must be at least 1 and page x size at most {MAX_RESULTS_WINDOW:,}."
-            )
-        for name, _ in req.filters:
-            if name not in BY_NAME:
-                raise InvalidRequest(f"Unknown filter {name!r}.")
-
     def check(self, req: SearchRequest) -> None:
         """InvalidRequest when `search(req)` would refuse the request, found without searching
         (for HEAD requests)."""
-        self.validate(req)
+        validate(req)
         if req.q.strip():
             with self.locked():
                 st = self.state()
@@ -182,7 +165,7 @@ class WhooshEngine:
                 check_expansions(query, st.searcher.reader(), self.max_expanded)
 
     def search(self, req: SearchRequest) -> SearchPage:
-        self.validate(req)
+        validate(req)
         with self.locked():
             return self._search(req, self.state())
 

@@ -28,6 +28,7 @@ from search.hits import URL_PREFIX, name_in_record, summary_fields
 from search.models import Expansion, Hit, Overview, Related, SearchPage, SearchRequest
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
+from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR
 from search.snippets import make_snippet
 from search.spelling import suggest
@@ -123,13 +124,13 @@ class XapianReader:
     def check(self, req: SearchRequest) -> None:
         """InvalidRequest when `search(req)` would refuse the request, found without searching
         (HEAD on an export): the parameters and the query's syntax."""
-        xfacets.validate(req)
+        validate(req)
         if req.q.strip():
             self._builder.parse(req.q)
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
-        xfacets.validate(req)
+        validate(req)
         with self.lock:
             st = self.state()
             parsed = None
@@ -144,7 +145,7 @@ class XapianReader:
 
     def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
         """Run a parsed query (None: browse everything the filters allow)."""
-        xfacets.validate(req)
+        validate(req)
         with self.lock:
             return self._search(req, parsed, self.state())
 

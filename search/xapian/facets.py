@@ -12,30 +12,10 @@ import numpy as np
 import xapian
 
 from search import fields as f
-from search.errors import InvalidRequest
 from search.facets import BY_NAME, CHECK_TAGS, FACETS, value_label
-from search.models import EXPANSIONS, SORTS, Facet, FacetValue, SearchRequest
+from search.models import Facet, FacetValue, SearchRequest
 from search.xapian.schema import term
 from search.xapian.tables import Tables
-
-MAX_PAGE_SIZE = 100
-MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
-
-
-def validate(req: SearchRequest) -> None:
-    if req.sort not in SORTS:
-        raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}.")
-    if req.expand not in EXPANSIONS:
-        raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
-    if not 1 <= req.size <= MAX_PAGE_SIZE:
-        raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
-    if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:
-        raise InvalidRequest(
-            f"page must be at least 1 and page x size at most {MAX_RESULTS_WINDOW:,}."
-        )
-    for name, _ in req.filters:
-        if name not in BY_NAME:
-            raise InvalidRequest(f"Unknown filter {name!r}.")
 
 
 def filter_mask(tables: Tables, req: SearchRequest, skip: str = "") -> np.ndarray:
