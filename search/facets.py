@@ -8,9 +8,12 @@ MeSH documents of the index (heading of a UI or of a tree number). Each backend 
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from search import fields as f
+from search.models import Facet, FacetValue
 
 DEFAULT_LIMIT = 10
 # MeSH check tags (humans, sex, age groups, common laboratory animals): on almost every record,
@@ -97,3 +100,31 @@ def value_label(facet: str, value: str, mesh_labels: dict[str, str] | None = Non
     if facet in ("mesh", "topic") and mesh_labels is not None:
         return mesh_labels.get(value, value)
     return VALUE_LABELS.get(facet, {}).get(value) or enum_label(value)
+
+
+def facet_of(
+    d: FacetDef,
+    counter: Counter[str],
+    selected: tuple[str, ...],
+    mesh_labels: Callable[[str, list[str]], dict[str, str]],
+    limit: int,
+) -> Facet | None:
+    """One facet from its value counts (each backend counts): MeSH check tags left out,
+    selected values kept even when uncounted or beyond the limit, ordered by count (years by
+    value); None when it has no value to show."""
+    if d.name == "mesh":
+        for tag in CHECK_TAGS.intersection(counter):
+            del counter[tag]
+    chosen = set(selected)
+    for v in chosen:
+        counter.setdefault(v, 0)
+    if d.by_value:
+        ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
+    else:
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ranked[:limit] + [kv for kv in ranked[limit:] if kv[0] in chosen]
+    if not shown:
+        return None
+    labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
+    values = tuple(FacetValue(v, value_label(d.name, v, labels), n, v in chosen) for v, n in shown)
+    return Facet(d.name, d.label, values, truncated=len(ranked) > limit)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from search import deadline
 from search import fields as f
-from search.facets import BY_NAME, CHECK_TAGS, FACETS, value_label
-from search.models import Facet, FacetValue, SearchRequest
+from search.facets import BY_NAME, FACETS, facet_of
+from search.models import Facet, SearchRequest
 from search.whoosh.docsets import DocSets
 
 
@@ -36,24 +36,8 @@ def count_facets(
         counter = (
             docsets.count_high(d.field, within) if d.high else docsets.count_low(d.field, within)
         )
-        if d.name == "mesh":
-            for tag in CHECK_TAGS.intersection(counter):
-                del counter[tag]
-        selected = set(request.selected(d.name))
-        for v in selected:
-            counter.setdefault(v, 0)
         limit = (limits or {}).get(d.name, d.limit)
-        if d.by_value:
-            ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
-        else:
-            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        shown = [kv for kv in ranked[:limit]]
-        shown += [kv for kv in ranked[limit:] if kv[0] in selected]
-        if not shown:
-            continue
-        labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
-        values = tuple(
-            FacetValue(v, value_label(d.name, v, labels), n, v in selected) for v, n in shown
-        )
-        out.append(Facet(d.name, d.label, values, truncated=len(ranked) > limit))
+        facet = facet_of(d, counter, request.selected(d.name), mesh_labels, limit)
+        if facet is not None:
+            out.append(facet)
     return tuple(out)
