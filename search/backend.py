@@ -11,6 +11,7 @@ outside a backend package imports its engine (tests/test_architecture.py checks)
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
@@ -57,7 +58,8 @@ class Reader(Protocol):
         ...
 
 
-class Stored(Protocol):
+@dataclass(frozen=True, slots=True)
+class Stored:
     """A record as the index holds it (what an update compares and re-derives from)."""
 
     id: str

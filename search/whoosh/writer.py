@@ -12,7 +12,6 @@ deleted by a second commit.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from search import fields as f
+from search.backend import Stored
 from search.whoosh.schema import build_schema
 from search.whoosh.segments import count_types, link_build, tiered
 
@@ -30,16 +30,6 @@ from search.whoosh.segments import count_types, link_build, tiered
 # bound on a build's memory: 7,887 sample records took 387 MB peak at 256 and 507 MB at 1024,
 # and ran 1.35x faster (bench/README.md).
 WRITER_LIMIT_MB = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    """A record as a Whoosh build stores it (search/backend.py Stored)."""
-
-    id: str
-    type: str
-    hash: str
-    record: dict[str, Any]
 
 
 def _counts(build: Path) -> dict[str, int]:
@@ -82,7 +72,7 @@ class BuildWriter:
             self.stale.append(old)
         return old is not None
 
-    def stored(self, record_id: str) -> StoredRecord | None:
+    def stored(self, record_id: str) -> Stored | None:
         return None  # the build was empty
 
     def ids_with(self, field: str, value: str) -> list[str]:
@@ -158,12 +148,12 @@ class UpdateWriter:
         self.written[record_id] = None
         return old is not None
 
-    def stored(self, record_id: str) -> StoredRecord | None:
+    def stored(self, record_id: str) -> Stored | None:
         docnum = self._live(record_id)
         if docnum is None:
             return None
         fields = self.searcher.stored_fields(docnum)
-        return StoredRecord(
+        return Stored(
             fields[f.ID], fields[f.TYPE], fields[f.HASH], f.unpack_record(fields[f.RECORD])
         )
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import xapian
 
 from search import fields as f
+from search.backend import Stored
 from search.xapian.schema import (
     DB_DIR,
     SLOT_HASH,
@@ -36,14 +36,6 @@ FLUSH_THRESHOLD = 20_000  # documents buffered in memory between flushes (Xapian
 def exists_in(build: Path) -> bool:
     """Whether `build` holds a committed Xapian database."""
     return (Path(build) / DB_DIR / "iamglass").is_file()
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    id: str
-    type: str
-    hash: str
-    record: dict[str, Any]
 
 
 class XapianWriter:
@@ -124,12 +116,12 @@ class XapianWriter:
             return item.docid
         return None
 
-    def stored(self, record_id: str) -> StoredRecord | None:
+    def stored(self, record_id: str) -> Stored | None:
         docid = self._docid(record_id)
         if docid is None:
             return None
         doc = self.before.get_document(docid)
-        return StoredRecord(
+        return Stored(
             id=doc.get_value(SLOT_ID).decode("utf-8"),
             type=doc.get_value(SLOT_TYPE).decode("utf-8"),
             hash=doc.get_value(SLOT_HASH).decode("utf-8"),
