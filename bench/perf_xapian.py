@@ -22,66 +22,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import Query, _one  # noqa: E402
-from indexer import store  # noqa: E402
-from indexer.build import (  # noqa: E402
-    BuildReport,
-    collect_sources,
-    load_mesh,
-    note_snapshot,
-    trial_version,
-)
-from indexer.documents import record_id, record_type, to_document  # noqa: E402
-from indexer.parse import parse_source  # noqa: E402
-from indexer.records import Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial  # noqa: E402
-from indexer.sources import MESH_FORMATS  # noqa: E402
+from indexer.build import rebuild_index  # noqa: E402
 from search import fields as f  # noqa: E402
 from search import querytree as qt  # noqa: E402
 from search.analysis import analyzer  # noqa: E402
 from search.models import SearchRequest  # noqa: E402
-from search.xapian import Reader, create  # noqa: E402
+from search.xapian import Reader  # noqa: E402
 from search.xapian.engine import Parsed  # noqa: E402
 
 _ANALYZER = analyzer()
 
 
 def build(index_dir: Path, paths: list[str]) -> dict:
-    """Every record through the Writer, as indexer/build.py orders them; the figures."""
-    started = time.perf_counter()
-    report = BuildReport()
-    sources = collect_sources(paths, report, lambda event, n: None)
-    descriptors, lookup = load_mesh(
-        [s for s in sources if s.format in MESH_FORMATS], report, lambda event, n: None
-    )
-    build_dir = store.new_build_dir(index_dir)
-    writer = create(build_dir)
-    versions: dict[str, tuple[str, str]] = {}
-    for d in descriptors:
-        writer.add(d.ui, to_document(d, lookup))
-        report.counts["mesh"] += 1
-    for source in sources:
-        if source.format in MESH_FORMATS:
-            continue
-        for rec in parse_source(source):
-            if isinstance(rec, (Skipped, MeshDescriptor, MeshTreeLine)):
-                continue
-            if isinstance(rec, Deleted):
-                if writer.delete(rec.id):
-                    report.counts["article"] -= 1
-                continue
-            key = record_id(rec)
-            if isinstance(rec, Trial):
-                if trial_version(rec) < versions.get(key, ("", "")):
-                    continue
-                versions[key] = trial_version(rec)
-            if writer.stored(key) is None and key not in versions or not isinstance(rec, Trial):
-                report.counts[record_type(rec)] += 1
-            writer.add(key, to_document(rec, lookup))
-            note_snapshot(report.snapshots, rec)
-    writer.commit()
-    seconds = time.perf_counter() - started
-    report.seconds = seconds
-    store.write_meta(build_dir, {**report.meta(), "backend": "xapian"})
-    store.switch_to(index_dir, build_dir)
+    """Every record built by the real indexer into a Xapian index; the figures."""
+    report = rebuild_index(paths, index_dir, backend="xapian")
+    seconds = report.seconds
+    build_dir = Path(report.build_dir)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime
     records = Reader(index_dir).status()["total"]

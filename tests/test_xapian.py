@@ -9,19 +9,14 @@ from pathlib import Path
 import pytest
 from test_engine import GOLDEN
 
-from indexer import store
-from indexer.build import BuildReport, collect_sources, load_mesh, note_snapshot, trial_version
-from indexer.documents import record_id, to_document
-from indexer.parse import parse_source
-from indexer.records import Deleted, MeshDescriptor, MeshTreeLine, Skipped, Trial
-from indexer.sources import MESH_FORMATS
+from indexer.build import rebuild_index
 from search import fields as f
 from search import querytree as qt
 from search.analysis import analyzer
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.models import SearchRequest
-from search.xapian import Reader, create
+from search.xapian import Reader
 from search.xapian.engine import Parsed
 
 DATA = Path(__file__).parent / "data"
@@ -30,37 +25,9 @@ _ANALYZER = analyzer()
 
 
 def build_xapian(paths: list[Path], index_dir: Path) -> Path:
-    """Every record under `paths` through the Xapian Writer (descriptors first, then the
-    sources in order; the newer copy of a study wins; DeleteCitation deletes), switched in."""
-    report = BuildReport()
-    sources = collect_sources([str(p) for p in paths], report, lambda event, n: None)
-    mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
-    descriptors, lookup = load_mesh(mesh_sources, report, lambda event, n: None)
-    build = store.new_build_dir(index_dir)
-    writer = create(build)
-    versions: dict[str, tuple[str, str]] = {}
-    for d in descriptors:
-        writer.add(d.ui, to_document(d, lookup))
-    for source in sources:
-        if source.format in MESH_FORMATS:
-            continue
-        for rec in parse_source(source):
-            if isinstance(rec, (Skipped, MeshDescriptor, MeshTreeLine)):
-                continue
-            if isinstance(rec, Deleted):
-                writer.delete(rec.id)
-                continue
-            key = record_id(rec)
-            if isinstance(rec, Trial):
-                if trial_version(rec) < versions.get(key, ("", "")):
-                    continue
-                versions[key] = trial_version(rec)
-            writer.add(key, to_document(rec, lookup))
-            note_snapshot(report.snapshots, rec)
-    writer.commit()
-    store.write_meta(build, {**report.meta(), "backend": "xapian"})
-    store.switch_to(index_dir, build)
-    return build
+    """Every record under `paths` built into a Xapian index by the real indexer."""
+    report = rebuild_index([str(p) for p in paths], index_dir, backend="xapian")
+    return Path(report.build_dir)
 
 
 @pytest.fixture(scope="session")
