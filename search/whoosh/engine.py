@@ -180,9 +180,10 @@ class WhooshEngine:
         query = to_whoosh(tree)
         check_expansions(query, st.searcher.reader(), self.max_expanded)
         deadline.check()
+        filters = filter_bits(st.docsets, req)  # what the selected facet values allow
         mask, scores = st.ranker.match(query, self.weights)
         matched = mask_to_bits(mask)
-        allowed = matched & filter_bits(st.docsets, req)
+        allowed = matched & filters
         total = allowed.bit_count()
         partial = False
         if not total and req.q.strip() and parsed.loose is not None:
@@ -190,7 +191,7 @@ class WhooshEngine:
             query = to_whoosh(tree)
             mask, scores = st.ranker.match(query, self.weights)
             matched = mask_to_bits(mask)
-            allowed = matched & filter_bits(st.docsets, req)
+            allowed = matched & filters
             total = allowed.bit_count()
         listed, shown, extra = bits_to_mask(allowed, st.docsets.size), scores, None
         more = 0
@@ -198,7 +199,7 @@ class WhooshEngine:
             # after the records with enough of the words, those with some of them (ranked
             # below every one of the first; NFCorpus dev: dropping them cost 0.03 nDCG@10)
             loose_mask, loose_scores = st.ranker.match(to_whoosh(parsed.loose), self.weights)
-            extra = loose_mask & ~mask & bits_to_mask(filter_bits(st.docsets, req), mask.size)
+            extra = loose_mask & ~mask & bits_to_mask(filters, mask.size)
             more = int(extra.sum())
             if more:
                 shown = np.where(mask, scores, loose_scores)
