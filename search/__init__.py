@@ -16,11 +16,13 @@ from search.errors import (
     SearchError,
     SearchTimeout,
 )
+from search.explanation import Explanation, explain
 from search.facets import FACETS, TYPE_LABELS, FacetDef, closed_values, value_label
 from search.fields import MESH_CATEGORIES
 from search.models import (
     EXPANSIONS,
     SORTS,
+    SPELLINGS,
     Descriptor,
     Expansion,
     Facet,
@@ -41,10 +43,12 @@ __all__ = [
     "FACETS",
     "MESH_CATEGORIES",
     "SORTS",
+    "SPELLINGS",
     "TYPE_LABELS",
     "Descriptor",
     "DocumentNotFound",
     "Expansion",
+    "Explanation",
     "Facet",
     "FacetDef",
     "FacetValue",
@@ -65,5 +69,6 @@ __all__ = [
     "clear_deadline",
     "start_deadline",
     "closed_values",
+    "explain",
     "value_label",
 ]

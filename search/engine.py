@@ -1,6 +1,7 @@
 """SearchEngine: the face's reader. It opens the backend that wrote the live build (recorded in
 the index folder) and hands every call to it, so callers never name an engine; a build by
-another backend switched in later is picked up on the next call.
+another backend switched in later is picked up on the next call. A search whose words find
+(almost) nothing searches a confident spelling correction instead (search/autocorrect.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from search.autocorrect import search_spelled
 from search.backend import Reader, open_reader
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.store import CURRENT, DEFAULT_BACKEND, backend_name, linked_build
@@ -54,7 +56,9 @@ class SearchEngine:
         return self.reader().check(req)
 
     def search(self, req: SearchRequest) -> SearchPage:
-        return self.reader().search(req)
+        """The page of results; a confident spelling correction's when `req.spell` is auto
+        and the words as typed find (almost) nothing (search/autocorrect.py)."""
+        return search_spelled(self.reader().search, req)
 
     def get(self, record_id: str) -> dict[str, Any]:
         return self.reader().get(record_id)

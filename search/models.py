@@ -7,6 +7,7 @@ from typing import Any
 
 SORTS = ("relevance", "newest", "oldest")
 EXPANSIONS = ("none", "synonyms", "explode")
+SPELLINGS = ("auto", "off")  # auto: a confident correction is searched at once (autocorrect.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,7 @@ class SearchRequest:
     size: int = 10
     sort: str = "relevance"
     expand: str = "synonyms"
+    spell: str = "auto"
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return dict(self.filters).get(facet, ())
@@ -72,6 +74,9 @@ class SearchPage:
     expansions: tuple[Expansion, ...]
     partial: bool = False  # no record matched enough of the words: these match some of them
     more: int = 0  # records with some of the words, listed after the `total` full matches
+    # The text searched instead of request.q: a confident spelling correction of it
+    # (search/autocorrect.py); None when the words were searched as typed.
+    corrected: str | None = None
 
     @property
     def listed(self) -> int:

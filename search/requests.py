@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from search.errors import InvalidRequest
 from search.facets import BY_NAME
-from search.models import EXPANSIONS, SORTS, SearchRequest
+from search.models import EXPANSIONS, SORTS, SPELLINGS, SearchRequest
 
 MAX_PAGE_SIZE = 100
 MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
 
 
 def validate(req: SearchRequest) -> None:
-    """InvalidRequest for a sort, expansion, page, size or filter a search cannot take."""
+    """InvalidRequest for a sort, expansion, spelling mode, page, size or filter a search
+    cannot take."""
     if req.sort not in SORTS:
         raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}.")
     if req.expand not in EXPANSIONS:
         raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
+    if req.spell not in SPELLINGS:
+        raise InvalidRequest(f"spell must be one of {', '.join(SPELLINGS)}.")
     if not 1 <= req.size <= MAX_PAGE_SIZE:
         raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
     if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:

@@ -5,8 +5,13 @@ terms), so suggestions work even though the searched fields are stemmed: "infark
 "infarction", which a stemmed field only holds as "infarct".
 
 A word is corrected when it has 4+ letters and the vocabulary lacks it; its correction is the
-vocabulary word within MAX_DISTANCE edits that shares its first letter and occurs most often
-in the index (ties: the word last in alphabetical order, as Whoosh's corrector chose).
+vocabulary word within MAX_DISTANCE edits that shares its first letter: the nearest one (fewest
+edits, as Norvig's corrector prefers), of those the one occurring most often in the index (ties:
+the word last in alphabetical order, as Whoosh's corrector chose). "treatmnt" is
+"treatment" (one edit), not the more frequent "treating" (two).
+
+Whether a suggestion is searched at once instead of the words as typed is search/autocorrect.py's
+rule.
 """
 
 from __future__ import annotations
@@ -43,8 +48,19 @@ def suggest(view: IndexView, text: str, words: tuple[str, ...]) -> str | None:
 def correction(view: IndexView, word: str) -> str | None:
     """The vocabulary word that best corrects `word` (see the module's rule), None if none."""
     found = view.words_within(f.SPELL, word, MAX_DISTANCE, PREFIX)
-    best = max(((view.frequency(f.SPELL, w) or 1, w) for w in found if w != word), default=None)
-    return best[1] if best else None
+    ranked = ((-distance(word, w), view.frequency(f.SPELL, w) or 1, w) for w in found if w != word)
+    best = max(ranked, default=None)
+    return best[2] if best else None
+
+
+def distance(a: str, b: str) -> int:
+    """Levenshtein edits (insert, delete, replace a letter) between two words."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
 
 
 def within(word: str, candidate: str, distance: int, prefix: int = 0) -> bool:

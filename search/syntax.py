@@ -159,10 +159,10 @@ class QueryBuilder:
             w.lower() in self.stoplist or w in _OPERATORS for w in _WORD.findall(text)
         ):
             raise InvalidRequest("The query has nothing to search for (only stop words or NOT).")
-        filters, main = _split_filters(text)
+        filters, main = split_filters(text)
         matches = expand(main) if expand is not None and main else []
         tree = self._main(main, matches) if main else None
-        strict = _concepts_required(tree) if tree is not None and _is_plain(main) else None
+        strict = _concepts_required(tree) if tree is not None and is_plain(main) else None
         whole = RECORD_ID.fullmatch(text)
         record_id = whole.group(1).upper() if whole else ""
         query = self._assemble(tree, filters, record_id)
@@ -212,7 +212,12 @@ class QueryBuilder:
         return grammar.parse(_rewrite_fields(text))
 
 
-def _is_plain(text: str) -> bool:
+def concepts_needed(n: int) -> int:
+    """Concepts a record must match, of the `n` of a plain query (the rule above)."""
+    return n if n <= ALL_CONCEPTS_UP_TO else math.ceil(n * CONCEPT_SHARE)
+
+
+def is_plain(text: str) -> bool:
     """Words and phrases only: no operators, groups or fields (the user wrote no logic)."""
     return not _BOOLEAN.search(text) and not _FIELDED.search(text)
 
@@ -234,7 +239,7 @@ def _concepts_required(tree: qt.Node) -> qt.Node | None:
         return None
     if n == 1 and not fillers:
         return concepts[0] if concepts[0] != tree else None
-    needed = n if n <= ALL_CONCEPTS_UP_TO else math.ceil(n * CONCEPT_SHARE)
+    needed = concepts_needed(n)
     required = qt.normalize(qt.Or(tuple(concepts), qt.boost_of(tree), minimum=needed))
     if not fillers:
         return required
@@ -268,7 +273,7 @@ def _with_aside(tree: qt.Node) -> qt.Node:
     return tree if isinstance(aside, qt.Nothing) else qt.AndMaybe(tree, aside)
 
 
-def _split_filters(text: str) -> tuple[list[str], str]:
+def split_filters(text: str) -> tuple[list[str], str]:
     """Pull out filter-like clauses (status:, phase:, year:, type:...) so they are required,
     not OR'ed with the words. Left alone when the user wrote parentheses or OR."""
     if "(" in text or " OR " in f" {text} ":

@@ -109,4 +109,7 @@ def test_the_xapian_reader_answers_related_items_and_mesh_pages(dirs):
     info = engine.mesh_overview("D008545")
     assert info is not None and (info.trials, info.articles) == (4, 8)
     assert engine.mesh_overview("NCT00003222") is None
-    assert engine.search(SearchRequest(q="Melanomma IL-2")).suggestion == "melanoma IL-2"
+    typed = SearchRequest(q="Melanomma IL-2", spell="off")
+    assert engine.search(typed).suggestion == "melanoma IL-2"
+    corrected = engine.search(SearchRequest(q="Melanomma IL-2"))  # the face corrects it
+    assert (corrected.corrected, corrected.request.q) == ("melanoma IL-2", "Melanomma IL-2")

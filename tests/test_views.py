@@ -35,8 +35,10 @@ def test_api_search_has_exactly_the_contract_keys(client):
     data = api(client, q="melanoma")
     assert list(data) == [
         "total", "page", "size", "hits", "facets", "suggestion", "query", "partial", "more",
+        "query_used", "corrected_from",
     ]  # fmt: skip
     assert (data["page"], data["size"], data["suggestion"]) == (1, 10, None)
+    assert (data["query_used"], data["corrected_from"]) == ("melanoma", None)
     assert data["total"] == sum(v["count"] for v in data["facets"]["type"]) > 10
     assert len(data["hits"]) == 10
     assert list(data["query"]) == ["parsed", "expanded"]
@@ -157,8 +159,9 @@ def test_sort_by_date(client, sort):
 
 
 def test_misspelling_gets_a_suggestion(client):
-    data = api(client, q="melanomma")
+    data = api(client, q="melanomma", spell="off")
     assert (data["total"], data["suggestion"]) == (0, "melanoma")
+    assert (data["query_used"], data["corrected_from"]) == ("melanomma", None)
 
 
 @pytest.mark.parametrize(("expand", "modes"), [("none", []), ("explode", ["explode"])])
@@ -215,8 +218,8 @@ def test_home_page_has_a_labelled_search_box_and_the_index_contents(client, buil
 
 def test_results_page_lists_hits_with_links_badges_fields_and_snippets(client):
     doc = page(client, "/search?q=melanoma&type=trial&size=50")
-    assert doc.xpath("string(//h1[@id='summary'])").split() == ["4", "results", "for",
-                                                                 "melanoma"]  # fmt: skip
+    assert doc.xpath("string(//h1[@id='summary'])").split() == ["Results", "1–4", "of", "4",
+                                                                 "for", "melanoma"]  # fmt: skip
     hit = doc.xpath("//li[contains(@class,'hit')][.//a[@href='/trial/NCT00002845']]")[0]
     assert (
         hit.xpath("string(.//h2/a)")
@@ -286,7 +289,7 @@ def test_paging_links(client):
 
 
 def test_did_you_mean_links_to_the_suggestion(client):
-    doc = page(client, "/search?q=melanomma&type=trial")
+    doc = page(client, "/search?q=melanomma&type=trial&spell=off")
     link = doc.xpath("//p[@class='suggestion']/a")[0]
     assert link.text_content() == "melanoma"
     assert query_of(link.get("href")) == [("q", "melanoma"), ("type", "trial")]

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from search import EXPANSIONS, FACETS, SORTS, closed_values
+from search import EXPANSIONS, FACETS, SORTS, SPELLINGS, closed_values
 from web import schemas
 from web.export import EXPORT_MAX, FORMATS
 from web.schemas import Schema, ref
@@ -91,6 +91,13 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
             "expand",
             {"type": "string", "enum": list(EXPANSIONS), "default": "synonyms"},
             "MeSH expansion: none, synonyms of a recognised heading, or explode the tree.",
+        ),
+        _query(
+            "spell",
+            {"type": "string", "enum": list(SPELLINGS), "default": SPELLINGS[0]},
+            "auto: when the words find (almost) nothing and a spelling correction is "
+            "confident, search the correction (`corrected_from` says so); off: search the "
+            "words as typed (a correction is only suggested).",
         ),
     ]
     if paged:

@@ -1,7 +1,7 @@
 """Query-string parameters <-> SearchRequest, and the links that change one of them.
 
-`/search` and `/api/search` take the same parameters: q, page, size, sort, expand, and any facet
-name (`type` is one), repeated to OR its values. Anything else is refused with a sentence, and
+`/search` and `/api/search` take the same parameters: q, page, size, sort, expand, spell, and any
+facet name (`type` is one), repeated to OR its values. Anything else is refused with a sentence, and
 so is a request with more than MAX_PARAMETERS parameters or MAX_FACET_VALUES values of a facet
 (each selected value is listed on the page with a link holding all the others: the page would
 grow with the square of their number).
@@ -14,10 +14,18 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from search import EXPANSIONS, FACETS, SORTS, InvalidRequest, SearchRequest, closed_values
+from search import (
+    EXPANSIONS,
+    FACETS,
+    SORTS,
+    SPELLINGS,
+    InvalidRequest,
+    SearchRequest,
+    closed_values,
+)
 
 FACET_NAMES = tuple(d.name for d in FACETS)
-SCALARS = ("q", "page", "size", "sort", "expand")
+SCALARS = ("q", "page", "size", "sort", "expand", "spell")
 DEFAULT = SearchRequest()
 MAX_PARAMETERS = 60
 MAX_FACET_VALUES = 20
@@ -63,7 +71,8 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
     unknown = [name for name in args if name not in SCALARS and name not in FACET_NAMES]
     if unknown:
         raise InvalidRequest(
-            f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand or a facet "
+            f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand, spell or a "
+            f"facet "
             f"({', '.join(FACET_NAMES)})."
         )
     size = _whole_number(args, "size", page_size)
@@ -90,6 +99,7 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
         size=size,
         sort=_choice(args, "sort", SORTS, DEFAULT.sort),
         expand=_choice(args, "expand", EXPANSIONS, DEFAULT.expand),
+        spell=_choice(args, "spell", SPELLINGS, DEFAULT.spell),
     )
 
 
@@ -123,6 +133,8 @@ class SearchUrls:
             pairs.append(("sort", req.sort))
         if req.expand != DEFAULT.expand:
             pairs.append(("expand", req.expand))
+        if req.spell != DEFAULT.spell:
+            pairs.append(("spell", req.spell))
         if req.size != self.page_size:
             pairs.append(("size", req.size))
         if req.page != 1:
@@ -142,7 +154,12 @@ class SearchUrls:
         return self.url(replace(self.req, expand=expand, page=1))
 
     def query(self, q: str) -> str:
-        return self.url(replace(self.req, q=q, page=1))
+        """Another query (a did-you-mean), corrected again if need be."""
+        return self.url(replace(self.req, q=q, page=1, spell=DEFAULT.spell))
+
+    def as_typed(self) -> str:
+        """The words as typed, never replaced by a spelling correction ("search instead for")."""
+        return self.url(replace(self.req, page=1, spell="off"))
 
     def clear_filters(self) -> str:
         return self.url(replace(self.req, filters=(), page=1))

@@ -97,6 +97,17 @@ def search_page(facet_names: list[str]) -> Schema:
                 "description": "Records with some of the words, listed after the `total` ones "
                 "(relevance order); paging goes through both.",
             },
+            "query_used": {
+                **STR,
+                "description": "The text searched: `q`, or its spelling correction when "
+                "`corrected_from` is set.",
+            },
+            "corrected_from": {
+                **NULL_STR,
+                "description": "`q` as typed when it found (almost) nothing and a confident "
+                "spelling correction (`query_used`) was searched instead; null otherwise. "
+                "`spell=off` searches `q` as typed.",
+            },
         },
         additionalProperties=False,
     )

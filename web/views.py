@@ -17,8 +17,10 @@ from search import (
     IndexNotBuilt,
     SearchEngine,
     SearchPage,
+    explain,
     value_label,
 )
+from web.listing import heading, tips
 from web.metrics import count_search
 from web.params import SearchUrls, page_numbers, parse_args
 
@@ -98,6 +100,8 @@ def page_json(page: SearchPage) -> dict[str, Any]:
         "query": {"parsed": page.parsed, "expanded": [asdict(e) for e in page.expansions]},
         "partial": page.partial,
         "more": page.more,
+        "query_used": page.corrected or page.request.q,
+        "corrected_from": page.request.q if page.corrected else None,
     }
 
 
@@ -117,15 +121,19 @@ def home():
 def search():
     page = run_search("page")
     urls = SearchUrls(url_for("search.search"), page.request, current_app.config["PAGE_SIZE"])
+    chips = active_filters(page)
     return render_template(
         "search.html",
         page=page,
         req=page.request,
         urls=urls,
         page_numbers=page_numbers(page.request.page, page.pages),
-        chips=active_filters(page),
+        chips=chips,
         sorts=[(s, SORT_LABELS[s]) for s in SORTS],
         expansions=EXPANSIONS,
+        heading=heading(page),
+        explanation=explain(page),
+        no_result_tips=tips(page, urls, chips) if not page.total else [],
     )
 
 
