@@ -1,9 +1,13 @@
 """The results page in a real browser (headless Chromium, the fixtures of test_browser.py): a
 misspelling answered with the correction's results, the heading of a later page and of a phrase
-query, the search details, and the tips of an empty page. No
+query, the search details, the tips of an empty page, and the export of ticked records. No
 JavaScript is needed by the pages. Run only the browser tests with `pytest -m browser`."""
 
 from __future__ import annotations
+
+import csv
+import io
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -74,3 +78,22 @@ def test_an_empty_page_gives_tips_that_lead_somewhere(browser, live_server):  # 
     follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Remove the filter Recruitment"))
     assert total(browser) > 0
     assert "status=" not in browser.current_url
+
+
+def test_export_the_ticked_records(browser, live_server, tmp_path):  # noqa: F811
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    browser.get(live_server + "/search?q=melanoma&type=trial")
+    boxes = browser.find_elements(By.CSS_SELECTOR, "ol.hits input[type='checkbox']")
+    assert len(boxes) == 4
+    chosen = [boxes[0].get_attribute("value"), boxes[2].get_attribute("value")]  # page order
+    boxes[2].click()
+    boxes[0].click()
+    browser.find_element(By.CSS_SELECTOR, "#chosen button").click()  # CSV
+    path = tmp_path / "chosen.csv"
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [r["id"] for r in rows] == chosen

@@ -277,3 +277,83 @@ def test_results_page_links_to_its_exports(client):
 )
 def test_page_range(pages, start_end):
     assert page_range(pages) == start_end
+
+
+# -- chosen records -----------------------------------------------------------------------------
+def test_chosen_records_export_exactly_those_in_their_order(client):
+    chosen = ["D008545", "NCT00002845", "426555"]
+    query = "&".join(f"id={i}" for i in [*chosen, "NCT00002845"])  # twice: once
+    text = download(client, f"/export/records.csv?{query}", "text/csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["id"], r["type"], r["url"]) for r in rows] == [
+        ("D008545", "mesh", "/mesh/D008545"),
+        ("NCT00002845", "trial", "/trial/NCT00002845"),
+        ("426555", "article", "/article/426555"),
+    ]
+    ris = download(client, f"/export/records.ris?{query}", "application/x-research-info-systems")
+    records = ris_records(ris.get_data(as_text=True))
+    assert [tags(r, "AN") for r in records] == [[i] for i in chosen]
+    assert [tags(r, "TY") for r in records] == [["DICT"], ["DBASE"], ["JOUR"]]
+    assert "X-Export-Missing" not in ris.headers
+
+
+def test_chosen_ids_no_record_has_are_skipped_and_named(client):
+    response = client.get("/export/records.json?id=NCT00002845&id=NCT99999999&id=1")
+    assert response.status_code == 200
+    assert response.headers["X-Export-Missing"] == "NCT99999999 1"
+    data = response.get_json()
+    assert (data["ids"], data["exported"], data["missing"]) == (
+        ["NCT00002845", "NCT99999999", "1"], 1, ["NCT99999999", "1"])  # fmt: skip
+    assert [r["record"]["nct_id"] for r in data["records"]] == ["NCT00002845"]
+    gone = client.get("/export/records.csv?id=NCT99999999")
+    assert gone.status_code == 404
+    assert "None of the 1 chosen records is in the index any more" in gone.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "sentence"),
+    [
+        ("", "Tick one or more records to export (the boxes next to the results)."),
+        ("id=+", "Tick one or more records to export (the boxes next to the results)."),
+        ("&".join(f"id={n}" for n in range(101)),
+         "Export at most 100 chosen records at once; this asks for 101."),
+        ("id=NCT00002845%22%3E", "is not a record id (an NCT number, a PMID or a MeSH UI)."),
+        ("id=" + "1" * 21, "is not a record id"),
+        ("id=NCT00002845&q=melanoma", "Unknown parameter 'q': name the records with id."),
+    ],
+)  # fmt: skip
+def test_chosen_exports_refuse_with_a_sentence(client, query, sentence):
+    response = client.get(f"/export/records.json?{query}")
+    assert response.status_code == 400
+    assert sentence in response.get_json()["error"]
+    assert client.get(f"/export/records.csv?{query}").status_code == 400
+
+
+def test_every_record_of_a_full_page_can_be_chosen(client):
+    ids = client.get("/api/search?size=100").get_json()["hits"]
+    query = "&".join(f"id={h['id']}" for h in ids)
+    assert len(ids) == 77
+    data = client.get(f"/export/records.json?{query}").get_json()
+    assert data["exported"] == 77 and data["missing"] == []
+
+
+def test_results_page_has_a_box_per_hit_and_the_chosen_export_form(client):
+    import lxml.html
+
+    doc = lxml.html.fromstring(client.get("/search?q=melanoma&size=5").get_data(as_text=True))
+    hits = doc.xpath("//ol[@class='hits']/li")
+    boxes = doc.xpath("//ol[@class='hits']/li/input[@type='checkbox']")
+    assert len(boxes) == len(hits) == 5
+    assert all(b.get("name") == "id" and b.get("form") == "chosen" for b in boxes)
+    ids = [li.xpath("string(.//h2/a/@href)").rsplit("/", 1)[-1] for li in hits]
+    assert [b.get("value") for b in boxes] == ids
+    for box in boxes:  # each box has its label
+        assert doc.xpath(f"//label[@for='{box.get('id')}']/text()") == [
+            f"Choose {box.get('value')} for export"
+        ]
+    form = doc.xpath("//form[@id='chosen']")[0]
+    assert (form.get("method"), form.get("action")) == ("get", "/export/records.csv")
+    buttons = form.xpath(".//button[@type='submit']")
+    assert [b.text for b in buttons] == ["CSV", "RIS"]
+    assert buttons[1].get("formaction") == "/export/records.ris"
+    assert not form.xpath(".//input")  # the form sends the ticked ids, nothing else

@@ -1,5 +1,6 @@
 """Exports as CSV, RIS (reference managers) and JSON: a search's result set (up to
-EXPORT_MAX records) or one record with its related items.
+EXPORT_MAX records), the records a user ticked on a results page (up to CHOSEN_MAX), or one
+record with its related items.
 
 Every format carries the same records: the exported record or hit, each with its `relation`
 ("record", "hit", or the related list it came from: "trial", "article", "mesh") and, for
@@ -16,10 +17,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from search import Item, Related, SearchEngine, SearchRequest
+from search import DocumentNotFound, InvalidRequest, Item, Related, SearchEngine, SearchRequest
 from web.params import page_url
 
 EXPORT_MAX = 1000  # records in one search export
+CHOSEN_MAX = 100  # records ticked for one export (a results page lists at most 100)
+MAX_ID_CHARS = 20  # longer than any NCT number, PMID or MeSH UI
 _PAGE = 100  # the engine's largest page
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -72,6 +75,40 @@ def search_entries(
             break
         page += 1
     return total, entries
+
+
+def chosen_ids(ids: list[str]) -> list[str]:
+    """The ids a user ticked, in their order, each once; InvalidRequest (400) for none, for
+    more than CHOSEN_MAX, or for one that cannot be an id."""
+    chosen = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    if not chosen:
+        raise InvalidRequest("Tick one or more records to export (the boxes next to the results).")
+    if len(chosen) > CHOSEN_MAX:
+        raise InvalidRequest(
+            f"Export at most {CHOSEN_MAX} chosen records at once; this asks for {len(chosen):,}. "
+            "Export the whole search instead (up to 1,000 records)."
+        )
+    for record_id in chosen:
+        if len(record_id) > MAX_ID_CHARS or not record_id.isascii() or not record_id.isalnum():
+            raise InvalidRequest(
+                f"{record_id[:40]!r} is not a record id (an NCT number, a PMID or a MeSH UI)."
+            )
+    return chosen
+
+
+def chosen_entries(engine: SearchEngine, ids: list[str]) -> tuple[list[Entry], list[str]]:
+    """(the records of `ids` in their order, the ids no record of the index has): records
+    deleted since the page was shown are skipped, and named, rather than failing the rest."""
+    entries: list[Entry] = []
+    missing: list[str] = []
+    for record_id in ids:
+        try:
+            record = engine.get(record_id)
+        except DocumentNotFound:
+            missing.append(record_id)
+            continue
+        entries.append(Entry(record, "hit", url=page_url(record["type"], record_id)))
+    return entries, missing
 
 
 def record_entries(engine: SearchEngine, record: dict[str, Any], related: Related) -> list[Entry]:

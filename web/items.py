@@ -26,6 +26,8 @@ from web.export import (
     EXPORT_MAX,
     FORMATS,
     attachment,
+    chosen_entries,
+    chosen_ids,
     citation_source,
     record_entries,
     render,
@@ -223,6 +225,28 @@ def export_search(fmt: str):
         "max": EXPORT_MAX,
     }
     return _download(render(fmt, entries, **meta), fmt, "search")
+
+
+@bp.get("/export/records.<any(csv, ris, json):fmt>")
+def export_records(fmt: str):
+    """The records ticked on a results page (`id`, repeated), in that order. Ids no record has
+    (deleted since) are skipped and named in the X-Export-Missing header (and `missing` in
+    JSON); if none is left, 404."""
+    unknown = sorted(set(request.args) - {"id"})
+    if unknown:
+        raise InvalidRequest(f"Unknown parameter {unknown[0][:40]!r}: name the records with id.")
+    ids = chosen_ids(request.args.getlist("id"))
+    entries, missing = chosen_entries(engine(), ids)
+    if not entries:
+        raise DocumentNotFound(
+            f"None of the {len(ids)} chosen records is in the index any more "
+            f"({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})."
+        )
+    meta = {"ids": ids, "exported": len(entries), "missing": missing}
+    response = _download(render(fmt, entries, **meta), fmt, "chosen")
+    if missing:
+        response.headers["X-Export-Missing"] = " ".join(missing)
+    return response
 
 
 @bp.get("/export/record/<record_id>.<any(csv, ris, json):fmt>")

@@ -14,13 +14,23 @@ from flask import Flask
 
 from search import EXPANSIONS, FACETS, SORTS, SPELLINGS, closed_values
 from web import schemas
-from web.export import EXPORT_MAX, FORMATS
+from web.export import CHOSEN_MAX, EXPORT_MAX, FORMATS
 from web.schemas import Schema, ref
 
 HTML = "text/html"
 JSON = "application/json"
 METRICS_TYPE = "text/plain"
 RELATED_LIMIT = (10, 50)  # default, most (web/items.py)
+CHOSEN_IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": CHOSEN_MAX}
+CHOSEN_NOTE = (
+    f"A record's id (NCT number, PMID, MeSH UI); repeat, at most {CHOSEN_MAX}. Ids no record "
+    "has are skipped (404 when none is left)."
+)
+MISSING_HEADER = {
+    "description": "The chosen ids no record has (skipped), space-separated; absent when "
+    "every one was exported.",
+    "schema": {"type": "string"},
+}
 ERRORS = {
     400: "A bad parameter (the sentence says which and why).",
     404: "No record has this id, or no page is at this address (an export format not listed).",
@@ -203,6 +213,20 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
                 _limit(EXPORT_MAX, EXPORT_MAX, "Records to export, first ones first."),
             ],
             operationId="exportSearch",
+        ),  # fmt: skip
+        "/export/records.{fmt}": _get(
+            "Export the records ticked on a results page, in their order",
+            "exports",
+            {
+                "200": {
+                    **export_media,
+                    "headers": {"X-Export-Missing": MISSING_HEADER},
+                    "content": {**export_media["content"], JSON: {"schema": ref("ChosenExport")}},
+                },
+                **_errors(400, 404, 503, media=(JSON, HTML)),
+            },
+            [fmt, _query("id", CHOSEN_IDS, CHOSEN_NOTE, style="form", explode=True, required=True)],
+            operationId="exportChosen",
         ),  # fmt: skip
         "/export/record/{record_id}.{fmt}": _get(
             "Export a record followed by its related items",

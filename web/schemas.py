@@ -242,6 +242,15 @@ SEARCH_EXPORT = _obj(
     },
     additionalProperties=False,
 )
+CHOSEN_EXPORT = _obj(
+    {
+        "ids": {**STRS, "description": "The ids asked for, each once, in their order."},
+        "exported": INT,
+        "missing": {**STRS, "description": "Ids no record has: skipped."},
+        "records": {"type": "array", "items": ref("ExportedRecord")},
+    },
+    additionalProperties=False,
+)
 RECORD_EXPORT = _obj(
     {
         "id": STR,
@@ -270,4 +279,5 @@ def components(facet_names: list[str]) -> dict[str, Schema]:
         "ExportedRecord": EXPORT_RECORD,
         "SearchExport": SEARCH_EXPORT,
         "RecordExport": RECORD_EXPORT,
+        "ChosenExport": CHOSEN_EXPORT,
     }
