@@ -38,10 +38,16 @@ def test_the_heading_says_which_results_of_how_many(client):
 
 def test_the_heading_counts_the_partial_matches_listed_after_the_full_ones(client):
     data = client.get("/api/search?q=melanoma+interleukin-2").get_json()
-    doc = page(client, "/search?q=melanoma+interleukin-2")
+    full, more = data["total"], data["more"]
+    assert (full, more > 0) == (4, True)
+    doc = page(client, "/search?q=melanoma+interleukin-2&size=2")  # full matches only
     assert words(doc.xpath("//h1")[0]) == (
-        f"Results 1–10 of {data['total'] + data['more']} for melanoma interleukin-2: "
-        f"{data['total']} with all of the words"
+        f"Results 1–2 of 4 for melanoma interleukin-2, then {more} with only some of the words"
+    )
+    doc = page(client, "/search?q=melanoma+interleukin-2")  # the page reaches the partial ones
+    assert words(doc.xpath("//h1")[0]) == (
+        f"Results 1–10 of {full + more} for melanoma interleukin-2: 4 with all of the words, "
+        f"then {more} with only some"
     )
 
 

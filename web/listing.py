@@ -1,6 +1,9 @@
 """What the results page says about its results: the heading ("Results 11–20 of 510 for
-melanoma"), and for a search that finds nothing, tips that each lead somewhere (the words
-without quotes, the search without one of its filters, MeSH synonyms switched on...)."""
+melanoma"; with partial matches after the full ones, "Results 11–20 of 378 for breast cancer,
+then 2,421 with only some of the words", or once the page reaches them "Results 371–380 of
+2,799 for breast cancer: 378 with all of the words, then 2,421 with only some"), and for a
+search that finds nothing, tips that each lead somewhere (the words without quotes, the
+search without one of its filters, MeSH synonyms switched on...)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ class Heading:
     last: int
     listed: int  # records the listing pages through: full matches, then partial ones
     total: int  # records matching the query (SearchPage.total)
+    more: int  # partial matches listed after the `total` full ones (SearchPage.more)
     query: str  # the text searched (a confident correction, else what was typed)
 
     @property
@@ -38,6 +42,7 @@ def heading(page: SearchPage) -> Heading:
         last=first + shown - 1 if shown else 0,
         listed=page.listed,
         total=page.total,
+        more=page.more,
         query=(page.corrected or req.q).strip(),
     )
 
