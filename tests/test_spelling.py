@@ -6,7 +6,7 @@ import pytest
 
 from search import fields as f
 from search.engine import SearchEngine
-from search.spelling import suggest, within, words_within
+from search.spelling import distance, suggest, within, words_within
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,18 @@ def test_suggestions(view):
     assert suggest(view, "Melanomma IL-2", ("Melanomma", "IL-2")) == "melanoma IL-2"
     assert suggest(view, "melanoma", ("melanoma",)) is None
     assert suggest(view, "5-FU xyzzyqq", ("5-FU", "xyzzyqq")) is None
+
+
+def test_the_nearest_word_wins_over_a_more_frequent_one(view):
+    # "treating" occurs more often in the vocabulary but is two edits away; "treatment" one
+    assert view.frequency(f.SPELL, "treating") > view.frequency(f.SPELL, "treatment")
+    assert suggest(view, "treatmnt", ("treatmnt",)) == "treatment"
+    assert suggest(view, "melanoma treatmnt", ("melanoma", "treatmnt")) == "melanoma treatment"
+
+
+def test_distance_counts_levenshtein_edits():
+    assert [distance("treatmnt", w) for w in ("treatment", "treating", "treatmnt")] == [1, 2, 0]
+    assert distance("", "abc") == distance("abc", "") == 3
 
 
 def test_within_counts_levenshtein_edits_after_a_shared_prefix():
