@@ -95,5 +95,6 @@ def test_export_the_ticked_records(browser, live_server, tmp_path):  # noqa: F81
     deadline = time.monotonic() + 10
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert path.exists(), f"no chosen.csv downloaded into {tmp_path}"
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert [r["id"] for r in rows] == chosen
