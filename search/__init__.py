@@ -17,7 +17,15 @@ from search.errors import (
     SearchTimeout,
 )
 from search.explanation import Explanation, explain
-from search.facets import FACETS, TYPE_LABELS, FacetDef, closed_values, value_label
+from search.facets import (
+    ALL_VALUES,
+    FACETS,
+    TYPE_LABELS,
+    FacetDef,
+    closed_values,
+    value_label,
+    year_range,
+)
 from search.fields import MESH_CATEGORIES
 from search.models import (
     EXPANSIONS,
@@ -39,6 +47,7 @@ from search.models import (
 )
 
 __all__ = [
+    "ALL_VALUES",
     "EXPANSIONS",
     "FACETS",
     "MESH_CATEGORIES",
@@ -71,4 +80,5 @@ __all__ = [
     "closed_values",
     "explain",
     "value_label",
+    "year_range",
 ]

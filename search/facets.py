@@ -8,14 +8,24 @@ MeSH documents of the index (heading of a UI or of a tree number). Each backend 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from search import fields as f
-from search.models import Facet, FacetValue
+from search.errors import InvalidRequest
+from search.models import Facet, FacetValue, SearchRequest
 
 DEFAULT_LIMIT = 10
+# A year facet (`by_value`) lists every year of the result set (a year field has a few hundred
+# values at most), so a page can show them all as decades; this bounds it all the same.
+YEAR_VALUES = 400
+# Values of one facet listed when a request asks for all of them (`SearchRequest.all_values`).
+ALL_VALUES = 1000
+# A year facet also takes a range of years, the query language's `year:` syntax: 2010..2019,
+# 2015.. (from 2015 on), ..1999 (up to 1999).
+YEAR_RANGE = re.compile(r"^(\d{4})?\.\.(\d{4})?$")
 # MeSH check tags (humans, sex, age groups, common laboratory animals): on almost every record,
 # so they say nothing about a result set; left out of the MeSH facet (still usable as filters).
 CHECK_TAGS = frozenset({
@@ -57,6 +67,7 @@ FACETS: tuple[FacetDef, ...] = (
     FacetDef("topic", f.MESH_CAT, "MeSH topic", (T, A, M)),
 )
 BY_NAME = {d.name: d for d in FACETS}
+YEAR_FACETS = frozenset(d.name for d in FACETS if d.by_value)
 
 TYPE_LABELS = {T: "Clinical trials", A: "PubMed articles", M: "MeSH definitions"}
 VALUE_LABELS: dict[str, dict[str, str]] = {
@@ -96,9 +107,64 @@ def enum_label(value: str) -> str:
     return value
 
 
+def year_range(value: str) -> tuple[int, int] | None:
+    """(first, last) year of a range value ("2010..2019"; an open end is 0 or 9999); None when
+    `value` is no range."""
+    m = YEAR_RANGE.match(value)
+    if m is None or not (m.group(1) or m.group(2)):
+        return None
+    return int(m.group(1) or 0), int(m.group(2) or 9999)
+
+
+def check_years(facet: str, values: Iterable[str]) -> None:
+    """InvalidRequest unless each value of a year facet is a year or a range of years."""
+    for value in values:
+        if value.isascii() and value.isdigit() and len(value) == 4:
+            continue
+        span = year_range(value)
+        if span is None:
+            raise InvalidRequest(
+                f"{facet} takes a year (2015) or a range of years (2010..2019, 2015.., ..1999), "
+                f"not {value[:40]!r}."
+            )
+        if span[0] > span[1]:
+            raise InvalidRequest(f"The {facet} range {value} ends before it starts.")
+
+
+def filter_values(
+    d: FacetDef, values: tuple[str, ...], known: Callable[[], Iterable[str]]
+) -> tuple[str, ...]:
+    """The index values a facet selection stands for: each value itself, and for a range of
+    years every year of the index (`known()`: the facet field's values) inside it."""
+    spans = [s for s in map(year_range, values) if s is not None] if d.by_value else []
+    if not spans:
+        return values
+    plain = [v for v in values if year_range(v) is None]
+    inside = [k for k in known() if k.isdigit() and any(lo <= int(k) <= hi for lo, hi in spans)]
+    return (*plain, *inside)
+
+
+def facet_limit(d: FacetDef, req: SearchRequest, limits: dict[str, int] | None) -> int:
+    """Values to list of facet `d`: every year of a year facet, up to ALL_VALUES when the
+    request asks for all of this facet's values, else the configured limit."""
+    if d.by_value:
+        return YEAR_VALUES
+    if req.all_values == d.name:
+        return ALL_VALUES
+    return (limits or {}).get(d.name, d.limit)
+
+
 def value_label(facet: str, value: str, mesh_labels: dict[str, str] | None = None) -> str:
     if facet in ("mesh", "topic") and mesh_labels is not None:
         return mesh_labels.get(value, value)
+    span = year_range(value) if facet in YEAR_FACETS else None
+    if span is not None:
+        first, last = span
+        if not first:
+            return f"{last} or earlier"
+        if last == 9999:
+            return f"{first} or later"
+        return str(first) if first == last else f"{first}\u2013{last}"
     return VALUE_LABELS.get(facet, {}).get(value) or enum_label(value)
 
 
@@ -111,14 +177,16 @@ def facet_of(
 ) -> Facet | None:
     """One facet from its value counts (each backend counts): MeSH check tags left out,
     selected values kept even when uncounted or beyond the limit, ordered by count (years by
-    value); None when it has no value to show."""
+    value, those inside a selected range selected); None when it has no value to show."""
     if d.name == "mesh":
         for tag in CHECK_TAGS.intersection(counter):
             del counter[tag]
-    chosen = set(selected)
+    spans = [s for s in map(year_range, selected) if s is not None] if d.by_value else []
+    chosen = {v for v in selected if not spans or year_range(v) is None}
     for v in chosen:
         counter.setdefault(v, 0)
-    if d.by_value:
+    if d.by_value:  # a year inside a selected range is selected too
+        chosen |= {v for v in counter if v.isdigit() and any(a <= int(v) <= b for a, b in spans)}
         ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
     else:
         ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))

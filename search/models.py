@@ -19,6 +19,7 @@ class SearchRequest:
     sort: str = "relevance"
     expand: str = "synonyms"
     spell: str = "auto"
+    all_values: str = ""  # a facet to list every value of (up to search/facets.py ALL_VALUES)
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return dict(self.filters).get(facet, ())

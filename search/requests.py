@@ -4,7 +4,7 @@ before it searches (InvalidRequest with a sentence otherwise)."""
 from __future__ import annotations
 
 from search.errors import InvalidRequest
-from search.facets import BY_NAME
+from search.facets import BY_NAME, check_years
 from search.models import EXPANSIONS, SORTS, SPELLINGS, SearchRequest
 
 MAX_PAGE_SIZE = 100
@@ -26,6 +26,10 @@ def validate(req: SearchRequest) -> None:
         raise InvalidRequest(
             f"page must be at least 1 and page x size at most {MAX_RESULTS_WINDOW:,}."
         )
-    for name, _ in req.filters:
+    for name, values in req.filters:
         if name not in BY_NAME:
             raise InvalidRequest(f"Unknown filter {name!r}.")
+        if BY_NAME[name].by_value:
+            check_years(name, values)
+    if req.all_values and req.all_values not in BY_NAME:
+        raise InvalidRequest(f"all_values must name a facet, not {req.all_values[:40]!r}.")

@@ -30,13 +30,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["INDEX_DIR"], facet_limit=app.config["FACET_LIMIT"]
     )
 
-    from web import apidocs, items, views
+    from web import advanced, apidocs, items, views
     from web.metrics import init_metrics
 
     init_metrics(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(apidocs.bp)
+    app.register_blueprint(advanced.bp)
     register_error_handlers(app)
 
     @app.before_request

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from search import EXPANSIONS, FACETS, SORTS, SPELLINGS, closed_values
+from search import ALL_VALUES, EXPANSIONS, FACETS, SORTS, SPELLINGS, closed_values
 from web import schemas
 from web.export import CHOSEN_MAX, EXPORT_MAX, FORMATS
 from web.schemas import Schema, ref
@@ -78,6 +78,8 @@ def facet_parameters() -> list[dict[str, Any]]:
         values = closed_values(d.name)
         item: Schema = {"type": "string", "enum": list(values)} if values else {"type": "string"}
         note = "one of the listed values" if values else "a value as listed in `facets`"
+        if d.by_value:
+            note = "a year, or a range of years: `2010..2019`, `2015..`, `..1999`"
         out.append(_query(
             d.name,
             {"type": "array", "items": item},
@@ -109,6 +111,12 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
             "confident, search the correction (`corrected_from` says so); off: search the "
             "words as typed (a correction is only suggested).",
         ),
+        _query(
+            "all_values",
+            {"type": "string", "enum": [d.name for d in FACETS]},
+            f"A facet to list every value of (up to {ALL_VALUES:,}, most frequent first) "
+            "instead of the usual few.",
+        ),
     ]
     if paged:
         params += [
@@ -124,6 +132,26 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
             ),  # fmt: skip
         ]
     return params + facet_parameters()
+
+
+def advanced_parameters() -> list[dict[str, Any]]:
+    """The advanced form's own fields (web/advanced.py); `q` is its "other terms" box."""
+    text = {"type": "string", "maxLength": 500}
+    year = {"type": "string", "pattern": "^[0-9]{4}$"}
+    out = [
+        _query("condition", text, 'Searched as `condition:("text")`: the phrase and its MeSH.'),
+        _query("intervention", text, 'Searched as `intervention:("text")`.'),
+        _query("location", text, 'Searched as `location:("text")` (city, state or site).'),
+        _query(
+            "eligible_sex",
+            {"type": "string", "enum": ["female", "male"]},
+            "Trials this sex can join: `sex=FEMALE&sex=ALL` (or MALE).",
+        ),
+    ]
+    for facet in ("start_year", "pub_year"):
+        for end in ("from", "to"):
+            out.append(_query(f"{facet}_{end}", year, f"The {facet} range's {end} year."))
+    return out
 
 
 def _limit(default: int, most: int, what: str) -> dict[str, Any]:
@@ -243,6 +271,21 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             "pages",
             {"200": _html("Results, facets, pages."), **_errors(400, 503, media=(HTML,))},
             search_parameters(max_size),
+        ),
+        "/advanced": _get(
+            "Advanced search form (filled in from the search parameters it is given)",
+            "pages",
+            {"200": _html("The form."), **_errors(400, 503, media=(HTML,))},
+            search_parameters(max_size),
+        ),
+        "/advanced/search": _get(
+            "The advanced search form's target: redirects to the /search page it stands for",
+            "pages",
+            {
+                "302": {"description": "The /search URL of the form's query and filters."},
+                **_errors(400, 503, media=(HTML,)),
+            },
+            [*search_parameters(max_size), *advanced_parameters()],
         ),
         "/trial/{nct}": _get(
             "Trial page",

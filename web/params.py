@@ -1,10 +1,11 @@
 """Query-string parameters <-> SearchRequest, and the links that change one of them.
 
-`/search` and `/api/search` take the same parameters: q, page, size, sort, expand, spell, and any
-facet name (`type` is one), repeated to OR its values. Anything else is refused with a sentence, and
-so is a request with more than MAX_PARAMETERS parameters or MAX_FACET_VALUES values of a facet
-(each selected value is listed on the page with a link holding all the others: the page would
-grow with the square of their number).
+`/search` and `/api/search` take the same parameters: q, page, size, sort, expand, spell,
+all_values (a facet to list every value of), and any facet name (`type` is one), repeated to OR
+its values; a year facet also takes a range (`start_year=2010..2019`). Anything else is refused
+with a sentence, and so is a request with more than MAX_PARAMETERS parameters or
+MAX_FACET_VALUES values of a facet (each selected value is listed on the page with a link
+holding all the others: the page would grow with the square of their number).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from search import (
 )
 
 FACET_NAMES = tuple(d.name for d in FACETS)
-SCALARS = ("q", "page", "size", "sort", "expand", "spell")
+SCALARS = ("q", "page", "size", "sort", "expand", "spell", "all_values")
 DEFAULT = SearchRequest()
 MAX_PARAMETERS = 60
 MAX_FACET_VALUES = 20
@@ -71,8 +72,8 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
     unknown = [name for name in args if name not in SCALARS and name not in FACET_NAMES]
     if unknown:
         raise InvalidRequest(
-            f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand, spell or a "
-            f"facet "
+            f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand, spell, "
+            "all_values or a facet "
             f"({', '.join(FACET_NAMES)})."
         )
     size = _whole_number(args, "size", page_size)
@@ -100,15 +101,20 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
         sort=_choice(args, "sort", SORTS, DEFAULT.sort),
         expand=_choice(args, "expand", EXPANSIONS, DEFAULT.expand),
         spell=_choice(args, "spell", SPELLINGS, DEFAULT.spell),
+        all_values=_choice(args, "all_values", FACET_NAMES, ""),
     )
 
 
 def toggled(req: SearchRequest, facet: str, value: str) -> SearchRequest:
     """The request with `value` of `facet` selected if it was not, removed if it was; page 1."""
-    selected = dict(req.filters)
-    values = selected.get(facet, ())
+    values = req.selected(facet)
     values = tuple(v for v in values if v != value) if value in values else (*values, value)
-    selected[facet] = values
+    return selecting(req, facet, values)
+
+
+def selecting(req: SearchRequest, facet: str, values: tuple[str, ...]) -> SearchRequest:
+    """The request with exactly `values` of `facet` selected (none: the facet cleared); page 1."""
+    selected = {**dict(req.filters), facet: values}
     filters = tuple((n, selected[n]) for n in FACET_NAMES if selected.get(n))
     return replace(req, filters=filters, page=1)
 
@@ -137,12 +143,24 @@ class SearchUrls:
             pairs.append(("spell", req.spell))
         if req.size != self.page_size:
             pairs.append(("size", req.size))
+        if req.all_values:
+            pairs.append(("all_values", req.all_values))
         if req.page != 1:
             pairs.append(("page", req.page))
         return f"{self.base}?{urlencode(pairs)}" if pairs else self.base
 
     def toggle(self, facet: str, value: str) -> str:
         return self.url(toggled(self.req, facet, value))
+
+    def select(self, facet: str, *values: str) -> str:
+        """This search with exactly `values` of `facet` selected (none: that facet cleared)."""
+        return self.url(selecting(self.req, facet, values))
+
+    def all_values(self, facet: str, on: bool = True, prefix: str = "") -> str:
+        """This page with every value of `facet` listed (on) or the usual few, scrolled to the
+        facet (`prefix`: of its heading's id, for the copy of the filters it is in)."""
+        url = self.url(replace(self.req, all_values=facet if on else ""))
+        return f"{url}#{prefix}facet-{facet}"
 
     def page(self, number: int) -> str:
         return self.url(replace(self.req, page=number))

@@ -23,6 +23,7 @@ from search import (
 from web.listing import heading, tips
 from web.metrics import count_search
 from web.params import SearchUrls, page_numbers, parse_args
+from web.years import YEAR_FACETS, year_facet
 
 bp = Blueprint("search", __name__)
 
@@ -134,6 +135,9 @@ def search():
         heading=heading(page),
         explanation=explain(page),
         no_result_tips=tips(page, urls, chips) if not page.total else [],
+        years={
+            f.name: year_facet(f, page.request, urls) for f in page.facets if f.name in YEAR_FACETS
+        },
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from search import deadline
 from search import fields as f
-from search.facets import BY_NAME, FACETS, facet_of
+from search.facets import BY_NAME, FACETS, facet_limit, facet_of, filter_values
 from search.models import Facet, SearchRequest
 from search.whoosh.docsets import DocSets
 
@@ -14,8 +16,16 @@ def filter_bits(docsets: DocSets, request: SearchRequest, skip: str = "") -> int
     bits = docsets.live
     for name, values in request.filters:
         if name != skip and values and name in BY_NAME:
-            bits &= docsets.any_of(BY_NAME[name].field, values)
+            field = BY_NAME[name].field
+            bits &= docsets.any_of(
+                field, filter_values(BY_NAME[name], values, partial(_known, docsets, field))
+            )
     return bits
+
+
+def _known(docsets: DocSets, field: str) -> list[str]:
+    """Every value of a low-cardinality field (a year facet's, for its ranges)."""
+    return list(docsets.field(field))
 
 
 def count_facets(
@@ -36,7 +46,7 @@ def count_facets(
         counter = (
             docsets.count_high(d.field, within) if d.high else docsets.count_low(d.field, within)
         )
-        limit = (limits or {}).get(d.name, d.limit)
+        limit = facet_limit(d, request, limits)
         facet = facet_of(d, counter, request.selected(d.name), mesh_labels, limit)
         if facet is not None:
             out.append(facet)

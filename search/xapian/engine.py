@@ -310,7 +310,7 @@ class XapianReader:
             for t in f.TYPES
         ]  # fmt: skip
         ranked = q(q.OP_OR, halves)
-        filters = xfacets.filter_query(req)
+        filters = xfacets.filter_query(req, st.tables)
         return ranked if filters is None else q(q.OP_FILTER, ranked, filters)
 
     def _snippet_terms(self, st: _State, plain: qt.Node) -> set[str]:

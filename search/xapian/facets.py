@@ -12,7 +12,7 @@ import numpy as np
 import xapian
 
 from search import fields as f
-from search.facets import BY_NAME, FACETS, facet_of
+from search.facets import BY_NAME, FACETS, facet_limit, facet_of, filter_values
 from search.models import Facet, SearchRequest
 from search.xapian.schema import term
 from search.xapian.tables import Tables
@@ -23,15 +23,21 @@ def filter_mask(tables: Tables, req: SearchRequest, skip: str = "") -> np.ndarra
     mask = tables.live.copy()
     for name, values in req.filters:
         if name != skip and values and name in BY_NAME:
-            mask &= tables.any_of(BY_NAME[name].field, values)
+            mask &= tables.any_of(BY_NAME[name].field, _values(tables, name, values))
     return mask
 
 
-def filter_query(req: SearchRequest) -> xapian.Query | None:
+def _values(tables: Tables, name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The field values a selection stands for (a range of years: each year inside it)."""
+    d = BY_NAME[name]
+    return filter_values(d, values, lambda: tables.facet(d.field)[0])
+
+
+def filter_query(req: SearchRequest, tables: Tables) -> xapian.Query | None:
     """The same filters as a boolean query (None when nothing is selected)."""
     q = xapian.Query
     parts = [
-        q(q.OP_OR, [q(term(BY_NAME[name].field, v)) for v in values])
+        q(q.OP_OR, [q(term(BY_NAME[name].field, v)) for v in _values(tables, name, values)])
         for name, values in req.filters
         if values and name in BY_NAME
     ]
@@ -55,7 +61,7 @@ def count_facets(
             continue
         within = matched & filter_mask(tables, req, skip=d.name)
         counter = tables.count(d.field, within)
-        limit = (limits or {}).get(d.name, d.limit)
+        limit = facet_limit(d, req, limits)
         facet = facet_of(d, counter, req.selected(d.name), mesh_labels, limit)
         if facet is not None:
             out.append(facet)
