@@ -158,16 +158,3 @@ def test_follow_did_you_mean(browser, live_server):
     assert browser.find_element(By.ID, "q").get_attribute("value") == "lymphoma"
     assert total(browser) > 0
     assert not browser.find_elements(By.CSS_SELECTOR, "p.suggestion")
-
-
-def test_phone_width_stacks_the_filters_under_the_results(browser, live_server):
-    browser.set_window_size(400, 900)
-    try:
-        browser.get(live_server + "/search?q=melanoma")
-        results = browser.find_element(By.CSS_SELECTOR, ".results").rect
-        facets = browser.find_element(By.CSS_SELECTOR, "aside.facets").rect
-        assert facets["y"] >= results["y"] + results["height"]
-        width = browser.execute_script("return document.documentElement.scrollWidth")
-        assert width <= browser.execute_script("return window.innerWidth")  # no sideways scroll
-    finally:
-        browser.set_window_size(1200, 900)
