@@ -173,3 +173,10 @@ def test_home_and_results_pages_link_the_form(client):
     assert page(client, "/").xpath("//a[@href='/advanced']")
     doc = page(client, "/search?q=melanoma&type=trial")
     assert doc.xpath("//a[@href='/advanced?q=melanoma&type=trial']")
+
+
+def test_the_form_refuses_a_search_it_cannot_fill_in_from(client):
+    doc = page(client, "/advanced?start_year=abc", 400)
+    assert doc.xpath("string(//p[@class='message'])").startswith(
+        "start_year takes a year (2015) or a range of years"
+    )

@@ -18,9 +18,10 @@ from dataclasses import replace
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search import FACETS, TYPE_LABELS, InvalidRequest, SearchRequest, closed_values, year_range
+from search import FACETS, TYPE_LABELS, InvalidRequest, SearchRequest, closed_values
 from web.params import SearchUrls, parse_args, selecting
 from web.views import engine
+from web.years import OPEN_HIGH, OPEN_LOW, span
 
 bp = Blueprint("advanced", __name__)
 
@@ -158,13 +159,15 @@ def form():
     with its own)."""
     cfg = current_app.config
     req = parse_args(request.args, cfg["PAGE_SIZE"], cfg["MAX_PAGE_SIZE"])
+    engine().check(req)  # (a year facet's values are years or ranges from here on)
     years = {}
     for facet in YEAR_FIELDS:
-        spans = [year_range(v) or (int(v), int(v)) for v in req.selected(facet)]
-        years[facet] = (
-            str(min(s[0] for s in spans)) if spans and min(s[0] for s in spans) else "",
-            str(max(s[1] for s in spans)) if spans and max(s[1] for s in spans) < 9999 else "",
+        spans = [s for s in map(span, req.selected(facet)) if s is not None]
+        low, high = (
+            min((a for a, _ in spans), default=OPEN_LOW),
+            max((b for _, b in spans), default=OPEN_HIGH),
         )
+        years[facet] = (str(low) if low != OPEN_LOW else "", str(high) if high != OPEN_HIGH else "")
     sex = next((k for k, v in SEXES.items() if set(req.selected("sex")) == set(v)), "")
     return render_template(
         "advanced.html",

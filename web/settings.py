@@ -37,8 +37,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "FACET_LIMIT",
         12,
-        "Values listed per facet, most frequent first (years: newest first); selected values "
-        "are always listed.",
+        "Values listed per facet, most frequent first; selected values are always listed. "
+        "Year facets list every year (shown as decades); `all_values=<facet>` lists up to "
+        "1,000 values of one facet.",
     ),
     Setting(
         "METRICS",
