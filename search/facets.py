@@ -25,7 +25,9 @@ YEAR_VALUES = 400
 ALL_VALUES = 1000
 # A year facet also takes a range of years, the query language's `year:` syntax: 2010..2019,
 # 2015.. (from 2015 on), ..1999 (up to 1999).
-YEAR_RANGE = re.compile(r"^(\d{4})?\.\.(\d{4})?$")
+YEAR_RANGE = re.compile(
+    r"^([12]\d{3})?\.\.([12]\d{3})?$"
+)  # years 1000-2999: 0 and 9999 mark open ends
 # MeSH check tags (humans, sex, age groups, common laboratory animals): on almost every record,
 # so they say nothing about a result set; left out of the MeSH facet (still usable as filters).
 CHECK_TAGS = frozenset({

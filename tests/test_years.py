@@ -78,6 +78,7 @@ def test_a_range_of_years_filters_on_both_backends(reader, whoosh, selected, tot
     [
         ("abc", "start_year takes a year (2015) or a range of years"),
         ("..", "start_year takes a year (2015) or a range of years"),
+        ("0000..", "start_year takes a year (2015) or a range of years"),
         ("2020..2010", "The start_year range 2020..2010 ends before it starts."),
     ],
 )

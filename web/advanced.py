@@ -46,7 +46,7 @@ TYPES_OF = {d.name: set(d.types) for d in FACETS}
 LABELS = {d.name: d.label for d in FACETS}
 KIND_NAMES = {"trial": "trials", "article": "articles", "mesh": "MeSH descriptors"}
 _LOGIC = re.compile(r'["()*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|[A-Za-z_]:\S')
-_YEAR = re.compile(r"^\d{4}$")
+_YEAR = re.compile(r"^[12]\d{3}$")
 
 
 def box_clause(field: str, text: str, label: str) -> str:

@@ -137,7 +137,7 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
 def advanced_parameters() -> list[dict[str, Any]]:
     """The advanced form's own fields (web/advanced.py); `q` is its "other terms" box."""
     text = {"type": "string", "maxLength": 500}
-    year = {"type": "string", "pattern": "^[0-9]{4}$"}
+    year = {"type": "string", "pattern": "^[12][0-9]{3}$"}
     out = [
         _query("condition", text, 'Searched as `condition:("text")`: the phrase and its MeSH.'),
         _query("intervention", text, 'Searched as `intervention:("text")`.'),
