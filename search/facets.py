@@ -22,7 +22,7 @@ DEFAULT_LIMIT = 10
 # values at most), so a page can show them all as decades; this bounds it all the same.
 YEAR_VALUES = 400
 # Values of one facet listed when a request asks for all of them (`SearchRequest.all_values`).
-ALL_VALUES = 1000
+ALL_VALUES = 500
 # A year facet also takes a range of years, the query language's `year:` syntax: 2010..2019,
 # 2015.. (from 2015 on), ..1999 (up to 1999).
 YEAR_RANGE = re.compile(

@@ -182,3 +182,14 @@ def test_bad_year_and_all_values_parameters_are_a_400(client, url, sentence):
         else lxml.html.fromstring(response.data).xpath("string(//p[@class='message'])")
     )
     assert text.startswith(sentence)
+
+
+def test_listing_limits_are_bounded():
+    from search.facets import ALL_VALUES, BY_NAME, YEAR_VALUES, facet_limit
+
+    configured = {"mesh": 12, "country": 12}
+    assert facet_limit(BY_NAME["mesh"], SearchRequest(), configured) == 12
+    assert facet_limit(BY_NAME["mesh"], SearchRequest(all_values="mesh"), configured) == 500
+    assert facet_limit(BY_NAME["country"], SearchRequest(all_values="mesh"), configured) == 12
+    assert facet_limit(BY_NAME["start_year"], SearchRequest(), configured) == YEAR_VALUES
+    assert ALL_VALUES == 500 and YEAR_VALUES == 400

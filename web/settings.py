@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
         12,
         "Values listed per facet, most frequent first; selected values are always listed. "
         "Year facets list every year (shown as decades); `all_values=<facet>` lists up to "
-        "1,000 values of one facet.",
+        "500 values of one facet.",
     ),
     Setting(
         "METRICS",
