@@ -82,6 +82,7 @@ def test_phone_width_puts_a_filters_disclosure_above_the_results(browser, live_s
     browser.set_window_size(*PHONE)
     try:
         browser.get(live_server + "/search?q=melanoma")
+        assert browser.execute_script("return window.innerWidth") == PHONE[0]
         summary = browser.find_element(By.CSS_SELECTOR, "details#filters-top > summary")
         assert summary.is_displayed() and summary.text.startswith("Filters")
         first_hit = browser.find_element(By.CSS_SELECTOR, "ol.hits li").rect
