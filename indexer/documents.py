@@ -235,6 +235,7 @@ def _trial(t: Trial, mesh: MeshLookup) -> dict[str, Any]:
         f.START_YEAR: str(start // 10000) if start else "",
         f.YEAR: start // 10000 if start else None,
         f.DATE: start,
+        f.UPDATED: date_number(t.last_update_date),
     }
 
 

@@ -110,6 +110,7 @@ YEAR = "year"  # trial start year / article publication year
 DATE = "date"  # YYYYMMDD (partial dates padded with 00), 0 when undated: newest first
 DATE_ASC = "date_asc"  # the same, 99999999 when undated: oldest first, undated last
 UNDATED = 99_999_999  # DATE_ASC of an undated record; a date sort lists undated records last
+UPDATED = "updated"  # a trial's last update posted, YYYYMMDD; absent elsewhere (sort "updated")
 
 TEXT_FIELDS = (
     ALL, ASIDE, TITLE, CONDITION, INTERVENTION, KEYWORD, MESH, SPONSOR, LOCATION, JOURNAL,

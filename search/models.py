@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "updated")  # updated: trials' last update
 EXPANSIONS = ("none", "synonyms", "explode")
 SPELLINGS = ("auto", "off")  # auto: a confident correction is searched at once (autocorrect.py)
 
@@ -78,6 +78,9 @@ class SearchPage:
     # The text searched instead of request.q: a confident spelling correction of it
     # (search/autocorrect.py); None when the words were searched as typed.
     corrected: str | None = None
+    # date sorts: how many of the `total` are strong matches, listed first (search/datesort.py);
+    # None for relevance, or when every match is strong (no plain words)
+    strong: int | None = None
 
     @property
     def listed(self) -> int:

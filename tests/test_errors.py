@@ -57,7 +57,7 @@ BAD_PARAMETERS = [
     ("size=1000", "size must be between 1 and 100, not 1000."),
     ("size=0", "size must be between 1 and 100, not 0."),
     ("size=2.5", "size must be a whole number, not '2.5'."),
-    ("sort=x", "sort must be one of relevance, newest, oldest, not 'x'."),
+    ("sort=x", "sort must be one of relevance, newest, oldest, updated, not 'x'."),
     ("expand=all", "expand must be one of none, synonyms, explode, not 'all'."),
 ]
 

@@ -35,7 +35,7 @@ def test_api_search_has_exactly_the_contract_keys(client):
     data = api(client, q="melanoma")
     assert list(data) == [
         "total", "page", "size", "hits", "facets", "suggestion", "query", "partial", "more",
-        "query_used", "corrected_from",
+        "query_used", "corrected_from", "strong",
     ]  # fmt: skip
     assert (data["page"], data["size"], data["suggestion"]) == (1, 10, None)
     assert (data["query_used"], data["corrected_from"]) == ("melanoma", None)
@@ -272,8 +272,10 @@ def test_active_filters_are_chips_with_remove_links(client):
 def test_sort_links_mark_the_current_sort(client):
     doc = page(client, "/search?q=melanoma&sort=oldest&page=2")
     links = doc.xpath("//nav[@aria-label='Sort results']//a")
-    assert [a.text_content() for a in links] == ["Relevance", "Newest", "Oldest"]
-    assert [a.get("aria-current") for a in links] == [None, None, "true"]
+    assert [a.text_content() for a in links] == [
+        "Relevance", "Newest", "Oldest", "Last updated (trials)",
+    ]  # fmt: skip
+    assert [a.get("aria-current") for a in links] == [None, None, "true", None]
     assert query_of(links[1].get("href")) == [("q", "melanoma"), ("sort", "newest")]
 
 

@@ -108,6 +108,13 @@ def search_page(facet_names: list[str]) -> Schema:
                 "spelling correction (`query_used`) was searched instead; null otherwise. "
                 "`spell=off` searches `q` as typed.",
             },
+            "strong": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "Date sorts: how many of the `total` are strong matches (the "
+                "words in a title, condition, intervention, keyword or MeSH term), listed first; "
+                "null for relevance, or when every match is strong.",
+            },
         },
         additionalProperties=False,
     )

@@ -27,7 +27,10 @@ from web.years import YEAR_FACETS, year_facet
 
 bp = Blueprint("search", __name__)
 
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
+SORT_LABELS = {
+    "relevance": "Relevance", "newest": "Newest", "oldest": "Oldest",
+    "updated": "Last updated (trials)",
+}  # fmt: skip
 SOURCE_LABELS = {"ctgov": "ClinicalTrials.gov", "pubmed": "PubMed / MEDLINE", "mesh": "MeSH"}
 TYPE_NAMES = {"trial": "Trial", "article": "Article", "mesh": "MeSH"}
 FACET_LABELS = {d.name: d.label for d in FACETS}
@@ -103,6 +106,7 @@ def page_json(page: SearchPage) -> dict[str, Any]:
         "more": page.more,
         "query_used": page.corrected or page.request.q,
         "corrected_from": page.request.q if page.corrected else None,
+        "strong": page.strong,
     }
 
 

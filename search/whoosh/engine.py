@@ -23,6 +23,7 @@ from whoosh.searching import Searcher
 from search import deadline
 from search import fields as f
 from search import querytree as qt
+from search.datesort import core_query, date_column, date_order
 from search.errors import DocumentNotFound, IndexNotBuilt
 from search.expansion import MeshExpander
 from search.facets import FACETS
@@ -205,10 +206,13 @@ class WhooshEngine:
                 shown = np.where(mask, scores, loose_scores)
                 scores = np.where(mask, scores + shown.max() + 1.0, loose_scores)
                 listed = listed | extra
+        strong = None
+        if req.sort != "relevance" and total and (core := core_query(tree)) is not None:
+            strong = st.ranker.match(to_whoosh(core), self.weights)[0] & listed  # datesort.py
         hits: tuple[Hit, ...] = ()
         if total + more and (req.page - 1) * req.size < total + more:
             plain = to_whoosh(self._builder.parse(req.q).query) if req.q.strip() else query
-            hits = self._hits(st, plain, req, listed, scores, shown, extra)
+            hits = self._hits(st, plain, req, listed, scores, shown, extra, strong)
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -223,6 +227,7 @@ class WhooshEngine:
             expansions=expansions,
             partial=partial,
             more=more,
+            strong=None if strong is None else int(strong.sum()),
         )
 
     def _hits(
@@ -234,20 +239,20 @@ class WhooshEngine:
         scores: Any,
         shown: Any,
         extra: np.ndarray | None,
+        strong: np.ndarray | None = None,
     ) -> tuple[Hit, ...]:
         """The page of hits in `scores` order; snippets mark the words of `plain` (the query
         without its MeSH alternatives, which would light up every synonym). `shown` are the
-        scores to show; `extra` marks the partial matches listed after the full ones."""
+        scores to show; `extra` marks the partial matches listed after the full ones; `strong`
+        the strong matches a date sort lists first (search/datesort.py; None: all)."""
         limit = req.page * req.size
         if req.sort == "relevance":
             docs = st.ranker.top(allowed, scores, limit)
-        else:  # by date, then by docnum; undated records last either way
-            column = f.DATE if req.sort == "newest" else f.DATE_ASC
+        else:  # strong matches first, by date, then by docnum; undated records last
             found = np.flatnonzero(allowed)
-            dates = st.ranker.postings.numbers(column)[found]
-            undated = (dates <= 0) | (dates >= f.UNDATED)  # a missing value reads as 2^32 - 1
-            key = -dates if req.sort == "newest" else dates
-            docs = found[np.lexsort((found, key, undated))][:limit]
+            dates = self._numbers(st, date_column(req.sort))[found]
+            first = None if strong is None else strong[found]
+            docs = date_order(found, dates, first, req.sort)[:limit]
         terms = {
             t.decode("utf-8") if isinstance(t, bytes) else t
             for fieldname, t in plain.existing_terms(st.searcher.reader(), expand=True)
@@ -271,6 +276,13 @@ class WhooshEngine:
                 )
             )
         return tuple(out)
+
+    @staticmethod
+    def _numbers(st: _State, column: str) -> np.ndarray:
+        """A numeric column per document; zeros (undated) when the index predates it."""
+        if column not in st.searcher.reader().schema:
+            return np.zeros(st.docsets.size, dtype=np.int64)
+        return st.ranker.postings.numbers(column)
 
     def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
         """Headings for MeSH facet values: a UI's heading, a tree number's descriptor."""

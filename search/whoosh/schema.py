@@ -25,6 +25,7 @@ from search.fields import (
     TEXT_FIELDS,
     TITLE,
     TYPE,
+    UPDATED,
     VALUE_SEP,
     YEAR,
 )  # fmt: skip
@@ -61,5 +62,6 @@ def build_schema() -> fields.Schema:
             YEAR: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
             DATE: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
             DATE_ASC: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
+            UPDATED: fields.NUMERIC(int, bits=32, signed=False, sortable=True),
         }
     )

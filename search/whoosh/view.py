@@ -53,7 +53,8 @@ class WhooshView:
     def date(self, docnum: int) -> int:
         if self._dates is None:
             self._dates = self.reader.column_reader(f.DATE)
-        return self._dates[docnum] or 0
+        value = self._dates[docnum] or 0
+        return 0 if value >= f.UNDATED else value  # a missing value reads as 2^32 - 1
 
     # -- sets and values ---------------------------------------------------------------------
     def term(self, field: str, value: str) -> int:

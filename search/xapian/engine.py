@@ -21,6 +21,7 @@ import xapian
 
 from search import fields as f
 from search import querytree as qt
+from search.datesort import core_query, date_column, date_order
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import FACETS
@@ -163,10 +164,13 @@ class XapianReader:
             loose_query, _, loose_allowed, _ = self._match(st, req, parsed.loose)
             extra = loose_allowed & ~allowed
             more = int(extra.sum())
+        strong = None
+        if req.sort != "relevance" and total and (core := core_query(tree)) is not None:
+            strong = self._match(st, req, core)[2]  # the strong matches (search/datesort.py)
         hits: tuple[Hit, ...] = ()
         plain = parsed.plain if parsed is not None else tree
         if total and (req.page - 1) * req.size < total:
-            hits = self._hits(st, req, tree, query, allowed, plain)
+            hits = self._hits(st, req, tree, query, allowed, plain, strong=strong)
         if more and extra is not None and len(hits) < req.size:
             assert parsed is not None and parsed.loose is not None
             start = max(0, (req.page - 1) * req.size - total)
@@ -187,6 +191,7 @@ class XapianReader:
             expansions=parsed.expansions if parsed is not None else (),
             partial=partial,
             more=more,
+            strong=None if strong is None else int(strong.sum()),
         )
 
     def _match(
@@ -250,16 +255,17 @@ class XapianReader:
         plain: qt.Node,
         offset: int = 0,
         listed_after: bool = False,
+        strong: np.ndarray | None = None,
     ) -> tuple[Hit, ...]:
         """A page of hits; `listed_after`: the partial matches after the full ones, ranked
-        within `allowed` from `offset`."""
+        within `allowed` from `offset`; `strong`: the strong matches a date sort lists first
+        (search/datesort.py; None: all)."""
         first, limit = (req.page - 1) * req.size + offset, req.page * req.size + offset
         scores: dict[int, float] = {}
-        if req.sort != "relevance":  # by date, then by docid; undated records last either way
-            column = f.DATE if req.sort == "newest" else f.DATE_ASC
+        if req.sort != "relevance":  # strong matches first, by date, then by docid
             found = np.flatnonzero(allowed)
-            dates = st.tables.numbers[column][found]
-            docs = found[np.lexsort((found, -dates if req.sort == "newest" else dates))]
+            dates = st.tables.numbers[date_column(req.sort)][found]
+            docs = date_order(found, dates, None if strong is None else strong[found], req.sort)
             docids = [int(d) for d in docs[first:limit]]
         elif query is None:  # Every: its boost, scaled down for MeSH definitions
             assert isinstance(tree, qt.Every)

@@ -36,8 +36,10 @@ MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
 
 # value slots
 SLOT_ID, SLOT_TYPE, SLOT_HASH, SLOT_TITLE, SLOT_DISPLAY_DATE = 0, 1, 2, 3, 4
-SLOT_YEAR, SLOT_DATE, SLOT_DATE_ASC = 5, 6, 7
-NUMBER_SLOTS = {f.YEAR: SLOT_YEAR, f.DATE: SLOT_DATE, f.DATE_ASC: SLOT_DATE_ASC}
+SLOT_YEAR, SLOT_DATE, SLOT_DATE_ASC, SLOT_UPDATED = 5, 6, 7, 8
+NUMBER_SLOTS = {
+    f.YEAR: SLOT_YEAR, f.DATE: SLOT_DATE, f.DATE_ASC: SLOT_DATE_ASC, f.UPDATED: SLOT_UPDATED,
+}  # fmt: skip
 FACET_SLOTS = {name: 20 + i for i, name in enumerate(f.FACET_FIELDS)}  # VALUE_SEP-joined values
 
 # Keyword fields (exact values, VALUE_SEP-separated) and the other text fields.

@@ -13,7 +13,7 @@ import numpy as np
 import xapian
 
 from search import fields as f
-from search.xapian.schema import FACET_SLOTS, SLOT_DATE, SLOT_DATE_ASC, SLOT_ID
+from search.xapian.schema import FACET_SLOTS, SLOT_DATE, SLOT_DATE_ASC, SLOT_ID, SLOT_UPDATED
 
 TERM_CACHE_SIZE = 5_000
 
@@ -27,6 +27,7 @@ class Tables:
         self.numbers = {
             f.DATE: self._numbers(db, SLOT_DATE, 0),
             f.DATE_ASC: self._numbers(db, SLOT_DATE_ASC, 99_999_999),
+            f.UPDATED: self._numbers(db, SLOT_UPDATED, 0),
         }
         self._db = db
         self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
