@@ -133,7 +133,8 @@ class UpdateWriter:
             if old is not None:
                 writer.delete_document(old)
         self.written[record_id] = writer.docnum
-        writer.add_document(**document)
+        # a field newer than the live build's schema (f.UPDATED) waits for the next full build
+        writer.add_document(**{k: v for k, v in document.items() if k in writer.schema})
         return old is not None
 
     def delete(self, record_id: str) -> bool:
