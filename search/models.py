@@ -134,6 +134,12 @@ class Section:
     items: tuple[Item, ...]
     total: int  # related records in all (items holds the top ones)
     explicit: int = 0  # how many of the first items are explicit links
+    # Similar records: the explicit links plus the candidates scoring at least half the best
+    # one (search/related_similar.py Tuning.strong_share); None where every record counts
+    strong: int | None = None
+    close_items: int = 0  # how many of the first items are close matches (strong ones)
+    more_query: str = ""  # search syntax listing the weaker related records too
+    more_about: str = ""  # what that search looks for, in words ("Melanoma or Thalidomide")
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,43 @@ def _similar_section(
     for s in ranking.hits:
         same = _same_entries(record, look.record(s.docnum)) if record else []
         items.append(look.item(s.docnum, _why(s.shared, s.words, same), round(s.score, 4)))
-    return Section(tuple(links) + tuple(items), len(links) + ranking.total, len(links))
+    query, about = more_search(look.view.head(profile.docnum).id, profile)
+    return Section(
+        tuple(links) + tuple(items),
+        len(links) + ranking.total,
+        len(links),
+        strong=len(links) + ranking.strong,
+        close_items=len(links) + sum(1 for s in ranking.hits if s.score >= ranking.floor),
+        more_query=query,
+        more_about=about,
+    )
+
+
+def more_search(
+    record_id: str, profile: Profile, words: int = DEFAULT.pool_terms
+) -> tuple[str, str]:
+    """(query syntax, what it looks for in words) of the search that lists the weaker related
+    records too: those indexed with one of the record's MeSH descriptors (an article's major
+    topics when it has some) or naming one of its `words` leading key terms, best first (BM25F:
+    the more of them, the higher), the record itself left out. Its matches include every
+    related candidate (which shares a descriptor or two of the leading terms)."""
+    chosen = [c.descriptor for c in profile.concepts if c.role != "topic"]
+    chosen = chosen or [c.descriptor for c in profile.concepts]
+    terms = [k.word for k in profile.terms[:words] if '"' not in k.word]
+    parts = [f"mesh:{d.ui}" if d.ui.startswith("D") else f"mesh_ui:{d.ui}" for d in chosen]
+    parts += [f'"{w}"' for w in terms]
+    if not parts:
+        return "", ""
+    about = []
+    if chosen:
+        about.append("indexed with " + _either([d.heading for d in chosen]))
+    if terms:
+        about.append("naming " + _either(terms))
+    return f"({' OR '.join(parts)}) NOT id:{record_id}", ", or ".join(about)
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _why(shared: tuple[Descriptor, ...], words: tuple[str, ...], same: list[str]) -> str:

@@ -46,6 +46,7 @@ class Tuning:
     major_bonus: float = 0.5  # a shared descriptor that is a major topic of an article
     minor_topic: float = 0.5  # source side: weight of an article's non-major headings
     rerank: int = 10  # x limit: candidates whose exact text score is computed
+    strong_share: float = 0.5  # a strong match scores at least this share of the best one
     sections: dict[str, float] = field(
         default_factory=lambda: {
             "title": 3.0,
@@ -98,6 +99,8 @@ class Scored:
 class Ranking:
     total: int  # candidates in the pool
     hits: tuple[Scored, ...]
+    strong: int = 0  # candidates scoring at least `strong_share` x the best one (`floor`)
+    floor: float = 0.0
 
 
 def sections(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -231,14 +234,16 @@ def rank(
     if not total:
         return Ranking(0, ())
     scores = _mesh_scores(view, profile, weighted, target, tuning)
-    _add_text_scores(scores, view, profile, pool, bool(weighted), limit, tuning)
+    every = _add_text_scores(scores, view, profile, pool, bool(weighted), limit, tuning)
     best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+    floor = tuning.strong_share * best[0][1] if best else 0.0
+    strong = sum(1 for v in every.values() if v >= floor) if floor > 0 else 0
     hits = []
     for d, score in best:
         shared = sorted(((w, c) for c, bits, w in weighted if bits >> d & 1), key=_heaviest)
         words = dict.fromkeys(k.word for k, bits in leading if bits >> d & 1)
         hits.append(Scored(d, score, tuple(c.descriptor for _, c in shared), tuple(words)))
-    return Ranking(total, tuple(hits))
+    return Ranking(total, tuple(hits), strong, floor)
 
 
 def _heaviest(pair: tuple[float, Concept]) -> tuple[float, str]:
@@ -276,14 +281,15 @@ def _add_text_scores(
     with_mesh: bool,
     limit: int,
     tuning: Tuning,
-) -> None:
+) -> dict[int, float]:
     """Add (1 - MESH_SHARE) x BM25F of the key terms (each boosted by its weight in the record)
     / its upper bound, in two steps: every candidate first gets the score of a one-time
     occurrence in an average-length record (from the terms' bitsets, no postings read); then
     the best `rerank` of them get the exact BM25F from the postings (term frequency, section
-    weights, length)."""
+    weights, length). Returns every candidate's score: exact for those, the first estimate
+    for the others (what the count of strong matches reads)."""
     if not profile.terms:
-        return
+        return dict(scores)
     share = 1.0 - tuning.mesh_share if with_mesh else 1.0
     top = profile.terms[0].weight
     n = view.doc_count()
@@ -301,7 +307,8 @@ def _add_text_scores(
     best = sorted(heapq.nlargest(rerank, first.items(), key=lambda kv: (kv[1], -kv[0])))
     exact = _bm25(view, [(t, share * w / bound, bits) for t, w, bits in terms], best)
     for d, _ in best:
-        scores[d] = scores.get(d, 0.0) + exact.get(d, 0.0)
+        scores[d] = first[d] = scores.get(d, 0.0) + exact.get(d, 0.0)
+    return first
 
 
 def _bm25(

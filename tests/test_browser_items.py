@@ -105,3 +105,20 @@ def test_trial_results_and_sites_by_country(browser, records_live_server):  # no
         By.TAG_NAME, "li"
     )
     assert len(listed) == 8
+
+
+def test_associated_trials_count_close_matches_and_link_to_more(browser, live_server):  # noqa: F811
+    """NCT00003117 has 6 associated trials, one of them close (NCT00462995, lung cancer); the
+    "more" link opens a search listing the weaker ones too (NCT00000410, disc herniation)."""
+    browser.get(live_server + "/trial/NCT00003117")
+    section = browser.find_element(By.ID, "related-trials")
+    assert section.find_element(By.CSS_SELECTOR, "h2 .count").text == "(1)"
+    listed = section.find_elements(By.CSS_SELECTOR, "ol.related-list li a")
+    assert [a.get_attribute("data-id") for a in listed] == ["NCT00462995"]
+    follow(browser, section.find_element(By.LINK_TEXT, "Search for more trials"))
+    assert total(browser) >= 6
+    found = [
+        a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "ol.hits h2 a")
+    ]
+    assert live_server + "/trial/NCT00000410" in found
+    assert live_server + "/trial/NCT00003117" not in found

@@ -216,6 +216,30 @@ def test_api_related_contract(client):
     }
 
 
+def test_api_related_counts_close_matches_and_links_the_search_for_more(client):
+    data = client.get("/api/records/NCT00003117/related").get_json()
+    assert data["totals"]["trials"] == 6 and data["strong"]["trials"] == 1
+    assert data["strong"]["articles"] == 2 and data["strong"]["mesh"] == data["totals"]["mesh"]
+    more = data["more"]["trials"]
+    assert search_total(client, more) >= data["totals"]["trials"]
+    assert parse_qsl(urlsplit(more).query)[-1] == ("type", "trial")
+    mesh = client.get("/api/records/D008545/related").get_json()
+    assert mesh["more"] == {"trials": None, "articles": None}
+    assert mesh["strong"] == mesh["totals"]
+
+
+def test_trial_page_shows_the_close_matches_and_a_search_for_more(client):
+    doc = page(client, "/trial/NCT00003117")
+    section = doc.xpath("//*[@id='related-trials']")[0]
+    assert texts(section, ".//h2/span[@class='count']") == ["(1)"]
+    assert [li.xpath(".//a")[0].get("href") for li in section.xpath(".//ol/li")] == [
+        "/trial/NCT00462995"
+    ]
+    [more] = section.xpath(f".//p[{c('more-related')}]/a")
+    assert more.text_content() == "Search for more trials"
+    assert search_total(client, more.get("href")) >= 6
+
+
 def test_api_related_limit(client):
     data = client.get("/api/records/NCT00003222/related?limit=2").get_json()
     assert [i["id"] for i in data["trials"]] == MELANOMA_IL2[:2]

@@ -243,3 +243,35 @@ def test_the_view_mesh_source_answers_as_the_whoosh_one(engine):
         assert ours.narrower_count(trees) == whoosh.narrower_count(trees), trees
     assert ours.descriptors_keyed("melanoma")[0].ui == "D008545"
     assert ours.narrower_count(("C04",)) > 0
+
+
+# -- close matches and the search for more --------------------------------------------------
+def test_close_matches_are_counted_and_come_first(engine):
+    """NCT00003117 (lung cancer): of its 6 associated trials only NCT00462995 (lung cancer,
+    shares Lung Neoplasms) scores at least half as high as the best; the others share words
+    such as "quality of life" (a disc herniation trial, NCT00000410)."""
+    trials = engine.related("NCT00003117").trials
+    assert (trials.total, trials.strong, trials.close_items) == (6, 1, 1)
+    assert ids(trials)[0] == "NCT00462995"
+    best = trials.items[0].score
+    assert all(i.score < best / 2 for i in trials.items[1:])
+    assert trials.more_query.startswith("(mesh:D008175 OR ")
+    assert trials.more_query.endswith(") NOT id:NCT00003117")
+    assert trials.more_about.startswith("indexed with Lung Neoplasms, or naming ")
+
+
+def test_the_search_for_more_lists_every_related_record(engine):
+    from search.models import SearchRequest
+
+    for record_id in ("NCT00003117", "NCT00003222", "32951293"):
+        related = engine.related(record_id, limit=50)
+        for kind, section in (("trial", related.trials), ("article", related.articles)):
+            req = SearchRequest(q=section.more_query, filters=(("type", (kind,)),), size=100)
+            found = {h.id for h in engine.search(req).hits}
+            similar = {i.id for i in section.items if i.score is not None}
+            assert similar <= found and record_id not in found, (record_id, kind)
+
+
+def test_a_mesh_descriptor_has_no_close_match_count(engine):
+    related = engine.related("D008545")
+    assert related.trials.strong is None and related.trials.more_query == ""

@@ -9,7 +9,16 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
@@ -167,6 +176,15 @@ def related_json(related: Related) -> dict[str, Any]:
     out: dict[str, Any] = {k: [item_json(i) for i in s.items] for k, s in sections.items()}
     out["totals"] = {k: s.total for k, s in sections.items()}
     out["explicit"] = {k: s.explicit for k, s in sections.items()}
+    # close matches (search/related.py), and the search listing the weaker ones too
+    out["strong"] = {k: s.total if s.strong is None else s.strong for k, s in sections.items()}
+    out["more"] = {
+        k: url_for("search.search", q=s.more_query, type=k.removesuffix("s"))
+        if s.more_query
+        else None
+        for k, s in sections.items()
+        if k != "mesh"
+    }
     out["topics"] = [
         {"value": t.code, "label": t.label, "category": t.category, "count": t.count,
          "url": f"/search?topic={t.code}"}

@@ -195,6 +195,16 @@ RELATED = _obj(
         "mesh": {"type": "array", "items": ref("RelatedItem")},
         "totals": _obj(dict.fromkeys(("trials", "articles", "mesh"), INT)),
         "explicit": _obj(dict.fromkeys(("trials", "articles", "mesh"), INT)),
+        "strong": {
+            **_obj(dict.fromkeys(("trials", "articles", "mesh"), INT)),
+            "description": "Close matches among the `totals`: explicit links, and similar "
+            "records scoring at least half as high as the best one (all of them for MeSH).",
+        },
+        "more": {
+            **_obj(dict.fromkeys(("trials", "articles"), NULL_STR)),
+            "description": "A search URL listing the weaker related records too (null when "
+            "the record has no MeSH descriptor or key word to search with).",
+        },
         "topics": {
             "type": "array",
             "items": _obj(
