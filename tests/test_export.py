@@ -78,7 +78,10 @@ def test_search_ris_is_well_formed_one_record_per_hit(client):
     [first] = [r for r in records if tags(r, "AN") == ["NCT00002845"]]
     assert first[0] == ("TY", "DBASE")
     assert tags(first, "TI") == ["Interleukin-2 in Treating Patients With Metastatic Melanoma"]
-    assert tags(first, "UR") == ["https://clinicaltrials.gov/study/NCT00002845"]
+    assert tags(first, "UR") == [  # the source's page, then this site's (absolute)
+        "https://clinicaltrials.gov/study/NCT00002845",
+        "http://localhost/trial/NCT00002845",
+    ]
     assert tags(first, "DB") == ["ClinicalTrials.gov"]
     assert tags(first, "PY") == ["1995"]
 
@@ -93,7 +96,10 @@ def test_article_ris_fields(client):
     assert tags(record, "JO") == ["European journal of cancer (Oxford, England : 1990)"]
     assert tags(record, "JA") == ["Eur J Cancer"]
     assert tags(record, "PY") == ["2021"] and tags(record, "DA") == ["2021/06/03"]
-    assert tags(record, "UR") == ["https://pubmed.ncbi.nlm.nih.gov/34091420/"]
+    assert tags(record, "UR") == [
+        "https://pubmed.ncbi.nlm.nih.gov/34091420/",
+        "http://localhost/article/34091420",
+    ]
     assert tags(record, "AB")[0].startswith("In COLUMBUS, treatment with encorafenib")
 
 
@@ -110,7 +116,7 @@ def test_search_csv_has_the_columns_and_the_hits_in_order(client):
     assert (trial["relation"], trial["status"], trial["url"]) == (
         "hit",
         "COMPLETED",
-        "/trial/NCT00006022",
+        "http://localhost/trial/NCT00006022",
     )
 
 
@@ -170,7 +176,10 @@ def test_record_ris_holds_the_record_then_its_related_items(client):
         "Related article: names NCT00003117 in its abstract"
     ]
     assert tags(records[-1], "TI") == ["Lung Neoplasms"]
-    assert tags(records[-1], "UR") == ["https://meshb.nlm.nih.gov/record/ui?ui=D008175"]
+    assert tags(records[-1], "UR") == [
+        "https://meshb.nlm.nih.gov/record/ui?ui=D008175",
+        "http://localhost/mesh/D008175",
+    ]
 
 
 def test_record_csv_and_json(client):
@@ -185,6 +194,23 @@ def test_record_csv_and_json(client):
     assert data["records"][0]["record"]["pmid"] == "32951293"
     assert [r["relation"] for r in data["records"]][:2] == ["record", "trial"]
     assert data["totals"]["trials"] == len([r for r in rows if r["relation"] == "trial"])
+
+
+def test_exports_link_to_the_configured_base_url(index_dir):
+    """BASE_URL (a proxy's public address) wins over the address the request came to; the
+    JSON export keeps its site-relative `url`."""
+    config = {"INDEX_DIR": str(index_dir), "TESTING": True, "BASE_URL": "https://t.example/"}
+    client = create_app(config).test_client()
+    response = download(client, "/export/record/32951293.csv", "text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["url"] for r in rows[:2]] == [
+        "https://t.example/article/32951293",
+        "https://t.example/trial/NCT00003117",
+    ]
+    ris = client.get("/export/search.ris?q=NCT00002845&limit=1").get_data(as_text=True)
+    assert "UR  - https://t.example/trial/NCT00002845\r\n" in ris
+    data = client.get("/export/record/32951293.json").get_json()
+    assert data["records"][0]["url"] == "/article/32951293"
 
 
 def test_record_export_of_an_unknown_id_is_404(client):

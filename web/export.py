@@ -178,17 +178,24 @@ def cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def to_csv(entries: Iterable[Entry]) -> str:
+def absolute(base: str, url: str) -> str:
+    """This site's page `url` ("/trial/NCT...") under `base` ("https://example.org/"): an
+    export leaves the site, so its links must carry the host. No base: `url` as it is."""
+    return base.rstrip("/") + url if base and url.startswith("/") else url
+
+
+def to_csv(entries: Iterable[Entry], base: str = "") -> str:
+    """CSV, one row per entry; `url` is the record's page under `base` (absolute)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for e in entries:
-        writer.writerow({k: cell(v) for k, v in row(e).items()})
+        writer.writerow({k: cell(v) for k, v in row(replace(e, url=absolute(base, e.url))).items()})
     return buf.getvalue()
 
 
 # -- RIS ---------------------------------------------------------------------------------------
-def _ris_lines(entry: Entry) -> Iterator[tuple[str, str]]:
+def _ris_lines(entry: Entry, base: str = "") -> Iterator[tuple[str, str]]:
     r = entry.record
     kind = r["type"]
     rid = record_id(r)
@@ -228,6 +235,8 @@ def _ris_lines(entry: Entry) -> Iterator[tuple[str, str]]:
         for k in r["entry_terms"]:
             yield "KW", k
         yield "UR", f"https://meshb.nlm.nih.gov/record/ui?ui={rid}"
+    if base and entry.url:
+        yield "UR", absolute(base, entry.url)  # this site's page, after the source's
     yield "AN", rid
     yield "DB", RIS_DATABASE[kind]
     if entry.relation not in ("record", "hit"):
@@ -253,11 +262,12 @@ def citation_source(record: dict[str, Any]) -> str:
     return f"{text}:{pages}" if pages and text else text or pages
 
 
-def to_ris(entries: Iterable[Entry]) -> str:
-    """RIS: `TY  - ` opens each record and `ER  - ` closes it; one tag per line, CRLF, UTF-8."""
+def to_ris(entries: Iterable[Entry], base: str = "") -> str:
+    """RIS: `TY  - ` opens each record and `ER  - ` closes it; one tag per line, CRLF, UTF-8.
+    Each record's `UR`s: its source's page, then its page on this site under `base`."""
     lines = []
     for e in entries:
-        for tag, value in _ris_lines(e):
+        for tag, value in _ris_lines(e, base):
             value = " ".join(str(value).split())  # one line, no stray whitespace
             if value or tag == "ER":
                 lines.append(f"{tag}  - {value}".rstrip() + (" " if tag == "ER" else ""))
@@ -282,9 +292,11 @@ def attachment(name: str) -> str:
     return f'attachment; filename="{safe}"'
 
 
-def render(fmt: str, entries: list[Entry], **meta: Any) -> str:
+def render(fmt: str, entries: list[Entry], base: str = "", **meta: Any) -> str:
+    """The export in `fmt`; CSV and RIS give this site's pages as absolute URLs under `base`
+    (the JSON keeps the site-relative `url` of its contract)."""
     if fmt == "csv":
-        return to_csv(entries)
+        return to_csv(entries, base)
     if fmt == "ris":
-        return to_ris(entries)
+        return to_ris(entries, base)
     return to_json(entries, **meta)

@@ -222,6 +222,12 @@ def search_export_url(fmt: str) -> str:
     return f"/export/search.{fmt}" + (f"?{query}" if query else "")
 
 
+def site_root() -> str:
+    """The site's address for absolute links in exports: the BASE_URL setting, else the
+    address the request came to (`request.url_root`, "http://host:port/")."""
+    return current_app.config.get("BASE_URL") or request.url_root
+
+
 @bp.get("/export/search.<any(csv, ris, json):fmt>")
 def export_search(fmt: str):
     """The search's results (same parameters as /search) up to `limit` (EXPORT_MAX)."""
@@ -242,7 +248,7 @@ def export_search(fmt: str):
         "exported": len(entries),
         "max": EXPORT_MAX,
     }
-    return _download(render(fmt, entries, **meta), fmt, "search")
+    return _download(render(fmt, entries, site_root(), **meta), fmt, "search")
 
 
 @bp.get("/export/records.<any(csv, ris, json):fmt>")
@@ -277,4 +283,4 @@ def export_record(record_id: str, fmt: str):
     related = engine().related(record_id, limit=limit)
     entries = record_entries(engine(), record, related)
     meta = {"id": record_id, "totals": related_json(related)["totals"]}
-    return _download(render(fmt, entries, **meta), fmt, record_id)
+    return _download(render(fmt, entries, site_root(), **meta), fmt, record_id)

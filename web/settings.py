@@ -26,6 +26,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Index folder written by `python -m indexer build --index DIR` (the site reads its "
         "`current` build and picks up a new one without a restart).",
     ),
+    Setting(
+        "BASE_URL",
+        "",
+        "The site's public address (`https://trials.example.org/`) for the absolute links of "
+        "CSV and RIS exports; empty: the address each request came to (behind a proxy that "
+        "rewrites the host, set it).",
+    ),
     Setting("PAGE_SIZE", 10, "Results per page when the request gives no `size`."),
     Setting("MAX_PAGE_SIZE", 100, "Largest `size` a request may ask for (at most 100)."),
     Setting(
