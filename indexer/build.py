@@ -32,7 +32,9 @@ from indexer.sources import MESH_FORMATS, Source, walk
 from search.backend import BACKENDS, DEFAULT_BACKEND, Writer
 from search.backend import backend as backend_package
 
-Progress = Callable[[str, int], None]  # (event "file" | "records", amount)
+# (event, amount): "total" files, a "file" done, "records" indexed, and the input's size in
+# bytes: "bytes_total" (once), "bytes" (of each file done), from which the ETA is estimated
+Progress = Callable[[str, int], None]
 SHOWN_IDS = 10  # ids named per file in the summary's line about duplicates
 
 
@@ -69,6 +71,9 @@ class BuildReport:
     skipped_records: list[tuple[str, str, str]] = field(default_factory=list)
     # (file, how many ids it holds more than once, the first few): one copy of each is kept
     duplicates: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
+    # MeSH tree-file headings with no descriptor in the input: a note, not a skip (the line is
+    # valid; the descriptor file lacks the heading, as data/sample's derived file lacks "Hope")
+    unused_trees: list[str] = field(default_factory=list)
     snapshots: dict[str, str] = field(default_factory=dict)  # source format -> newest date
     seconds: float = 0.0
     build_dir: str = ""
@@ -128,6 +133,7 @@ def collect_sources(
             sources.append(item)
     report.files = len(sources) + len(report.skipped_files)
     progress("total", report.files)
+    progress("bytes_total", sum(s.size for s in sources))
     for _ in report.skipped_files:
         progress("file", 1)
     return sources
@@ -151,9 +157,15 @@ def load_mesh(
         except SourceError as e:
             report.skip_file(e)
         ids.note(source.name, report.duplicates)
+        progress("bytes", source.size)
         progress("file", 1)
-    descriptors, problems = mesh_parser.merge_mesh(parts)
-    report.skipped_records.extend((p.path, p.where, p.reason) for p in problems)
+    stats = mesh_parser.MeshJoinStats()
+    descriptors, problems = mesh_parser.merge_mesh(parts, stats)
+    unused = set(stats.without_descriptor)
+    report.unused_trees.extend(stats.without_descriptor)
+    report.skipped_records.extend(
+        (p.path, p.where, p.reason) for p in problems if p.where not in unused
+    )
     return descriptors, MeshLookup(descriptors)
 
 
@@ -201,6 +213,7 @@ def rebuild_index(
             except SourceError as e:
                 report.skip_file(e)
             ids.note(source.name, report.duplicates)
+            progress("bytes", source.size)
             progress("file", 1)
         if not report.total:
             raise BuildFailed(

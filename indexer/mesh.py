@@ -131,6 +131,9 @@ class MeshJoinStats:
     without_trees: int = 0  # merged descriptors left with no tree number
     replaced_trees: int = 0  # descriptors whose own tree numbers the tree file changed
     spelling_pairs: list[tuple[str, str]] = field(default_factory=list)  # (tree, descriptor)
+    # tree headings of no descriptor in the input (MeSH 2014's "Hope", which the derived
+    # descriptor file of data/sample lacks): valid lines whose numbers have nothing to join
+    without_descriptor: list[str] = field(default_factory=list)
 
 
 def spelling_key(text: str) -> str:
@@ -188,6 +191,8 @@ def merge_mesh(
             merged[uis[0]] = _with_trees(merged[uis[0]], heading, numbers)
             stats.spelling += 1
             continue
+        if not uis:
+            stats.without_descriptor.append(quote(heading))
         found = f"{len(uis)} MeSH descriptors ({', '.join(uis)})" if uis else "no MeSH descriptor"
         reason = f"tree heading matches {found}; tree numbers {', '.join(numbers)}"
         skipped.append(Skipped(TREES_SOURCE, quote(heading), reason))

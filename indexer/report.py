@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,47 +19,89 @@ from search.store import backend_name, current_build, read_meta
 
 MAX_LISTED = 50  # skipped items listed one per line; the rest are counted
 MAX_LINE = 1000  # characters of one such line (the input they quote is cut shorter still)
+SHOWN_HEADINGS = 5  # MeSH tree headings without a descriptor named in the summary
+
+
+PLAIN_EVERY = 5.0  # seconds between progress lines when the output is not a terminal
+
+
+class _Progress:
+    """What a build has done so far, and the line that says it."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.started = clock()
+        self.counts = {"total": 0, "file": 0, "records": 0, "bytes_total": 0, "bytes": 0}
+
+    def add(self, event: str, n: int) -> None:
+        if event in ("total", "bytes_total"):
+            self.counts[event] = n
+        else:
+            self.counts[event] = self.counts.get(event, 0) + n
+
+    def eta(self, now: float) -> str:
+        """Time left, from the share of the input's bytes read so far ("" until known)."""
+        done, total = self.counts["bytes"], self.counts["bytes_total"]
+        elapsed = now - self.started
+        if not total or not done or elapsed < 1.0:
+            return ""
+        left = max(0.0, elapsed * (total - done) / done)
+        minutes, seconds = divmod(int(left + 0.5), 60)
+        return f", ETA {minutes}m {seconds:02d}s" if minutes else f", ETA {seconds}s"
+
+    def text(self, now: float) -> str:
+        files, total, records = self.counts["file"], self.counts["total"], self.counts["records"]
+        rate = records / max(now - self.started, 1e-6)
+        return (
+            f"{files:,}/{total:,} files, {records:,} records, {rate:,.0f} records/s{self.eta(now)}"
+        )
+
+    def share(self) -> float:
+        """The share of the work done: bytes when known, else files."""
+        c = self.counts
+        if c["bytes_total"]:
+            return min(c["bytes"], c["bytes_total"]) / c["bytes_total"]
+        return min(c["file"], c["total"]) / c["total"] if c["total"] else 0.0
 
 
 @contextlib.contextmanager
-def progress_bar(stream: TextIO = sys.stderr) -> Iterator[Progress]:
-    """A one-line progress bar (files done, records, rate) on a terminal; silent otherwise."""
-    if not stream.isatty():
-        yield lambda event, n: None
-        return
+def progress_bar(
+    stream: TextIO = sys.stderr,
+    clock: Callable[[], float] = time.monotonic,
+    every: float = PLAIN_EVERY,
+) -> Iterator[Progress]:
+    """The build's progress: files and records done, records/s and the time left. On a
+    terminal, a bar redrawn in place (at most 5 times a second); otherwise (a log file, a
+    pipe) one plain line every `every` seconds, so a long build shows it is alive."""
+    state = _Progress(clock)
+    tty = stream.isatty()
     width = 30
-    state = {"total": 0, "files": 0, "records": 0, "shown": 0.0}
-    started = time.monotonic()
+    shown = [state.started]
 
     def draw(force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - state["shown"] < 0.2:
+        now = clock()
+        if not force and now - shown[0] < (0.2 if tty else every):
             return
-        state["shown"] = now
-        total, files = state["total"] or 1, state["files"]
-        filled = int(width * min(files, total) / total)
-        rate = state["records"] / max(now - started, 1e-6)
-        stream.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {files:,}/{state['total']:,} files, "
-            f"{state['records']:,} records, {rate:,.0f} records/s "
-        )
+        shown[0] = now
+        if tty:
+            filled = int(width * state.share())
+            bar = "#" * filled + "." * (width - filled)
+            stream.write(f"\r[{bar}] {state.text(now)} ")
+        else:
+            stream.write(f"progress: {state.text(now)}\n")
         stream.flush()
 
     def update(event: str, n: int) -> None:
-        if event == "total":
-            state["total"] = n
-        elif event == "file":
-            state["files"] += n
-        else:
-            state["records"] += n
+        state.add(event, n)
         draw()
 
     try:
         yield update
     finally:
-        draw(force=True)
-        stream.write("\n")
-        stream.flush()
+        if tty:
+            draw(force=True)
+            stream.write("\n")
+            stream.flush()
 
 
 def _size(n: int) -> str:
@@ -84,10 +126,27 @@ def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
     )
     print(
         f"Skipped {len(report.skipped_files)} files and {len(report.skipped_records)} records; "
-        f"{report.replaced} records replaced by a later copy; {report.deleted} deleted "
-        f"({report.deletions_unmatched} deletion notices for records not in the input)",
+        f"{report.replaced} records replaced by a later copy; {report.deleted} deleted",
         file=out,
     )
+    notes = []
+    if report.deletions_unmatched:
+        notes.append(
+            f"{report.deletions_unmatched:,} PubMed deletion notices name citations that are not "
+            "in the input, so there was nothing to delete"
+        )
+    if report.unused_trees:
+        shown = ", ".join(report.unused_trees[:SHOWN_HEADINGS])
+        more = len(report.unused_trees) - SHOWN_HEADINGS
+        n = len(report.unused_trees)
+        heading, name = ("heading", "names") if n == 1 else ("headings", "name")
+        notes.append(
+            f"{n:,} MeSH tree {heading} ({shown}{f' and {more:,} more' if more > 0 else ''}) "
+            f"{name} no descriptor of the input, so {'its' if n == 1 else 'their'} tree numbers "
+            "are not used"
+        )
+    for note in notes:
+        print(f"Note: {note}.", file=out)
 
 
 def print_skips(report: Any, out: TextIO = sys.stdout) -> None:

@@ -6,6 +6,7 @@ Formats are told apart by their first bytes, never by file names.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
@@ -49,6 +50,7 @@ class Source:
     format: str
     open: Callable[[], BinaryIO]  # a fresh binary stream of the (decompressed) content
     limits: Limits = DEFAULT_LIMITS  # what reading it may cost (see indexer.limits)
+    size: int = 0  # bytes as stored (a file's size, a zip member's compressed size): progress
 
 
 def _strip_xml_prolog(head: bytes) -> bytes:
@@ -149,7 +151,7 @@ def _gunzip(opener: Callable[[], BinaryIO], name: str, limits: Limits) -> Callab
     return open_
 
 
-def _sniff(opener: Callable[[], BinaryIO], name: str, limits: Limits) -> Source:
+def _sniff(opener: Callable[[], BinaryIO], name: str, limits: Limits, size: int = 0) -> Source:
     try:
         with opener() as stream:
             head = stream.read(_SNIFF)
@@ -161,7 +163,7 @@ def _sniff(opener: Callable[[], BinaryIO], name: str, limits: Limits) -> Source:
         raise SourceError(name, f"truncated or corrupt compressed data ({e})") from e
     except OSError as e:
         raise SourceError(name, f"cannot read: {e.strerror or e}") from e
-    return Source(name, detect(head, name), opener, limits)
+    return Source(name, detect(head, name), opener, limits, size)
 
 
 def _member_too_large(member: zipfile.ZipInfo, limits: Limits) -> str:
@@ -190,7 +192,8 @@ def _zip_sources(path: Path, limits: Limits) -> Iterator[Source | SourceError]:
             yield SourceError(name, reason)
             continue
         try:
-            yield _sniff(lambda m=member: archive.open(m), name, limits)  # type: ignore[misc]
+            opener = functools.partial(archive.open, member)
+            yield _sniff(opener, name, limits, member.compress_size)  # type: ignore[arg-type]
         except SourceError as e:
             yield e
         except (zipfile.BadZipFile, ValueError) as e:
@@ -212,6 +215,7 @@ def _file_sources(path: Path, limits: Limits) -> Iterator[Source | SourceError]:
             kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
             yield SourceError(str(path), f"not a regular file ({kind}): skipped")
             return
+        size = path.stat().st_size
         with path.open("rb") as stream:
             magic = stream.read(4)
     except OSError as e:
@@ -221,7 +225,7 @@ def _file_sources(path: Path, limits: Limits) -> Iterator[Source | SourceError]:
         yield from _zip_sources(path, limits)
         return
     try:
-        yield _sniff(lambda: path.open("rb"), str(path), limits)
+        yield _sniff(lambda: path.open("rb"), str(path), limits, size)
     except SourceError as e:
         yield e
 

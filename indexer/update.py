@@ -62,6 +62,7 @@ class UpdateReport:
     skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     skipped_records: list[tuple[str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
+    unused_trees: list[str] = field(default_factory=list)  # as BuildReport's
     snapshots: dict[str, str] = field(default_factory=dict)  # source -> newest data date
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
