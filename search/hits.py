@@ -20,6 +20,7 @@ def summary_fields(record: dict[str, Any], date: str) -> dict[str, Any]:
             "study_type": record["study_type"],
             "conditions": record["conditions"][:6],
             "start_date": record["start_date"],
+            "last_update": record["last_update_date"],
             "enrollment": record["enrollment"],
             "sponsor": record["lead_sponsor"],
             "has_results": record["has_results"],

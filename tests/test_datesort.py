@@ -95,13 +95,16 @@ def test_the_api_reports_the_strong_matches(client):
     assert (data["total"], data["strong"]) == (3, 1)
     assert client.get("/api/search?q=heart&type=trial").get_json()["strong"] is None
     updated = client.get("/api/search?type=trial&sort=updated&size=3").get_json()
-    assert len(updated["hits"]) == 3
+    dates = [h["last_update"] for h in updated["hits"]]
+    assert len(dates) == 3 and dates == sorted(dates, reverse=True)
 
 
 def test_the_results_page_says_which_records_come_first(client):
     html = client.get("/search?q=heart&type=trial&sort=newest").get_data(as_text=True)
     assert 'id="strong-note"' in html and "first the 1\n      record whose title" in html
     assert "Last updated (trials)" in html
+    listing = client.get("/search?type=trial&sort=updated").get_data(as_text=True)
+    assert listing.count("<span>Updated <time>") == 10
 
 
 def test_the_mesh_page_lists_undated_trials_last(records_index):
