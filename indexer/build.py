@@ -33,7 +33,8 @@ from search.backend import BACKENDS, DEFAULT_BACKEND, Writer
 from search.backend import backend as backend_package
 
 # (event, amount): "total" files, a "file" done, "records" indexed, and the input's size in
-# bytes: "bytes_total" (once), "bytes" (of each file done), from which the ETA is estimated
+# bytes: "bytes_total" (once), "bytes" (of each file done), from which the ETA is estimated;
+# "read": something was read (a source found, a MeSH line parsed), so the display may refresh
 Progress = Callable[[str, int], None]
 SHOWN_IDS = 10  # ids named per file in the summary's line about duplicates
 
@@ -131,6 +132,7 @@ def collect_sources(
             report.skip_file(item)
         else:
             sources.append(item)
+        progress("read", 1)
     report.files = len(sources) + len(report.skipped_files)
     progress("total", report.files)
     progress("bytes_total", sum(s.size for s in sources))
@@ -148,6 +150,7 @@ def load_mesh(
         ids = FileIds()
         try:
             for rec in parse_source(source):
+                progress("read", 1)
                 if isinstance(rec, Skipped):
                     report.skipped_records.append((rec.path, rec.where, rec.reason))
                 else:

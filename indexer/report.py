@@ -36,8 +36,9 @@ class _Progress:
     def add(self, event: str, n: int) -> None:
         if event in ("total", "bytes_total"):
             self.counts[event] = n
-        else:
-            self.counts[event] = self.counts.get(event, 0) + n
+        elif event in self.counts:
+            self.counts[event] += n
+        # other events ("read": a source found, a MeSH line parsed) only refresh the display
 
     def eta(self, now: float) -> str:
         """Time left, from the share of the input's bytes read so far ("" until known)."""
@@ -45,15 +46,14 @@ class _Progress:
         elapsed = now - self.started
         if not total or not done or elapsed < 1.0:
             return ""
-        left = max(0.0, elapsed * (total - done) / done)
-        minutes, seconds = divmod(int(left + 0.5), 60)
-        return f", ETA {minutes}m {seconds:02d}s" if minutes else f", ETA {seconds}s"
+        return f", ETA {_duration(max(0.0, elapsed * (total - done) / done))}"
 
     def text(self, now: float) -> str:
         files, total, records = self.counts["file"], self.counts["total"], self.counts["records"]
         rate = records / max(now - self.started, 1e-6)
         return (
-            f"{files:,}/{total:,} files, {records:,} records, {rate:,.0f} records/s{self.eta(now)}"
+            f"{_duration(now - self.started)}: {files:,}/{total:,} files, {records:,} records, "
+            f"{rate:,.0f} records/s{self.eta(now)}"
         )
 
     def share(self) -> float:
@@ -62,6 +62,11 @@ class _Progress:
         if c["bytes_total"]:
             return min(c["bytes"], c["bytes_total"]) / c["bytes_total"]
         return min(c["file"], c["total"]) / c["total"] if c["total"] else 0.0
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 @contextlib.contextmanager
