@@ -34,7 +34,8 @@ from search.backend import backend as backend_package
 
 # (event, amount): "total" files, a "file" done, "records" indexed, and the input's size in
 # bytes: "bytes_total" (once), "bytes" (of each file done), from which the ETA is estimated;
-# "read": something was read (a source found, a MeSH line parsed), so the display may refresh
+# "read": something was read (a source found, a MeSH line parsed), so the display may refresh;
+# "writing": every record is in, the index is being written
 Progress = Callable[[str, int], None]
 SHOWN_IDS = 10  # ids named per file in the summary's line about duplicates
 
@@ -222,6 +223,7 @@ def rebuild_index(
             raise BuildFailed(
                 "nothing was indexed: every input failed; the live index is unchanged", report
             )
+        progress("writing", 1)  # the commit (segment merges) can take a while: say so
         writer.commit()
     except BaseException:
         if writer is not None:

@@ -32,9 +32,12 @@ class _Progress:
         self.clock = clock
         self.started = clock()
         self.counts = {"total": 0, "file": 0, "records": 0, "bytes_total": 0, "bytes": 0}
+        self.writing = False
 
     def add(self, event: str, n: int) -> None:
-        if event in ("total", "bytes_total"):
+        if event == "writing":
+            self.writing = True
+        elif event in ("total", "bytes_total"):
             self.counts[event] = n
         elif event in self.counts:
             self.counts[event] += n
@@ -53,7 +56,8 @@ class _Progress:
         rate = records / max(now - self.started, 1e-6)
         return (
             f"{_duration(now - self.started)}: {files:,}/{total:,} files, {records:,} records, "
-            f"{rate:,.0f} records/s{self.eta(now)}"
+            f"{rate:,.0f} records/s"
+            + ("; writing the index (merging segments)" if self.writing else self.eta(now))
         )
 
     def share(self) -> float:
@@ -98,7 +102,7 @@ def progress_bar(
 
     def update(event: str, n: int) -> None:
         state.add(event, n)
-        draw()
+        draw(force=event == "writing")
 
     try:
         yield update

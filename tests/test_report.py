@@ -86,8 +86,13 @@ def test_a_file_gets_a_plain_line_every_few_seconds():
             progress("records", 60)  # as a build reports: records, then the file's bytes
             progress("bytes", 100)
             progress("file", 1)
+        clock.now += 1.0
+        progress("writing", 1)  # said at once, however recent the last line
     lines = log.getvalue().splitlines()  # drawn at 6 s, on the second file's records
-    assert lines == ["progress: 6s: 1/3 files, 120 records, 20 records/s, ETA 12s"]
+    assert lines == [
+        "progress: 6s: 1/3 files, 120 records, 20 records/s, ETA 12s",
+        "progress: 9s: 3/3 files, 180 records, 20 records/s; writing the index (merging segments)",
+    ]
     assert "\r" not in log.getvalue()
 
 
