@@ -312,9 +312,9 @@ def test_chosen_records_export_exactly_those_in_their_order(client):
     text = download(client, f"/export/records.csv?{query}", "text/csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["id"], r["type"], r["url"]) for r in rows] == [
-        ("D008545", "mesh", "/mesh/D008545"),
-        ("NCT00002845", "trial", "/trial/NCT00002845"),
-        ("426555", "article", "/article/426555"),
+        ("D008545", "mesh", "http://localhost/mesh/D008545"),
+        ("NCT00002845", "trial", "http://localhost/trial/NCT00002845"),
+        ("426555", "article", "http://localhost/article/426555"),
     ]
     ris = download(client, f"/export/records.ris?{query}", "application/x-research-info-systems")
     records = ris_records(ris.get_data(as_text=True))

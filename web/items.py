@@ -267,7 +267,7 @@ def export_records(fmt: str):
             f"({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})."
         )
     meta = {"ids": ids, "exported": len(entries), "missing": missing}
-    response = _download(render(fmt, entries, **meta), fmt, "chosen")
+    response = _download(render(fmt, entries, site_root(), **meta), fmt, "chosen")
     if missing:
         response.headers["X-Export-Missing"] = " ".join(missing)
     return response
