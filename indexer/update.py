@@ -208,6 +208,7 @@ def _apply_source(change, source, lookup, report, progress) -> None:  # noqa: AN
     except SourceError as e:
         report.skip_file(e)
     ids.note(source.name, report.duplicates)
+    progress("bytes", source.size)
     progress("file", 1)
 
 
