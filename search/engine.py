@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,12 @@ class SearchEngine:
 
     def search(self, req: SearchRequest) -> SearchPage:
         """The page of results; a confident spelling correction's when `req.spell` is auto
-        and the words as typed find (almost) nothing (search/autocorrect.py)."""
+        and the words as typed find (almost) nothing (search/autocorrect.py). A listing with no
+        words (browsing what the filters allow) has nothing to rank by relevance: it lists the
+        newest records first, undated ones last, as `sort=newest` would."""
+        if req.sort == "relevance" and not req.q.strip():
+            page = search_spelled(self.reader().search, replace(req, sort="newest"))
+            return replace(page, request=req)
         return search_spelled(self.reader().search, req)
 
     def get(self, record_id: str) -> dict[str, Any]:

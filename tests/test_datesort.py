@@ -112,3 +112,14 @@ def test_the_mesh_page_lists_undated_trials_last(records_index):
     related = SearchEngine(records_index).related("D008545", limit=10)
     ids = [i.id for i in related.trials.items]
     assert ids[-1] == "NCT00006200" and ids[0] != "NCT00006200"
+
+
+def test_a_listing_without_words_is_newest_first_on_both_backends(engine):
+    """Browsing (filters, no words): relevance has nothing to rank, so newest first."""
+    browse = engine.search(SearchRequest(filters=TRIALS, size=50))
+    newest = engine.search(SearchRequest(filters=TRIALS, size=50, sort="newest"))
+    assert browse.request.sort == "relevance"
+    assert browse.total == newest.total
+    assert [h.id for h in browse.hits] == [h.id for h in newest.hits]
+    worded = engine.search(SearchRequest(q="heart", filters=TRIALS, size=5))
+    assert worded.hits[0].score is not None  # words: still ranked by relevance

@@ -44,7 +44,8 @@ def reader(xapian_dir):
 
 @pytest.fixture(scope="module")
 def whoosh(index_dir):
-    return SearchEngine(index_dir)
+    """The Whoosh backend's reader, compared with Xapian's (no face in between)."""
+    return SearchEngine(index_dir).reader()
 
 
 def words(text: str, field: str = f.ALL) -> qt.Node:
