@@ -29,6 +29,7 @@ from search.facets import (
 from search.fields import MESH_CATEGORIES
 from search.models import (
     EXPANSIONS,
+    MODES,
     SORTS,
     SPELLINGS,
     Descriptor,
@@ -38,6 +39,7 @@ from search.models import (
     Hit,
     Item,
     Overview,
+    Reading,
     Related,
     SearchPage,
     SearchRequest,
@@ -49,6 +51,8 @@ from search.models import (
 __all__ = [
     "ALL_VALUES",
     "EXPANSIONS",
+    "MODES",
+    "Reading",
     "FACETS",
     "MESH_CATEGORIES",
     "SORTS",

@@ -133,6 +133,15 @@ class MeshExpander:
                 break
         return out
 
+    def _within(self, uis: list[str], categories: str) -> list[str]:
+        if not categories or not uis:
+            return uis
+        return [
+            ui
+            for ui in uis
+            if not (trees := self._descriptor(ui)[1]) or any(t[:1] in categories for t in trees)
+        ]
+
     def _narrower(self, trees: tuple[str, ...]) -> int:
         return self.source.narrower_count(trees)
 
@@ -162,14 +171,16 @@ class MeshExpander:
             found.append(Expansion(phrase, ui, heading, mode, narrower))
         return Match(0, 0, original, tuple(texts), tuple(queries), tuple(found))
 
-    def find(self, text: str, mode: str) -> list[Match]:
-        """The MeSH phrases of a query (longest first, not overlapping), with what each adds."""
+    def find(self, text: str, mode: str, categories: str = "") -> list[Match]:
+        """The MeSH phrases of a query (longest first, not overlapping), with what each adds;
+        `categories`: only descriptors in these MeSH trees (first letters of tree numbers,
+        "ACD..."; descriptors without a tree number count as in them)."""
         if mode == "none":
             return []
         matches: list[Match] = []
         for run in _runs(text):
             if isinstance(run, _Span):
-                uis = self.lookup(run.text)
+                uis = self._within(self.lookup(run.text), categories)
                 if uis:
                     m = self._alternatives(f'"{run.text}"', uis, mode)
                     matches.append(replace(m, start=run.start, end=run.end))
@@ -183,7 +194,7 @@ class MeshExpander:
                         continue
                     if n > 1 and (_stop(words[0].text) or _stop(words[-1].text)):
                         continue  # "is interleukin-2" is not a phrase of its own
-                    uis = self.lookup(phrase)
+                    uis = self._within(self.lookup(phrase), categories)
                     if uis:
                         start, end = words[0].start, words[-1].end
                         m = self._alternatives(text[start:end], uis, mode)

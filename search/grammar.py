@@ -31,10 +31,17 @@ _OPS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _BOOSTED = re.compile(r"^(?P<text>.+?)\^(?P<boost>\d*\.?\d+)$")
 _AUTHOR_WORD = re.compile(r"\w+(?:\.?\w+)*")  # the author field's tokens (names, initials)
 _STEMMED, _EXACT = analyzer(), exact_analyzer()
+_STOPS = _STEMMED.stoplist
 # How a field's query text becomes terms (the backends index each field the same way).
 TEXT_FIELDS = frozenset(f.TEXT_FIELDS)
 NUMERIC_FIELDS = frozenset({f.YEAR, f.DATE, f.DATE_ASC})
 INFIX = ("AND", "OR", "ANDNOT", "ANDMAYBE")  # applied in this order: tightest first
+COMPOUND_PARTS = True  # a hyphenated compound of words also matches as its parts (_compound)
+
+
+class NotSyntax(InvalidRequest):
+    """Text that looks like query syntax and is none (`mel*oma`, `[a TO z]`): the query is
+    read again as plain words (search/syntax.py), never refused for it."""
 
 
 @dataclass(slots=True)
@@ -215,9 +222,9 @@ def _leaf_word(field: str, word: str, boost: float) -> qt.Node | None:
     if "*" in word:
         stem = word[:-1]
         if not word.endswith("*") or "*" in stem:
-            raise InvalidRequest("A * can only end a word (a prefix search such as immuno*).")
+            raise NotSyntax("A * can only end a word (a prefix search such as immuno*).")
         if field in NUMERIC_FIELDS:
-            raise InvalidRequest(f"{field}: takes a number or a range, not a prefix.")
+            raise NotSyntax(f"{field}: takes a number or a range, not a prefix.")
         text = stem.lower() if field in TEXT_FIELDS or field == f.AUTHOR else stem
         return qt.Prefix(field, text, boost) if text else None
     if field in NUMERIC_FIELDS:
@@ -228,8 +235,30 @@ def _leaf_word(field: str, word: str, boost: float) -> qt.Node | None:
     if not terms:
         return None
     if len(terms) == 1:
-        return qt.Term(field, terms[0], boost)
+        return _compound(field, terms[0], boost) or qt.Term(field, terms[0], boost)
     return qt.Or(tuple(qt.Term(field, t, boost) for t in terms))
+
+
+def _compound(field: str, term: str, boost: float) -> qt.Node | None:
+    """A hyphenated compound of words ("golli-deficient", "fast-twitch", "t-cells") matches
+    whole or as its parts in one record (the index holds both, search/analysis.py): the best
+    of the two. Compounds with digits (IL-6, COVID-19, 5-FU) or other joiners (U/A, .org)
+    stay whole: their parts mean little alone."""
+    if not COMPOUND_PARTS or field not in TEXT_FIELDS or term.isalnum():
+        return None
+    parts = term.split("-")
+    if len(parts) < 2 or not all(p.isalpha() for p in parts):
+        return None
+    stems = list(dict.fromkeys(_STEMMED.stem_word(p) for p in parts if p not in _STOPS))
+    if not stems:
+        return None
+    joined = stems[0] if len(stems) == 1 else None
+    alternative = (
+        qt.Term(field, joined, boost)
+        if joined
+        else qt.And(tuple(qt.Term(field, p, boost) for p in stems))
+    )
+    return qt.DisMax((qt.Term(field, term, boost), alternative))
 
 
 def _phrase(field: str, text: str, slop: int, boost: float) -> qt.Node | None:
@@ -248,12 +277,12 @@ def _phrase(field: str, text: str, slop: int, boost: float) -> qt.Node | None:
 
 def _range(field: str, low: str, high: str) -> qt.Node:
     if field not in NUMERIC_FIELDS:
-        raise InvalidRequest(
+        raise NotSyntax(
             "Ranges work on years only (year:2015..2020); a range of words would search the "
             "whole vocabulary."
         )
     if (low and not low.isdigit()) or (high and not high.isdigit()):
-        raise InvalidRequest(f"A {field} range needs numbers, like 2015..2020.")
+        raise NotSyntax(f"A {field} range needs numbers, like 2015..2020.")
     return qt.Range(field, int(low) if low else None, int(high) if high else None)
 
 

@@ -8,6 +8,9 @@ from typing import Any
 SORTS = ("relevance", "newest", "oldest", "updated")  # updated: trials' last update
 EXPANSIONS = ("none", "synonyms", "explode")
 SPELLINGS = ("auto", "off")  # auto: a confident correction is searched at once (autocorrect.py)
+# How the query text is read: "" as typed (its shape decides, search/querymodel.py), or
+# "patient" (a patient description: trials that admit the patient's age and sex rank first).
+MODES = ("", "patient")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,7 @@ class SearchRequest:
     expand: str = "synonyms"
     spell: str = "auto"
     all_values: str = ""  # a facet to list every value of (up to search/facets.py ALL_VALUES)
+    mode: str = ""
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return dict(self.filters).get(facet, ())
@@ -34,6 +38,20 @@ class Expansion:
     heading: str
     mode: str  # synonyms | explode
     narrower: int = 0  # descriptors added by explode (tree numbers under this one)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How the query text was read (search/querymodel.py): its shape, and for a description
+    the medical concepts searched, the negated stretches left out and the patient's age and
+    sex (patient mode)."""
+
+    shape: str  # keywords | question | description
+    concepts: tuple[str, ...] = ()  # MeSH headings found in the text
+    negated: tuple[str, ...] = ()
+    age: float | None = None  # years
+    sex: str = ""  # male | female | "" (not stated)
+    eligible_first: bool = False  # trials admitting the patient ranked above the others
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +99,7 @@ class SearchPage:
     # date sorts: how many of the `total` are strong matches, listed first (search/datesort.py);
     # None for relevance, or when every match is strong (no plain words)
     strong: int | None = None
+    reading: Reading | None = None  # how the query text was read (None: no text)
 
     @property
     def listed(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from search.errors import InvalidRequest
 from search.facets import BY_NAME, check_years
-from search.models import EXPANSIONS, SORTS, SPELLINGS, SearchRequest
+from search.models import EXPANSIONS, MODES, SORTS, SPELLINGS, SearchRequest
 
 MAX_PAGE_SIZE = 100
 MAX_RESULTS_WINDOW = 10_000  # page * size beyond this is refused (deep paging is an export)
@@ -20,6 +20,8 @@ def validate(req: SearchRequest) -> None:
         raise InvalidRequest(f"expand must be one of {', '.join(EXPANSIONS)}.")
     if req.spell not in SPELLINGS:
         raise InvalidRequest(f"spell must be one of {', '.join(SPELLINGS)}.")
+    if req.mode not in MODES:
+        raise InvalidRequest("mode must be patient or left out.")
     if not 1 <= req.size <= MAX_PAGE_SIZE:
         raise InvalidRequest(f"size must be between 1 and {MAX_PAGE_SIZE}.")
     if req.page < 1 or req.page * req.size > MAX_RESULTS_WINDOW:

@@ -52,3 +52,12 @@ def test_none_finds_nothing_and_rewrite_keeps_boolean_structure(expander):
     matches = expander.find("melanoma AND vaccine", "synonyms")
     text = rewrite_text("melanoma AND vaccine", matches)
     assert text.startswith("(melanoma OR mesh_ui:D008545^0.5") and text.endswith(" AND vaccine")
+
+
+def test_a_description_s_concepts_come_from_the_medical_trees(expander):
+    """search/concepts.py asks only for the trees of medical concepts: a heading outside them
+    is no concept (descriptors without a tree number still are)."""
+    everything = expander.find("melanoma", "synonyms")
+    assert [e.ui for m in everything for e in m.expansions] == ["D008545"]  # C04...
+    assert expander.find("melanoma", "synonyms", categories="C") == everything
+    assert expander.find("melanoma", "synonyms", categories="Z") == []

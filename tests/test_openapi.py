@@ -98,7 +98,7 @@ def test_a_response_the_description_does_not_allow_is_caught(spec):
     hit = b'{"total": 1, "page": 1, "size": 10, "hits": [{"id": "1"}], "facets": {}, ' \
           b'"suggestion": null, "query": {"parsed": "", "expanded": []}, ' \
           b'"partial": false, "more": 0, "query_used": "", "corrected_from": null, ' \
-          b'"strong": null}'  # fmt: skip
+          b'"strong": null, "reading": null}'  # fmt: skip
     with pytest.raises(SpecMismatch, match=r"'type' is a required property at \['hits', 0\]"):
         check(spec, "/api/search", "GET", 200, "application/json", hit)
 

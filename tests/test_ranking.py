@@ -15,7 +15,8 @@ from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
 from search.whoosh.engine import RobertsonBM25F
 from search.whoosh.ranking import Ranker, Weights
 
-WEIGHTS = Weights(b=0.5, k1=1.2, coordination=0.0, prior=1.0)
+# Whoosh's own matchers use whole-index statistics: compared with per_type off
+WEIGHTS = Weights(b=0.5, k1=1.2, coordination=0.0, prior=1.0, per_type=False)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_prior_scales_only_its_documents(searcher):
     q = wq.Or([wq.Term("all", "melanoma"), wq.Term("all", "neoplasm")])
     plain = ranker_for(searcher).match(q, WEIGHTS)[1]
     ranker = ranker_for(searcher, prior_type="mesh")
-    half = ranker.match(q, Weights(b=0.5, k1=1.2, coordination=0.0, prior=0.5))[1]
+    half = ranker.match(q, Weights(b=0.5, k1=1.2, coordination=0.0, prior=0.5, per_type=False))[1]
     mesh = ranker.prior_docs
     assert mesh.any() and plain[mesh].any()
     assert np.allclose(half[mesh], plain[mesh] * 0.5)
@@ -117,11 +118,46 @@ def test_coordination_favours_documents_matching_more_concepts(searcher):
     q = wq.Or([wq.Term("all", "melanoma"), wq.Term("all", "vaccin")])
     ranker = ranker_for(searcher)
     plain = ranker.match(q, WEIGHTS)[1]
-    coord = ranker.match(q, Weights(b=0.5, k1=1.2, coordination=1.0, prior=1.0))[1]
+    coord = ranker.match(q, Weights(b=0.5, k1=1.2, coordination=1.0, prior=1.0, per_type=False))[1]
     both = ranker.match(wq.And(q.subqueries), WEIGHTS)[0]
     one = (plain > 0) & ~both
     assert both.any() and one.any()
     assert np.allclose(coord[both], plain[both]) and np.allclose(coord[one], plain[one] / 2)
+
+
+def kinds_of(searcher: Searcher) -> np.ndarray:
+    docsets = DocSets(searcher.reader())
+    kinds = np.zeros(docsets.size, dtype=np.int64)
+    for code, kind in enumerate(f.TYPES):
+        kinds[bits_to_mask(docsets.term(f.TYPE, kind), docsets.size)] = code
+    return kinds
+
+
+def test_statistics_per_record_type(searcher):
+    """An article's score uses the idf and average length of articles, a trial's those of
+    trials: the BM25 of the formula computed over each type's documents alone."""
+    docsets = DocSets(searcher.reader())
+    kinds = kinds_of(searcher)
+    ranker = Ranker(
+        searcher, docsets.postings, docsets.live_mask, np.zeros(docsets.size, bool), kinds
+    )
+    per_type = Weights(b=0.5, k1=1.2, coordination=0.0, prior=1.0, per_type=True)
+    mask, scores = ranker.match(wq.Term("all", "melanoma"), per_type)
+    whole = ranker.match(wq.Term("all", "melanoma"), WEIGHTS)[1]
+    docs, tf = docsets.postings.term("all", "melanoma")
+    lengths = docsets.postings.lengths("all")
+    for code, kind in enumerate(f.TYPES):
+        of_kind = np.flatnonzero(kinds == code)
+        mine = docs[kinds[docs] == code]
+        assert len(of_kind) and len(mine), kind
+        n, df = len(of_kind), len(mine)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        avg = lengths[of_kind].mean()
+        t = tf[kinds[docs] == code].astype(float)
+        expected = idf * t * 2.2 / (t + 1.2 * (0.5 + 0.5 * lengths[mine] / avg))
+        assert np.allclose(scores[mine], expected)
+    assert set(np.flatnonzero(mask)) == set(docs.tolist())
+    assert not np.allclose(scores[docs], whole[docs])  # the whole index's statistics differ
 
 
 def test_bitset_and_mask_round_trip():

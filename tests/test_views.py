@@ -35,7 +35,7 @@ def test_api_search_has_exactly_the_contract_keys(client):
     data = api(client, q="melanoma")
     assert list(data) == [
         "total", "page", "size", "hits", "facets", "suggestion", "query", "partial", "more",
-        "query_used", "corrected_from", "strong",
+        "query_used", "corrected_from", "strong", "reading",
     ]  # fmt: skip
     assert (data["page"], data["size"], data["suggestion"]) == (1, 10, None)
     assert (data["query_used"], data["corrected_from"]) == ("melanoma", None)

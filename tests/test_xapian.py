@@ -44,8 +44,9 @@ def reader(xapian_dir):
 
 @pytest.fixture(scope="module")
 def whoosh(index_dir):
-    """The Whoosh backend's reader, compared with Xapian's (no face in between)."""
-    return SearchEngine(index_dir).reader()
+    """The Whoosh backend's reader, compared with Xapian's (no face in between), with
+    whole-index statistics as Xapian scores (README: statistics per record type)."""
+    return SearchEngine(index_dir, per_type=False).reader()
 
 
 def words(text: str, field: str = f.ALL) -> qt.Node:
@@ -269,3 +270,33 @@ def test_the_face_opens_the_backend_recorded_in_the_index(xapian_dir):
     assert engine.backend_name() == "xapian"
     assert engine.status()["backend"] == "xapian"
     engine.warm()
+
+
+def test_patient_mode_as_on_whoosh(reader, whoosh):
+    """A pasted note (tests/data/queries) in patient mode: the same reading, trials and
+    scores (excluding trials x EXCLUDED_FACTOR) as the Whoosh backend."""
+    import json
+
+    line = (DATA / "queries" / "trec_ct_2021_topics.jsonl").read_text().splitlines()[0]
+    req = SearchRequest(q=json.loads(line)["text"], mode="patient", size=50)
+    mine, theirs = reader.search(req), whoosh.search(req)
+    assert mine.reading == theirs.reading and mine.reading.eligible_first
+    assert (mine.total, mine.parsed) == (theirs.total, theirs.parsed)
+    assert {h.type for h in mine.hits} == {f.TRIAL}
+    by_id = {h.id: h.score for h in theirs.hits}
+    for hit in mine.hits:
+        if hit.id in by_id:
+            assert hit.score == pytest.approx(by_id[hit.id], rel=0.08, abs=1e-3)
+
+
+def test_question_feedback_as_on_whoosh(reader, whoosh):
+    req = SearchRequest(q="does interleukin-2 help patients with metastatic melanoma", size=20)
+    mine, theirs = reader.search(req), whoosh.search(req)
+    assert mine.reading.shape == "question"
+    assert mine.total == theirs.total
+    assert mine.hits[0].id in {h.id for h in theirs.hits[:3]}
+    by_id = {h.id: h.score for h in theirs.hits}  # feedback's clause scored alike
+    close = [h for h in mine.hits if h.id in by_id]
+    assert len(close) > 10
+    for hit in close:
+        assert hit.score == pytest.approx(by_id[hit.id], rel=0.08, abs=1e-3)

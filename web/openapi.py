@@ -117,6 +117,13 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
             f"A facet to list every value of (up to {ALL_VALUES:,}, most frequent first) "
             "instead of the usual few.",
         ),
+        _query(
+            "mode",
+            {"type": "string", "enum": ["patient"]},
+            "patient: q is a patient description (a pasted note); its medical concepts are "
+            "searched (negated ones left out), trials only unless `type` says otherwise, and "
+            "trials whose eligibility admits the age and sex it states rank first.",
+        ),
     ]
     if paged:
         params += [

@@ -1,11 +1,12 @@
 """Query-string parameters <-> SearchRequest, and the links that change one of them.
 
 `/search` and `/api/search` take the same parameters: q, page, size, sort, expand, spell,
-all_values (a facet to list every value of), and any facet name (`type` is one), repeated to OR
-its values; a year facet also takes a range (`start_year=2010..2019`). Anything else is refused
-with a sentence, and so is a request with more than MAX_PARAMETERS parameters or
-MAX_FACET_VALUES values of a facet (each selected value is listed on the page with a link
-holding all the others: the page would grow with the square of their number).
+mode (`patient`: q is a patient description, search/querymodel.py), all_values (a facet to list
+every value of), and any facet name (`type` is one), repeated to OR its values; a year facet
+also takes a range (`start_year=2010..2019`). Anything else is refused with a sentence, and so
+is a request with more than MAX_PARAMETERS parameters or MAX_FACET_VALUES values of a facet
+(each selected value is listed on the page with a link holding all the others: the page would
+grow with the square of their number).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from search import (
     EXPANSIONS,
     FACETS,
+    MODES,
     SORTS,
     SPELLINGS,
     InvalidRequest,
@@ -26,7 +28,7 @@ from search import (
 )
 
 FACET_NAMES = tuple(d.name for d in FACETS)
-SCALARS = ("q", "page", "size", "sort", "expand", "spell", "all_values")
+SCALARS = ("q", "page", "size", "sort", "expand", "spell", "mode", "all_values")
 DEFAULT = SearchRequest()
 MAX_PARAMETERS = 60
 MAX_FACET_VALUES = 20
@@ -73,8 +75,7 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
     if unknown:
         raise InvalidRequest(
             f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand, spell, "
-            "all_values or a facet "
-            f"({', '.join(FACET_NAMES)})."
+            f"mode, all_values or a facet ({', '.join(FACET_NAMES)})."
         )
     size = _whole_number(args, "size", page_size)
     if not 1 <= size <= max_page_size:
@@ -102,6 +103,7 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
         expand=_choice(args, "expand", EXPANSIONS, DEFAULT.expand),
         spell=_choice(args, "spell", SPELLINGS, DEFAULT.spell),
         all_values=_choice(args, "all_values", FACET_NAMES, ""),
+        mode=_choice(args, "mode", tuple(m for m in MODES if m), DEFAULT.mode),
     )
 
 
@@ -141,6 +143,8 @@ class SearchUrls:
             pairs.append(("expand", req.expand))
         if req.spell != DEFAULT.spell:
             pairs.append(("spell", req.spell))
+        if req.mode:
+            pairs.append(("mode", req.mode))
         if req.size != self.page_size:
             pairs.append(("size", req.size))
         if req.all_values:

@@ -115,9 +115,31 @@ def search_page(facet_names: list[str]) -> Schema:
                 "words in a title, condition, intervention, keyword or MeSH term), listed first; "
                 "null for relevance, or when every match is strong.",
             },
+            "reading": {
+                "oneOf": [{"type": "null"}, ref("Reading")],
+                "description": "How the query text was read; null when there is none.",
+            },
         },
         additionalProperties=False,
     )
+
+
+READING = _obj(
+    {
+        "shape": {"type": "string", "enum": ["keywords", "question", "description"]},
+        "concepts": {**STRS, "description": "MeSH headings found in a description"},
+        "negated": {**STRS, "description": "negated stretches left out of the search"},
+        "age": {"type": ["number", "null"], "description": "the patient's age in years"},
+        "sex": {"type": "string", "enum": ["male", "female", ""]},
+        "eligible_first": {
+            "type": "boolean",
+            "description": "trials admitting the patient's age and sex ranked above the others",
+        },
+    },
+    additionalProperties=False,
+    description="Shape of the query (keywords, question, description); for a description its "
+    "concepts and negations; in patient mode the age and sex read from it.",
+)
 
 
 TRIAL = _obj(
@@ -283,6 +305,7 @@ def components(facet_names: list[str]) -> dict[str, Schema]:
         "Error": ERROR,
         "SearchPage": search_page(facet_names),
         "Hit": HIT,
+        "Reading": READING,
         "FacetValue": FACET_VALUE,
         "Expansion": EXPANSION,
         "Record": RECORD,

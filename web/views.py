@@ -107,6 +107,7 @@ def page_json(page: SearchPage) -> dict[str, Any]:
         "query_used": page.corrected or page.request.q,
         "corrected_from": page.request.q if page.corrected else None,
         "strong": page.strong,
+        "reading": asdict(page.reading) if page.reading is not None else None,
     }
 
 

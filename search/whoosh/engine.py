@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,18 @@ from whoosh import scoring
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
-from search import deadline
+from search import deadline, feedback
 from search import fields as f
 from search import querytree as qt
 from search.datesort import core_query, date_column, date_order
+from search.eligibility import RERANK_DEPTH, factors, patient_of, patient_request
 from search.errors import DocumentNotFound, IndexNotBuilt
 from search.expansion import MeshExpander
 from search.facets import FACETS
 from search.fairlock import FairLock
 from search.hits import URL_PREFIX, summary_fields
 from search.models import Hit, Overview, Related, SearchPage, SearchRequest
+from search.querymodel import DESCRIPTION
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
 from search.requests import validate
@@ -96,13 +98,15 @@ class WhooshEngine:
         coordination: float = COORDINATION,
         facet_limit: int | None = None,
         max_expanded: int = MAX_EXPANDED_TERMS,
+        per_type: bool = True,
     ) -> None:
         """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20);
-        `max_expanded`: words the prefixes of one query may stand for together."""
+        `max_expanded`: words the prefixes of one query may stand for together; `per_type`:
+        collection statistics per record type (off: over the whole index, as Xapian's)."""
         self.index_dir = Path(index_dir)
         self.max_expanded = max_expanded
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
-        self.weights = Weights(b=b, k1=k1, coordination=coordination, prior=MESH_PRIOR)
+        self.weights = Weights(b, k1, coordination, MESH_PRIOR, per_type=per_type)
         self.lock = FairLock()  # held by every public method while it reads the index
         self._state: _State | None = None
         self._builder = QueryBuilder()
@@ -139,7 +143,10 @@ class WhooshEngine:
         weighting = RobertsonBM25F(B=self.weights.b, K1=self.weights.k1)
         searcher = Searcher(reader, weighting=weighting, fromindex=ix)
         mesh_docs = bits_to_mask(docsets.term(f.TYPE, f.MESH_TYPE), docsets.size)
-        ranker = Ranker(searcher, postings, docsets.live_mask, mesh_docs)
+        kinds = np.zeros(docsets.size, dtype=np.int64)
+        for code, kind in enumerate(f.TYPES):
+            kinds[bits_to_mask(docsets.term(f.TYPE, kind), docsets.size)] = code
+        ranker = Ranker(searcher, postings, docsets.live_mask, mesh_docs, kinds)
         if state is not None:
             state.searcher.close()
         key = (target, ix.latest_generation())
@@ -167,17 +174,20 @@ class WhooshEngine:
 
     def search(self, req: SearchRequest) -> SearchPage:
         validate(req)
+        req = patient_request(req)
         with self.locked():
             return self._search(req, self.state())
 
     def _search(self, req: SearchRequest, st: _State) -> SearchPage:
         if req.q.strip():
             expander = MeshExpander(WhooshMeshSource(st.searcher))
-            parsed = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
+            parsed = self._builder.parse(
+                req.q, expand=lambda t, **kw: expander.find(t, req.expand, **kw), mode=req.mode
+            )
             tree, text, words = parsed.query, parsed.text, parsed.words
-            expansions = parsed.expansions
+            expansions, reading = parsed.expansions, parsed.reading
         else:  # no words: browse everything the filters allow
-            tree, text, words, expansions = qt.Every(), "", (), ()
+            tree, text, words, expansions, reading = qt.Every(), "", (), (), None
         query = to_whoosh(tree)
         check_expansions(query, st.searcher.reader(), self.max_expanded)
         deadline.check()
@@ -209,14 +219,44 @@ class WhooshEngine:
         strong = None
         if req.sort != "relevance" and total and (core := core_query(tree)) is not None:
             strong = st.ranker.match(to_whoosh(core), self.weights)[0] & listed  # datesort.py
+        if (
+            total + more
+            and reading is not None
+            and feedback.wanted(reading.shape, req.sort, len(words))
+        ):
+            top = st.ranker.top(listed, scores, feedback.FEEDBACK_DOCS)
+            extra_clause = feedback.from_top(
+                top.tolist(), scores[top].tolist(), lambda d: self._record(st, d), len(words)
+            )
+            if extra_clause is not None:
+                _, gained = st.ranker.match(to_whoosh(extra_clause), self.weights)
+                if shown is scores:
+                    scores = shown = np.where(listed, scores + gained, scores)
+                else:
+                    shown = np.where(listed, shown + gained, shown)
+                    scores = np.where(listed, scores + gained, scores)
+        patient = patient_of(req, reading)
+        if patient and total:
+            top = st.ranker.top(listed, scores, RERANK_DEPTH)
+            record = lambda d: self._record(st, d)  # noqa: E731
+            for docnum, factor in factors(top.tolist(), record, patient).items():
+                scores[docnum] *= factor
+                if shown is not scores:
+                    shown[docnum] *= factor
+            reading = replace(reading, eligible_first=True) if reading else None
         hits: tuple[Hit, ...] = ()
         if total + more and (req.page - 1) * req.size < total + more:
-            plain = to_whoosh(self._builder.parse(req.q).query) if req.q.strip() else query
+            plain = (
+                to_whoosh(self._builder.parse(req.q, mode=req.mode).query)
+                if req.q.strip()
+                else query
+            )
             hits = self._hits(st, plain, req, listed, scores, shown, extra, strong)
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
-        suggestion = suggest(st.view, text, words) if words else None
+        described = reading is not None and reading.shape == DESCRIPTION
+        suggestion = suggest(st.view, text, words) if words and not described else None
         return SearchPage(
             request=req,
             total=total,
@@ -228,6 +268,7 @@ class WhooshEngine:
             partial=partial,
             more=more,
             strong=None if strong is None else int(strong.sum()),
+            reading=reading,
         )
 
     def _hits(
@@ -283,6 +324,10 @@ class WhooshEngine:
         if column not in st.searcher.reader().schema:
             return np.zeros(st.docsets.size, dtype=np.int64)
         return st.ranker.postings.numbers(column)
+
+    @staticmethod
+    def _record(st: _State, docnum: int) -> dict[str, Any]:
+        return f.unpack_record(st.searcher.stored_fields(int(docnum))[f.RECORD])
 
     def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
         """Headings for MeSH facet values: a UI's heading, a tree number's descriptor."""

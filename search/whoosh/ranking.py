@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search import deadline
-from search.scoring import saturated_tf
+from search.scoring import TypeStats, saturated_tf
 from search.whoosh.postings import Postings
 
 PHRASE_CACHE = 256  # phrases whose verified documents are kept (2 bits a document each)
@@ -33,6 +33,7 @@ class Weights:
     k1: float
     coordination: float  # exponent p of (concepts matched / concepts)^p; 0 = off
     prior: float  # factor on the scores of `prior_docs` (MeSH definitions)
+    per_type: bool = True  # idf and average lengths per record type (search/scoring.py)
 
 
 class Ranker:
@@ -40,13 +41,22 @@ class Ranker:
     calls it under its lock."""
 
     def __init__(
-        self, searcher: Searcher, postings: Postings, live: np.ndarray, prior_docs: np.ndarray
+        self,
+        searcher: Searcher,
+        postings: Postings,
+        live: np.ndarray,
+        prior_docs: np.ndarray,
+        kinds: np.ndarray | None = None,
     ) -> None:
+        """`kinds`: each document's record type as a small integer (search/scoring.py
+        TypeStats); without it every document is of one kind."""
         self.searcher = searcher
         self.postings = postings
         self.size = postings.size
         self.live = live
         self.prior_docs = prior_docs
+        kinds = np.zeros(self.size, dtype=np.int64) if kinds is None else kinds
+        self.stats = TypeStats(kinds, live)
         self._scored: dict[tuple[str, bytes, float, float], Scored] = {}
         self._numbers: dict[str, list[tuple[int, bytes]]] = {}
         # phrase -> (documents verified, those that hold the phrase), kept across queries
@@ -131,12 +141,15 @@ class Ranker:
             btext = field.to_bytes(q.text)
         except ValueError:
             return np.zeros(self.size, dtype=bool), np.zeros(self.size)
-        key = (q.fieldname, btext, w.b, w.k1)
+        key = (q.fieldname, btext, w.b, w.k1, w.per_type)
         hit = self._scored.get(key)
         if hit is None:
             docs, tf = self.postings.term(q.fieldname, btext)
             tf = tf.astype(np.float64)
-            if field.scorable:
+            if field.scorable and w.per_type:
+                lengths = self.postings.lengths(q.fieldname)
+                tf = self.stats.bm25(q.fieldname, lengths, docs, tf, w.k1, w.b)
+            elif field.scorable:
                 text = btext.decode("utf-8") if isinstance(q.text, str) else btext
                 idf = self.searcher.get_parent().idf(q.fieldname, text)
                 avgfl = self.searcher.get_parent().avg_field_length(q.fieldname) or 1

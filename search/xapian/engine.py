@@ -19,14 +19,25 @@ from typing import Any
 import numpy as np
 import xapian
 
+from search import feedback
 from search import fields as f
 from search import querytree as qt
 from search.datesort import core_query, date_column, date_order
+from search.eligibility import RERANK_DEPTH, factors, patient_of, patient_request
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import FACETS
 from search.hits import URL_PREFIX, name_in_record, summary_fields
-from search.models import Expansion, Hit, Overview, Related, SearchPage, SearchRequest
+from search.models import (
+    Expansion,
+    Hit,
+    Overview,
+    Reading,
+    Related,
+    SearchPage,
+    SearchRequest,
+)
+from search.querymodel import DESCRIPTION, Demographics
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
 from search.requests import validate
@@ -75,6 +86,7 @@ class Parsed:
     words: tuple[str, ...] = ()
     expansions: tuple[Expansion, ...] = ()
     loose: qt.Node | None = None  # any of the concepts, when `tree` asks for most of them
+    reading: Reading | None = None  # how the text was read (search/querymodel.py)
 
 
 class XapianReader:
@@ -132,15 +144,28 @@ class XapianReader:
     def search(self, req: SearchRequest) -> SearchPage:
         """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
         validate(req)
+        req = patient_request(req)
         with self.lock:
             st = self.state()
             parsed = None
             if req.q.strip():
                 expander = MeshExpander(XapianMeshSource(st.db))
-                found = self._builder.parse(req.q, expand=lambda t: expander.find(t, req.expand))
-                plain = self._builder.parse(req.q).query if found.expansions else found.query
+                found = self._builder.parse(
+                    req.q, expand=lambda t, **kw: expander.find(t, req.expand, **kw), mode=req.mode
+                )
+                plain = (
+                    self._builder.parse(req.q, mode=req.mode).query
+                    if found.expansions
+                    else found.query
+                )
                 parsed = Parsed(
-                    found.query, plain, found.text, found.words, found.expansions, found.loose
+                    found.query,
+                    plain,
+                    found.text,
+                    found.words,
+                    found.expansions,
+                    found.loose,
+                    found.reading,
                 )
             return self._search(req, parsed, st)
 
@@ -169,13 +194,26 @@ class XapianReader:
             strong = self._match(st, req, core)[2]  # the strong matches (search/datesort.py)
         hits: tuple[Hit, ...] = ()
         plain = parsed.plain if parsed is not None else tree
+        reading = parsed.reading if parsed is not None else None
+        patient = patient_of(req, reading)
+        ranked_tree, loose_tree = tree, parsed.loose if parsed is not None else None
+        words = len(parsed.words) if parsed is not None else 0
+        if total and reading is not None and feedback.wanted(reading.shape, req.sort, words):
+            gained = self._feedback(st, req, tree, allowed, words)
+            if gained is not None:
+                ranked_tree = qt.AndMaybe(tree, gained)
+                loose_tree = qt.AndMaybe(loose_tree, gained) if loose_tree is not None else None
         if total and (req.page - 1) * req.size < total:
-            hits = self._hits(st, req, tree, query, allowed, plain, strong=strong)
+            hits = self._hits(
+                st, req, ranked_tree, query, allowed, plain, strong=strong, patient=patient
+            )
+        if patient and reading is not None:
+            reading = replace(reading, eligible_first=True)
         if more and extra is not None and len(hits) < req.size:
             assert parsed is not None and parsed.loose is not None
             start = max(0, (req.page - 1) * req.size - total)
             window = replace(req, page=1, size=req.size - len(hits))
-            hits += self._hits(st, window, parsed.loose, loose_query, extra, plain, start, True)
+            hits += self._hits(st, window, loose_tree, loose_query, extra, plain, start, True)
         facets = xfacets.count_facets(
             st.tables, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -186,12 +224,33 @@ class XapianReader:
             total=total,
             hits=hits,
             facets=facets,
-            suggestion=suggest(self._view(st), text, words) if words else None,
+            suggestion=suggest(self._view(st), text, words)
+            if words and (reading is None or reading.shape != DESCRIPTION)
+            else None,
             parsed=qt.describe(tree)[:4000] if text else "",
             expansions=parsed.expansions if parsed is not None else (),
             partial=partial,
             more=more,
             strong=None if strong is None else int(strong.sum()),
+            reading=reading,
+        )
+
+    def _feedback(
+        self, st: _State, req: SearchRequest, tree: qt.Node, allowed: np.ndarray, words: int
+    ) -> qt.Node | None:
+        """The feedback clause from the best records of `tree` (search/feedback.py)."""
+        enquire = self._enquire(st)
+        enquire.set_weighting_scheme(weighting(self.k1, self.b))
+        enquire.set_query(self._ranked(st, tree, req))
+        k = feedback.FEEDBACK_DOCS
+        mset = enquire.get_mset(0, k, None, _InMask(allowed)) if needs_masks(tree) else None
+        mset = mset if mset is not None else enquire.get_mset(0, k)
+        docids = [m.docid for m in mset]
+        return feedback.from_top(
+            docids,
+            [m.weight for m in mset],
+            lambda d: f.unpack_record(st.db.get_document(d).get_data()),
+            words,
         )
 
     def _match(
@@ -256,10 +315,12 @@ class XapianReader:
         offset: int = 0,
         listed_after: bool = False,
         strong: np.ndarray | None = None,
+        patient: Demographics | None = None,
     ) -> tuple[Hit, ...]:
         """A page of hits; `listed_after`: the partial matches after the full ones, ranked
         within `allowed` from `offset`; `strong`: the strong matches a date sort lists first
-        (search/datesort.py; None: all)."""
+        (search/datesort.py; None: all); `patient`: trials excluding them rank lower
+        (search/eligibility.py), among the best RERANK_DEPTH."""
         first, limit = (req.page - 1) * req.size + offset, req.page * req.size + offset
         scores: dict[int, float] = {}
         if req.sort != "relevance":  # strong matches first, by date, then by docid
@@ -278,12 +339,20 @@ class XapianReader:
             enquire = self._enquire(st)
             enquire.set_weighting_scheme(weighting(self.k1, self.b))
             enquire.set_query(self._ranked(st, tree, req))
+            start, count = first, req.size
+            if patient:  # the best RERANK_DEPTH re-ranked, then the page taken from them
+                start, count = 0, max(limit, RERANK_DEPTH)
             if needs_masks(tree) or listed_after:  # rank within a match set given as a mask
-                mset = enquire.get_mset(first, req.size, None, _InMask(allowed))
+                mset = enquire.get_mset(start, count, None, _InMask(allowed))
             else:
-                mset = enquire.get_mset(first, req.size)
+                mset = enquire.get_mset(start, count)
             docids = [m.docid for m in mset]
             scores = {m.docid: m.weight for m in mset}
+            if patient:
+                record = lambda d: f.unpack_record(st.db.get_document(d).get_data())  # noqa: E731
+                for docid, factor in factors(docids, record, patient).items():
+                    scores[docid] *= factor
+                docids = sorted(docids, key=lambda d: (-scores[d], d))[first:limit]
         terms = self._snippet_terms(st, plain)
         out = []
         for docid in docids:
