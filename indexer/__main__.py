@@ -1,4 +1,5 @@
-"""`python -m indexer build|update|sync|status`: the operator's command line (DESIGN.md)."""
+"""`python -m indexer build|update|sync|status|shards|gather`: the operator's command line
+(DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="full rebuild from files, folders or zips; atomic switch")
     _common(build, f"search engine that writes and serves the index (default: {DEFAULT_BACKEND})")
+    build.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the index into N shards written by N processes (xapian; default 1)",
+    )
+    build.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="build only shard K of N (K from 0), to be gathered with `gather`",
+    )
     build.add_argument("paths", nargs="+", metavar="PATH")
     live = "the live index's own (recorded at build); another one is refused"
     update = sub.add_parser("update", help="add, replace and delete only what PATHs change")
@@ -73,7 +87,27 @@ def _parser() -> argparse.ArgumentParser:
     stat = sub.add_parser("status", help="what the index holds")
     stat.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
     stat.add_argument("--json", action="store_true", help="print JSON")
+    shards = sub.add_parser("shards", help="the live shard databases, one path a line")
+    shards.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
+    gather = sub.add_parser("gather", help="gather `build --shard K/N` outputs into one index")
+    gather.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder")
+    gather.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait")
+    gather.add_argument("parts", nargs="+", metavar="PART_INDEX", help="index folders")
     return parser
+
+
+def _shard_numbers(args: argparse.Namespace) -> tuple[int, int | None]:
+    """(N, K) of --shards N / --shard K/N (usage errors for numbers that do not fit)."""
+    if args.shard is None:
+        if args.shards < 1:
+            _parser().error("--shards must be at least 1")
+        return args.shards, None
+    k, _, n = args.shard.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 0 <= int(k) < int(n):
+        _parser().error(f"--shard {args.shard}: write K/N with K from 0 to N-1 (as 0/2)")
+    if args.shards not in (1, int(n)):
+        _parser().error(f"--shards {args.shards} and --shard {args.shard} disagree")
+    return int(n), int(k)
 
 
 def _check_backend(args: argparse.Namespace) -> None:
@@ -121,9 +155,28 @@ def _sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gather(args: argparse.Namespace) -> int:
+    from indexer.shards import gather_shards
+
+    with store.index_lock(args.index, args.lock_timeout):
+        meta = gather_shards(args.parts, args.index)
+    total = sum(meta["counts"].values())
+    print(f"Gathered {meta['shards']} shards ({total:,} records) into {args.index}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "shards":
+            from indexer.shards import live_databases
+
+            for path in live_databases(args.index):
+                print(path)
+            return 0
+        if args.command == "gather":
+            store.check_writable(args.index)
+            return _gather(args)
         if args.command == "status":
             info = status(args.index)
             print(json.dumps(info, indent=2) if args.json else info["text"])
@@ -137,9 +190,12 @@ def main(argv: list[str] | None = None) -> int:
             return _sync(args)
         from indexer.build import rebuild_index
 
+        shards, shard = _shard_numbers(args)
         with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
             backend = args.backend or DEFAULT_BACKEND
-            report = rebuild_index(args.paths, args.index, progress, backend=backend)
+            report = rebuild_index(
+                args.paths, args.index, progress, backend=backend, shards=shards, shard=shard
+            )
         print_report(report)
         return 0
     except BuildFailed as e:

@@ -81,6 +81,8 @@ class BuildReport:
     build_dir: str = ""
     size_bytes: int = 0
     backend: str = DEFAULT_BACKEND
+    shards: int = 1  # the index's shards (search/xapian/shards.py); 1: one database
+    shard: int | None = None  # the one shard this build wrote (`--shard K/N`), if only one
 
     @property
     def total(self) -> int:
@@ -108,6 +110,8 @@ class BuildReport:
             "files_with_duplicates": len(self.duplicates),
             "deleted": self.deleted,
             "backend": self.backend,
+            **({"shards": self.shards} if self.shards > 1 else {}),
+            **({"shard": self.shard} if self.shard is not None else {}),
         }
 
 
@@ -180,17 +184,22 @@ def rebuild_index(
     *,
     limits: Limits = DEFAULT_LIMITS,
     backend: str = DEFAULT_BACKEND,
+    shards: int = 1,
+    shard: int | None = None,
 ) -> BuildReport:
     """Index every record under `paths` into a new build of `backend` and make it live. Each
-    input is read within `limits` (a file past them is skipped with one line).
+    input is read within `limits` (a file past them is skipped with one line). `shards` > 1
+    (Xapian): the records are split into that many shards by a hash of their id, written by
+    one process each; `shard` K: only shard K of them is written (for another machine).
 
     Raises BuildFailed (live index untouched) when no record could be indexed.
     """
     if backend not in BACKENDS:
         raise IndexerError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    check_shards(backend, shards, shard)
     started = time.perf_counter()
     progress = progress or (lambda event, n: None)
-    report = BuildReport(backend=backend)
+    report = BuildReport(backend=backend, shards=shards, shard=shard)
     sources = collect_sources(paths, report, progress, limits)
     mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
     descriptors, lookup = load_mesh(mesh_sources, report, progress)
@@ -199,7 +208,11 @@ def rebuild_index(
     writer: Writer | None = None
     versions: dict[str, tuple[str, str]] = {}  # trial id -> (last update, snapshot) indexed
     try:
-        writer = backend_package(backend).create(build)
+        package = backend_package(backend)
+        if shards > 1 or shard is not None:
+            writer = package.create(build, shards=shards, only=shard)
+        else:
+            writer = package.create(build)
         for descriptor in descriptors:
             writer.add(descriptor.ui, to_document(descriptor, lookup))
             report.counts["mesh"] += 1
@@ -225,6 +238,8 @@ def rebuild_index(
             )
         progress("writing", 1)  # the commit (segment merges) can take a while: say so
         writer.commit()
+        if shard is not None:  # records routed to other shards were read, not written
+            report.counts = Counter(writer.counts())
     except BaseException:
         if writer is not None:
             writer.cancel()
@@ -236,6 +251,14 @@ def rebuild_index(
     store.write_meta(build, report.meta())
     store.switch_to(index_dir, build)
     return report
+
+
+def check_shards(backend: str, shards: int, shard: int | None) -> None:
+    """IndexerError for a sharding the backend or the numbers do not allow."""
+    if shards < 1 or (shard is not None and not 0 <= shard < shards):
+        raise IndexerError(f"no shard {shard} of {shards}: use --shard K/N with K from 0 to N-1")
+    if (shards > 1 or shard is not None) and backend != "xapian":
+        raise IndexerError("only the xapian backend is sharded: add --backend xapian")
 
 
 def trial_version(trial: Trial) -> tuple[str, str]:

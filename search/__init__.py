@@ -15,6 +15,7 @@ from search.errors import (
     InvalidRequest,
     SearchError,
     SearchTimeout,
+    ShardUnavailable,
 )
 from search.explanation import Explanation, explain
 from search.facets import (
@@ -76,6 +77,7 @@ __all__ = [
     "SearchPage",
     "SearchRequest",
     "SearchTimeout",
+    "ShardUnavailable",
     "Section",
     "Topic",
     "TreePosition",

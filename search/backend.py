@@ -123,6 +123,14 @@ def exists_in(build: Path) -> bool:
     return name in BACKENDS and backend(name).exists_in(build)
 
 
+def databases(build: Path) -> list[Path]:
+    """The database folders of a build (a sharded Xapian build: one per shard), as servers
+    such as `xapian-tcpsrv` open them."""
+    package = backend(backend_name(build))
+    found = getattr(package, "databases", None)
+    return list(found(build)) if found is not None else [Path(build)]
+
+
 def open_reader(name: str, index_dir: Path, **options: Any) -> Reader:
     """A reader of `index_dir` through the backend `name` (options are the backend's own)."""
     return backend(name).Reader(index_dir, **options)
@@ -135,6 +143,7 @@ __all__ = [
     "Stored",
     "Writer",
     "backend",
+    "databases",
     "exists_in",
     "open_reader",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 from search.autocorrect import search_spelled
 from search.backend import Reader, open_reader
 from search.models import Overview, Related, SearchPage, SearchRequest
-from search.store import CURRENT, DEFAULT_BACKEND, backend_name, linked_build
+from search.store import CURRENT, DEFAULT_BACKEND, SHARDS_FILE, backend_name, linked_build
 
 
 class SearchEngine:
@@ -29,7 +29,10 @@ class SearchEngine:
         self._lock = threading.Lock()
 
     def backend_name(self) -> str:
-        """The backend of the live build (the default when none is built yet)."""
+        """The backend of the live build (the default when none is built yet); Xapian when
+        the index is served by shard servers (the `shards` option, or DIR/shards.txt)."""
+        if self.options.get("shards") or (self.index_dir / SHARDS_FILE).is_file():
+            return "xapian"
         try:
             target = os.readlink(self.index_dir / CURRENT)
         except OSError:

@@ -31,3 +31,14 @@ class SearchTimeout(SearchError):
     """The request ran past its deadline (search/deadline.py), or could not start before it."""
 
     status = 503
+
+
+class ShardUnavailable(SearchError):
+    """A shard of the index did not answer in time (down, unreachable or too slow), or the
+    shards hold different builds; `shards` says how each one answered."""
+
+    status = 503
+
+    def __init__(self, message: str, shards: tuple[dict, ...] = ()) -> None:
+        super().__init__(message)
+        self.shards = shards

@@ -15,6 +15,7 @@ from search.errors import IndexNotBuilt
 CURRENT = "current"
 META_FILE = "meta.json"
 DEFAULT_BACKEND = "whoosh"
+SHARDS_FILE = "shards.txt"  # shard servers to search instead of the live build, one a line
 
 
 def linked_build(index_dir: Path) -> Path | None:

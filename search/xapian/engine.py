@@ -50,7 +50,6 @@ from search.xapian import facets as xfacets
 from search.xapian.meshsource import XapianMeshSource
 from search.xapian.query import Translator, matcher, needs_masks, scaled, weighting
 from search.xapian.schema import (
-    DB_DIR,
     SLOT_DISPLAY_DATE,
     SLOT_ID,
     SLOT_TITLE,
@@ -59,6 +58,7 @@ from search.xapian.schema import (
     prefix,
     term,
 )
+from search.xapian.shards import open_build, ranked_within
 from search.xapian.tables import Tables
 from search.xapian.view import XapianView
 
@@ -123,7 +123,7 @@ class XapianReader:
                 f"No index in {self.index_dir}: run "
                 f"`python -m indexer build --index {self.index_dir} PATH...`."
             )
-        db = xapian.Database(str(build / DB_DIR))
+        db = open_build(build)  # one database, or its shards as one
         if state is not None:
             state.db.close()
         self._state = _State(target, db, Tables(db), Translator(db, self.k1, self.b))
@@ -243,8 +243,10 @@ class XapianReader:
         enquire.set_weighting_scheme(weighting(self.k1, self.b))
         enquire.set_query(self._ranked(st, tree, req))
         k = feedback.FEEDBACK_DOCS
-        mset = enquire.get_mset(0, k, None, _InMask(allowed)) if needs_masks(tree) else None
-        mset = mset if mset is not None else enquire.get_mset(0, k)
+        if needs_masks(tree):  # (shards: see ranked_within)
+            mset = ranked_within(enquire, st.db, 0, k, allowed, _InMask(allowed))
+        else:
+            mset = enquire.get_mset(0, k)
         docids = [m.docid for m in mset]
         return feedback.from_top(
             docids,
@@ -343,7 +345,7 @@ class XapianReader:
             if patient:  # the best RERANK_DEPTH re-ranked, then the page taken from them
                 start, count = 0, max(limit, RERANK_DEPTH)
             if needs_masks(tree) or listed_after:  # rank within a match set given as a mask
-                mset = enquire.get_mset(start, count, None, _InMask(allowed))
+                mset = ranked_within(enquire, st.db, start, count, allowed, _InMask(allowed))
             else:
                 mset = enquire.get_mset(start, count)
             docids = [m.docid for m in mset]

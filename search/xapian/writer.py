@@ -29,21 +29,21 @@ from search.xapian.schema import (
     prefix,
     term,
 )
+from search.xapian.shards import BUILD_KEY
 
 FLUSH_THRESHOLD = 20_000  # documents buffered in memory between flushes (Xapian's default 10,000)
-
-
-def exists_in(build: Path) -> bool:
-    """Whether `build` holds a committed Xapian database."""
-    return (Path(build) / DB_DIR / "iamglass").is_file()
 
 
 class XapianWriter:
     """Writes one build folder's database; `before` is the database as it was before this
     writer (the live build's, read-only), or None for a new build."""
 
-    def __init__(self, build: Path, before: xapian.Database | None) -> None:
-        self.path = Path(build) / DB_DIR
+    def __init__(
+        self, build: Path, before: xapian.Database | None, path: Path | None = None
+    ) -> None:
+        """`path`: the database's folder (default: the build's one database, DB_DIR)."""
+        self.path = Path(path) if path is not None else Path(build) / DB_DIR
+        self.version = Path(build).name
         # Xapian reads its own flush threshold from the environment when a database opens;
         # this writer flushes every FLUSH_THRESHOLD documents itself.
         os.environ.setdefault("XAPIAN_FLUSH_THRESHOLD", str(FLUSH_THRESHOLD + 1))
@@ -88,6 +88,7 @@ class XapianWriter:
             self.pending = 0
 
     def commit(self) -> None:
+        self.db.set_metadata(BUILD_KEY, self.version)  # which build (search/xapian/shards.py)
         self.db.commit()
         self.db.close()
         if self.before is not None:

@@ -1,0 +1,247 @@
+"""Readers of sharded indexes: local shards (a sharded build in the index folder) and remote
+ones (`xapian-tcpsrv` servers, given as HOST:PORT or listed in the index folder's shards.txt).
+
+RemoteReader is XapianReader over a database made of the remote shards. Each call on a shard
+fails after `timeout` seconds without an answer (Xapian's remote timeout): a shard that is
+down, unreachable or too slow gives ShardUnavailable (503) then, never a hang; the connections
+are dropped and the next request connects again, so service resumes when the shard is back.
+Every `recheck` seconds the reader connects afresh and compares the shards' builds (the
+`build` metadata the indexer writes): when all hold a new one it switches to it; while they
+differ (an update being copied to them) it keeps the build it has, so a reader never mixes an
+updated shard with one not updated.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import xapian
+
+from search import fields as f
+from search.errors import ShardUnavailable
+from search.models import Overview, Related, SearchPage, SearchRequest
+from search.store import current_build
+from search.xapian.engine import Parsed, XapianReader, _State
+from search.xapian.query import Translator
+from search.xapian.schema import term
+from search.xapian.shards import (
+    Address,
+    RemoteShards,
+    open_remote,
+    shard_dirs,
+    shards_file,
+    version,
+)
+from search.xapian.tables import Tables
+from search.xapian.view import XapianView
+
+SHARD_TIMEOUT = 5.0  # seconds a shard may take to answer one call
+RECHECK = 5.0  # seconds between two checks for a new build on the shards
+# what a shard that stopped answering raises (DatabaseModifiedError: a replica changed under
+# an open connection; reconnecting reads the new revision)
+LOST = (xapian.NetworkError, xapian.DatabaseModifiedError, xapian.DatabaseClosedError)
+
+
+def _counts(db: xapian.Database) -> dict[str, int]:
+    return {kind: db.get_termfreq(term(f.TYPE, kind)) for kind in f.TYPES}
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} second" + ("" if value == 1 else "s")
+
+
+class LocalReader(XapianReader):
+    """XapianReader whose status lists the shards of a sharded build, one line each."""
+
+    def status(self) -> dict[str, Any]:
+        info = super().status()
+        build = current_build(self.index_dir)
+        dirs = shard_dirs(build) if build is not None else []
+        if build is not None and (build / "shards").is_dir():
+            shards = []
+            for path in dirs:
+                db = xapian.Database(str(path))
+                shards.append({"shard": str(path), "status": "ok", "documents": db.get_doccount()})
+                db.close()
+            info["shard_status"] = shards
+        return info
+
+
+class RemoteReader(XapianReader):
+    """Searches the shards served at `addresses` as one index."""
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        addresses: tuple[Address, ...],
+        timeout: float = SHARD_TIMEOUT,
+        recheck: float = RECHECK,
+        **options: Any,
+    ) -> None:
+        super().__init__(index_dir, **options)
+        self.addresses = addresses
+        self.timeout, self.recheck = timeout, recheck
+        self._checked = -float("inf")
+
+    # -- connections -------------------------------------------------------------------------
+    def _down(self, address: Address, error: Exception) -> ShardUnavailable:
+        return ShardUnavailable(
+            f"The index shard at {address} did not answer within {_seconds(self.timeout)} "
+            f"({error}); try again shortly.",
+            tuple(self.probe()),
+        )
+
+    def _connect(self) -> tuple[RemoteShards, list[str]]:
+        db = RemoteShards()
+        versions = []
+        for address in self.addresses:
+            try:
+                part = open_remote(address, self.timeout)
+                versions.append(version(part))
+            except LOST as e:
+                db.close()
+                raise self._down(address, e) from None
+            db.add_database(part)
+        return db, versions
+
+    def state(self) -> _State:
+        """The open shards; every `recheck` seconds, the shards' new build once all hold it
+        (call under lock)."""
+        st = self._state
+        now = time.monotonic()
+        if st is not None and now - self._checked < self.recheck:
+            return st
+        db, versions = self._connect()
+        self._checked = now
+        if len(set(versions)) > 1:
+            db.close()
+            if st is not None:
+                return st  # the build it has, whole, until every shard holds the new one
+            raise ShardUnavailable(
+                "The index shards hold different builds (an update is being copied to them); "
+                "try again shortly.",
+                tuple(self.probe()),
+            )
+        target = "|".join(versions)
+        if st is not None and st.target == target:
+            db.close()
+            return st
+        self._state = _State(target, db, Tables(db), Translator(db, self.k1, self.b))
+        if st is not None:
+            st.db.close()
+        return self._state
+
+    def _drop(self) -> None:
+        with self.lock:
+            if self._state is not None:
+                self._state.db.close()
+            self._state = None
+
+    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """A reader call; a lost shard drops the connections (the next call reconnects)."""
+        for attempt in (1, 2):
+            try:
+                return method(*args, **kwargs)
+            except xapian.DatabaseModifiedError:
+                self._drop()  # a replica moved on under this connection: read it afresh
+                if attempt == 2:
+                    raise ShardUnavailable(
+                        "An index shard changed during the search; try again.", ()
+                    ) from None
+            except LOST as e:
+                self._drop()
+                raise ShardUnavailable(
+                    f"An index shard did not answer within {_seconds(self.timeout)} ({e}); "
+                    "try again shortly.",
+                    tuple(self.probe()),
+                ) from None
+        raise AssertionError("unreachable")
+
+    def probe(self) -> list[dict[str, Any]]:
+        """How each shard answers now (fresh connections): documents and build, or the error."""
+        out = []
+        for address in self.addresses:
+            try:
+                db = open_remote(address, self.timeout)
+                out.append(
+                    {
+                        "shard": str(address),
+                        "status": "ok",
+                        "documents": db.get_doccount(),
+                        "build": version(db),
+                    }
+                )
+                db.close()
+            except LOST as e:
+                out.append({"shard": str(address), "status": "down", "error": str(e)})
+        return out
+
+    # -- the reader --------------------------------------------------------------------------
+    def search(self, req: SearchRequest) -> SearchPage:
+        return self._call(super().search, req)
+
+    def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
+        return self._call(super().search_parsed, req, parsed)
+
+    def get(self, record_id: str) -> dict[str, Any]:
+        return self._call(super().get, record_id)
+
+    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
+        return self._call(super().related, record_id, limit, explicit)
+
+    def mesh_overview(self, ui: str) -> Overview | None:
+        return self._call(super().mesh_overview, ui)
+
+    def view(self) -> XapianView:
+        return self._call(super().view)
+
+    def warm(self) -> None:
+        self._call(super().warm)
+
+    def status(self) -> dict[str, Any]:
+        """Counts per type, the backend, and every shard's answer (ShardUnavailable when one
+        does not answer)."""
+        shards = self.probe()
+        down = [s for s in shards if s["status"] != "ok"]
+        if down:
+            raise ShardUnavailable(
+                f"{len(down)} of {len(shards)} index shards did not answer within "
+                f"{_seconds(self.timeout)}: {', '.join(s['shard'] for s in down)}.",
+                tuple(shards),
+            )
+
+        def counts() -> dict[str, int]:
+            with self.lock:
+                return _counts(self.state().db)
+
+        found = self._call(counts)
+        return {
+            "counts": found,
+            "total": sum(found.values()),
+            "backend": "xapian",
+            "build": shards[0].get("build", ""),
+            "shard_status": shards,
+        }
+
+
+def reader(
+    index_dir: str | Path,
+    shards: str | tuple[Address, ...] = (),
+    shard_timeout: float = SHARD_TIMEOUT,
+    shard_recheck: float = RECHECK,
+    **options: Any,
+) -> XapianReader:
+    """The reader of an index folder: of the shard servers given (or listed in its
+    shards.txt) when there are any, else of its live build (one database or local shards)."""
+    from search.xapian.shards import parse_addresses
+
+    addresses = parse_addresses(shards) if isinstance(shards, str) else tuple(shards)
+    addresses = addresses or shards_file(Path(index_dir))
+    if addresses:
+        return RemoteReader(index_dir, addresses, shard_timeout, shard_recheck, **options)
+    return LocalReader(index_dir, **options)
+
+
+__all__ = ["LocalReader", "RemoteReader", "reader"]

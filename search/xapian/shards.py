@@ -1,0 +1,173 @@
+"""Shards: one Xapian index split into N databases by a stable hash of each record's id, and
+searched as one (a xapian.Database made of the N, local or remote, ranks with the combined
+collection statistics, so totals, scores and facet counts are those of one database).
+
+Layout of a sharded build folder (the indexer switches the whole folder in with one rename of
+the `current` link, so every shard of a build goes live together):
+    builds/<stamp>/shards/0/ ... shards/N-1/   one Xapian database each
+    builds/<stamp>/meta.json                   {"backend": "xapian", "shards": N, ...}
+A build of one shard for another machine (`--shard K/N`) holds only shards/K and records
+"shard": K. Every database written by the indexer carries its build's folder name in the
+metadata key `build`: remote readers compare it across shards (search/xapian/remote.py).
+
+Remote shards are `xapian-tcpsrv` servers (Debian `xapian-tools`). Xapian's remote protocol
+reads a value slot one document per round trip; RemoteShards reads a slot's values of every
+document with one match instead (the collapse key of each item is the slot's value).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import xapian
+
+from search.errors import InvalidRequest
+from search.store import SHARDS_FILE, build_meta
+from search.xapian.schema import DB_DIR
+
+SHARDS_DIR = "shards"
+BUILD_KEY = "build"  # metadata key: the build folder's name (the same on every shard of it)
+DEFAULT_PORT = 7000
+RANK_CHUNK = 1_000  # ranked matches read at a time when a mask must filter them remotely
+
+
+def shard_of(record_id: str, shards: int) -> int:
+    """The shard of a record: a stable hash (CRC-32) of its id, modulo the number of shards."""
+    return zlib.crc32(record_id.encode("utf-8")) % shards if shards > 1 else 0
+
+
+def parse_part(text: str) -> tuple[int, int]:
+    """'K/N' (shard K of N, K from 0) as (K, N); InvalidRequest when it is not one."""
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 0 <= int(k) < int(n):
+        raise InvalidRequest(f"{text!r} is no shard K/N (K from 0 to N-1, as 0/2 or 1/2).")
+    return int(k), int(n)
+
+
+def shard_count(build: Path) -> int:
+    """How many shards the build's index is split into (1: one database, not sharded)."""
+    return int(build_meta(build).get("shards") or 1)
+
+
+def shard_dirs(build: Path) -> list[Path]:
+    """The databases of a build: its shards' (those present) or its one database."""
+    root = Path(build) / SHARDS_DIR
+    if root.is_dir():
+        found = [p for p in root.iterdir() if p.name.isdigit()]
+        return sorted(found, key=lambda p: int(p.name))
+    return [Path(build) / DB_DIR]
+
+
+def exists_in(build: Path) -> bool:
+    """Whether `build` holds a committed database, or committed shards."""
+    dirs = shard_dirs(build)
+    return bool(dirs) and all((d / "iamglass").is_file() for d in dirs)
+
+
+def open_build(build: Path) -> xapian.Database:
+    """The build's database, or its shards as one database."""
+    dirs = shard_dirs(build)
+    if len(dirs) == 1:
+        return xapian.Database(str(dirs[0]))
+    db = xapian.Database()
+    for d in dirs:
+        db.add_database(xapian.Database(str(d)))
+    return db
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def parse_addresses(text: str) -> tuple[Address, ...]:
+    """'HOST:PORT[,HOST:PORT...]' (also whitespace- or newline-separated) as addresses."""
+    out = []
+    for item in text.replace(",", " ").split():
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidRequest(f"{item!r} is no shard server address: write HOST:PORT.")
+        out.append(Address(host.strip("[]"), int(port)))
+    if not out:
+        raise InvalidRequest("No shard server given: write HOST:PORT[,HOST:PORT...].")
+    return tuple(out)
+
+
+def shards_file(index_dir: Path) -> tuple[Address, ...]:
+    """The shard servers listed in the index folder's shards.txt (() when it has none)."""
+    try:
+        text = (Path(index_dir) / SHARDS_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    lines = [line.split("#", 1)[0] for line in text.splitlines()]
+    return parse_addresses(" ".join(lines))
+
+
+class _Value(NamedTuple):
+    docid: int
+    value: bytes
+
+
+class RemoteShards(xapian.Database):
+    """Remote shards as one database; `valuestream` reads a slot with one match per shard."""
+
+    def valuestream(self, slot: int) -> Iterator[_Value]:  # type: ignore[override]
+        count = self.get_doccount()
+        if not count:
+            return
+        enquire = xapian.Enquire(self)
+        enquire.set_query(xapian.Query.MatchAll)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_docid_order(xapian.Enquire.ASCENDING)
+        enquire.set_collapse_key(slot, count)  # keeps every document: only reads the value
+        for item in enquire.get_mset(0, count):
+            if item.collapse_key:
+                yield _Value(item.docid, item.collapse_key)
+
+
+def open_remote(address: Address, timeout: float) -> xapian.Database:
+    """One `xapian-tcpsrv` shard; every call on it fails (xapian.NetworkError) after
+    `timeout` seconds without an answer, connecting included."""
+    ms = max(1, int(timeout * 1000))
+    return xapian.remote_open(address.host, address.port, ms, ms)
+
+
+def version(db: xapian.Database) -> str:
+    """The build a database was written by (its BUILD_KEY metadata; '' if none)."""
+    return db.get_metadata(BUILD_KEY).decode("utf-8")
+
+
+def ranked_within(
+    enquire: xapian.Enquire,
+    db: xapian.Database,
+    first: int,
+    size: int,
+    mask: Any,
+    decider: xapian.MatchDecider,
+) -> list[xapian.MSetItem]:
+    """Ranks `first`..`first + size` of the matches whose docid the mask holds: with the
+    decider on one database; on shards by reading the ranking in chunks and keeping the
+    mask's documents (the same order: rank, then docid), because a decider is given each
+    shard's own docids (Xapian 1.4) and remote shards run no Python decider at all."""
+    if db.size() == 1:
+        return list(enquire.get_mset(first, size, None, decider))
+    out: list[xapian.MSetItem] = []
+    skipped, start = 0, 0
+    while len(out) < size:
+        chunk = enquire.get_mset(start, RANK_CHUNK)
+        for item in chunk:
+            if mask[item.docid]:
+                if skipped < first:
+                    skipped += 1
+                elif len(out) < size:
+                    out.append(item)
+        if chunk.size() < RANK_CHUNK:
+            break
+        start += RANK_CHUNK
+    return out
