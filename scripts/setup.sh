@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Create .venv and install the pinned requirements; quick when nothing changed.
 # Usage: scripts/setup.sh [--dev]
+# Not installed here (system packages, as .ci/run installs them): Debian's chromium and
+# chromium-driver for the browser tests, and xapian-tools (xapian-tcpsrv, xapian-replicate)
+# for the shard tests and for serving shards (README, "Running on several machines").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

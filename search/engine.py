@@ -17,9 +17,12 @@ from search.backend import Reader, open_reader
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.store import CURRENT, DEFAULT_BACKEND, SHARDS_FILE, backend_name, linked_build
 
+SHARD_OPTIONS = ("shards", "shard_timeout", "shard_recheck")  # search/xapian/remote.py reader
+
 
 class SearchEngine:
-    """Searches the live index of `index_dir`; `options` go to the backend's reader."""
+    """Searches the live index of `index_dir`; `options` go to the backend's reader (the
+    Xapian backend's include `shards`: "HOST:PORT,..." of shard servers to search instead)."""
 
     def __init__(self, index_dir: str | Path, **options: Any) -> None:
         self.index_dir = Path(index_dir)
@@ -52,7 +55,10 @@ class SearchEngine:
             with self._lock:
                 reader = self._readers.get(name)
                 if reader is None:
-                    reader = open_reader(name, self.index_dir, **self.options)
+                    options = self.options
+                    if name != "xapian":  # only the Xapian backend is sharded
+                        options = {k: v for k, v in options.items() if k not in SHARD_OPTIONS}
+                    reader = open_reader(name, self.index_dir, **options)
                     self._readers[name] = reader
         return reader
 

@@ -27,7 +27,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # keep the contract's key order and the facets' ranking
     app.extensions["search"] = SearchEngine(
-        app.config["INDEX_DIR"], facet_limit=app.config["FACET_LIMIT"]
+        app.config["INDEX_DIR"],
+        facet_limit=app.config["FACET_LIMIT"],
+        shards=app.config["SHARDS"],
+        shard_timeout=float(app.config["SHARD_TIMEOUT"]),
+        shard_recheck=float(app.config["SHARD_RECHECK"]),
     )
 
     from web import advanced, apidocs, items, views

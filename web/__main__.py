@@ -1,4 +1,5 @@
-"""`python -m web [--index DIR] [--host H] [--port P] [--threads N]`: serve with waitress."""
+"""`python -m web [--index DIR] [--shards HOST:PORT,...] [--host H] [--port P] [--threads N]`:
+serve with waitress."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 import waitress
 from flask import Flask
 
-from search import SearchError
+from search import InvalidRequest, SearchError
 from web import create_app
 
 
@@ -18,6 +19,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
     parser.add_argument(
         "--index", help="index folder (default: FLASK_INDEX_DIR, else index/ in the repo)"
+    )
+    parser.add_argument(
+        "--shards",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help="search these xapian-tcpsrv shard servers as one index (default: FLASK_SHARDS, "
+        "else INDEX/shards.txt, else the index folder's live build)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -43,13 +50,23 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not 0 <= args.port <= 65535 or args.threads < 1:
         _parser().error("--port must be 0-65535 and --threads at least 1")
+    config = {"INDEX_DIR": args.index} if args.index else {}
+    if args.shards:
+        config["SHARDS"] = args.shards
+    app = create_app(config or None)
+    if app.config["SHARDS"]:
+        try:
+            app.extensions["search"].reader()  # a shard list that does not parse: a usage error
+        except InvalidRequest as e:
+            _parser().error(f"--shards: {e}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     access = logging.StreamHandler()  # stderr, like the other lines: one JSON object per line
     access.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger("web.access").addHandler(access)
     logging.getLogger("web.access").propagate = False
-    app = create_app({"INDEX_DIR": args.index} if args.index else None)
     logging.getLogger("web").info("Index folder: %s", app.config["INDEX_DIR"])
+    if app.config["SHARDS"]:
+        logging.getLogger("web").info("Shard servers: %s", app.config["SHARDS"])
     threading.Thread(target=_warm, args=(app,), daemon=True).start()
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="trials")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search import IndexNotBuilt, SearchError, SearchTimeout
+from search import IndexNotBuilt, SearchError, SearchTimeout, ShardUnavailable
 
 TITLES = {
     400: "Bad request",
@@ -42,6 +42,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(SearchError)
     def search_error(e: SearchError):
         title = "Search stopped" if isinstance(e, SearchTimeout) else ""
+        if isinstance(e, ShardUnavailable):  # 503: a shard server down, slow or mid-update
+            title = "Index unavailable"
         return error_response(str(e), e.status, title, no_index=isinstance(e, IndexNotBuilt))
 
     @app.errorhandler(HTTPException)

@@ -35,7 +35,7 @@ ERRORS = {
     400: "A bad parameter (the sentence says which and why).",
     404: "No record has this id, or no page is at this address (an export format not listed).",
     405: "Only GET (and HEAD) are answered.",
-    503: "No index has been built yet.",
+    503: "No index has been built yet, or a shard server did not answer in time.",
     500: "Something unexpected went wrong (logged); never for anything a user can type.",
 }
 
@@ -225,9 +225,9 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             {
                 "200": _json("An index is being served.", ref("Health")),
                 "503": _json(
-                    "No index has been built yet, or the engine stayed busy past the request's "
-                    "deadline.",
-                    {"oneOf": [ref("NoIndex"), ref("Error")]},
+                    "No index has been built yet, the engine stayed busy past the request's "
+                    "deadline, or a shard server of a sharded index did not answer in time.",
+                    {"oneOf": [ref("NoIndex"), ref("ShardDown"), ref("Error")]},
                 ),
             },
             operationId="health",

@@ -244,6 +244,19 @@ RELATED = _obj(
     },
     additionalProperties=False,
 )
+SHARD = _obj(
+    {
+        "shard": {**STR, "description": "HOST:PORT of a shard server, or a local shard's path."},
+        "status": {"type": "string", "enum": ["ok", "down"]},
+    },
+    {
+        "documents": INT,
+        "build": {**STR, "description": "The build the shard holds (the same on every shard)."},
+        "error": {**STR, "description": "Why the shard did not answer."},
+    },
+    additionalProperties=False,
+)
+SHARDS = {"type": "array", "items": SHARD, "description": "Every shard of a sharded index."}
 HEALTH = _obj(
     {
         "status": {"const": "ok"},
@@ -252,10 +265,15 @@ HEALTH = _obj(
         "built_at": DATE_TIME,
         "updated_at": DATE_TIME,
     },
+    {"shards": SHARDS},
     additionalProperties=False,
 )
 NO_INDEX = _obj(
     {"status": {"const": "no index"}, "error": STR},
+    additionalProperties=False,
+)
+SHARD_DOWN = _obj(
+    {"status": {"const": "shard down"}, "error": STR, "shards": SHARDS},
     additionalProperties=False,
 )
 EXPORT_RECORD = _obj(
@@ -316,6 +334,7 @@ def components(facet_names: list[str]) -> dict[str, Schema]:
         "RelatedItem": ITEM,
         "Health": HEALTH,
         "NoIndex": NO_INDEX,
+        "ShardDown": SHARD_DOWN,
         "ExportedRecord": EXPORT_RECORD,
         "SearchExport": SEARCH_EXPORT,
         "RecordExport": RECORD_EXPORT,

@@ -33,6 +33,25 @@ SETTINGS: tuple[Setting, ...] = (
         "CSV and RIS exports; empty: the address each request came to (behind a proxy that "
         "rewrites the host, set it).",
     ),
+    Setting(
+        "SHARDS",
+        "",
+        "Shard servers (`xapian-tcpsrv`) to search as one index, `HOST:PORT,HOST:PORT...` "
+        "(`python -m web --shards`); empty: those listed in INDEX_DIR/shards.txt, one a line, "
+        "else the live build of INDEX_DIR.",
+    ),
+    Setting(
+        "SHARD_TIMEOUT",
+        5.0,
+        "Seconds a shard server may take to answer (connecting included): a shard down or "
+        "slower than this gives a 503 sentence naming it, and the next request connects again.",
+    ),
+    Setting(
+        "SHARD_RECHECK",
+        5.0,
+        "Seconds between two checks that the shard servers hold a new build (after an update): "
+        "the site switches to it once every shard holds it.",
+    ),
     Setting("PAGE_SIZE", 10, "Results per page when the request gives no `size`."),
     Setting("MAX_PAGE_SIZE", 100, "Largest `size` a request may ask for (at most 100)."),
     Setting(

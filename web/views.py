@@ -17,6 +17,7 @@ from search import (
     IndexNotBuilt,
     SearchEngine,
     SearchPage,
+    ShardUnavailable,
     explain,
     value_label,
 )
@@ -162,12 +163,16 @@ def api_health():
         info = engine().status()
     except IndexNotBuilt as e:
         return jsonify({"status": "no index", "error": str(e)}), 503
-    return jsonify(
-        {
-            "status": "ok",
-            "counts": info["counts"],
-            "snapshots": info.get("snapshots", {}),
-            "built_at": info.get("built_at"),
-            "updated_at": info.get("updated_at"),
-        }
-    )
+    except ShardUnavailable as e:  # every shard's answer, the ones down among them
+        body = {"status": "shard down", "error": str(e), "shards": list(e.shards)}
+        return jsonify(body), 503
+    body = {
+        "status": "ok",
+        "counts": info["counts"],
+        "snapshots": info.get("snapshots", {}),
+        "built_at": info.get("built_at"),
+        "updated_at": info.get("updated_at"),
+    }
+    if "shard_status" in info:  # a sharded index: how each shard answers
+        body["shards"] = info["shard_status"]
+    return jsonify(body)

@@ -237,7 +237,10 @@ def reader(
     shards.txt) when there are any, else of its live build (one database or local shards)."""
     from search.xapian.shards import parse_addresses
 
-    addresses = parse_addresses(shards) if isinstance(shards, str) else tuple(shards)
+    if isinstance(shards, str):
+        addresses = parse_addresses(shards) if shards.strip() else ()
+    else:
+        addresses = tuple(shards)
     addresses = addresses or shards_file(Path(index_dir))
     if addresses:
         return RemoteReader(index_dir, addresses, shard_timeout, shard_recheck, **options)

@@ -1,0 +1,279 @@
+"""A sharded Xapian index (search/xapian/shards.py) built by the real indexer from the fixture
+records, served by real `xapian-tcpsrv` processes on 127.0.0.1 and searched as one index:
+the same totals, top results, facet counts, record pages and related items as one database
+of the same records; an update through the shards; a shard killed or stalled mid-run (503,
+then service again when it is back); a replica kept current by xapian-replicate."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import xapian
+from shardservers import replicate_once, replicate_server, tcpsrv
+
+from indexer.__main__ import main as indexer_main
+from indexer.build import rebuild_index
+from indexer.errors import IndexerError
+from indexer.update import update_index
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.xapian.shards import BUILD_KEY, shard_dirs, shard_of
+from web import create_app
+
+DATA = Path(__file__).parent / "data"
+TRIALS = DATA / "trials"
+SOURCES = [TRIALS / "xml", TRIALS / "both" / "xml", DATA / "pubmed", DATA / "mesh"]
+NEW_SOURCES = [TRIALS / "both" / "json", TRIALS / "json"]  # 5 newer copies + 8 new studies
+SHARDS = 3
+QUERIES = ["melanoma", "cancer interleukin", "neoplasms", '"herniated disc"', "title:melanoma",
+           "melanoma NOT interleukin", "mesh:D008545", "cancer year:1977..1979", ""]  # fmt: skip
+
+
+def build(tmp: Path, shards: int = 1) -> Path:
+    rebuild_index([str(p) for p in SOURCES], tmp, backend="xapian", shards=shards)
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def one(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("one"))
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("sharded"), SHARDS)
+
+
+def serve(index_dir: Path) -> list:
+    """One xapian-tcpsrv per live shard, each serving DIR/current/shards/K (the path through
+    the `current` link: a connection opened after a switch reads the new build)."""
+    return [tcpsrv(index_dir / "current" / "shards" / str(k)) for k in range(SHARDS)]
+
+
+@pytest.fixture(scope="module")
+def servers(sharded):
+    started = serve(sharded)
+    yield started
+    for server in started:
+        server.stop()
+
+
+def addresses(servers: list) -> str:
+    return ",".join(s.address for s in servers)
+
+
+def ranked(page) -> list[tuple[float | None, frozenset[str]]]:
+    """The hits as groups of equal score, best first: the order within a group (ties) is by
+    docid, which differs between one database and shards."""
+    groups: list[tuple[float | None, set[str]]] = []
+    for hit in page.hits:
+        if groups and groups[-1][0] == hit.score:
+            groups[-1][1].add(hit.id)
+        else:
+            groups.append((hit.score, {hit.id}))
+    return [(score, frozenset(ids)) for score, ids in groups]
+
+
+def same_page(a, b) -> None:
+    assert (a.total, a.more, a.partial, a.suggestion) == (b.total, b.more, b.partial, b.suggestion)
+    assert a.facets == b.facets
+    # the last group may be cut at a different tie; every group before it is whole
+    assert ranked(a)[:-1] == ranked(b)[:-1]
+    assert [h.score for h in a.hits] == [h.score for h in b.hits]
+
+
+def same_related(a, b) -> None:
+    for name in ("trials", "articles", "mesh"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x.total, x.explicit) == (y.total, y.explicit)
+        assert sorted((i.score or 0, i.id, i.reason) for i in x.items) == sorted(
+            (i.score or 0, i.id, i.reason) for i in y.items
+        )
+    assert a.topics == b.topics
+
+
+def test_records_are_routed_by_a_hash_of_their_id(sharded, one):
+    dirs = shard_dirs(Path(sharded / "current").resolve())
+    assert [d.name for d in dirs] == ["0", "1", "2"]
+    total = 0
+    versions = set()
+    for k, path in enumerate(dirs):
+        db = xapian.Database(str(path))
+        ids = [db.get_document(p.docid).get_value(0).decode() for p in db.postlist("")]
+        assert ids and all(shard_of(i, SHARDS) == k for i in ids)
+        total += len(ids)
+        versions.add(db.get_metadata(BUILD_KEY).decode())
+    assert total == SearchEngine(one).status()["total"] == SearchEngine(sharded).status()["total"]
+    assert versions == {Path(sharded / "current").resolve().name}
+
+
+def test_shards_command_prints_the_live_databases(sharded, capsys):
+    assert indexer_main(["shards", "--index", str(sharded)]) == 0
+    lines = capsys.readouterr().out.split()
+    assert lines == [str(p) for p in shard_dirs((sharded / "current").resolve())]
+
+
+def test_only_the_xapian_backend_is_sharded(tmp_path):
+    with pytest.raises(IndexerError, match="--backend xapian"):
+        rebuild_index([str(p) for p in SOURCES], tmp_path, shards=2)
+    with pytest.raises(SystemExit):
+        indexer_main(["build", "--backend", "xapian", "--shard", "2/2", "--index", str(tmp_path),
+                      str(DATA / "mesh")])  # fmt: skip
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_local_and_remote_shards_search_as_one_database(one, sharded, servers, q):
+    remote = SearchEngine(sharded, shards=addresses(servers))
+    for req in (SearchRequest(q=q), SearchRequest(q=q, sort="newest", size=5),
+                SearchRequest(q=q, filters=(("type", ("trial",)),))):  # fmt: skip
+        expected = SearchEngine(one).search(req)
+        same_page(SearchEngine(sharded).search(req), expected)
+        same_page(remote.search(req), expected)
+
+
+def test_records_related_items_and_mesh_pages_are_the_same(one, sharded, servers):
+    remote = SearchEngine(sharded, shards=addresses(servers))
+    ids = [h.id for h in SearchEngine(one).search(SearchRequest(q="melanoma", size=20)).hits]
+    for record_id in [*ids, "D008545"]:
+        expected = SearchEngine(one).related(record_id)
+        for engine in (SearchEngine(sharded), remote):
+            assert engine.get(record_id) == SearchEngine(one).get(record_id)
+            same_related(engine.related(record_id), expected)
+    assert remote.mesh_overview("D008545") == SearchEngine(one).mesh_overview("D008545")
+
+
+def test_the_web_serves_remote_shards_and_health_lists_them(one, sharded, servers):
+    shards = create_app({"SHARDS": addresses(servers), "TESTING": True}).test_client()
+    plain = create_app({"INDEX_DIR": str(one), "TESTING": True}).test_client()
+    a, b = shards.get("/api/search?q=melanoma").get_json(), plain.get("/api/search?q=melanoma")
+    assert (a.get("total"), a.get("facets")) == (b.get_json()["total"], b.get_json()["facets"]), a
+    assert shards.get("/trial/NCT00002845").status_code == 200
+    health = shards.get("/api/health")
+    assert health.status_code == 200
+    listed = health.get_json()["shards"]
+    assert [s["shard"] for s in listed] == [s.address for s in servers]
+    assert {s["status"] for s in listed} == {"ok"} and len({s["build"] for s in listed}) == 1
+    local = create_app({"INDEX_DIR": str(sharded), "TESTING": True}).test_client()
+    assert len(local.get("/api/health").get_json()["shards"]) == SHARDS
+
+
+def test_a_shard_down_or_stalled_gives_503_then_service_resumes(sharded):
+    started = serve(sharded)
+    try:
+        app = create_app({"SHARDS": addresses(started), "SHARD_TIMEOUT": 1, "TESTING": True})
+        client = app.test_client()
+        assert client.get("/api/search?q=melanoma").status_code == 200
+        started[1].stop()  # killed mid-run: the open connection breaks
+        down = client.get("/api/search?q=melanoma")
+        assert down.status_code == 503 and started[1].address in down.get_json()["error"]
+        page = client.get("/search?q=melanoma")
+        assert page.status_code == 503 and "Index unavailable" in page.get_data(as_text=True)
+        health = client.get("/api/health")
+        assert health.status_code == 503
+        states = {s["shard"]: s["status"] for s in health.get_json()["shards"]}
+        assert states[started[1].address] == "down" and states[started[0].address] == "ok"
+        started[1].start()  # back on its port
+        assert client.get("/api/search?q=melanoma").status_code == 200
+        started[2].pause()  # takes connections, never answers: the timeout ends the wait
+        assert client.get("/api/search?q=cancer").status_code == 503
+        assert client.get("/api/records/NCT00002845").status_code == 503
+        started[2].resume()
+        assert client.get("/api/records/NCT00002845").status_code == 200
+        assert client.get("/api/health").status_code == 200
+    finally:
+        for server in started:
+            server.stop()
+
+
+def notice(tmp_path: Path) -> Path:
+    """A DeleteCitation of PMID 29782900 (as tests/test_update.py builds it)."""
+    header = (DATA / "pubmed" / "pubmed21n1298_selection.xml").read_text().splitlines()[:3]
+    path = tmp_path / "delete.xml"
+    path.write_text(
+        "\n".join([*header, "  <DeleteCitation>", '<PMID Version="1">29782900</PMID>'])
+        + "\n</DeleteCitation>\n</PubmedArticleSet>\n"
+    )
+    return path
+
+
+def test_an_update_goes_to_each_records_shard_and_switches_them_together(one, sharded, tmp_path):
+    single, split = tmp_path / "one", tmp_path / "split"
+    shutil.copytree(one, single, symlinks=True)
+    shutil.copytree(sharded, split, symlinks=True)
+    started = serve(split)
+    try:
+        remote = SearchEngine(split, shards=addresses(started), shard_recheck=0)
+        before = remote.search(SearchRequest(q="")).total
+        changes = [str(p) for p in [*NEW_SOURCES, notice(tmp_path)]]
+        a, b = update_index(changes, single), update_index(changes, split)
+        assert a.counts == b.counts and (b.deleted, sum(b.added.values())) == (1, 8)
+        builds = {xapian.Database(str(p)).get_metadata(BUILD_KEY).decode()
+                  for p in shard_dirs(Path(b.build_dir))}  # fmt: skip
+        assert builds == {Path(b.build_dir).name}
+        after = remote.search(SearchRequest(q=""))
+        assert (before, after.total) == (69, 69 + 8 - 1)
+        for q in QUERIES:
+            same_page(remote.search(SearchRequest(q=q)), SearchEngine(single).search(
+                SearchRequest(q=q)))  # fmt: skip
+        assert remote.status()["counts"] == b.counts
+    finally:
+        for server in started:
+            server.stop()
+
+
+def test_a_replica_catches_up_after_an_update(sharded, tmp_path):
+    split = tmp_path / "split"
+    shutil.copytree(sharded, split, symlinks=True)
+    master = replicate_server(split / "current" / "shards")
+    replica = tmp_path / "replica-0"
+    try:
+        replicate_once(master, "0", replica)
+        first = xapian.Database(str(replica))
+        count, version = first.get_doccount(), first.get_metadata(BUILD_KEY).decode()
+        first.close()
+        report = update_index([str(p) for p in NEW_SOURCES], split)
+        live0 = xapian.Database(str(shard_dirs(Path(report.build_dir))[0]))
+        assert live0.get_doccount() > count  # some of the new studies went to shard 0
+        replicate_once(master, "0", replica)
+        caught_up = xapian.Database(str(replica))
+        assert caught_up.get_doccount() == live0.get_doccount()
+        assert caught_up.get_metadata(BUILD_KEY).decode() == Path(report.build_dir).name != version
+        server = tcpsrv(replica)  # and a tcpsrv reads the replica as it reads a shard
+        try:
+            remote = xapian.remote_open("127.0.0.1", server.port, 5000)
+            assert remote.get_doccount() == live0.get_doccount()
+        finally:
+            server.stop()
+    finally:
+        master.stop()
+
+
+def test_shards_built_apart_and_gathered_are_one_index(one, tmp_path, capsys):
+    parts = []
+    for k in range(2):
+        part = tmp_path / f"part{k}"
+        args = ["build", "--backend", "xapian", "--shard", f"{k}/2", "--index", str(part)]
+        assert indexer_main([*args, *map(str, SOURCES)]) == 0
+        assert [d.name for d in shard_dirs((part / "current").resolve())] == [str(k)]
+        parts.append(str(part))
+    whole = tmp_path / "whole"
+    with pytest.raises(IndexerError, match="once each"):
+        from indexer.shards import gather_shards
+
+        gather_shards(parts[:1], whole)
+    assert indexer_main(["gather", "--index", str(whole), *parts]) == 0
+    assert "Gathered 2 shards" in capsys.readouterr().out
+    assert SearchEngine(whole).status()["counts"] == SearchEngine(one).status()["counts"]
+    for q in QUERIES:
+        same_page(SearchEngine(whole).search(SearchRequest(q=q)),
+                  SearchEngine(one).search(SearchRequest(q=q)))  # fmt: skip
+
+
+def test_web_refuses_a_shard_list_it_cannot_read():
+    from web.__main__ import main as web_main
+
+    with pytest.raises(SystemExit) as stop:
+        web_main(["--shards", "no-port-here"])
+    assert stop.value.code == 2
