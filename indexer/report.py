@@ -207,8 +207,10 @@ def status(index_dir: Path) -> dict[str, Any]:
         "built_at": meta.get("built_at"),
         "updated_at": meta.get("updated_at"),
         "size_bytes": size,
+        "shards": int(meta.get("shards") or 1),
     }
-    lines = [f"Index {index_dir} (build {build.name}, {name}, {_size(size)})"]
+    split = f", {info['shards']} shards" if info["shards"] > 1 else ""
+    lines = [f"Index {index_dir} (build {build.name}, {name}{split}, {_size(size)})"]
     lines += [f"  {t:8} {counts[t]:>9,}" for t in f.TYPES]
     for source, date in sorted(info["snapshots"].items()):
         lines.append(f"  {source} data as of {date}")

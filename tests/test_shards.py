@@ -113,6 +113,8 @@ def test_shards_command_prints_the_live_databases(sharded, capsys):
     assert indexer_main(["shards", "--index", str(sharded)]) == 0
     lines = capsys.readouterr().out.split()
     assert lines == [str(p) for p in shard_dirs((sharded / "current").resolve())]
+    assert indexer_main(["status", "--index", str(sharded)]) == 0
+    assert "xapian, 3 shards" in capsys.readouterr().out
 
 
 def test_only_the_xapian_backend_is_sharded(tmp_path):

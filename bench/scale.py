@@ -1,0 +1,341 @@
+"""Scale benchmark: Whoosh, Xapian one database, Xapian 2 shards behind xapian-tcpsrv, on
+corpora of 1x, 4x and 10x the real records of ../shared/data (not part of the test run).
+
+A SIMULATION BUILT FROM REAL RECORDS: copy c of the corpus (c = 0..X-1) is every real trial
+and article of ../shared/data re-keyed into a reserved id range, so copies never collide:
+NCT ids + c x 10,000,000 (NCT1xxxxxxx..NCT9xxxxxxx, numbers ClinicalTrials.gov has not issued;
+real ones are below NCT08000000) and PMIDs + c x 100,000,000 (real PMIDs are below 40 million),
+their cross-references re-keyed the same way; MeSH descriptors once. The text is real, so the
+vocabulary does not grow with the copies as a real corpus's would (see bench/REPORT.md).
+
+    nice -n 10 .venv/bin/python bench/scale.py run --sizes 1 4 --engines whoosh xapian1 xapian2
+    .venv/bin/python bench/scale.py report         # bench/scale.json -> the table (markdown)
+
+`run` measures, each step in a fresh process: build (records/s, peak memory of the process
+and its writer processes, index size), warm search (200 seeded queries drawn from the records,
+with facets and snippets, after 50 warm-up ones: p50/p95), related items (p95 over 100
+records), a 1% update (that many records' titles changed, through the indexer's Change), and
+for xapian2 the mismatches of remote shards against the one-database index of the same size
+(totals, facet counts, top 10 as groups of equal score).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import _one  # noqa: E402
+from indexer import store  # noqa: E402
+from indexer.build import BuildReport, _add, collect_sources, load_mesh  # noqa: E402
+from indexer.documents import to_document  # noqa: E402
+from indexer.parse import parse_source  # noqa: E402
+from indexer.records import Article, Deleted, Trial  # noqa: E402
+from indexer.sources import MESH_FORMATS  # noqa: E402
+from search import fields as f  # noqa: E402
+from search.backend import backend as backend_package  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+PATHS = [str(SHARED / "trials"), str(SHARED / "pubmed"), str(SHARED / "mesh")]
+PATHS = os.environ.get("SCALE_PATHS", " ".join(PATHS)).split()  # (a quick check: tests/data)
+ENGINES = {"whoosh": ("whoosh", 1), "xapian1": ("xapian", 1), "xapian2": ("xapian", 2)}
+RESULTS = Path(os.environ.get("SCALE_RESULTS", ROOT / "bench" / "scale.json"))
+SAMPLE = 400  # records kept (seeded reservoir) to draw queries and related ids from
+QUERIES, WARMUP, RELATED = 200, 50, 100
+
+
+def nct(value: str, c: int) -> str:
+    if not c or not value.startswith("NCT") or not value[3:].isdigit():
+        return value
+    n = int(value[3:])
+    assert n < 10_000_000, value
+    return f"NCT{c * 10_000_000 + n:08d}"
+
+
+def pmid(value: str, c: int) -> str:
+    return str(c * 100_000_000 + int(value)) if c and value.isdigit() else value
+
+
+def rekey(rec: Any, c: int) -> Any:
+    """Copy c of a record, in its reserved id range (references re-keyed alike)."""
+    if isinstance(rec, Trial):
+        refs = tuple(replace(r, pmid=pmid(r.pmid, c)) for r in rec.references)
+        return replace(rec, nct_id=nct(rec.nct_id, c), references=refs)
+    if isinstance(rec, Article):
+        return replace(rec, pmid=pmid(rec.pmid, c), nct_ids=tuple(nct(n, c) for n in rec.nct_ids))
+    if isinstance(rec, Deleted):
+        return replace(rec, id=pmid(rec.id, c))
+    return rec
+
+
+def peak_mb() -> int:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024)
+
+
+def build(index_dir: Path, engine: str, copies: int) -> dict[str, Any]:
+    """rebuild_index's loop over `copies` re-keyed copies of the sources (the real parsers,
+    documents and backend writers; each copy parses the files again)."""
+    name, shards = ENGINES[engine]
+    started = time.perf_counter()
+    report = BuildReport(backend=name, shards=shards)
+    sources = collect_sources(PATHS, report, lambda e, n: None)
+    descriptors, lookup = load_mesh(
+        [s for s in sources if s.format in MESH_FORMATS], report, lambda e, n: None
+    )
+    build_dir = store.new_build_dir(index_dir)
+    package = backend_package(name)
+    writer = package.create(build_dir, shards=shards) if shards > 1 else package.create(build_dir)
+    for d in descriptors:
+        writer.add(d.ui, to_document(d, lookup))
+        report.counts["mesh"] += 1
+    rng, sample, seen = random.Random(7), [], 0
+    versions: dict[str, tuple[str, str]] = {}
+    for c in range(copies):
+        for source in sources:
+            if source.format in MESH_FORMATS:
+                continue
+            for rec in parse_source(source):
+                rec = rekey(rec, c)
+                _add(rec, writer, lookup, versions, report)
+                if c == 0 and isinstance(rec, (Trial, Article)):
+                    seen += 1
+                    if len(sample) < SAMPLE:
+                        sample.append(rec)
+                    elif (j := rng.randrange(seen)) < SAMPLE:
+                        sample[j] = rec
+    writer.commit()
+    report.seconds = time.perf_counter() - started
+    store.write_meta(build_dir, report.meta())
+    store.switch_to(index_dir, build_dir)
+    records = [f.unpack_record(to_document(r, lookup)[f.RECORD]) for r in sample]
+    (index_dir / "sample.json").write_text(json.dumps(records, default=str))
+    return {
+        "records": report.total,
+        "seconds": round(report.seconds, 1),
+        "records_per_s": round(report.total / report.seconds),
+        "peak_mb": peak_mb(),
+        "index_mb": round(store.folder_size(build_dir) / 1e6),
+    }
+
+
+def draw(index_dir: Path) -> tuple[list[str], list[str]]:
+    """The seeded queries (bench/corpus.py's kinds) and related ids of a size's sample."""
+    records = json.loads((index_dir / "sample.json").read_text())
+    rng = random.Random(11)
+    queries = []
+    while len(queries) < QUERIES + WARMUP:
+        q = _one(rng, rng.choice(records))
+        if q is not None:
+            queries.append(q.text)
+    ids = [r.get("nct_id") or r.get("pmid") for r in records[:RELATED]]
+    return queries, ids
+
+
+def pct(values: list[float], p: float) -> float:
+    return round(statistics.quantiles(values, n=100)[p - 1], 1) if len(values) > 1 else 0.0
+
+
+def signature(page: Any) -> dict[str, Any]:
+    """What must be equal between two indexes of the same records: totals, facet counts,
+    and the top 10 as groups of equal score (ties are in docid order, which differs)."""
+    groups: list[list] = []
+    for h in page.hits:
+        if groups and groups[-1][0] == h.score:
+            groups[-1][1].append(h.id)
+        else:
+            groups.append([h.score, [h.id]])
+    return {
+        "total": page.total,
+        "facets": {x.name: [(v.value, v.count) for v in x.values] for x in page.facets},
+        "groups": [[s, sorted(ids)] for s, ids in groups[:-1]],
+        "scores": [h.score for h in page.hits],
+    }
+
+
+def search(index_dir: Path, shards: str) -> dict[str, Any]:
+    """Warm search and related latency through the face (SearchEngine); signatures saved."""
+    from search.engine import SearchEngine
+    from search.errors import InvalidRequest
+    from search.models import SearchRequest
+
+    options = {"shards": shards} if shards else {}
+    engine = SearchEngine(index_dir, **options)
+    t = time.perf_counter()
+    engine.warm()
+    warm_s = time.perf_counter() - t
+    queries, ids = draw(index_dir)
+    times, sigs = [], {}
+    for n, q in enumerate(queries):
+        t = time.perf_counter()
+        try:
+            page = engine.search(SearchRequest(q=q))
+        except InvalidRequest:  # a draw of stop words only: refused alike by every engine
+            continue
+        if n >= WARMUP:
+            times.append((time.perf_counter() - t) * 1000)
+            sigs[q] = signature(page)
+    engine.related(ids[0])
+    related = []
+    for record_id in ids:
+        t = time.perf_counter()
+        engine.related(record_id)
+        related.append((time.perf_counter() - t) * 1000)
+    name = "remote" if shards else "local"
+    (index_dir / f"signatures-{name}.json").write_text(json.dumps(sigs))
+    return {
+        "open_s": round(warm_s, 1),
+        "search_p50_ms": pct(times, 50),
+        "search_p95_ms": pct(times, 95),
+        "related_p95_ms": pct(related, 95),
+        "peak_mb_search": peak_mb(),
+    }
+
+
+def update(index_dir: Path) -> dict[str, Any]:
+    """1% of the records (the sample's kinds, drawn from every copy) get a changed title and
+    are written through the indexer's Change into a new build, switched in."""
+    from indexer.change import Change
+    from indexer.indexed import IndexedMesh, record_from_dict
+    from search.engine import SearchEngine
+    from search.models import SearchRequest
+    from search.store import backend_name, current_build
+
+    engine = SearchEngine(index_dir)
+    total = engine.status()["total"]
+    want = max(1, total // 100)
+    chosen, page = [], 1
+    rng = random.Random(5)
+    while len(chosen) < want:  # records spread over the index: random browse pages
+        last = max(1, engine.search(SearchRequest(q="", size=100)).total // 100)
+        hits = engine.search(SearchRequest(q="", size=100, page=rng.randint(1, last))).hits
+        chosen += [h.id for h in hits if h.type != f.MESH_TYPE]
+        page += 1
+    records = [record_from_dict(engine.get(i)) for i in dict.fromkeys(chosen[:want])]
+    t = time.perf_counter()
+    live = current_build(index_dir)
+    build_dir = store.new_build_dir(index_dir)
+    writer = backend_package(backend_name(live)).update(live, build_dir)
+    change = Change(writer)
+    lookup = IndexedMesh(change.indexed)
+    for rec in records:
+        field = "brief_title" if isinstance(rec, Trial) else "title"
+        change.put(replace(rec, **{field: getattr(rec, field) + " (updated)"}), lookup)
+    writer.commit()
+    meta = {**store.read_build_meta(live), "counts": writer.counts(), "updated_at": store.now_iso()}
+    store.write_meta(build_dir, meta)
+    store.switch_to(index_dir, build_dir)
+    return {"update_records": len(records), "update_s": round(time.perf_counter() - t, 1)}
+
+
+def child(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def serve_shards(index_dir: Path) -> tuple[list[subprocess.Popen], str]:
+    import socket
+
+    procs, addresses = [], []
+    for k in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        path = index_dir / "current" / "shards" / str(k)
+        procs.append(subprocess.Popen(
+            ["xapian-tcpsrv", "--interface", "127.0.0.1", "--port", str(port), str(path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        ))  # fmt: skip
+        addresses.append(f"127.0.0.1:{port}")
+    time.sleep(1.0)
+    return procs, ",".join(addresses)
+
+
+def mismatches(a: Path, b: Path, keys: tuple[str, ...] = ("groups", "scores")) -> int:
+    """Queries whose `keys` differ between two signature files."""
+    x, y = json.loads(a.read_text()), json.loads(b.read_text())
+    return sum(1 for q in x if any(x[q][k] != y.get(q, {}).get(k) for k in keys))
+
+
+def run(sizes: list[int], engines: list[str], work: Path) -> None:
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for size in sizes:
+        for engine in engines:
+            key = f"{size}x/{engine}"
+            index_dir = work / f"{size}x-{engine}"
+            shutil.rmtree(index_dir, ignore_errors=True)
+            index_dir.mkdir(parents=True)
+            row = {"size": size, "engine": engine, **child("build", str(index_dir), engine,
+                                                           str(size))}  # fmt: skip
+            print(key, row, flush=True)
+            row.update(child("search", str(index_dir), ""))
+            if engine == "xapian2":
+                procs, addresses = serve_shards(index_dir)
+                try:
+                    remote = child("search", str(index_dir), addresses)
+                    row.update({f"remote_{k}": v for k, v in remote.items()})
+                finally:
+                    for p in procs:
+                        p.kill()
+                        p.wait()
+                remote = index_dir / "signatures-remote.json"
+                pairs = {"one_db": work / f"{size}x-xapian1" / "signatures-local.json",
+                         "local_shards": index_dir / "signatures-local.json"}  # fmt: skip
+                for name, other in pairs.items():
+                    if other.exists():
+                        row[f"mismatch_counts_remote_vs_{name}"] = mismatches(
+                            remote, other, ("total", "facets")
+                        )
+                        row[f"mismatch_top10_remote_vs_{name}"] = mismatches(remote, other)
+                row["queries"] = len(json.loads(remote.read_text()))
+            row.update(child("update", str(index_dir)))
+            results[key] = row
+            print(key, row, flush=True)
+            RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 10])
+    r.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+    r.add_argument("--work", type=Path, default=Path("/tmp/scale-bench"))
+    b = sub.add_parser("build")
+    b.add_argument("index", type=Path)
+    b.add_argument("engine", choices=list(ENGINES))
+    b.add_argument("copies", type=int)
+    s = sub.add_parser("search")
+    s.add_argument("index", type=Path)
+    s.add_argument("shards")
+    u = sub.add_parser("update")
+    u.add_argument("index", type=Path)
+    args = parser.parse_args()
+    if args.command == "run":
+        run(args.sizes, args.engines, args.work)
+    elif args.command == "build":
+        print(json.dumps(build(args.index, args.engine, args.copies)))
+    elif args.command == "search":
+        print(json.dumps(search(args.index, args.shards)))
+    elif args.command == "update":
+        print(json.dumps(update(args.index)))
+
+
+if __name__ == "__main__":
+    main()
