@@ -161,6 +161,18 @@ def test_the_web_serves_remote_shards_and_health_lists_them(one, sharded, server
     assert len(local.get("/api/health").get_json()["shards"]) == SHARDS
 
 
+def test_a_shards_file_in_the_index_folder_names_the_servers(one, servers, tmp_path):
+    (tmp_path / "shards.txt").write_text(
+        "# the shard servers\n" + "\n".join(s.address for s in servers) + "\n"
+    )
+    client = create_app({"INDEX_DIR": str(tmp_path), "TESTING": True}).test_client()
+    health = client.get("/api/health").get_json()
+    assert [s["shard"] for s in health["shards"]] == [s.address for s in servers]
+    got = client.get("/api/search?q=neoplasms&type=trial").get_json()
+    plain = create_app({"INDEX_DIR": str(one), "TESTING": True}).test_client()
+    assert got["total"] == plain.get("/api/search?q=neoplasms&type=trial").get_json()["total"]
+
+
 def test_a_shard_down_or_stalled_gives_503_then_service_resumes(sharded):
     started = serve(sharded)
     try:
