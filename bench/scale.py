@@ -310,6 +310,42 @@ def run(sizes: list[int], engines: list[str], work: Path) -> None:
             RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
 
+COLUMNS = (
+    ("records", "records"),
+    ("build s", "seconds"),
+    ("records/s", "records_per_s"),
+    ("peak MB", "peak_mb"),
+    ("index MB", "index_mb"),
+    ("open s", "open_s"),
+    ("search p50 ms", "search_p50_ms"),
+    ("search p95 ms", "search_p95_ms"),
+    ("related p95 ms", "related_p95_ms"),
+    ("1% update s", "update_s"),
+)
+
+
+def report() -> str:
+    """bench/scale.json as markdown: one row per size and engine (xapian2 twice: its shards
+    opened locally, and behind xapian-tcpsrv)."""
+    results = json.loads(RESULTS.read_text())
+    head = "| size | engine | " + " | ".join(c for c, _ in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    for key in sorted(results, key=lambda k: (results[k]["size"], list(ENGINES).index(
+            results[k]["engine"]))):  # fmt: skip
+        row = results[key]
+        variants = [("", row["engine"] + (" (local shards)" if row["engine"] == "xapian2" else ""))]
+        if "remote_search_p50_ms" in row:
+            variants.append(("remote_", "xapian2 (xapian-tcpsrv)"))
+        for pre, label in variants:
+            cells = [
+                f"{row.get(pre + k, row.get(k, '')):,}" if isinstance(row.get(pre + k, row.get(k)),
+                                                                      (int, float)) else ""
+                for _, k in COLUMNS
+            ]  # fmt: skip
+            lines.append(f"| {row['size']}x | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -326,6 +362,7 @@ def main() -> None:
     s.add_argument("shards")
     u = sub.add_parser("update")
     u.add_argument("index", type=Path)
+    sub.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
         run(args.sizes, args.engines, args.work)
@@ -335,6 +372,8 @@ def main() -> None:
         print(json.dumps(search(args.index, args.shards)))
     elif args.command == "update":
         print(json.dumps(update(args.index)))
+    elif args.command == "report":
+        print(report())
 
 
 if __name__ == "__main__":

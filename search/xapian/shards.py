@@ -114,8 +114,58 @@ class _Value(NamedTuple):
     value: bytes
 
 
+class _Term(NamedTuple):
+    term: bytes
+    termfreq: int
+
+
 class RemoteShards(xapian.Database):
-    """Remote shards as one database; `valuestream` reads a slot with one match per shard."""
+    """Remote shards as one database. Each call on a remote database is a round trip to every
+    shard, so what the reader asks again and again of one build is kept: term frequencies,
+    term lists under a prefix, documents (a build never changes: the reader opens a new
+    RemoteShards for a new one). `valuestream` reads a slot with one match per shard."""
+
+    CACHED = 50_000  # entries per kind; the oldest half is dropped when full
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._freqs: dict[tuple[str, str], int] = {}
+        self._terms: dict[str, list[_Term]] = {}
+        self._docs: dict[int, xapian.Document] = {}
+
+    def _keep(self, cache: dict, key: Any, value: Any) -> Any:
+        if len(cache) >= self.CACHED:
+            for old in list(cache)[: self.CACHED // 2]:
+                del cache[old]
+        cache[key] = value
+        return value
+
+    def get_termfreq(self, term: str | bytes) -> int:  # type: ignore[override]
+        key = ("t", term.decode("utf-8") if isinstance(term, bytes) else term)
+        found = self._freqs.get(key)
+        return (
+            found if found is not None else self._keep(self._freqs, key, super().get_termfreq(term))
+        )
+
+    def get_collection_freq(self, term: str | bytes) -> int:  # type: ignore[override]
+        key = ("c", term.decode("utf-8") if isinstance(term, bytes) else term)
+        found = self._freqs.get(key)
+        if found is None:
+            found = self._keep(self._freqs, key, super().get_collection_freq(term))
+        return found
+
+    def allterms(self, prefix: str = "") -> list[_Term]:  # type: ignore[override]
+        found = self._terms.get(prefix)
+        if found is None:
+            items = [_Term(t.term, t.termfreq) for t in super().allterms(prefix)]
+            found = self._keep(self._terms, prefix, items)
+        return found
+
+    def get_document(self, docid: int, flags: int = 0) -> xapian.Document:  # type: ignore[override]
+        found = self._docs.get(docid)
+        if found is None:
+            found = self._keep(self._docs, docid, super().get_document(docid))
+        return found
 
     def valuestream(self, slot: int) -> Iterator[_Value]:  # type: ignore[override]
         count = self.get_doccount()
