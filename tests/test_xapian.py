@@ -300,3 +300,14 @@ def test_question_feedback_as_on_whoosh(reader, whoosh):
     assert len(close) > 10
     for hit in close:
         assert hit.score == pytest.approx(by_id[hit.id], rel=0.08, abs=1e-3)
+
+
+@pytest.mark.parametrize("q", ["title:treating", "title:melanoma", "title:cancer"])
+def test_a_short_page_holds_the_best_hits_of_a_fielded_word(reader, q):
+    """A word of a field other than ALL is scored by a posting source (search/xapian/query.py):
+    its idf must be in the source's weights, as Xapian 1.4 prunes a scaled source with an
+    unscaled minimum and a page of one then held the wrong record (title:treating)."""
+    best = [(h.id, h.score) for h in reader.search(SearchRequest(q=q, size=50)).hits]
+    for size in (1, 2, 3, 5):
+        page = reader.search(SearchRequest(q=q, size=size)).hits
+        assert [h.score for h in page] == [s for _, s in best[:size]]

@@ -101,9 +101,12 @@ class Translator:
         fixed = xapian.Query(source)
         return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
 
-    def source(self, field: str, tf: float) -> xapian.ValueMapPostingSource:
+    def source(self, field: str, tf: float, factor: float = 1.0) -> xapian.ValueMapPostingSource:
         """Weights BM25's saturated tf of `tf` occurrences for each length of the field (the
-        average length is over every document, as Whoosh's)."""
+        average length is over every document, as Whoosh's), times `factor`. The factor is
+        in the weights, not an OP_SCALE_WEIGHT around the source: Xapian 1.4 then gives the
+        source an unscaled minimum weight and, with the top-k full, skips matches that belong
+        in it (tests/test_xapian.py)."""
         table = self._lengths.get(field)
         if table is None:
             counts: dict[str, int] = {}
@@ -117,7 +120,7 @@ class Translator:
         source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
         self.sources.append(source)
         for n in lengths:
-            source.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b))
+            source.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b) * factor)
         return source
 
     def __call__(self, node: qt.Node) -> xapian.Query:
@@ -140,12 +143,12 @@ class Translator:
         once = q(key)
         if counted:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
-        parts = [q(q.OP_FILTER, q(self.source(field, 1)), once)]
+        weight = idf(total, n) * boost
+        parts = [q(q.OP_FILTER, q(self.source(field, 1, weight)), once)]
         for t in counted:
             tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE
-            parts.append(q(q.OP_FILTER, q(self.source(field, tf)), q(t)))
-        joined = parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
-        return scaled(joined, idf(total, n) * boost)
+            parts.append(q(q.OP_FILTER, q(self.source(field, tf, weight)), q(t)))
+        return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
 
     def prefix(self, node: qt.Prefix) -> xapian.Query:
         """The index terms the prefix stands for, each scored as a Term, OR'ed."""
