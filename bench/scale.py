@@ -232,7 +232,7 @@ def update(index_dir: Path) -> dict[str, Any]:
     chosen, page = [], 1
     rng = random.Random(5)
     while len(chosen) < want:  # records spread over the index: random browse pages
-        last = max(1, engine.search(SearchRequest(q="", size=100)).total // 100)
+        last = min(100, max(1, engine.search(SearchRequest(q="", size=100)).total // 100))
         hits = engine.search(SearchRequest(q="", size=100, page=rng.randint(1, last))).hits
         chosen += [h.id for h in hits if h.type != f.MESH_TYPE]
         page += 1
