@@ -8,8 +8,9 @@ for keyword fields), so a backend never analyses again. Field names are search/f
 Scoring contract, the same on every backend (BM25F on the field; search/scoring.py):
 - Term, Phrase: BM25 of the term (a phrase: the sum of its words' scores where it occurs,
   words within `slop` positions of each other, in order) x boost.
-- Prefix: the index terms it stands for (at most MAX_EXPANSIONS; more is refused as too
-  costly), scored as their OR x boost; with `constant`, every match scores `boost` (MeSH
+- Prefix: the index terms it stands for, scored as their OR x boost (a prefix standing for
+  more than MAX_EXPANDED_TERMS words, or the prefixes of one query together, is refused as
+  too costly; MeSH tree prefixes are exempt); with `constant`, every match scores `boost` (MeSH
   explode: records under a tree branch, no term statistics wanted).
 - Range: a constant score (boost) for every match.
 - Or: the sum of the matching children, in documents matching at least `minimum` of them
@@ -25,7 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-MAX_EXPANSIONS = 1024  # index terms one Prefix may stand for (Lucene's maxClauseCount)
+MAX_EXPANSIONS = 1024  # index terms a snippet marks for one Prefix
+# Indexed words the prefixes of one query may stand for together: their cost grows with the
+# vocabulary (each word's postings are read), so past this the query is refused, as Lucene's
+# maxClauseCount does. MeSH tree prefixes (mesh_tree:C04*, written by the MeSH pages and by
+# explode) are exempt: the tree is MeSH's, about 56,000 numbers in all.
+MAX_EXPANDED_TERMS = 4096
 
 
 @dataclass(frozen=True, slots=True)

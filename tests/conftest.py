@@ -1,7 +1,9 @@
-"""Shared fixtures: one real index built from tests/data by the real indexer, per session."""
+"""Shared fixtures: real indexes built from tests/data by the real indexer, once per session and
+backend; every test that uses one runs on each backend (search/backend.py BACKENDS)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,26 +22,80 @@ def pytest_configure(config: pytest.Config) -> None:
     from openapi_check import CheckedClient
 
     Flask.test_client_class = CheckedClient
+    config.addinivalue_line(
+        "markers", "backends(*names): run on these backends only (default: every backend)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One contract, two backends: a test that uses `backend` (itself or through an index
+    fixture) runs once per backend, unless its module or itself names the backends it is
+    about with `@pytest.mark.backends("whoosh")`."""
+    if "backend" not in metafunc.fixturenames or _parametrized(metafunc, "backend"):
+        return
+    from search.backend import BACKENDS
+
+    marker = metafunc.definition.get_closest_marker("backends")
+    names = marker.args if marker is not None else BACKENDS
+    metafunc.parametrize("backend", names, indirect=True, scope="session")
+
+
+def _parametrized(metafunc: pytest.Metafunc, name: str) -> bool:
+    """Whether the test parametrizes `name` itself (`@pytest.mark.parametrize("backend", ...)`)."""
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
 
 
 @pytest.fixture(scope="session")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real index of every fixture record (built once; never written by tests)."""
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend the index fixtures are built with (the test is run once per backend)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """`built(name, backend)`: the index `name` ("index" or "records") of that backend, built
+    by the real indexer on first use and kept for the session (tests never write to it)."""
     from indexer.build import rebuild_index
 
-    path = tmp_path_factory.mktemp("index")
-    rebuild_index([str(p) for p in FIXTURE_SOURCES], path)
-    return path
+    sources = {"index": FIXTURE_SOURCES, "records": RECORDS_SOURCES}
+    done: dict[tuple[str, str], Path] = {}
+
+    def get(name: str, backend: str) -> Path:
+        if (name, backend) not in done:
+            path = tmp_path_factory.mktemp(f"{name}-{backend}")
+            rebuild_index([str(p) for p in sources[name]], path, backend=backend)
+            done[(name, backend)] = path
+        return done[(name, backend)]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def records_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def index_dir(built, backend: str) -> Path:
+    """A real index of every fixture record, of `backend` (built once; never written by tests)."""
+    return built("index", backend)
+
+
+@pytest.fixture(scope="session")
+def whoosh_index(built) -> Path:
+    """`index_dir` of the Whoosh backend, for tests that compare the backends."""
+    return built("index", "whoosh")
+
+
+@pytest.fixture(scope="session")
+def xapian_index(built) -> Path:
+    """`index_dir` of the Xapian backend, for tests that compare the backends."""
+    return built("index", "xapian")
+
+
+@pytest.fixture(scope="session")
+def records_index(built, backend: str) -> Path:
     """A real index of every fixture record and of tests/data/records (never written by tests)."""
-    from indexer.build import rebuild_index
-
-    path = tmp_path_factory.mktemp("records-index")
-    rebuild_index([str(p) for p in RECORDS_SOURCES], path)
-    return path
+    return built("records", backend)
 
 
 @pytest.fixture(scope="session")

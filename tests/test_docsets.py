@@ -10,6 +10,8 @@ from search.store import current_build
 from search.whoosh.dismax import DisMax
 from search.whoosh.docsets import DocSets, bits_from_docs, iter_bits
 
+pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+
 
 @pytest.fixture(scope="module")
 def searcher(index_dir):

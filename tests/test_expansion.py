@@ -9,6 +9,8 @@ from search.expansion import MeshExpander, rewrite_text
 from search.store import current_build
 from search.whoosh.meshsource import WhooshMeshSource
 
+pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+
 
 @pytest.fixture(scope="module")
 def expander(index_dir):

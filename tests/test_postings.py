@@ -16,6 +16,8 @@ from search.store import current_build
 from search.whoosh import postings as postings_module
 from search.whoosh.postings import Postings
 
+pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -15,6 +15,8 @@ from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
 from search.whoosh.engine import RobertsonBM25F
 from search.whoosh.ranking import Ranker, Weights
 
+pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+
 # Whoosh's own matchers use whole-index statistics: compared with per_type off
 WEIGHTS = Weights(b=0.5, k1=1.2, coordination=0.0, prior=1.0, per_type=False)
 

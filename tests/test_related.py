@@ -227,6 +227,7 @@ def test_unknown_ids_are_not_found(engine):
             engine.related(bad)
 
 
+@pytest.mark.backends("whoosh")
 def test_the_view_mesh_source_answers_as_the_whoosh_one(engine):
     from search.related_mesh import ViewMeshSource
     from search.whoosh.meshsource import WhooshMeshSource

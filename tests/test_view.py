@@ -113,3 +113,13 @@ def test_the_xapian_reader_answers_related_items_and_mesh_pages(dirs):
     assert engine.search(typed).suggestion == "melanoma IL-2"
     corrected = engine.search(SearchRequest(q="Melanomma IL-2"))  # the face corrects it
     assert (corrected.corrected, corrected.request.q) == ("melanoma IL-2", "Melanomma IL-2")
+
+
+@pytest.mark.parametrize(
+    ("field", "prefix"), [("all", ""), ("all", "mela"), ("mesh_tree", "C04."), ("mesh_ui", "")]
+)
+def test_terms_under_agree(views, field, prefix):
+    """The same vocabulary, in the same order (ALL's terms are unprefixed on Xapian: the other
+    fields' terms are not among them)."""
+    words = views["whoosh"].terms_under(field, prefix)
+    assert views["xapian"].terms_under(field, prefix) == words and words

@@ -11,6 +11,8 @@ from search.syntax import QueryBuilder
 from search.whoosh.query import MAX_EXPANDED_TERMS, _multiterms, check_expansions, to_whoosh
 from search.whoosh.store import open_index
 
+pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+
 
 @pytest.fixture(scope="module")
 def reader(index_dir):

@@ -17,6 +17,8 @@ from search.store import current_build
 from search.whoosh import writer as whoosh_writer
 from search.whoosh.segments import count_types
 
+pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+
 DATA = Path(__file__).parent / "data"
 TRIALS = DATA / "trials"
 

@@ -30,23 +30,16 @@ def build_xapian(paths: list[Path], index_dir: Path) -> Path:
     return Path(report.build_dir)
 
 
-@pytest.fixture(scope="session")
-def xapian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("xapian")
-    build_xapian(FIXTURES, path)
-    return path
+@pytest.fixture(scope="module")
+def reader(xapian_index):
+    return Reader(xapian_index)
 
 
 @pytest.fixture(scope="module")
-def reader(xapian_dir):
-    return Reader(xapian_dir)
-
-
-@pytest.fixture(scope="module")
-def whoosh(index_dir):
+def whoosh(whoosh_index):
     """The Whoosh backend's reader, compared with Xapian's (no face in between), with
     whole-index statistics as Xapian scores (README: statistics per record type)."""
-    return SearchEngine(index_dir, per_type=False).reader()
+    return SearchEngine(whoosh_index, per_type=False).reader()
 
 
 def words(text: str, field: str = f.ALL) -> qt.Node:
@@ -265,8 +258,8 @@ def test_get_status_and_errors(reader, tmp_path):
         Reader(tmp_path).status()
 
 
-def test_the_face_opens_the_backend_recorded_in_the_index(xapian_dir):
-    engine = SearchEngine(xapian_dir)
+def test_the_face_opens_the_backend_recorded_in_the_index(xapian_index):
+    engine = SearchEngine(xapian_index)
     assert engine.backend_name() == "xapian"
     assert engine.status()["backend"] == "xapian"
     engine.warm()

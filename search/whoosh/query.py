@@ -16,11 +16,7 @@ from search.grammar import NUMERIC_FIELDS
 from search.whoosh.dismax import DisMax
 
 COORDINATION = 0.0  # exponent p of (matched/total)^p (ranking.py); p=0 best on NFCorpus train
-# Indexed words the prefixes of one query may stand for together: their cost grows with the
-# vocabulary (each word's postings are read), so past this the query is refused, as Lucene's
-# maxClauseCount does. MeSH tree prefixes (mesh_tree:C04*, written by the MeSH pages and by
-# explode) are exempt: the tree is MeSH's, about 56,000 numbers in all.
-MAX_EXPANDED_TERMS = 4096
+MAX_EXPANDED_TERMS = qt.MAX_EXPANDED_TERMS  # words the prefixes of one query stand for, at most
 
 
 def to_whoosh(node: qt.Node) -> wq.Query:

@@ -11,7 +11,8 @@ points at another build (builds never change once switched in).
 from __future__ import annotations
 
 import os
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import xapian
 
-from search import feedback
+from search import deadline, feedback
 from search import fields as f
 from search import querytree as qt
 from search.datesort import core_query, date_column, date_order
@@ -27,6 +28,7 @@ from search.eligibility import RERANK_DEPTH, factors, patient_of, patient_reques
 from search.errors import DocumentNotFound, IndexNotBuilt, InvalidRequest
 from search.expansion import MeshExpander
 from search.facets import FACETS
+from search.fairlock import FairLock
 from search.hits import URL_PREFIX, name_in_record, summary_fields
 from search.models import (
     Expansion,
@@ -91,7 +93,8 @@ class Parsed:
 
 class XapianReader:
     """Searches the live index; one open database serves every thread, one call at a time
-    (a xapian.Database is not thread-safe)."""
+    (a xapian.Database is not thread-safe). A call waits for the database, and searches, only
+    until the request's deadline (search/deadline.py), then ends with SearchTimeout."""
 
     def __init__(
         self,
@@ -99,13 +102,28 @@ class XapianReader:
         b: float = BM25_B,
         k1: float = BM25_K1,
         facet_limit: int | None = None,
+        max_expanded: int = qt.MAX_EXPANDED_TERMS,
     ) -> None:
+        """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20);
+        `max_expanded`: words the prefixes of one query may stand for together."""
         self.index_dir = Path(index_dir)
         self.b, self.k1 = b, k1
+        self.max_expanded = max_expanded
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
-        self.lock = threading.RLock()
+        self.lock = FairLock()  # held by every public method while it reads the index
         self._state: _State | None = None
         self._builder = QueryBuilder()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the reader's lock, waiting at most until the request's deadline."""
+        wait = deadline.remaining()
+        if not self.lock.acquire(timeout=-1 if wait is None else wait):
+            raise deadline.busy()
+        try:
+            yield
+        finally:
+            self.lock.release()
 
     # -- index state -------------------------------------------------------------------------
     def state(self) -> _State:
@@ -126,26 +144,30 @@ class XapianReader:
         db = open_build(build)  # one database, or its shards as one
         if state is not None:
             state.db.close()
-        self._state = _State(target, db, Tables(db), Translator(db, self.k1, self.b))
+        self._state = _State(
+            target, db, Tables(db), Translator(db, self.k1, self.b, self.max_expanded)
+        )
         return self._state
 
     def warm(self) -> None:
-        with self.lock:
+        with self.locked():
             self.state().tables.warm()
 
     # -- search ------------------------------------------------------------------------------
     def check(self, req: SearchRequest) -> None:
         """InvalidRequest when `search(req)` would refuse the request, found without searching
-        (HEAD on an export): the parameters and the query's syntax."""
+        (HEAD on an export): the parameters, the query's syntax and its prefixes' words."""
         validate(req)
         if req.q.strip():
-            self._builder.parse(req.q)
+            tree = self._builder.parse(req.q).query
+            with self.locked():
+                self.state().translator.check(tree)
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
         validate(req)
         req = patient_request(req)
-        with self.lock:
+        with self.locked():
             st = self.state()
             parsed = None
             if req.q.strip():
@@ -172,7 +194,7 @@ class XapianReader:
     def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
         """Run a parsed query (None: browse everything the filters allow)."""
         validate(req)
-        with self.lock:
+        with self.locked():
             return self._search(req, parsed, self.state())
 
     def _search(self, req: SearchRequest, parsed: Parsed | None, st: _State) -> SearchPage:
@@ -259,16 +281,19 @@ class XapianReader:
         self, st: _State, req: SearchRequest, tree: qt.Node
     ) -> tuple[xapian.Query | None, np.ndarray, np.ndarray, int]:
         """The query, its match set, the part the facet filters allow, and its size."""
+        deadline.check()
         if isinstance(tree, qt.Every):
             query, matched = None, st.tables.live.copy()
         else:
             query = st.translator(tree)
             matched = self._mask(st, tree) if needs_masks(tree) else self._matches(st, query)
+        deadline.check()
         allowed = matched & xfacets.filter_mask(st.tables, req)
         return query, matched, allowed, int(allowed.sum())
 
     def _mask(self, st: _State, node: qt.Node) -> np.ndarray:
         """The match set of a tree from its parts' (for an "m of n" too wide to translate)."""
+        deadline.check()
         if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
             masks = [self._mask(st, c) for c in node.children]
             if isinstance(node, qt.And):
@@ -358,6 +383,7 @@ class XapianReader:
         terms = self._snippet_terms(st, plain)
         out = []
         for docid in docids:
+            deadline.check()
             doc = st.db.get_document(docid)
             record = f.unpack_record(doc.get_data())
             kind = doc.get_value(SLOT_TYPE).decode("utf-8")
@@ -445,7 +471,7 @@ class XapianReader:
     # -- records -----------------------------------------------------------------------------
     def get(self, record_id: str) -> dict[str, Any]:
         """The stored record with this id; DocumentNotFound if there is none."""
-        with self.lock:
+        with self.locked():
             st = self.state()
             docid = self._first(st, id_term(record_id)) if record_id else None
             if docid is None:
@@ -461,24 +487,24 @@ class XapianReader:
     def view(self) -> XapianView:
         """The index view of the live build (search/view.py), for the neutral algorithms (and
         benchmarks and tests); read it with `self.lock` held."""
-        with self.lock:
+        with self.locked():
             return self._view(self.state())
 
     def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
         """Trials, articles and MeSH descriptors related to a record, each with its reason
         (search/related.py); DocumentNotFound if there is no such record."""
-        with self.lock:
+        with self.locked():
             view = self._view(self.state())
             return find_related(view, record_id, limit=limit, explicit=explicit)
 
     def mesh_overview(self, ui: str) -> Overview | None:
         """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
-        with self.lock:
+        with self.locked():
             return overview(MeshBook(self._view(self.state())), ui)
 
     def status(self) -> dict[str, Any]:
         """Counts per type and the build's metadata (dates of the data and of the build)."""
-        with self.lock:
+        with self.locked():
             st = self.state()
             counts = {t: st.db.get_termfreq(term(f.TYPE, t)) for t in f.TYPES}
         meta = read_meta(self.index_dir)

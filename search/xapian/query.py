@@ -19,6 +19,7 @@ from itertools import combinations
 
 import xapian
 
+from search import fields as f
 from search import querytree as qt
 from search.errors import InvalidRequest
 from search.scoring import BM25_B, BM25_K1, idf, saturated_tf
@@ -81,9 +82,17 @@ def scaled(query: xapian.Query, factor: float) -> xapian.Query:
 class Translator:
     """Translates trees against one database (term statistics decide each leaf's factor)."""
 
-    def __init__(self, db: xapian.Database, k1: float = BM25_K1, b: float = BM25_B) -> None:
+    def __init__(
+        self,
+        db: xapian.Database,
+        k1: float = BM25_K1,
+        b: float = BM25_B,
+        max_expanded: int = qt.MAX_EXPANDED_TERMS,
+    ) -> None:
         self.db = db
         self.k1, self.b = k1, b
+        self.max_expanded = max_expanded
+        self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
         self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
         # The posting sources of the queries made since the last reset: the bindings do not
@@ -91,8 +100,10 @@ class Translator:
         self.sources: list[xapian.PostingSource] = []
 
     def reset(self) -> None:
-        """Forget the sources of earlier queries (call before a search, under the lock)."""
+        """Forget the sources and prefixes of earlier queries (call before a search, under
+        the lock)."""
         self.sources.clear()
+        self._expanded.clear()
 
     def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
         """`score` for every document `query` matches (every document when None)."""
@@ -150,17 +161,43 @@ class Translator:
             parts.append(q(q.OP_FILTER, q(self.source(field, tf, weight)), q(t)))
         return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
 
-    def prefix(self, node: qt.Prefix) -> xapian.Query:
-        """The index terms the prefix stands for, each scored as a Term, OR'ed."""
-        pre = term(node.field, "")
+    def expand(self, node: qt.Prefix) -> list[str]:
+        """The index terms a prefix stands for; InvalidRequest when it, or the prefixes of this
+        search together (since `reset`), stand for more than `max_expanded` (MeSH tree
+        prefixes exempt), with the Whoosh backend's sentences."""
+        key = (node.field, node.text)
+        words = self._expanded.get(key)
+        if words is not None:
+            return words
+        pre, limit = term(node.field, ""), self.max_expanded
+        exempt = node.field == f.MESH_TREE
         words = []
         for item in self.db.allterms(pre + node.text):
-            if len(words) == qt.MAX_EXPANSIONS:
+            if len(words) == limit and not exempt:
                 raise InvalidRequest(
-                    f"{node.text}* stands for more than {qt.MAX_EXPANSIONS:,} words: "
-                    "type more letters before the *."
+                    f"{node.text[:40]}* matches more than {limit:,} different words: type more "
+                    "letters before the *."
                 )
-            words.append(self.term(node.field, item.term.decode("utf-8")[len(pre) :], node.boost))
+            words.append(item.term.decode("utf-8")[len(pre) :])
+        self._expanded[key] = words
+        used = sum(len(w) for (field, _), w in self._expanded.items() if field != f.MESH_TREE)
+        if used > limit:
+            raise InvalidRequest(
+                f"The prefixes of this query match more than {limit:,} different words "
+                "together: use fewer of them, or more letters."
+            )
+        return words
+
+    def check(self, tree: qt.Node) -> None:
+        """InvalidRequest when translating `tree` would be refused (its prefixes' words)."""
+        self.reset()
+        for node in nodes(tree):
+            if isinstance(node, qt.Prefix) and not node.constant:
+                self.expand(node)
+
+    def prefix(self, node: qt.Prefix) -> xapian.Query:
+        """The index terms the prefix stands for, each scored as a Term, OR'ed."""
+        words = [self.term(node.field, w, node.boost) for w in self.expand(node)]
         if not words:
             return NOTHING
         return words[0] if len(words) == 1 else xapian.Query(xapian.Query.OP_OR, words)
@@ -168,6 +205,9 @@ class Translator:
     def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
         q = xapian.Query
         if isinstance(node, qt.Term):
+            if node.field in NUMBER_SLOTS:  # year:1979 has no term: a range of one number
+                number = int(node.text)
+                return self.node(qt.Range(node.field, number, number, node.boost))
             return self.term(node.field, node.text, node.boost)
         if isinstance(node, qt.Phrase):
             words = [self.term(node.field, w, node.boost) for w in node.words]

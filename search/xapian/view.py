@@ -104,7 +104,9 @@ class XapianView:
 
     def terms_under(self, field: str, prefix_text: str) -> list[str]:
         pre = prefix(field)
-        return [_text(t.term)[len(pre) :] for t in self.db.allterms(pre + prefix_text)]
+        terms = [_text(t.term)[len(pre) :] for t in self.db.allterms(pre + prefix_text)]
+        # ALL's terms are unprefixed: leave out the other fields' (their prefixes are upper case)
+        return terms if pre else [t for t in terms if not t[:1].isupper()]
 
     def count_values(self, field: str, within: int) -> Counter[str]:
         counts: Counter[str] = Counter()
