@@ -7,6 +7,8 @@ check, after a sync step but before its state is saved) or after a seeded random
 every kill the live index must be a complete build (meta.json present, counts what its
 reader counts) holding the old or the new data; then rerunning the command must finish the job.
 More kill points and random trials, also on the full data: bench/crash_trials.py.
+Every test runs on each backend, killed at that backend's points (while adding a document,
+before its commit).
 """
 
 from __future__ import annotations
@@ -39,8 +41,17 @@ NEW_STUDIES = [DATA / "trials" / "json", DATA / "trials" / "both" / "json"]
 KILL_AT = (
     Path(__file__).parent / "kill_at.py"
 )  # runs the CLI, SIGKILL on the n-th call of a function
-COMMIT = "whoosh.index:TOC.write"  # a Whoosh commit writes its table of contents last
-ADD = "whoosh.writing:SegmentWriter.add_document"
+# (add a document, nth call while updating; commit, nth call while updating), per backend
+POINTS = {
+    "whoosh": {  # a Whoosh commit writes its table of contents last
+        "add": "whoosh.writing:SegmentWriter.add_document",
+        "commit": ("whoosh.index:TOC.write", 2),
+    },
+    "xapian": {  # an update copies the live database on its first add
+        "add": "xapian:WritableDatabase.replace_document",
+        "commit": ("xapian:WritableDatabase.commit", 1),
+    },
+}
 
 
 def indexer(*args: str) -> subprocess.CompletedProcess:
@@ -81,12 +92,13 @@ def served(index: Path) -> dict[str, int]:
     return counts
 
 
-def test_kill_9_during_a_build(tmp_path):
+def test_kill_9_during_a_build(tmp_path, backend):
     index = tmp_path / "index"
-    rebuild_index([str(DATA / "trials" / "xml")], index)
+    rebuild_index([str(DATA / "trials" / "xml")], index, backend=backend)
     old, new = {"trial": 12, "article": 0, "mesh": 0}, {"trial": 25, "article": 26, "mesh": 26}
-    args = ("build", "--index", str(index), *map(str, FIXTURES))
-    for point, nth in [(ADD, 40), ("indexer.store:switch_to", 1)]:  # writing; before switch
+    args = ("build", "--index", str(index), "--backend", backend, *map(str, FIXTURES))
+    add = POINTS[backend]["add"]
+    for point, nth in [(add, 40), ("indexer.store:switch_to", 1)]:  # writing; before switch
         kill_at(point, nth, *args)
         assert served(index) == old, point
     kill_at("indexer.store:prune_builds", 1, *args)  # after the switch
@@ -101,14 +113,19 @@ def test_kill_9_during_a_build(tmp_path):
     assert len(builds) == 2 and all((b / "meta.json").exists() for b in builds)
 
 
-def test_kill_9_during_an_update(tmp_path):
+def test_kill_9_during_an_update(tmp_path, backend):
     index = tmp_path / "index"
-    rebuild_index([str(DATA / "trials" / "xml"), str(DATA / "pubmed"), str(DATA / "mesh")], index)
+    sources = [str(DATA / "trials" / "xml"), str(DATA / "pubmed"), str(DATA / "mesh")]
+    rebuild_index(sources, index, backend=backend)
     old, new = {"trial": 12, "article": 26, "mesh": 26}, {"trial": 25, "article": 26, "mesh": 26}
     both = DATA / "trials" / "both"  # the xml copies are added, then replaced by newer json
     inputs = [both / "xml", both / "json", DATA / "trials" / "json"]
     args = ("update", "--index", str(index), *map(str, inputs))
-    points = [(ADD, 3), (COMMIT, 2), ("indexer.store:switch_to", 1)]
+    points = [
+        (POINTS[backend]["add"], 3),
+        POINTS[backend]["commit"],
+        ("indexer.store:switch_to", 1),
+    ]
     for point, nth in points:
         kill_at(point, nth, *args)
         assert served(index) == old, point
@@ -134,9 +151,9 @@ def upstream():
         yield server
 
 
-def test_kill_9_during_a_sync(tmp_path, upstream):
+def test_kill_9_during_a_sync(tmp_path, upstream, backend):
     index = tmp_path / "index"
-    rebuild_index([str(DATA / "trials" / "xml"), str(DATA / "mesh")], index)
+    rebuild_index([str(DATA / "trials" / "xml"), str(DATA / "mesh")], index, backend=backend)
     old = {"trial": 12, "article": 0, "mesh": 26}
     new = {"trial": 19, "article": 11, "mesh": 43}
     args = ("sync", "--index", str(index), "--since", "2025-11-01", "--mesh-year", "2014",
@@ -165,11 +182,12 @@ def test_kill_9_during_a_sync(tmp_path, upstream):
     assert not any((index / "sync" / "pubmed").iterdir())
 
 
-def test_a_full_disk_fails_cleanly_and_leaves_the_live_index(tmp_path):
+def test_a_full_disk_fails_cleanly_and_leaves_the_live_index(tmp_path, backend):
     """The file size limit (RLIMIT_FSIZE) makes the kernel refuse writes past 64 KB, as a
-    full disk would (EFBIG instead of ENOSPC); a full tmpfs is tried when it can be mounted."""
+    full disk would (EFBIG instead of ENOSPC); a full tmpfs is tried when it can be mounted.
+    The error is one line (Xapian's name the database file or folder)."""
     index = tmp_path / "index"
-    rebuild_index([str(DATA / "trials" / "xml")], index)
+    rebuild_index([str(DATA / "trials" / "xml")], index, backend=backend)
     live = os.readlink(index / "current")
 
     def limit() -> None:
@@ -177,17 +195,22 @@ def test_a_full_disk_fails_cleanly_and_leaves_the_live_index(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, 64_000))
 
     for command in ("update", "build"):
-        cmd = [sys.executable, "-m", "indexer", command, "--index", str(index), *map(str, FIXTURES)]
+        chosen = ["--backend", backend] if command == "build" else []
+        cmd = [sys.executable, "-m", "indexer", command, "--index", str(index), *chosen]
+        cmd += map(str, FIXTURES)
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, preexec_fn=limit)
         assert done.returncode == 1
-        assert "error: cannot write the index: File too large" in done.stderr
-        assert "the live index is unchanged" in done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith("error: cannot write the index: File too large")
+        assert line.endswith("; the live index is unchanged")
+        if backend == "xapian":
+            assert f" ({index / 'builds'}/" in line, "names the file or folder"
         assert os.readlink(index / "current") == live
         assert [b.name for b in (index / "builds").iterdir()] == [Path(live).name]
     assert served(index) == {"trial": 12, "article": 0, "mesh": 0}
 
 
-def test_a_full_tmpfs(tmp_path):
+def test_a_full_tmpfs(tmp_path, backend):
     mount = tmp_path / "small"
     mount.mkdir()
     if (
@@ -199,7 +222,7 @@ def test_a_full_tmpfs(tmp_path):
         pytest.skip("cannot mount a small tmpfs here")
     try:
         index = mount / "index"
-        rebuild_index([str(DATA / "trials" / "xml" / "NCT00002845.xml")], index)
+        rebuild_index([str(DATA / "trials" / "xml" / "NCT00002845.xml")], index, backend=backend)
         live = os.readlink(index / "current")
         done = indexer("update", "--index", str(index), *map(str, FIXTURES))
         assert done.returncode == 1
@@ -211,7 +234,7 @@ def test_a_full_tmpfs(tmp_path):
         subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_permission_denied_fails_cleanly(tmp_path):
+def test_permission_denied_fails_cleanly(tmp_path, backend):
     """Run as an unprivileged user (root ignores permissions) on an index it may not write.
     As root the indexer runs as nobody, from copies of what nobody cannot read where the
     checkout is (tests/nobody.py): the test passes in a private clone too."""
@@ -219,7 +242,7 @@ def test_permission_denied_fails_cleanly(tmp_path):
     try:
         folder.chmod(0o755)
         index = folder / "index"
-        rebuild_index([str(DATA / "trials" / "xml" / "NCT00002845.xml")], index)
+        rebuild_index([str(DATA / "trials" / "xml" / "NCT00002845.xml")], index, backend=backend)
         live = os.readlink(index / "current")
 
         python, env, cwd = [sys.executable], {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, ROOT
@@ -231,6 +254,7 @@ def test_permission_denied_fails_cleanly(tmp_path):
             index.chmod(0o555)
         for command in ("update", "build"):
             cmd = [*python, "-m", "indexer", command, "--index", str(index), str(studies)]
+            cmd += ["--backend", backend] if command == "build" else []
             done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
             assert done.returncode == 1, done.stderr
             assert f"error: cannot write to {index}: permission denied" in done.stderr
@@ -239,11 +263,11 @@ def test_permission_denied_fails_cleanly(tmp_path):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_the_lock_is_released_by_the_kernel_when_its_holder_is_killed(tmp_path):
+def test_the_lock_is_released_by_the_kernel_when_its_holder_is_killed(tmp_path, backend):
     index = tmp_path / "index"
-    rebuild_index([str(DATA / "trials" / "xml")], index)
+    rebuild_index([str(DATA / "trials" / "xml")], index, backend=backend)
     started = time.monotonic()
-    kill_at(ADD, 2, "update", "--index", str(index), *map(str, NEW_STUDIES))
+    kill_at(POINTS[backend]["add"], 2, "update", "--index", str(index), *map(str, NEW_STUDIES))
     done = indexer("update", "--index", str(index), "--lock-timeout", "0", *map(str, NEW_STUDIES))
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 30

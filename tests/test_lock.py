@@ -16,13 +16,14 @@ DATA = Path(__file__).parent / "data"
 SAMPLE = ROOT / "data" / "sample"
 
 
-def test_a_second_command_waits_then_names_the_holder(tmp_path):
+def test_a_second_command_waits_then_names_the_holder(tmp_path, backend):
     index = tmp_path / "index"
-    rebuild_index([str(DATA / "trials" / "xml")], index)
+    rebuild_index([str(DATA / "trials" / "xml")], index, backend=backend)
     live = current_build(index)
     # a long build (the sample data takes minutes) holds the lock while the others try
     first = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "build", "--index", str(index), str(SAMPLE)],
+        [sys.executable, "-m", "indexer", "build", "--index", str(index), "--backend", backend,
+         str(SAMPLE)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

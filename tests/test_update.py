@@ -1,4 +1,5 @@
-"""Incremental updates: added, replaced, unchanged, deleted; MeSH from the index; atomic switch."""
+"""Incremental updates: added, replaced, unchanged, deleted; MeSH from the index; atomic switch.
+Every test runs on each backend (tests/conftest.py `backend`)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from whoosh import index as whoosh_index
 
+from indexer import store
 from indexer.build import rebuild_index
 from indexer.errors import BuildFailed, IndexerError
 from indexer.limits import Limits
 from indexer.update import describe, update_index
 from search import fields as f
+from search.backend import backend as backend_package
+from search.bitsets import iter_bits
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound
 from search.models import SearchRequest
-from search.store import current_build
+from search.store import backend_name, current_build
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -33,10 +36,10 @@ LINKED = {"tree", "ui", "cat"}  # suffixes of the fields whose values come from 
 
 
 @pytest.fixture(scope="module")
-def base_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def base_index(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
     """The fixtures without the API v2 JSON studies (17 trials, 26 articles, 26 MeSH)."""
-    path = tmp_path_factory.mktemp("base")
-    rebuild_index([str(p) for p in BASE_SOURCES], path)
+    path = tmp_path_factory.mktemp(f"base-{backend}")
+    rebuild_index([str(p) for p in BASE_SOURCES], path, backend=backend)
     return path
 
 
@@ -53,18 +56,24 @@ def paths(*items: Path) -> list[str]:
 
 
 def view(index_dir: Path) -> tuple[dict[str, str], dict[tuple[str, str], frozenset[str]]]:
-    """Each id's content hash, and the ids under every term of the keyword fields."""
-    ix = whoosh_index.open_dir(str(current_build(index_dir)), readonly=True)
-    with ix.searcher() as s:
-        ids = {d: s.stored_fields(d)[f.ID] for d in s.reader().all_doc_ids()}
-        hashes = {ids[d]: s.stored_fields(d)[f.HASH] for d in ids}
-        terms = {}
-        for name in (f.ID, f.TYPE, f.MESH_UI, f.MESH_TREE, f.MESH_CAT, f.LINKS, f.STATUS):
-            for term in s.reader().field_terms(name):
-                docs = frozenset(ids[d] for d in s.reader().postings(name, term).all_ids())
-                if docs:
-                    terms[(name, term)] = docs
-    ix.close()
+    """Each id's content hash, and the ids under every term of the keyword fields (read as
+    the search side reads them, and the hashes as an update does: through the backend)."""
+    index_view = SearchEngine(index_dir).reader().view()
+    ids = {d: index_view.head(d).id for d in iter_bits(index_view.live)}
+    terms = {}
+    for name in (f.ID, f.TYPE, f.MESH_UI, f.MESH_TREE, f.MESH_CAT, f.LINKS, f.STATUS):
+        for term in index_view.terms_under(name, ""):
+            docs = frozenset(ids[d] for d in iter_bits(index_view.term(name, term)))
+            if docs:
+                terms[(name, term)] = docs
+    live = current_build(index_dir)
+    build = store.new_build_dir(index_dir)
+    writer = backend_package(backend_name(live)).update(live, build)
+    try:
+        hashes = {i: writer.stored(i).hash for i in ids.values()}
+    finally:
+        writer.cancel()
+        shutil.rmtree(build, ignore_errors=True)
     return hashes, terms
 
 
@@ -107,19 +116,19 @@ def test_an_older_copy_of_a_study_does_not_replace_the_newer_one(index):
     assert SearchEngine(index).get("NCT00499317")["source"] == "ctgov-json"
 
 
-def test_an_update_ends_where_a_full_rebuild_ends(index, tmp_path):
+def test_an_update_ends_where_a_full_rebuild_ends(index, tmp_path, backend):
     """Same records, same content hashes, same MeSH links, though the update had no MeSH
     file: the new studies' descriptors were looked up in the index."""
     update_index(paths(*NEW_SOURCES), index)
     rebuilt = tmp_path / "rebuilt"
-    rebuild_index(paths(*BASE_SOURCES, *NEW_SOURCES), rebuilt)
+    rebuild_index(paths(*BASE_SOURCES, *NEW_SOURCES), rebuilt, backend=backend)
     assert view(index) == view(rebuilt)
 
 
-def test_mesh_terms_of_new_records_resolve_against_the_indexed_descriptors(tmp_path):
+def test_mesh_terms_of_new_records_resolve_against_the_indexed_descriptors(tmp_path, backend):
     """A legacy study names its MeSH terms without UIs ("Melanoma"): with no MeSH file in the
     update, the name, its UI and its tree numbers are found among the indexed descriptors."""
-    rebuild_index(paths(DATA / "mesh"), tmp_path)
+    rebuild_index(paths(DATA / "mesh"), tmp_path, backend=backend)
     update_index(paths(TRIALS / "xml" / "NCT00002845.xml"), tmp_path)
     hashes, terms = view(tmp_path)
     assert "NCT00002845" in terms[(f.MESH_UI, "D008545")]
@@ -200,7 +209,7 @@ def test_records_before_a_break_are_applied_and_the_file_reported(index):
     assert report.unchanged + sum(report.added.values()) == 5
 
 
-def test_update_needs_an_index(tmp_path):
+def test_update_needs_an_index(tmp_path):  # no index: no backend
     with pytest.raises(IndexerError, match="no index in .* to update: run `python -m indexer"):
         update_index(paths(WITHDRAWN), tmp_path)
 
@@ -208,13 +217,11 @@ def test_update_needs_an_index(tmp_path):
 def test_a_running_engine_sees_the_update_on_its_next_request(index):
     engine = SearchEngine(index)
     assert engine.search(SearchRequest(q="pemoline")).total == 0
-    old = whoosh_index.open_dir(str(current_build(index)), readonly=True)
-    reader = old.searcher()
+    old = SearchEngine(index).reader().view()  # a reader opened before the update
     update_index(paths(WITHDRAWN), index)
     assert engine.search(SearchRequest(q="pemoline")).total == 1
-    assert reader.doc_count() == 69, "a reader opened before the switch keeps its view"
-    reader.close()
-    old.close()
+    assert old.live.bit_count() == 69, "a reader opened before the switch keeps its view"
+    assert old.docnum("NCT00000340") is None
 
 
 def test_cli_update_prints_the_summary_and_status_shows_it(index):
@@ -247,8 +254,8 @@ def test_health_and_home_page_report_the_update(index):
     assert f'<time datetime="{info["updated_at"]}">' in home
 
 
-def test_an_update_reports_duplicate_ids_and_keeps_to_the_limits(tmp_path):
-    rebuild_index([str(TRIALS / "xml" / "NCT00002845.xml")], tmp_path)
+def test_an_update_reports_duplicate_ids_and_keeps_to_the_limits(tmp_path, backend):
+    rebuild_index([str(TRIALS / "xml" / "NCT00002845.xml")], tmp_path, backend=backend)
     study = (TRIALS / "json" / "NCT00042536.json").read_text()
     twice = tmp_path / "twice.json"
     twice.write_text(f"[{study},\n{study}]")

@@ -1,8 +1,12 @@
-"""The Xapian backend's Writer: updates of a copy of the live build, replace and delete by id,
-what the build held before, cancel, kill -9 safety, and readers following a switch."""
+"""The Xapian backend's Writer: updates of a copy of the live build (made on the first write),
+replace and delete by id, what the build held before, cancel, kill -9 safety, readers following
+a switch, and the file system's refusals as one OSError naming the file or folder."""
 
 from __future__ import annotations
 
+import errno
+import os
+import resource
 import signal
 import subprocess
 import sys
@@ -20,7 +24,8 @@ from search import fields as f
 from search.analysis import weighted_text
 from search.errors import DocumentNotFound
 from search.store import current_build
-from search.xapian import Reader, exists_in, update
+from search.xapian import Reader, create, exists_in, update
+from search.xapian.schema import DB_DIR
 
 ROOT = Path(__file__).parent.parent
 TRIAL = "NCT00002845"  # a melanoma trial of the fixtures
@@ -136,4 +141,54 @@ def test_kill_9_leaves_the_live_build_untouched(live, committed):
     assert reader.status()["counts"] == counts
     assert reader.get("D008545")["heading"] == "Melanoma" and found(reader, NEW_WORD) == set()
     store.prune_builds(live)  # the unfinished build (no meta.json) goes
+    assert [p.name for p in (live / store.BUILDS).iterdir()] == [before.name]
+
+
+def test_an_update_copies_the_live_database_on_its_first_write_only(live):
+    """An update that changes nothing (the same files applied again) copies nothing."""
+    old = current_build(live)
+    build = store.new_build_dir(live)
+    writer = update(old, build)
+    assert writer.stored(TRIAL) is not None and writer.ids_with(f.MESH_UI, "D008545")
+    assert not (build / DB_DIR).exists(), "reading what the build held copies nothing"
+    writer.cancel()
+    assert not (build / DB_DIR).exists()
+    writer = update(old, build)
+    assert writer.delete("D008545") and exists_in(build)
+    assert writer.add(TRIAL, changed_document()), "the copy holds the live records"
+    writer.commit()
+    assert writer.counts()["mesh"] == Reader(live).status()["counts"]["mesh"] - 1
+
+
+def test_a_database_the_file_system_refuses_is_an_os_error_naming_it(tmp_path):
+    tmp_path.chmod(0o555)
+    try:
+        if os.access(tmp_path, os.W_OK):  # root ignores permissions: a folder that is a file
+            (tmp_path / "build").write_text("")
+        with pytest.raises(OSError) as refused:
+            create(tmp_path / "build")
+    finally:
+        tmp_path.chmod(0o755)
+    assert refused.value.errno in (errno.EACCES, errno.ENOTDIR)
+    assert refused.value.filename == str(tmp_path / "build" / DB_DIR)
+    assert isinstance(refused.value.__cause__, Exception)
+
+
+def test_a_full_disk_while_writing_the_copy_is_one_line(live):
+    """RLIMIT_FSIZE past the live database's largest file: the copy is made, then a write of
+    the update is refused (a xapian.DatabaseError naming a block, not a file)."""
+    largest = max(p.stat().st_size for p in (current_build(live) / DB_DIR).iterdir())
+    before = current_build(live)
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest + 4096, largest + 4096))
+
+    cmd = [sys.executable, "-m", "indexer", "update", "--index", str(live), str(DATA / "records")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: cannot write the index: File too large (")
+    assert f"{live / store.BUILDS}/" in line and line.endswith("; the live index is unchanged")
+    assert current_build(live) == before
     assert [p.name for p in (live / store.BUILDS).iterdir()] == [before.name]

@@ -2,10 +2,12 @@
 an update of a copy of the live one.
 
 Xapian rewrites blocks of its files in place, so an update cannot share the live build's files
-through hard links as the Whoosh backend does: `update` copies the live database folder (one
-sequential copy; bench/README.md has the figures) and writes the copy. The live build is only
-ever read, so a crash (kill -9) at any point leaves it untouched; the indexer switches the
-`current` link to the new folder only after `commit`.
+through hard links as the Whoosh backend does: an update copies the live database folder (one
+sequential copy; bench/README.md has the figures) on its first add or delete, and writes the
+copy (an update that changes nothing copies nothing). The live build is only ever read, so a
+crash (kill -9) at any point leaves it untouched; the indexer switches the `current` link to
+the new folder only after `commit`. A write the file system refuses is an OSError naming the
+file or folder (search/xapian/files.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import xapian
 
 from search import fields as f
 from search.backend import Stored
+from search.xapian.files import copy_database, guarded
 from search.xapian.schema import (
     DB_DIR,
     SLOT_HASH,
@@ -36,10 +39,15 @@ FLUSH_THRESHOLD = 20_000  # documents buffered in memory between flushes (Xapian
 
 class XapianWriter:
     """Writes one build folder's database; `before` is the database as it was before this
-    writer (the live build's, read-only), or None for a new build."""
+    writer (the live build's, read-only), or None for a new build; `source`, the live
+    database folder an update copies on its first write."""
 
     def __init__(
-        self, build: Path, before: xapian.Database | None, path: Path | None = None
+        self,
+        build: Path,
+        before: xapian.Database | None,
+        path: Path | None = None,
+        source: Path | None = None,
     ) -> None:
         """`path`: the database's folder (default: the build's one database, DB_DIR)."""
         self.path = Path(path) if path is not None else Path(build) / DB_DIR
@@ -47,11 +55,27 @@ class XapianWriter:
         # Xapian reads its own flush threshold from the environment when a database opens;
         # this writer flushes every FLUSH_THRESHOLD documents itself.
         os.environ.setdefault("XAPIAN_FLUSH_THRESHOLD", str(FLUSH_THRESHOLD + 1))
-        self.db = xapian.WritableDatabase(str(self.path), xapian.DB_CREATE_OR_OPEN)
+        self.source = source
+        self._db: xapian.WritableDatabase | None = None
         self.before = before
         self.pending = 0
+        if source is None:
+            self._open()  # a new build: the (empty) database now
+
+    @property
+    def db(self) -> xapian.WritableDatabase:
+        """The database written (an update's copy of the live one is made on first use)."""
+        return self._db if self._db is not None else self._open()
+
+    @guarded
+    def _open(self) -> xapian.WritableDatabase:
+        if self.source is not None:
+            copy_database(self.source, self.path)
+        self._db = xapian.WritableDatabase(str(self.path), xapian.DB_CREATE_OR_OPEN)
+        return self._db
 
     # -- writes ------------------------------------------------------------------------------
+    @guarded
     def add(self, record_id: str, document: dict[str, Any]) -> bool:
         doc, spelling = make_document(document)
         key = id_term(record_id)
@@ -64,6 +88,7 @@ class XapianWriter:
         self._counted()
         return existed
 
+    @guarded
     def delete(self, record_id: str) -> bool:
         key = id_term(record_id)
         if not self.db.term_exists(key):
@@ -87,6 +112,7 @@ class XapianWriter:
             self.db.commit()  # the folder is not live yet: a flush is not a switch
             self.pending = 0
 
+    @guarded
     def commit(self) -> None:
         self.db.set_metadata(BUILD_KEY, self.version)  # which build (search/xapian/shards.py)
         self.db.commit()
@@ -103,8 +129,13 @@ class XapianWriter:
             db.close()
 
     def cancel(self) -> None:
-        # Closing a WritableDatabase commits what it holds: forget the writes by removing them.
-        self.db.close()
+        # Closing a WritableDatabase commits what it holds: forget the writes by removing them
+        # (a database the file system refused to write may refuse again: it goes all the same).
+        if self._db is not None:
+            try:
+                self._db.close()
+            except xapian.Error:
+                pass
         if self.before is not None:
             self.before.close()
         shutil.rmtree(self.path, ignore_errors=True)
@@ -145,7 +176,7 @@ def create(build: Path) -> XapianWriter:
 
 
 def update(live: Path, build: Path) -> XapianWriter:
-    """A writer of a copy of the live build's database in the (empty) build folder."""
+    """A writer of a copy of the live build's database in the (empty) build folder, made on
+    its first add or delete."""
     source = Path(live) / DB_DIR
-    shutil.copytree(source, Path(build) / DB_DIR)
-    return XapianWriter(build, xapian.Database(str(source)))
+    return XapianWriter(build, xapian.Database(str(source)), source=source)

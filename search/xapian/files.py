@@ -1,0 +1,66 @@
+"""The Xapian backend's files: copying a database folder, and the file system's refusals
+(disk full, permission denied) raised as OSError naming the file or folder, as the Writer
+protocol asks (search/backend.py): the indexer reports them in one line.
+
+Xapian reports a failed system call as a xapian.DatabaseError whose message names a block, not
+a file ("Error writing block 7 (File too large)"), with the system's reason apart
+(get_error_string); the error raised here carries that reason, its errno and the database
+folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import xapian
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# the errno of each of the system's reasons (os.strerror's sentences)
+_ERRNOS = {os.strerror(n): n for n in sorted(errno.errorcode, reverse=True)}
+
+
+def os_error(error: xapian.Error, path: Path) -> OSError | None:
+    """The OSError behind a Xapian error (None if no system call failed)."""
+    reason = error.get_error_string()
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    if not reason:
+        return None
+    return OSError(_ERRNOS.get(reason, 0), reason, str(path))
+
+
+def guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """A writer's method whose Xapian errors from the file system are OSError naming the
+    writer's database folder (`self.path`)."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except xapian.Error as e:
+            refused = os_error(e, args[0].path)  # type: ignore[attr-defined]
+            if refused is None:
+                raise
+            raise refused from e
+
+    return call
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a database folder (flat: one file per table) to `target` (which must not exist);
+    OSError names the file that could not be written."""
+    target.mkdir(parents=True)
+    for item in sorted(source.iterdir()):
+        into = target / item.name
+        try:
+            shutil.copyfile(item, into)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(into)) from e
