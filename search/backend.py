@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from search.errors import InvalidRequest
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.store import DEFAULT_BACKEND, backend_name
+from search.view import IndexView
 
 BACKENDS = ("whoosh", "xapian")
 
@@ -55,6 +56,12 @@ class Reader(Protocol):
 
     def warm(self) -> None:
         """Open the index and fill caches now rather than on the first request."""
+        ...
+
+    def view(self) -> IndexView:
+        """The index view of the live build (search/view.py) that related items, MeSH pages,
+        did-you-mean and query expansion read; for other callers (benchmarks, tests), read
+        it while holding the reader's `lock`, as a view is read by one thread at a time."""
         ...
 
 

@@ -140,3 +140,20 @@ def test_the_checks_see_what_they_look_for():
     assert "search.store" in found and within("search.whoosh.writer", BACKEND_PACKAGES)
     assert not within("search.whooshy", BACKEND_PACKAGES) and within("whoosh.index", ENGINES)
     assert imports("from .. import fields", ["search", "whoosh"]) >= {"search.fields"}
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_each_backend_reader_has_the_protocols_methods(name):
+    """Every method of search/backend.py's Reader, with its parameters, on each backend's reader
+    (view() among them: the engine-neutral algorithms read it)."""
+    import inspect
+
+    from search.backend import Reader, backend
+
+    asked = sorted(m for m, v in vars(Reader).items() if not m.startswith("_") and callable(v))
+    assert {"search", "get", "related", "mesh_overview", "status", "view"} <= set(asked)
+    given = backend(name).Reader
+    for method in asked:
+        want = list(inspect.signature(getattr(Reader, method)).parameters)
+        have = list(inspect.signature(getattr(given, method)).parameters)
+        assert have[: len(want)] == want, (name, method)

@@ -1,6 +1,7 @@
 """The Xapian backend: the only package (with nothing else) that imports xapian.
 
 Layout: schema.py (prefixes, value slots, documents), writer.py (Writer: create, update),
+files.py (copying a database, the file system's refusals as OSError),
 query.py (the neutral tree as xapian.Query), engine.py (Reader), tables.py and facets.py
 (match-set arrays, filters and counts), hits.py, view.py (the index view of related items,
 MeSH pages and did-you-mean: search/view.py); shards.py, shardwriter.py and remote.py (an index

@@ -3,7 +3,7 @@ an update of a copy of the live one.
 
 Xapian rewrites blocks of its files in place, so an update cannot share the live build's files
 through hard links as the Whoosh backend does: an update copies the live database folder (one
-sequential copy; bench/README.md has the figures) on its first add or delete, and writes the
+sequential copy: 0.6 s for the sample index's 278 MB) on its first add or delete, and writes the
 copy (an update that changes nothing copies nothing). The live build is only ever read, so a
 crash (kill -9) at any point leaves it untouched; the indexer switches the `current` link to
 the new folder only after `commit`. A write the file system refuses is an OSError naming the
