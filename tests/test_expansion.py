@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from whoosh import index as whoosh_index
 
+from search.engine import SearchEngine
 from search.expansion import MeshExpander, rewrite_text
-from search.store import current_build
-from search.whoosh.meshsource import WhooshMeshSource
-
-pytestmark = pytest.mark.backends("whoosh")  # Whoosh's own internals
+from search.related_mesh import ViewMeshSource
 
 
 @pytest.fixture(scope="module")
 def expander(index_dir):
-    ix = whoosh_index.open_dir(str(current_build(index_dir)), readonly=True)
-    searcher = ix.searcher()
-    yield MeshExpander(WhooshMeshSource(searcher))
-    searcher.close()
-    ix.close()
+    """Expansion as the engines look MeSH up: over the index view of each backend."""
+    return MeshExpander(ViewMeshSource(SearchEngine(index_dir).reader().view()))
 
 
 def test_lookup_is_word_order_and_plural_free(expander):

@@ -33,7 +33,7 @@ from search.hits import URL_PREFIX, summary_fields
 from search.models import Hit, Overview, Related, SearchPage, SearchRequest
 from search.querymodel import DESCRIPTION
 from search.related import find_related
-from search.related_mesh import MeshBook, overview
+from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
 from search.snippets import make_snippet
@@ -43,7 +43,6 @@ from search.syntax import QueryBuilder
 from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
 from search.whoosh.facets import count_facets, filter_bits
 from search.whoosh.mesh_labels import name_from_records
-from search.whoosh.meshsource import WhooshMeshSource
 from search.whoosh.postings import Postings
 from search.whoosh.query import (
     COORDINATION,
@@ -180,7 +179,7 @@ class WhooshEngine:
 
     def _search(self, req: SearchRequest, st: _State) -> SearchPage:
         if req.q.strip():
-            expander = MeshExpander(WhooshMeshSource(st.searcher))
+            expander = MeshExpander(ViewMeshSource(st.view))
             parsed = self._builder.parse(
                 req.q, expand=lambda t, **kw: expander.find(t, req.expand, **kw), mode=req.mode
             )

@@ -41,7 +41,7 @@ from search.models import (
 )
 from search.querymodel import DESCRIPTION, Demographics
 from search.related import find_related
-from search.related_mesh import MeshBook, overview
+from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR
 from search.snippets import make_snippet
@@ -49,7 +49,6 @@ from search.spelling import suggest
 from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
-from search.xapian.meshsource import XapianMeshSource
 from search.xapian.query import Translator, matcher, needs_masks, scaled, weighting
 from search.xapian.schema import (
     SLOT_DISPLAY_DATE,
@@ -171,7 +170,7 @@ class XapianReader:
             st = self.state()
             parsed = None
             if req.q.strip():
-                expander = MeshExpander(XapianMeshSource(st.db))
+                expander = MeshExpander(ViewMeshSource(self._view(st)))
                 found = self._builder.parse(
                     req.q, expand=lambda t, **kw: expander.find(t, req.expand, **kw), mode=req.mode
                 )
