@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import rebuild_index
 from search import SearchEngine, SearchRequest
 from search import fields as f
 from search import querytree as qt
@@ -25,15 +24,9 @@ TRIALS = (("type", ("trial",)),)
 
 
 @pytest.fixture(scope="module")
-def xapian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("xapian-datesort")
-    rebuild_index([str(DATA / p) for p in ("trials", "pubmed", "mesh")], path, backend="xapian")
-    return path
-
-
-@pytest.fixture(scope="module", params=["whoosh", "xapian"])
-def engine(request, index_dir, xapian_dir) -> SearchEngine:
-    return SearchEngine(index_dir if request.param == "whoosh" else xapian_dir)
+def engine(index_dir) -> SearchEngine:
+    """The engine of the fixture index, of each backend (tests/conftest.py)."""
+    return SearchEngine(index_dir)
 
 
 def test_core_query_searches_plain_words_in_the_core_sections():

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import lxml.html
 import pytest
-from test_xapian import reader, whoosh, xapian_dir  # noqa: F401 (fixtures)
+from test_xapian import reader, whoosh  # noqa: F401 (fixtures)
 
 from search import InvalidRequest, SearchRequest
 
