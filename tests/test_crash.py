@@ -210,6 +210,28 @@ def test_a_full_disk_fails_cleanly_and_leaves_the_live_index(tmp_path, backend):
     assert served(index) == {"trial": 12, "article": 0, "mesh": 0}
 
 
+def test_a_full_disk_during_a_sharded_update_is_one_line(tmp_path):
+    """An update of a sharded Xapian build copies each changed shard: a refused write while
+    copying is one line naming the file, and the live build stays."""
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml")], index, backend="xapian", shards=2)
+    live = os.readlink(index / "current")
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, 64_000))
+
+    cmd = [sys.executable, "-m", "indexer", "update", "--index", str(index), *map(str, FIXTURES)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: cannot write the index: File too large")
+    assert f" ({index / 'builds'}/" in line and line.endswith("; the live index is unchanged")
+    assert os.readlink(index / "current") == live
+    assert [b.name for b in (index / "builds").iterdir()] == [Path(live).name]
+    assert served(index) == {"trial": 12, "article": 0, "mesh": 0}
+
+
 def test_a_full_tmpfs(tmp_path, backend):
     mount = tmp_path / "small"
     mount.mkdir()

@@ -21,6 +21,7 @@ import xapian
 
 from search import fields as f
 from search.backend import Stored
+from search.xapian.files import copy_database
 from search.xapian.schema import term
 from search.xapian.shards import SHARDS_DIR, shard_dirs, shard_of
 from search.xapian.writer import XapianWriter
@@ -180,7 +181,7 @@ class ShardedUpdate:
         writer = self.writers.get(k)
         if writer is None:
             target = shard_path(self.build, k)
-            shutil.copytree(self.sources[k], target)
+            copy_database(self.sources[k], target)  # OSError names the file
             writer = XapianWriter(self.build, self.before[k], target)
             self.writers[k] = writer
         return writer
@@ -259,7 +260,7 @@ def gather(parts: list[Path], build: Path) -> None:
     for part in parts:
         for source in shard_dirs(part):
             target = shard_path(build, int(source.name))
-            shutil.copytree(source, target)
+            copy_database(source, target)
             db = xapian.WritableDatabase(str(target), xapian.DB_OPEN)
             try:
                 db.set_metadata(BUILD_KEY, Path(build).name)
