@@ -15,6 +15,7 @@ from search.backend import BACKENDS, DEFAULT_BACKEND
 from search.store import backend_name, current_build
 
 DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
+_CACHE_HELP = "folder of vectors encoded before, reused for the same texts (and added to)"
 
 
 def _common(sub: argparse.ArgumentParser, backend_help: str) -> None:
@@ -77,10 +78,17 @@ def _parser() -> argparse.ArgumentParser:
         help="build only shard K of N (K from 0), to be gathered with `gather`",
     )
     build.add_argument("paths", nargs="+", metavar="PATH")
+    build.add_argument(
+        "--no-vectors",
+        action="store_true",
+        help="skip the trials' and articles' vectors (search then ranks by BM25 alone)",
+    )
+    build.add_argument("--vector-cache", type=Path, help=_CACHE_HELP)
     live = "the live index's own (recorded at build); another one is refused"
     update = sub.add_parser("update", help="add, replace and delete only what PATHs change")
     _common(update, live)
     update.add_argument("paths", nargs="+", metavar="PATH")
+    update.add_argument("--vector-cache", type=Path, help=_CACHE_HELP)
     sync = sub.add_parser("sync", help="fetch and apply what changed upstream since last sync")
     _common(sync, live)
     _sync_options(sync)
@@ -126,7 +134,7 @@ def _update(args: argparse.Namespace) -> int:
     from indexer.update import describe, update_index
 
     with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
-        report = update_index(args.paths, args.index, progress)
+        report = update_index(args.paths, args.index, progress, vector_cache=args.vector_cache)
     print_skips(report)
     print(describe(report))
     return 0
@@ -194,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         with store.index_lock(args.index, args.lock_timeout), progress_bar() as progress:
             backend = args.backend or DEFAULT_BACKEND
             report = rebuild_index(
-                args.paths, args.index, progress, backend=backend, shards=shards, shard=shard
+                args.paths,
+                args.index,
+                progress,
+                backend=backend,
+                shards=shards,
+                shard=shard,
+                vectors=not args.no_vectors,
+                vector_cache=args.vector_cache,
             )
         print_report(report)
         return 0

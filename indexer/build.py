@@ -83,6 +83,7 @@ class BuildReport:
     backend: str = DEFAULT_BACKEND
     shards: int = 1  # the index's shards (search/xapian/shards.py); 1: one database
     shard: int | None = None  # the one shard this build wrote (`--shard K/N`), if only one
+    vectors: dict = field(default_factory=dict)  # search/semantic/writer.py VectorStats.meta
 
     @property
     def total(self) -> int:
@@ -112,6 +113,7 @@ class BuildReport:
             "backend": self.backend,
             **({"shards": self.shards} if self.shards > 1 else {}),
             **({"shard": self.shard} if self.shard is not None else {}),
+            **({"vectors": self.vectors} if self.vectors else {}),
         }
 
 
@@ -186,11 +188,16 @@ def rebuild_index(
     backend: str = DEFAULT_BACKEND,
     shards: int = 1,
     shard: int | None = None,
+    vectors: bool = False,
+    vector_cache: Path | None = None,
 ) -> BuildReport:
     """Index every record under `paths` into a new build of `backend` and make it live. Each
     input is read within `limits` (a file past them is skipped with one line). `shards` > 1
     (Xapian): the records are split into that many shards by a hash of their id, written by
     one process each; `shard` K: only shard K of them is written (for another machine).
+    `vectors`: also encode the trials and articles for the semantic first stage
+    (search/semantic/), reusing the vectors kept in `vector_cache` (a folder) for texts
+    encoded before.
 
     Raises BuildFailed (live index untouched) when no record could be indexed.
     """
@@ -213,6 +220,8 @@ def rebuild_index(
             writer = package.create(build, shards=shards, only=shard)
         else:
             writer = package.create(build)
+        if vectors:
+            writer = with_vectors(writer, build, None, vector_cache)
         for descriptor in descriptors:
             writer.add(descriptor.ui, to_document(descriptor, lookup))
             report.counts["mesh"] += 1
@@ -245,6 +254,7 @@ def rebuild_index(
             writer.cancel()
         shutil.rmtree(build, ignore_errors=True)
         raise
+    report.vectors = vector_stats(writer)
     report.seconds = time.perf_counter() - started
     report.build_dir = str(build)
     report.size_bytes = store.folder_size(build)
@@ -259,6 +269,34 @@ def check_shards(backend: str, shards: int, shard: int | None) -> None:
         raise IndexerError(f"no shard {shard} of {shards}: use --shard K/N with K from 0 to N-1")
     if (shards > 1 or shard is not None) and backend != "xapian":
         raise IndexerError("only the xapian backend is sharded: add --backend xapian")
+
+
+def with_vectors(writer: Writer, build: Path, live: Path | None, cache: Path | None) -> Writer:
+    """`writer` that also writes the build's vectors (IndexerError when the model can't be
+    used: its sentence, and how to build without it)."""
+    from search.semantic.model import ModelUnavailable, build_encoder
+    from search.semantic.vectors import TextCache
+    from search.semantic.writer import VectorWriter
+
+    loaded = []
+
+    def encoder():  # noqa: ANN202 - loaded only when some text is new
+        if not loaded:
+            try:
+                loaded.append(build_encoder())
+            except ModelUnavailable as e:
+                raise IndexerError(f"{e} Build with --no-vectors to rank by BM25 alone.") from e
+        return loaded[0]
+
+    text_cache = TextCache(cache) if cache is not None else None
+    return VectorWriter(writer, build, live, encoder=encoder, cache=text_cache)
+
+
+def vector_stats(writer: Writer | None) -> dict:
+    """The vectors' line of meta.json ({} when the build has none)."""
+    from search.semantic.writer import VectorWriter
+
+    return writer.stats.meta() if isinstance(writer, VectorWriter) else {}
 
 
 def trial_version(trial: Trial) -> tuple[str, str]:

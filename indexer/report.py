@@ -156,6 +156,14 @@ def print_report(report: BuildReport, out: TextIO = sys.stdout) -> None:
         )
     for note in notes:
         print(f"Note: {note}.", file=out)
+    if report.vectors:
+        v = report.vectors
+        print(
+            f"Vectors: {v['rows']:,} trials and articles ({v['encoded']:,} encoded in "
+            f"{v['encode_seconds']:.1f} s, {v['records_per_second']:,.1f} records/s; "
+            f"{v['reused']:,} reused)",
+            file=out,
+        )
 
 
 def print_skips(report: Any, out: TextIO = sys.stdout) -> None:

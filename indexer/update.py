@@ -31,6 +31,8 @@ from indexer.build import (
     collect_sources,
     load_mesh,
     note_snapshot,
+    vector_stats,
+    with_vectors,
 )
 from indexer.change import Change
 from indexer.documents import record_id
@@ -42,6 +44,7 @@ from indexer.records import Article, Deleted, MeshDescriptor, MeshTreeLine, Skip
 from indexer.sources import MESH_FORMATS
 from search.backend import Writer
 from search.backend import backend as backend_package
+from search.semantic.vectors import FOLDER as VECTORS_FOLDER
 from search.store import backend_name, current_build
 
 
@@ -123,12 +126,16 @@ def update_index(
     complete_mesh: bool = False,
     meta: dict[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    vector_cache: Path | None = None,
 ) -> UpdateReport:
     """Apply the records under `paths` to the live index of `index_dir` (see module doc).
 
     `complete_mesh`: the MeSH files are a whole MeSH year: indexed descriptors absent from
     them are deleted. `meta`: extra keys for meta.json ("snapshots" merged with the others).
     `limits`: what reading one input may cost (a file past them is skipped with one line).
+    When the live build has vectors (search/semantic/), the new build gets them too: the
+    written records encoded (`vector_cache`: a folder of vectors encoded before), the deleted
+    ones dropped.
     Raises IndexerError without an index, BuildFailed when no input could be read.
     """
     started = time.perf_counter()
@@ -146,6 +153,8 @@ def update_index(
     writer: Writer | None = None
     try:
         writer = backend_package(name).update(live, build)
+        if (live / VECTORS_FOLDER).is_dir():  # the live build has vectors: keep them up to date
+            writer = with_vectors(writer, build, live, vector_cache)
         change = Change(writer)
         mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
         unreadable = len(report.skipped_files)
@@ -178,6 +187,8 @@ def update_index(
         shutil.rmtree(build, ignore_errors=True)
         raise
     meta = {**(meta or {}), "backend": name}
+    if stats := vector_stats(writer):
+        meta["vectors"] = stats
     return _finish(build, counts, index_dir, live, report, started, meta)
 
 

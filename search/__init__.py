@@ -31,6 +31,7 @@ from search.fields import MESH_CATEGORIES
 from search.models import (
     EXPANSIONS,
     MODES,
+    RANKS,
     SORTS,
     SPELLINGS,
     Descriptor,
@@ -56,6 +57,7 @@ __all__ = [
     "Reading",
     "FACETS",
     "MESH_CATEGORIES",
+    "RANKS",
     "SORTS",
     "SPELLINGS",
     "TYPE_LABELS",

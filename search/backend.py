@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from search.errors import InvalidRequest
 from search.models import Overview, Related, SearchPage, SearchRequest
+from search.semantic.fusion import Rerank
 from search.store import DEFAULT_BACKEND, backend_name
 from search.view import IndexView
 
@@ -34,8 +35,11 @@ class Reader(Protocol):
         (HEAD on an export)."""
         ...
 
-    def search(self, req: SearchRequest) -> SearchPage:
-        """Ranked, faceted, paged results; InvalidRequest for a request that can't be run."""
+    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
+        """Ranked, faceted, paged results; InvalidRequest for a request that can't be run.
+        `rerank`: with a relevance sort, the first records of the listing (at least POOL and
+        the page's end) are handed to it in BM25 order and listed in the order it returns,
+        with its scores (search/semantic/fusion.py)."""
         ...
 
     def get(self, record_id: str) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from typing import Any
 from search.autocorrect import search_spelled
 from search.backend import Reader, open_reader
 from search.models import Overview, Related, SearchPage, SearchRequest
+from search.requests import validate
+from search.semantic.fusion import Rerank, SemanticRanker
+from search.semantic.model import shared_encoder
 from search.store import CURRENT, DEFAULT_BACKEND, SHARDS_FILE, backend_name, linked_build
 
 SHARD_OPTIONS = ("shards", "shard_timeout", "shard_recheck")  # search/xapian/remote.py reader
@@ -22,11 +25,13 @@ SHARD_OPTIONS = ("shards", "shard_timeout", "shard_recheck")  # search/xapian/re
 
 class SearchEngine:
     """Searches the live index of `index_dir`; `options` go to the backend's reader (the
-    Xapian backend's include `shards`: "HOST:PORT,..." of shard servers to search instead)."""
+    Xapian backend's include `shards`: "HOST:PORT,..." of shard servers to search instead).
+    `semantic`: fuse BM25 with the build's vectors when it has some (search/semantic/)."""
 
-    def __init__(self, index_dir: str | Path, **options: Any) -> None:
+    def __init__(self, index_dir: str | Path, semantic: bool = True, **options: Any) -> None:
         self.index_dir = Path(index_dir)
         self.options = options
+        self.semantic = SemanticRanker(shared_encoder) if semantic else None
         self._readers: dict[str, Reader] = {}
         self._names: dict[str, str] = {}  # link target -> backend name
         self._lock = threading.Lock()
@@ -69,11 +74,37 @@ class SearchEngine:
         """The page of results; a confident spelling correction's when `req.spell` is auto
         and the words as typed find (almost) nothing (search/autocorrect.py). A listing with no
         words (browsing what the filters allow) has nothing to rank by relevance: it lists the
-        newest records first, undated ones last, as `sort=newest` would."""
+        newest records first, undated ones last, as `sort=newest` would. Ranked by BM25 fused
+        with the build's vectors unless `rank=bm25` (search/semantic/)."""
         if req.sort == "relevance" and not req.q.strip():
             page = search_spelled(self.reader().search, replace(req, sort="newest"))
             return replace(page, request=req)
-        return search_spelled(self.reader().search, req)
+        return search_spelled(self._search, req)
+
+    def _search(self, req: SearchRequest) -> SearchPage:
+        reader = self.reader()
+        rerank = self.rerank(req)
+        if rerank is None:
+            return reader.search(req)
+        return replace(reader.search(req, rerank=rerank), ranking="bm25+semantic")
+
+    def rerank(self, req: SearchRequest) -> Rerank | None:
+        """How the request's BM25 listing is ordered again; None: not (rank=bm25, a date
+        sort, no words, or a build without vectors)."""
+        if self.semantic is None or req.rank == "bm25" or req.sort != "relevance":
+            return None
+        if not req.q.strip():
+            return None
+        validate(req)
+        build = linked_build(self.index_dir)
+        return self.semantic.rerank(build, req.q) if build is not None else None
+
+    def ranking(self) -> str:
+        """What `rank=best` does on the live build: "bm25+semantic" or "bm25"."""
+        build = linked_build(self.index_dir)
+        if self.semantic is None or build is None or self.semantic.unavailable:
+            return "bm25"
+        return "bm25+semantic" if self.semantic.vectors(build) is not None else "bm25"
 
     def get(self, record_id: str) -> dict[str, Any]:
         return self.reader().get(record_id)
@@ -85,7 +116,7 @@ class SearchEngine:
         return self.reader().mesh_overview(ui)
 
     def status(self) -> dict[str, Any]:
-        return self.reader().status()
+        return {**self.reader().status(), "ranking": self.ranking()}
 
     def warm(self) -> None:
         self.reader().warm()

@@ -11,6 +11,9 @@ SPELLINGS = ("auto", "off")  # auto: a confident correction is searched at once 
 # How the query text is read: "" as typed (its shape decides, search/querymodel.py), or
 # "patient" (a patient description: trials that admit the patient's age and sex rank first).
 MODES = ("", "patient")
+# best: BM25 fused with semantic similarity where the index has vectors (search/semantic/);
+# bm25: BM25 alone
+RANKS = ("best", "bm25")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class SearchRequest:
     spell: str = "auto"
     all_values: str = ""  # a facet to list every value of (up to search/facets.py ALL_VALUES)
     mode: str = ""
+    rank: str = "best"
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return dict(self.filters).get(facet, ())
@@ -100,6 +104,7 @@ class SearchPage:
     # None for relevance, or when every match is strong (no plain words)
     strong: int | None = None
     reading: Reading | None = None  # how the query text was read (None: no text)
+    ranking: str = "bm25"  # how the listing was ordered: "bm25" or "bm25+semantic"
 
     @property
     def listed(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from search import ALL_VALUES, EXPANSIONS, FACETS, SORTS, SPELLINGS, closed_values
+from search import ALL_VALUES, EXPANSIONS, FACETS, RANKS, SORTS, SPELLINGS, closed_values
 from web import schemas
 from web.export import CHOSEN_MAX, EXPORT_MAX, FORMATS
 from web.schemas import Schema, ref
@@ -123,6 +123,12 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
             "patient: q is a patient description (a pasted note); its medical concepts are "
             "searched (negated ones left out), trials only unless `type` says otherwise, and "
             "trials whose eligibility admits the age and sex it states rank first.",
+        ),
+        _query(
+            "rank",
+            {"type": "string", "enum": list(RANKS), "default": RANKS[0]},
+            "Relevance ranking: best (BM25 fused with semantic similarity where the index has "
+            "vectors) or bm25 (BM25 alone).",
         ),
     ]
     if paged:

@@ -1,8 +1,8 @@
 """Query-string parameters <-> SearchRequest, and the links that change one of them.
 
 `/search` and `/api/search` take the same parameters: q, page, size, sort, expand, spell,
-mode (`patient`: q is a patient description, search/querymodel.py), all_values (a facet to list
-every value of), and any facet name (`type` is one), repeated to OR its values; a year facet
+rank, mode (`patient`: q is a patient description, search/querymodel.py), all_values (a facet to
+list every value of), and any facet name (`type` is one), repeated to OR its values; a year facet
 also takes a range (`start_year=2010..2019`). Anything else is refused with a sentence, and so
 is a request with more than MAX_PARAMETERS parameters or MAX_FACET_VALUES values of a facet
 (each selected value is listed on the page with a link holding all the others: the page would
@@ -20,6 +20,7 @@ from search import (
     EXPANSIONS,
     FACETS,
     MODES,
+    RANKS,
     SORTS,
     SPELLINGS,
     InvalidRequest,
@@ -28,7 +29,7 @@ from search import (
 )
 
 FACET_NAMES = tuple(d.name for d in FACETS)
-SCALARS = ("q", "page", "size", "sort", "expand", "spell", "mode", "all_values")
+SCALARS = ("q", "page", "size", "sort", "expand", "spell", "mode", "all_values", "rank")
 DEFAULT = SearchRequest()
 MAX_PARAMETERS = 60
 MAX_FACET_VALUES = 20
@@ -75,7 +76,7 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
     if unknown:
         raise InvalidRequest(
             f"Unknown parameter {unknown[0][:40]!r}: use q, page, size, sort, expand, spell, "
-            f"mode, all_values or a facet ({', '.join(FACET_NAMES)})."
+            f"mode, all_values, rank or a facet ({', '.join(FACET_NAMES)})."
         )
     size = _whole_number(args, "size", page_size)
     if not 1 <= size <= max_page_size:
@@ -104,6 +105,7 @@ def parse_args(args: MultiDict, page_size: int, max_page_size: int) -> SearchReq
         spell=_choice(args, "spell", SPELLINGS, DEFAULT.spell),
         all_values=_choice(args, "all_values", FACET_NAMES, ""),
         mode=_choice(args, "mode", tuple(m for m in MODES if m), DEFAULT.mode),
+        rank=_choice(args, "rank", RANKS, DEFAULT.rank),
     )
 
 
@@ -145,6 +147,8 @@ class SearchUrls:
             pairs.append(("spell", req.spell))
         if req.mode:
             pairs.append(("mode", req.mode))
+        if req.rank != DEFAULT.rank:
+            pairs.append(("rank", req.rank))
         if req.size != self.page_size:
             pairs.append(("size", req.size))
         if req.all_values:
@@ -174,6 +178,9 @@ class SearchUrls:
 
     def expand(self, expand: str) -> str:
         return self.url(replace(self.req, expand=expand, page=1))
+
+    def rank(self, rank: str) -> str:
+        return self.url(replace(self.req, rank=rank, page=1))
 
     def query(self, q: str) -> str:
         """Another query (a did-you-mean), corrected again if need be."""

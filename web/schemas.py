@@ -120,6 +120,7 @@ def search_page(facet_names: list[str]) -> Schema:
                 "description": "How the query text was read; null when there is none.",
             },
         },
+        {"ranking": RANKING},
         additionalProperties=False,
     )
 
@@ -142,6 +143,12 @@ READING = _obj(
 )
 
 
+RANKING = {
+    "type": "string",
+    "enum": ["bm25", "bm25+semantic"],
+    "description": "How relevance was ranked: BM25 alone (rank=bm25, a date sort, or an index "
+    "without vectors), or BM25 fused with the semantic similarity of its first records.",
+}
 TRIAL = _obj(
     {
         "type": {"const": "trial"},
@@ -265,7 +272,7 @@ HEALTH = _obj(
         "built_at": DATE_TIME,
         "updated_at": DATE_TIME,
     },
-    {"shards": SHARDS},
+    {"shards": SHARDS, "ranking": RANKING},
     additionalProperties=False,
 )
 NO_INDEX = _obj(

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from search import (
     EXPANSIONS,
     FACETS,
+    RANKS,
     SORTS,
     TYPE_LABELS,
     Hit,
@@ -109,6 +110,7 @@ def page_json(page: SearchPage) -> dict[str, Any]:
         "corrected_from": page.request.q if page.corrected else None,
         "strong": page.strong,
         "reading": asdict(page.reading) if page.reading is not None else None,
+        "ranking": page.ranking,
     }
 
 
@@ -144,6 +146,7 @@ def search():
         years={
             f.name: year_facet(f, page.request, urls) for f in page.facets if f.name in YEAR_FACETS
         },
+        ranks=RANKS,
     )
 
 
@@ -168,6 +171,7 @@ def api_health():
         return jsonify(body), 503
     body = {
         "status": "ok",
+        "ranking": info.get("ranking", "bm25"),
         "counts": info["counts"],
         "snapshots": info.get("snapshots", {}),
         "built_at": info.get("built_at"),

@@ -36,6 +36,7 @@ from search.related import find_related
 from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
+from search.semantic.fusion import POOL, Rerank
 from search.snippets import make_snippet
 from search.spelling import suggest
 from search.store import CURRENT, read_meta
@@ -171,13 +172,13 @@ class WhooshEngine:
                 query = to_whoosh(self._builder.parse(req.q).query)
                 check_expansions(query, st.searcher.reader(), self.max_expanded)
 
-    def search(self, req: SearchRequest) -> SearchPage:
+    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
         validate(req)
         req = patient_request(req)
         with self.locked():
-            return self._search(req, self.state())
+            return self._search(req, self.state(), rerank)
 
-    def _search(self, req: SearchRequest, st: _State) -> SearchPage:
+    def _search(self, req: SearchRequest, st: _State, rerank: Rerank | None = None) -> SearchPage:
         if req.q.strip():
             expander = MeshExpander(ViewMeshSource(st.view))
             parsed = self._builder.parse(
@@ -250,7 +251,7 @@ class WhooshEngine:
                 if req.q.strip()
                 else query
             )
-            hits = self._hits(st, plain, req, listed, scores, shown, extra, strong)
+            hits = self._hits(st, plain, req, listed, scores, shown, extra, strong, rerank)
         facets = count_facets(
             st.docsets, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -280,13 +281,21 @@ class WhooshEngine:
         shown: Any,
         extra: np.ndarray | None,
         strong: np.ndarray | None = None,
+        rerank: Rerank | None = None,
     ) -> tuple[Hit, ...]:
         """The page of hits in `scores` order; snippets mark the words of `plain` (the query
         without its MeSH alternatives, which would light up every synonym). `shown` are the
         scores to show; `extra` marks the partial matches listed after the full ones; `strong`
-        the strong matches a date sort lists first (search/datesort.py; None: all)."""
+        the strong matches a date sort lists first (search/datesort.py; None: all). `rerank`
+        orders the first POOL records again (search/semantic/fusion.py)."""
         limit = req.page * req.size
-        if req.sort == "relevance":
+        if req.sort == "relevance" and rerank is not None:
+            docs = st.ranker.top(allowed, scores, max(limit, POOL))
+            ids = [st.searcher.stored_fields(int(d))[f.ID] for d in docs]
+            order, fused = rerank(ids, np.asarray(shown[docs], dtype=np.float64))
+            shown = dict(zip(docs[order].tolist(), fused.tolist(), strict=True))
+            docs = docs[order][:limit]
+        elif req.sort == "relevance":
             docs = st.ranker.top(allowed, scores, limit)
         else:  # strong matches first, by date, then by docnum; undated records last
             found = np.flatnonzero(allowed)

@@ -44,6 +44,7 @@ from search.related import find_related
 from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR
+from search.semantic.fusion import POOL, Rerank
 from search.snippets import make_snippet
 from search.spelling import suggest
 from search.store import CURRENT, current_build, read_meta
@@ -162,7 +163,7 @@ class XapianReader:
             with self.locked():
                 self.state().translator.check(tree)
 
-    def search(self, req: SearchRequest) -> SearchPage:
+    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
         """Parse the query (search/syntax.py, MeSH expansion from this index) and run it."""
         validate(req)
         req = patient_request(req)
@@ -188,7 +189,7 @@ class XapianReader:
                     found.loose,
                     found.reading,
                 )
-            return self._search(req, parsed, st)
+            return self._search(req, parsed, st, rerank)
 
     def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
         """Run a parsed query (None: browse everything the filters allow)."""
@@ -196,7 +197,9 @@ class XapianReader:
         with self.locked():
             return self._search(req, parsed, self.state())
 
-    def _search(self, req: SearchRequest, parsed: Parsed | None, st: _State) -> SearchPage:
+    def _search(
+        self, req: SearchRequest, parsed: Parsed | None, st: _State, rerank: Rerank | None = None
+    ) -> SearchPage:
         st.translator.reset()
         tree = parsed.tree if parsed is not None else qt.Every()
         query, matched, allowed, total = self._match(st, req, tree)
@@ -224,13 +227,17 @@ class XapianReader:
             if gained is not None:
                 ranked_tree = qt.AndMaybe(tree, gained)
                 loose_tree = qt.AndMaybe(loose_tree, gained) if loose_tree is not None else None
-        if total and (req.page - 1) * req.size < total:
+        if rerank is not None and parsed is not None and req.sort == "relevance":
+            if (req.page - 1) * req.size < total + more:
+                trees = (ranked_tree, loose_tree)
+                hits = self._fused_hits(st, req, parsed, trees, (allowed, extra), rerank, patient)
+        elif total and (req.page - 1) * req.size < total:
             hits = self._hits(
                 st, req, ranked_tree, query, allowed, plain, strong=strong, patient=patient
             )
         if patient and reading is not None:
             reading = replace(reading, eligible_first=True)
-        if more and extra is not None and len(hits) < req.size:
+        if rerank is None and more and extra is not None and len(hits) < req.size:
             assert parsed is not None and parsed.loose is not None
             start = max(0, (req.page - 1) * req.size - total)
             window = replace(req, page=1, size=req.size - len(hits))
@@ -362,23 +369,88 @@ class XapianReader:
             docids = [int(d) for d in found[order][first:limit]]
             scores = {d: tree.boost * (MESH_PRIOR if mesh[d] else 1.0) for d in docids}
         else:
-            enquire = self._enquire(st)
-            enquire.set_weighting_scheme(weighting(self.k1, self.b))
-            enquire.set_query(self._ranked(st, tree, req))
             start, count = first, req.size
             if patient:  # the best RERANK_DEPTH re-ranked, then the page taken from them
                 start, count = 0, max(limit, RERANK_DEPTH)
-            if needs_masks(tree) or listed_after:  # rank within a match set given as a mask
-                mset = ranked_within(enquire, st.db, start, count, allowed, _InMask(allowed))
-            else:
-                mset = enquire.get_mset(start, count)
-            docids = [m.docid for m in mset]
-            scores = {m.docid: m.weight for m in mset}
+            docids, scores = self._pool(st, req, tree, allowed, listed_after, start, count)
             if patient:
-                record = lambda d: f.unpack_record(st.db.get_document(d).get_data())  # noqa: E731
-                for docid, factor in factors(docids, record, patient).items():
-                    scores[docid] *= factor
-                docids = sorted(docids, key=lambda d: (-scores[d], d))[first:limit]
+                docids = self._eligible_first(st, docids, scores, patient)[first:limit]
+        return self._render(st, req, docids, scores, plain, set(docids) if listed_after else set())
+
+    def _eligible_first(
+        self, st: _State, docids: list[int], scores: dict[int, float], patient: Demographics
+    ) -> list[int]:
+        """`docids` by their scores times the patient's eligibility factors
+        (search/eligibility.py); `scores` updated."""
+        record = lambda d: f.unpack_record(st.db.get_document(d).get_data())  # noqa: E731
+        for docid, factor in factors(docids, record, patient).items():
+            scores[docid] *= factor
+        return sorted(docids, key=lambda d: (-scores[d], d))
+
+    def _pool(
+        self,
+        st: _State,
+        req: SearchRequest,
+        tree: qt.Node,
+        allowed: np.ndarray,
+        listed_after: bool,
+        first: int,
+        count: int,
+    ) -> tuple[list[int], dict[int, float]]:
+        """`count` records of the BM25 ranking of `tree` within `allowed` from `first`."""
+        enquire = self._enquire(st)
+        enquire.set_weighting_scheme(weighting(self.k1, self.b))
+        enquire.set_query(self._ranked(st, tree, req))
+        if needs_masks(tree) or listed_after:  # rank within a match set given as a mask
+            mset = ranked_within(enquire, st.db, first, count, allowed, _InMask(allowed))
+        else:
+            mset = enquire.get_mset(first, count)
+        return [m.docid for m in mset], {m.docid: m.weight for m in mset}
+
+    def _fused_hits(
+        self,
+        st: _State,
+        req: SearchRequest,
+        parsed: Parsed,
+        trees: tuple[qt.Node, qt.Node | None],
+        listed: tuple[np.ndarray, np.ndarray | None],
+        rerank: Rerank,
+        patient: Demographics | None = None,
+    ) -> tuple[Hit, ...]:
+        """The page of the listing (full matches of `trees[0]` in `listed[0]`, then the
+        partial ones of `trees[1]` in `listed[1]`) whose first POOL `rerank` orders again
+        (search/semantic/); with a `patient`, the full matches are first ordered as _hits
+        orders them."""
+        (tree, loose_tree), (allowed, extra) = trees, listed
+        n = max(req.page * req.size, POOL)
+        docids, scores = (
+            self._pool(st, req, tree, allowed, False, 0, n) if allowed.any() else ([], {})
+        )
+        if patient:
+            docids = self._eligible_first(st, docids, scores, patient)
+        partial: set[int] = set()
+        if extra is not None and loose_tree is not None and len(docids) < n:
+            loose, loose_scores = self._pool(st, req, loose_tree, extra, True, 0, n - len(docids))
+            docids += loose
+            scores.update(loose_scores)
+            partial.update(loose)
+        ids = [st.db.get_document(d).get_value(SLOT_ID).decode("utf-8") for d in docids]
+        order, fused = rerank(ids, np.array([scores[d] for d in docids], dtype=np.float64))
+        ranked = [docids[i] for i in order.tolist()]
+        scores = dict(zip(ranked, fused.tolist(), strict=True))
+        page = ranked[(req.page - 1) * req.size : req.page * req.size]
+        return self._render(st, req, page, scores, parsed.plain, partial)
+
+    def _render(
+        self,
+        st: _State,
+        req: SearchRequest,
+        docids: list[int],
+        scores: dict[int, float],
+        plain: qt.Node,
+        partial: set[int],
+    ) -> tuple[Hit, ...]:
+        """Hits of `docids`, in that order; `partial`: those listed after the full matches."""
         terms = self._snippet_terms(st, plain)
         out = []
         for docid in docids:
@@ -396,7 +468,7 @@ class XapianReader:
                     snippet=make_snippet(record, terms),
                     score=round(float(scores[docid]), 4) if req.sort == "relevance" else None,
                     fields=summary_fields(record, doc.get_value(SLOT_DISPLAY_DATE).decode("utf-8")),
-                    partial=listed_after,
+                    partial=docid in partial,
                 )
             )
         return tuple(out)
