@@ -5,6 +5,7 @@ with `ast` (an import inside a function or under `if` counts too; strings do not
 - the indexer and the engine-neutral face of search/ do not import a backend package either:
   they reach backends through search/backend.py's registry;
 - web/ imports of search only the package itself (`from search import ...`, the face);
+- only search/semantic/ imports the embedding model's runtime (onnxruntime, onnx, tokenizers);
 - the indexer's modules import each other without a cycle (a function-level import that hides
   one counts).
 
@@ -160,3 +161,18 @@ def test_each_backend_reader_has_the_protocols_methods(name):
         want = list(inspect.signature(getattr(Reader, method)).parameters)
         have = list(inspect.signature(getattr(given, method)).parameters)
         assert have[: len(want)] == want, (name, method)
+
+
+MODEL_RUNTIME = ("onnxruntime", "onnx", "tokenizers", "lightgbm")
+SEMANTIC = ROOT / "search" / "semantic"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for d in ("search", "indexer", "web") for p in modules(d) if SEMANTIC not in p.parents],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_only_search_semantic_imports_the_model_runtime(path):
+    """The embedding model's runtime stays behind search/semantic/ (web/ never loads it)."""
+    found = {m for m in imported(path) if m.split(".")[0] in MODEL_RUNTIME}
+    assert not found, f"{path.relative_to(ROOT)} imports {sorted(found)}"
