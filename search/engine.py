@@ -119,4 +119,8 @@ class SearchEngine:
         return {**self.reader().status(), "ranking": self.ranking()}
 
     def warm(self) -> None:
+        """Open the index and, when the live build has vectors, load (and check) the model."""
         self.reader().warm()
+        if self.ranking() == "bm25+semantic":
+            assert self.semantic is not None
+            self.semantic.warm()

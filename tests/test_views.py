@@ -36,6 +36,7 @@ def test_api_search_has_exactly_the_contract_keys(client):
     assert list(data) == [
         "total", "page", "size", "hits", "facets", "suggestion", "query", "partial", "more",
         "query_used", "corrected_from", "strong", "reading",
+        "ranking",
     ]  # fmt: skip
     assert (data["page"], data["size"], data["suggestion"]) == (1, 10, None)
     assert (data["query_used"], data["corrected_from"]) == ("melanoma", None)
@@ -192,6 +193,7 @@ def test_api_health(client, build_report):
     browse = counts(api(client), "type")  # counted another way: the facet bitsets
     assert response.get_json() == {
         "status": "ok",
+        "ranking": "bm25",  # the fixture index is built without vectors (tests/test_semantic.py)
         "counts": {"article": browse["article"], "mesh": browse["mesh"], "trial": 25},
         "snapshots": build_report["snapshots"],
         "built_at": build_report["built_at"],
@@ -302,7 +304,7 @@ def test_search_details_show_the_parsed_query_and_the_expansion_switch(client):
     details = doc.xpath("//details[not(@id='filters-top')]")[0]
     assert details.get("open") is not None
     assert "mesh_tree:C04.557.665.510" in details.xpath("string(.//code[@class='parsed'])")
-    switch = details.xpath(".//ul[@class='switch']//a")
+    switch = details.xpath(".//ul[@aria-label='MeSH expansion']//a")
     assert [a.text_content() for a in switch] == ["none", "synonyms", "explode"]
     assert [a.get("aria-current") for a in switch] == [None, None, "true"]
     assert query_of(switch[0].get("href")) == [("q", "melanoma"), ("expand", "none")]

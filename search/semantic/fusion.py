@@ -73,6 +73,14 @@ class SemanticRanker:
                 self._vectors[build] = Vectors.load(build)
             return self._vectors[build]
 
+    def warm(self) -> None:
+        """Load the model now rather than on the first search (a failure is logged once)."""
+        try:
+            self.encoder()
+        except ModelUnavailable as e:
+            self.unavailable = str(e)
+            log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
+
     def rerank(self, build: Path, query: str) -> Rerank | None:
         """The request's Rerank (the query encoded now, before the backend is busy with it),
         or None when the build has no vectors or the model can't be used (logged once)."""
