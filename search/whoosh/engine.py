@@ -80,6 +80,14 @@ class _State:
     ranker: Ranker
     view: WhooshView  # the index view of the neutral algorithms (search/view.py)
     labels: dict[str, str] = field(default_factory=dict)
+    ids: dict[int, str] = field(default_factory=dict)  # docnum -> record id, read once each
+
+    def record_id(self, docnum: int) -> str:
+        """The id of a document (its stored fields are read the first time only)."""
+        found = self.ids.get(docnum)
+        if found is None:
+            found = self.ids[docnum] = self.searcher.stored_fields(docnum)[f.ID]
+        return found
 
 
 class WhooshEngine:
@@ -291,7 +299,7 @@ class WhooshEngine:
         limit = req.page * req.size
         if req.sort == "relevance" and rerank is not None:
             docs = st.ranker.top(allowed, scores, max(limit, POOL))
-            ids = [st.searcher.stored_fields(int(d))[f.ID] for d in docs]
+            ids = [st.record_id(int(d)) for d in docs]
             order, fused = rerank(ids, np.asarray(shown[docs], dtype=np.float64))
             shown = dict(zip(docs[order].tolist(), fused.tolist(), strict=True))
             docs = docs[order][:limit]
