@@ -35,6 +35,7 @@ from bench.metrics import ndcg_at_k  # noqa: E402
 from indexer import store  # noqa: E402
 from indexer.build import rebuild_index  # noqa: E402
 from search.engine import SearchEngine  # noqa: E402
+from search.errors import InvalidRequest  # noqa: E402
 from search.models import SearchRequest  # noqa: E402
 from search.semantic.fusion import POOL, SEMANTIC_WEIGHT, K, rrf  # noqa: E402
 from search.semantic.model import shared_encoder  # noqa: E402
@@ -66,6 +67,7 @@ class Pools:
         assert self.vectors is not None, f"{index_dir} has no vectors"
         self.encoder = shared_encoder()
         self.pool: dict[str, list[str]] = {}
+        self.errors = 0  # queries refused (400): scored 0 by both rankings
         self.sims: dict[str, np.ndarray] = {}
         self.seconds: dict[str, list[float]] = {"bm25": [], "encode": [], "fuse": []}
 
@@ -84,7 +86,10 @@ class Pools:
                 return np.arange(len(ids)), bm25
 
             started = time.perf_counter()
-            reader.search(self.request(text), rerank=capture)
+            try:
+                reader.search(self.request(text), rerank=capture)
+            except InvalidRequest:  # pasted text read as syntax (issue #17): nothing listed
+                self.errors += 1
             self.seconds["bm25"].append(time.perf_counter() - started)
             ids = seen[0] if seen else []
             started = time.perf_counter()
@@ -120,8 +125,12 @@ class Pools:
         """How many of `qids` the engine's rank=best lists in this computation's order."""
         same = 0
         for qid in qids:
-            page = self.engine.search(self.request(queries[qid]))
             ours = self.ranking(qid, K, SEMANTIC_WEIGHT)[:10]
+            try:
+                page = self.engine.search(self.request(queries[qid]))
+            except InvalidRequest:
+                same += not ours
+                continue
             same += [self.ids.doc(h.id) for h in page.hits] == ours
         return same
 
@@ -183,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"fused_k{K}_w{SEMANTIC_WEIGHT}": pools.ndcg(qrels, qids, K, SEMANTIC_WEIGHT),
             }
             sample = qids[:5]
+        row["refused"] = pools.errors
         row["product_check"] = f"{pools.check_product(sample, queries)}/{len(sample)}"
         row["ms_p50_p95"] = {
             k: [round(1000 * float(np.percentile(v, p)), 1) for p in (50, 95)]
