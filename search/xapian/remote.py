@@ -22,6 +22,7 @@ import xapian
 from search import fields as f
 from search.errors import ShardUnavailable
 from search.models import Overview, Related, SearchPage, SearchRequest
+from search.semantic.fusion import Rerank
 from search.store import current_build
 from search.xapian.engine import Parsed, XapianReader, _State
 from search.xapian.query import Translator
@@ -179,8 +180,8 @@ class RemoteReader(XapianReader):
         return out
 
     # -- the reader --------------------------------------------------------------------------
-    def search(self, req: SearchRequest) -> SearchPage:
-        return self._call(super().search, req)
+    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
+        return self._call(super().search, req, rerank)
 
     def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
         return self._call(super().search_parsed, req, parsed)
