@@ -33,6 +33,7 @@ LAST_WORD = re.compile(r"^(.*[-+/.])([^\W\d_]+)$")  # "t-cells" -> ("t-", "cells
 _STEM_CACHE_LIMIT = 500_000
 SECTION_MARK, WEIGHT_MARK = "\x1e", "\x1f"  # ASCII record / unit separators
 SECTION_GAP = 100
+_STEMS: dict[str, str] = {}  # Snowball stems of the process's stemming analyzers (bounded)
 
 
 class Token:
@@ -70,7 +71,9 @@ class BioAnalyzer:
         self.stem = stem
         self.stoplist = nltkdata.stopwords() if stoplist is None else stoplist
         self._stemmer = SnowballStemmer("english") if stem else None
-        self._cache: dict[str, str] = {}
+        # one stem cache per process for every stemming analyzer (the stems do not depend on
+        # the instance): what the query parser stemmed, snippets find stemmed
+        self._cache: dict[str, str] = _STEMS if stem else {}
         self._words: dict[str, tuple[str, ...]] = {}  # a word as written -> its terms
 
     def __eq__(self, other: object) -> bool:

@@ -125,6 +125,8 @@ def make_snippet(record: dict[str, Any], terms: set[str]) -> str:
         words, found = _matching_words(text, terms)
         if best is None or len(found) > best[0]:
             best = (len(found), label, text, words)
+            if len(found) == len(terms):
+                break  # no later text can match more (ties keep the first)
     if best is None:
         return ""
     _, label, text, words = best
