@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     lines: list[str] = [f"# NFCorpus relevance ({time.strftime('%Y-%m-%d %H:%M')})", ""]
     log = tn.log_to(lines)
     table = Table(texts, work if args.dump else None)
-    nf.ensure_index(work, args.data, args.mesh, config.weights())
+    nf.ensure_index(work, args.data, args.mesh, config.weights(), args.backends[0])
     configs = [(name, config)]
     if args.tune:
         train = nf.qrels(args.data, "train")

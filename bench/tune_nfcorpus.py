@@ -113,11 +113,15 @@ def _engine(index_dir: str, config: Config) -> SearchEngine:
     key = (index_dir, *config.engine_key())
     if key not in _ENGINES:
         for old in _ENGINES.values():
-            old.reader().state().searcher.close()
+            if old.backend_name() == "whoosh":
+                old.reader().state().searcher.close()
         _ENGINES.clear()
-        _ENGINES[key] = SearchEngine(
-            index_dir, b=config.b, k1=config.k1, coordination=config.coordination
-        )
+        options = {"b": config.b, "k1": config.k1}
+        if SearchEngine(index_dir).backend_name() == "whoosh":
+            options["coordination"] = config.coordination
+        elif config.coordination:
+            raise SystemExit("Only the Whoosh backend has a coordination exponent.")
+        _ENGINES[key] = SearchEngine(index_dir, **options)
     return _ENGINES[key]
 
 
