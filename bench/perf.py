@@ -221,6 +221,8 @@ def run_dataset(
         res["builds"][(engine, "all")] = build_all(name, engine, work)
     if spec["holdout"]:
         res["update"] = measure_update(name, work)
+        if "ours-xapian" in engines:  # the same records in both of our indexes
+            res["update_xapian"] = measure_update(name, work, "ours-xapian")
     queries = draw_queries(work / "ours", n_queries, seed=7)
     warmup = draw_queries(work / "ours", min(100, n_queries // 2), seed=8)
     ids = _record_ids(work / "ours", n_queries)
@@ -266,10 +268,10 @@ def build_all(name: str, engine: str, work: Path) -> dict:
     return child(["build", engine, str(work / engine), *map(str, inputs)])
 
 
-def measure_update(name: str, work: Path) -> dict:
+def measure_update(name: str, work: Path, engine: str = "ours") -> dict:
     """Apply the held-out files to our build of the rest (the `all` build)."""
-    print(f"[{name}] update ours with the held-out files", flush=True)
-    return child(["update", str(work / "ours"), *map(str, DATASETS[name]["holdout"])])
+    print(f"[{name}] update {engine} with the held-out files", flush=True)
+    return child(["update", str(work / engine), *map(str, DATASETS[name]["holdout"])])
 
 
 def redo_update(name: str) -> None:
