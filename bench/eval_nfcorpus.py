@@ -1,7 +1,8 @@
 """Relevance of the search engine on BEIR NFCorpus: nDCG@10 and recall@100 per expansion mode.
 
     python bench/eval_nfcorpus.py [--split dev|train|test] [--expand none,synonyms,explode]
-                                  [--tune] [--work DIR] [--set NAME=VALUE ...]
+                                  [--backend whoosh,xapian] [--tune] [--work DIR]
+                                  [--set NAME=VALUE ...]
 
 The corpus is converted to PubMed XML and indexed with the MeSH data by the real indexer (the
 index is reused while it is newer than its inputs and was built with the same section weights);
@@ -9,7 +10,9 @@ each query goes through the real SearchEngine (articles only, first page of 100)
 averaged over every judged query with a relevant document (a query that finds nothing scores
 0). The table is printed and written to WORK/report.md. --tune grid-searches the ranking
 constants on a fixed sample of 600 train queries (bench/tune_nfcorpus.py), then reports the
-split with the current and the tuned values. See bench/README.md.
+split with the current and the tuned values. --backend evaluates each backend named (the same
+corpus, queries and parser; one index per backend; whoosh alone by default, as --tune uses).
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import nfcorpus as nf  # noqa: E402
 from bench import tune_nfcorpus as tn  # noqa: E402
+from search.backend import BACKENDS  # noqa: E402
 from search.models import EXPANSIONS  # noqa: E402
 
 DEFAULT_WORK = nf.ROOT / "bench" / "out" / "nfcorpus"
 HEADER = (
-    "| config | split | expansion | nDCG@10 | recall@100 | queries | no hits "
-    "| nDCG@10 answered | errors | mean latency ms |\n" + "|---" * 10 + "|"
+    "| config | backend | split | expansion | nDCG@10 | recall@100 | queries | no hits "
+    "| nDCG@10 answered | errors | mean latency ms |\n" + "|---" * 11 + "|"
 )
 
 
@@ -37,6 +41,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--split", default="dev", help="qrels/<split>.tsv to evaluate (dev)")
     p.add_argument("--expand", default=",".join(EXPANSIONS), help="modes, comma-separated")
+    p.add_argument("--backend", default="whoosh", help="backends, comma-separated (whoosh)")
     p.add_argument("--tune", action="store_true", help="grid search on a train sample first")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="XML, indexes, report")
     p.add_argument("--data", type=Path, default=nf.DATA, help="the NFCorpus folder")
@@ -65,6 +70,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.modes) - set(EXPANSIONS)
     if unknown or not args.modes:
         p.error(f"--expand takes {', '.join(EXPANSIONS)}")
+    args.backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    if set(args.backends) - set(BACKENDS) or not args.backends:
+        p.error(f"--backend takes {', '.join(BACKENDS)}")
     return args
 
 
@@ -85,6 +93,7 @@ class Table:
         judged: dict[str, dict[str, int]],
         ids: list[str] | None = None,
     ) -> str:
+        backend = runner.backend
         ids = ids or sorted(judged)
         wanted = {q: judged[q] for q in ids}
         rows = []
@@ -95,14 +104,16 @@ class Table:
             answered = {q: s for q, s in per_query.items() if run.rankings.get(q)}
             latency = 1000 * sum(run.seconds.values()) / max(1, len(run.seconds))
             rows.append(
-                f"| {name} | {split} | {mode} | {ndcg:.4f} | {recall:.4f} | {len(per_query)} "
+                f"| {name} | {backend} | {split} | {mode} | {ndcg:.4f} | {recall:.4f} "
+                f"| {len(per_query)} "
                 f"| {len(per_query) - len(answered)} | {nf.means(answered)[0]:.4f} "
                 f"| {len(run.errors)} | {latency:.1f} |"
             )
             for qid, error in list(run.errors.items())[:3]:
                 print(f"  {mode} {qid}: {error}", file=sys.stderr)
             if self.dump:
-                self._dump(name, split, mode, run, per_query)
+                label = name if backend == "whoosh" else f"{name}-{backend}"
+                self._dump(label, split, mode, run, per_query)
         return "\n".join(rows)
 
     def _dump(self, name: str, split: str, mode: str, run: nf.Run, per_query) -> None:  # noqa: ANN001
@@ -139,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     lines: list[str] = [f"# NFCorpus relevance ({time.strftime('%Y-%m-%d %H:%M')})", ""]
     log = tn.log_to(lines)
     table = Table(texts, work if args.dump else None)
-    nf.ensure_index(work, args.data, args.mesh, config.weights())
+    nf.ensure_index(work, args.data, args.mesh, config.weights(), args.backends[0])
     configs = [(name, config)]
     if args.tune:
         train = nf.qrels(args.data, "train")
@@ -167,9 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{n}: {c.describe()}")
     log("")
     log(HEADER)
-    runner = tn.Runner(texts, corpus, work, args.data, args.mesh, jobs=1, fast=False)
-    for n, c in configs:
-        log(table.rows(n, args.split, runner, c, args.modes, judged))
+    for backend in args.backends:
+        runner = tn.Runner(
+            texts, corpus, work, args.data, args.mesh, jobs=1, fast=False, backend=backend
+        )
+        for n, c in configs:
+            log(table.rows(n, args.split, runner, c, args.modes, judged))
     log(f"\nrun time {time.perf_counter() - started:.0f} s")
     (work / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     table.write()

@@ -113,37 +113,45 @@ def qrels(data: Path, split: str) -> dict[str, dict[str, int]]:
 # ----------------------------------------------------------------------------- index
 
 
-def index_for(work: Path, weights: Mapping[str, float]) -> tuple[Path, Path]:
-    """(index folder, its stamp file) for a set of section weights."""
+def index_for(
+    work: Path, weights: Mapping[str, float], backend: str = "whoosh"
+) -> tuple[Path, Path]:
+    """(index folder, its stamp file) for a set of section weights and a backend."""
     if dict(weights) == schema.SECTION_WEIGHTS:
         name = "index"
     else:
         digest = hashlib.sha1(json.dumps(weights, sort_keys=True).encode()).hexdigest()[:8]
         name = f"index-{digest}"
+    if backend != "whoosh":
+        name += f"-{backend}"
     return work / name, work / f"{name}.json"
 
 
 def ensure_index(
-    work: Path, data: Path, mesh: Path, weights: Mapping[str, float] | None = None
+    work: Path,
+    data: Path,
+    mesh: Path,
+    weights: Mapping[str, float] | None = None,
+    backend: str = "whoosh",
 ) -> Path:
-    """An index of the corpus and the MeSH files built with `weights` (default: the schema's),
-    reused when its stamp is newer than every input and names the same weights."""
+    """An index of the corpus and the MeSH files built with `weights` (default: the schema's)
+    by `backend`, reused when its stamp is newer than every input and names the same weights."""
     weights = dict(weights or schema.SECTION_WEIGHTS)
-    memo = (str(work), str(data), str(mesh), json.dumps(weights, sort_keys=True))
+    memo = (str(work), str(data), str(mesh), json.dumps(weights, sort_keys=True), backend)
     if memo in _CHECKED:  # once per process: code edited during a run does not rebuild
         return _CHECKED[memo]
-    _CHECKED[memo] = index_dir = _ensure(work, data, mesh, weights)
+    _CHECKED[memo] = index_dir = _ensure(work, data, mesh, weights, backend)
     return index_dir
 
 
-def _ensure(work: Path, data: Path, mesh: Path, weights: dict[str, float]) -> Path:
+def _ensure(work: Path, data: Path, mesh: Path, weights: dict[str, float], backend: str) -> Path:
     from indexer import store
     from indexer.build import rebuild_index
 
     corpus_xml, _ = write_corpus(data, work)
     sources = [corpus_xml, *(mesh / p for p in MESH_FILES)]
     inputs = sources + [p for pattern in CODE_INPUTS for p in ROOT.glob(pattern)]
-    index_dir, stamp = index_for(work, weights)
+    index_dir, stamp = index_for(work, weights, backend)
     if stamp.exists() and (index_dir / "current").exists():
         built = json.loads(stamp.read_text(encoding="utf-8"))
         newest = max(p.stat().st_mtime for p in inputs)
@@ -155,7 +163,7 @@ def _ensure(work: Path, data: Path, mesh: Path, weights: dict[str, float]) -> Pa
     try:
         print(f"building {index_dir} ...", file=sys.stderr, flush=True)
         with store.index_lock(index_dir, timeout=60):
-            report = rebuild_index([str(p) for p in sources], index_dir)
+            report = rebuild_index([str(p) for p in sources], index_dir, backend=backend)
     finally:
         schema.SECTION_WEIGHTS = saved
     seconds = time.perf_counter() - started

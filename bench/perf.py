@@ -5,7 +5,10 @@
     .venv/bin/python bench/perf.py --quick          # < 1 min regression guard (CI)
 
 Each build, update and search pass runs in a fresh child process (peak memory is that
-process's own). Engines: ours (the indexer and SearchEngine), and the peers of bench/peers.py
+process's own; CPU seconds too: builds and searches also report process time, the fair
+figure on a shared machine). Engines: ours (the indexer and SearchEngine on the default Whoosh
+backend), ours-xapian (the same on the Xapian backend: same records, same queries through the
+same parser, facets and snippets), and the peers of bench/peers.py
 (plain Whoosh as a newcomer uses it - the baseline -, SQLite FTS5, tantivy). Per dataset:
 builds per source and of everything; a 1% update (a held-out 1% of the files applied to a
 build of the rest); search latency over drawn queries with facets and snippets, cold / warm
@@ -60,6 +63,8 @@ WORK = ROOT / "bench" / "out" / "perf"
 REFERENCE = ROOT / "bench" / "reference.json"
 PASS_BUDGET_S = 240.0  # a search pass stops here (plain Whoosh needs ~1.4 s a query on full)
 TOLERANCE = 0.30  # --quick fails when a ratio falls more than this below the reference
+OURS = {"ours": "whoosh", "ours-xapian": "xapian"}  # our engine -> its backend
+RELATED = {"related": "ours", "related-xapian": "ours-xapian"}  # related items of each
 
 
 def child(args: list[str]) -> dict:
@@ -82,12 +87,17 @@ def _engine(name: str):  # noqa: ANN202 - a peer class instance
     return PEERS[name]()
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_build(engine: str, out: Path, paths: list[str]) -> dict:
     started = time.perf_counter()
-    if engine == "ours":
+    if engine in OURS:
         from indexer.build import rebuild_index
 
-        report = rebuild_index(paths, out)
+        report = rebuild_index(paths, out, backend=OURS[engine])
         records, size = sum(report.counts.values()), report.size_bytes
     else:
         from bench.corpus import peer_docs
@@ -97,7 +107,10 @@ def child_build(engine: str, out: Path, paths: list[str]) -> dict:
         records = _engine(engine).build(peer_docs(paths), out)
         size = size_bytes(out)
     seconds = time.perf_counter() - started
-    return {"records": records, "seconds": seconds, "peak_mb": _peak_mb(), "size_mb": size / 1e6}
+    return {
+        "records": records, "seconds": seconds, "cpu_s": _cpu_s(), "peak_mb": _peak_mb(),
+        "size_mb": size / 1e6,
+    }  # fmt: skip
 
 
 def child_update(index: Path, paths: list[str]) -> dict:
@@ -107,14 +120,17 @@ def child_update(index: Path, paths: list[str]) -> dict:
     return {**report.summary(), "seconds": report.seconds, "peak_mb": _peak_mb()}
 
 
-def _timed(run, queries: list, budget: float) -> tuple[list[float], list[int]]:  # noqa: ANN001
-    """Milliseconds and totals of each query, in order, until `budget` seconds are spent."""
+def _timed(run, queries: list, budget: float, cpu: list | None = None) -> tuple[list, list]:  # noqa: ANN001
+    """Milliseconds and totals of each query, in order, until `budget` seconds are spent;
+    each query's CPU milliseconds (process time) go to `cpu` when given."""
     times, totals = [], []
     spent = 0.0
     for q in queries:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         totals.append(run(q))
         times.append((time.perf_counter() - t) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - c) * 1000)
         spent += times[-1] / 1000
         if spent > budget:
             break
@@ -129,14 +145,15 @@ def child_search(engine: str, index: Path, queries_file: Path, mode: str) -> dic
     measured = [Query(**q) for q in data["measured"]]
     warmup = [Query(**q) for q in data["warmup"]]
     started = time.perf_counter()
-    if engine in ("ours", "related"):
+    ours_side = engine in OURS or engine in RELATED
+    if ours_side:
         from search.engine import SearchEngine
         from search.models import SearchRequest
 
         ours = SearchEngine(index)
         with ours.reader().lock:
             ours.reader().state()
-        if engine == "ours":
+        if engine in OURS:
 
             def run(q: Query) -> int:
                 return ours.search(SearchRequest(q=q.text)).total
@@ -154,13 +171,13 @@ def child_search(engine: str, index: Path, queries_file: Path, mode: str) -> dic
             return peer.search(q.peer()).total
 
     opened = time.perf_counter() - started
-    ours_side = engine in ("ours", "related")
     if mode == "warm":
         if ours_side:
             ours.warm()
         _timed(run, warmup, PASS_BUDGET_S)
-    first, totals = _timed(run, measured, PASS_BUDGET_S)
-    out = {"open_s": opened, "first": first, "mean_total": statistics.mean(totals)}
+    cpu: list[float] = []
+    first, totals = _timed(run, measured, PASS_BUDGET_S, cpu)
+    out = {"open_s": opened, "first": first, "cpu": cpu, "mean_total": statistics.mean(totals)}
     if mode == "cold" and ours_side:
         out["repeat"] = _timed(run, measured, PASS_BUDGET_S)[0]
     out["peak_mb"] = _peak_mb()
@@ -179,9 +196,15 @@ def source_files(paths: list[Path], holdout: list[Path]) -> list[str]:
 
 
 def run_dataset(
-    name: str, engines: list[str], n_queries: int, http: bool, quick: bool = False
+    name: str,
+    engines: list[str],
+    n_queries: int,
+    http: bool,
+    quick: bool = False,
+    per_source: bool = True,
 ) -> dict:
-    """Everything for one dataset; `quick`: one build each, warm searches only, no related."""
+    """Everything for one dataset; `quick`: one build each, warm searches only, no related;
+    `per_source` False: only the build of everything (no build per source)."""
     spec = DATASETS[name]
     work = WORK / name
     shutil.rmtree(work, ignore_errors=True)
@@ -189,7 +212,7 @@ def run_dataset(
     res: dict = {"dataset": name, "builds": {}, "search": {}}
     sources = spec["sources"]
     for engine in engines:
-        for source, paths in sources.items() if not quick else ():
+        for source, paths in sources.items() if per_source and not quick else ():
             print(f"[{name}] build {engine} {source}", flush=True)
             out = work / f"{engine}-{source}"
             res["builds"][(engine, source)] = child(["build", engine, str(out), *map(str, paths)])
@@ -198,6 +221,8 @@ def run_dataset(
         res["builds"][(engine, "all")] = build_all(name, engine, work)
     if spec["holdout"]:
         res["update"] = measure_update(name, work)
+        if "ours-xapian" in engines:  # the same records in both of our indexes
+            res["update_xapian"] = measure_update(name, work, "ours-xapian")
     queries = draw_queries(work / "ours", n_queries, seed=7)
     warmup = draw_queries(work / "ours", min(100, n_queries // 2), seed=8)
     ids = _record_ids(work / "ours", n_queries)
@@ -206,8 +231,9 @@ def run_dataset(
         "measured": [q.peer() for q in queries], "warmup": [q.peer() for q in warmup],
         "related": ids[:n_queries], "related_warmup": ids[n_queries:],
     }))  # fmt: skip
-    for engine in engines if quick else [*engines, "related"]:
-        index = work / ("ours" if engine == "related" else engine)
+    related = [r for r, e in RELATED.items() if e in engines]
+    for engine in engines if quick else [*engines, *related]:
+        index = work / RELATED.get(engine, engine)
         for mode in ("warm",) if quick else ("cold", "warm"):
             print(f"[{name}] search {engine} {mode}", flush=True)
             res["search"][(engine, mode)] = child(["search", engine, str(index), str(qfile), mode])
@@ -238,14 +264,14 @@ def build_all(name: str, engine: str, work: Path) -> dict:
     """Every source in one build; ours without the held-out files, which the update adds."""
     spec = DATASETS[name]
     everything = [p for paths in spec["sources"].values() for p in paths]
-    inputs = source_files(everything, spec["holdout"]) if engine == "ours" else everything
+    inputs = source_files(everything, spec["holdout"]) if engine in OURS else everything
     return child(["build", engine, str(work / engine), *map(str, inputs)])
 
 
-def measure_update(name: str, work: Path) -> dict:
+def measure_update(name: str, work: Path, engine: str = "ours") -> dict:
     """Apply the held-out files to our build of the rest (the `all` build)."""
-    print(f"[{name}] update ours with the held-out files", flush=True)
-    return child(["update", str(work / "ours"), *map(str, DATASETS[name]["holdout"])])
+    print(f"[{name}] update {engine} with the held-out files", flush=True)
+    return child(["update", str(work / engine), *map(str, DATASETS[name]["holdout"])])
 
 
 def redo_update(name: str) -> None:
@@ -308,7 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--write-reference", action="store_true", help="with --quick")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "REPORT.md")
-    p.add_argument("--engines", help="comma-separated (default: ours and every peer)")
+    p.add_argument("--engines", help="comma-separated (default: ours, ours-xapian, every peer)")
+    p.add_argument(
+        "--all-only", action="store_true", help="no build per source and no HTTP load (faster)"
+    )
     p.add_argument("--render", action="store_true", help="only re-render saved results")
     p.add_argument("--redo-update", action="store_true", help="re-measure build all + update")
     args = p.parse_args(argv)
@@ -327,8 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from bench.peers import PEERS
 
-        engines = args.engines.split(",") if args.engines else ["ours", *PEERS]
-        results = [run_dataset(n, engines, args.queries, http=True) for n in names]
+        engines = args.engines.split(",") if args.engines else [*OURS, *PEERS]
+        results = [
+            run_dataset(n, engines, args.queries, not args.all_only, per_source=not args.all_only)
+            for n in names
+        ]
     args.out.write_text(perf_report.render(results))
     print(f"report written to {args.out}")
     return 0

@@ -113,11 +113,15 @@ def _engine(index_dir: str, config: Config) -> SearchEngine:
     key = (index_dir, *config.engine_key())
     if key not in _ENGINES:
         for old in _ENGINES.values():
-            old.reader().state().searcher.close()
+            if old.backend_name() == "whoosh":
+                old.reader().state().searcher.close()
         _ENGINES.clear()
-        _ENGINES[key] = SearchEngine(
-            index_dir, b=config.b, k1=config.k1, coordination=config.coordination
-        )
+        options = {"b": config.b, "k1": config.k1}
+        if SearchEngine(index_dir).backend_name() == "whoosh":
+            options["coordination"] = config.coordination
+        elif config.coordination:
+            raise SystemExit("Only the Whoosh backend has a coordination exponent.")
+        _ENGINES[key] = SearchEngine(index_dir, **options)
     return _ENGINES[key]
 
 
@@ -133,10 +137,18 @@ class Runner:
     """Evaluates configs on a query set, several searches in parallel (processes)."""
 
     def __init__(
-        self, texts, corpus, work: Path, data: Path, mesh: Path, jobs: int, fast: bool
-    ) -> None:  # noqa: ANN001
+        self,
+        texts,  # noqa: ANN001
+        corpus,  # noqa: ANN001
+        work: Path,
+        data: Path,
+        mesh: Path,
+        jobs: int,
+        fast: bool,
+        backend: str = "whoosh",
+    ) -> None:
         _CTX.update(texts=texts, corpus=corpus, fast=fast)
-        self.work, self.data, self.mesh = work, data, mesh
+        self.work, self.data, self.mesh, self.backend = work, data, mesh, backend
         self.jobs = max(1, jobs)
         self.pool = multiprocessing.get_context("fork").Pool(self.jobs) if self.jobs > 1 else None
 
@@ -146,7 +158,7 @@ class Runner:
             self.pool.join()
 
     def index(self, config: Config) -> str:
-        return str(nf.ensure_index(self.work, self.data, self.mesh, config.weights()))
+        return str(nf.ensure_index(self.work, self.data, self.mesh, config.weights(), self.backend))
 
     def runs(self, jobs: list[tuple[Config, str]], ids: list[str]) -> list[nf.Run]:
         """One merged Run per (config, mode), the queries split into chunks across workers."""

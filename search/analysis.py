@@ -33,6 +33,7 @@ LAST_WORD = re.compile(r"^(.*[-+/.])([^\W\d_]+)$")  # "t-cells" -> ("t-", "cells
 _STEM_CACHE_LIMIT = 500_000
 SECTION_MARK, WEIGHT_MARK = "\x1e", "\x1f"  # ASCII record / unit separators
 SECTION_GAP = 100
+_STEMS: dict[str, str] = {}  # Snowball stems of the process's stemming analyzers (bounded)
 
 
 class Token:
@@ -70,7 +71,10 @@ class BioAnalyzer:
         self.stem = stem
         self.stoplist = nltkdata.stopwords() if stoplist is None else stoplist
         self._stemmer = SnowballStemmer("english") if stem else None
-        self._cache: dict[str, str] = {}
+        # one stem cache per process for every stemming analyzer (the stems do not depend on
+        # the instance): what the query parser stemmed, snippets find stemmed
+        self._cache: dict[str, str] = _STEMS if stem else {}
+        self._words: dict[str, tuple[str, ...]] = {}  # a word as written -> its terms
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -108,6 +112,36 @@ class BioAnalyzer:
     def terms(self, text: str, mode: str = "index") -> list[str]:
         """The indexed terms of `text` (a convenience for callers that need no positions)."""
         return [t.text for t in self(text, mode=mode)]
+
+    def word_terms(self, word: str) -> tuple[str, ...]:
+        """The index-mode terms of one WORD match (any case), in the order `__call__` yields
+        them at that word's position; () for a stop word. Cached per distinct word."""
+        found = self._words.get(word)
+        if found is None:
+            found = tuple(t.text for t in self(word))
+            if len(self._words) < _STEM_CACHE_LIMIT:
+                self._words[word] = found
+        return found
+
+    def positioned(self, text: str) -> list[tuple[str, int]]:
+        """(term, position) of every index-mode token of `text`: exactly what
+        `(t.text, t.pos) for t in self(text, positions=True)` gives, without a Token object and
+        a generator step per token (the writers' hot path: one cached look-up per word)."""
+        if SECTION_MARK in text:
+            return [(t.text, t.pos) for t in self(text, positions=True)]
+        out: list[tuple[str, int]] = []
+        add = out.append
+        words, word_terms = self._words, self.word_terms
+        pos = 0
+        for word in WORD.findall(text):
+            found = words.get(word)
+            if found is None:
+                found = word_terms(word)
+            if found:
+                for t in found:
+                    add((t, pos))
+                pos += 1
+        return out
 
     def __call__(  # noqa: C901 - one pass over the text on purpose: it is the hot path
         self,

@@ -8,6 +8,7 @@ MeSH documents of the index (heading of a UI or of a tree number). Each backend 
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -187,14 +188,27 @@ def facet_of(
     chosen = {v for v in selected if not spans or year_range(v) is None}
     for v in chosen:
         counter.setdefault(v, 0)
+    # the first `limit` in order, then the selected values beyond them (a heap: a facet can
+    # count thousands of values; nsmallest(n) is sorted()[:n])
     if d.by_value:  # a year inside a selected range is selected too
         chosen |= {v for v in counter if v.isdigit() and any(a <= int(v) <= b for a, b in spans)}
-        ranked = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
+        top = heapq.nlargest(limit, counter.items(), key=_value)
+        rest = sorted((kv for kv in counter.items() if kv[0] in chosen), key=_value, reverse=True)
     else:
-        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-    shown = ranked[:limit] + [kv for kv in ranked[limit:] if kv[0] in chosen]
+        top = heapq.nsmallest(limit, counter.items(), key=_by_count)
+        rest = sorted((kv for kv in counter.items() if kv[0] in chosen), key=_by_count)
+    in_top = {v for v, _ in top}
+    shown = top + [kv for kv in rest if kv[0] not in in_top]
     if not shown:
         return None
     labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
     values = tuple(FacetValue(v, value_label(d.name, v, labels), n, v in chosen) for v, n in shown)
-    return Facet(d.name, d.label, values, truncated=len(ranked) > limit)
+    return Facet(d.name, d.label, values, truncated=len(counter) > limit)
+
+
+def _value(kv: tuple[str, int]) -> str:
+    return kv[0]
+
+
+def _by_count(kv: tuple[str, int]) -> tuple[int, str]:
+    return -kv[1], kv[0]

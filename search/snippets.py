@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from html import escape
+from itertools import chain, filterfalse
 from typing import Any
 
 from search import fields as f
@@ -40,23 +41,43 @@ def _texts(record: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _word_terms(word: str) -> tuple[str, ...]:
-    """The terms the analyzer makes of one word (it works word by word), cached."""
-    found = _TERMS_OF.get(word)
-    if found is None:
-        found = tuple(dict.fromkeys(t.text for t in _ANALYZER(word, removestops=False)))
-        if len(_TERMS_OF) < _TERMS_CACHE_LIMIT:
-            _TERMS_OF[word] = found
-    return found
+def _terms_of(words: set[str]) -> dict[str, tuple[str, ...]]:
+    """The terms the analyzer makes of each word as written (it works word by word): the
+    module's cache, with the words it lacks analysed (and cached while it has room)."""
+    missing = set(filterfalse(_TERMS_OF.__contains__, words))
+    if not missing:
+        return _TERMS_OF
+    found = {
+        w: tuple(dict.fromkeys(t.text for t in _ANALYZER(w.lower(), removestops=False)))
+        for w in missing
+    }
+    if len(_TERMS_OF) + len(found) <= _TERMS_CACHE_LIMIT:
+        _TERMS_OF.update(found)
+        return _TERMS_OF
+    return {**found, **{w: _TERMS_OF[w] for w in words - missing}}
 
 
-def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every analysed token of `text` that is a query term."""
+def _matching_words(text: str, terms: set[str]) -> tuple[set[str], set[str]]:
+    """The distinct words of `text` (as written) that make a query term, and those terms: set
+    operations over the distinct words, no Python step per occurrence."""
+    words = set(WORD.findall(text))
+    known = _terms_of(words)
+    found = terms.intersection(chain.from_iterable(map(known.__getitem__, words)))
+    if not found:
+        return set(), found
+    return {w for w in words if not found.isdisjoint(known[w])}, found
+
+
+def _matches(text: str, terms: set[str], words: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every analysed token of `text` that is a query term (`words`:
+    the words that make one)."""
     spans = []
     for m in WORD.finditer(text):
-        for term in _word_terms(m.group().lower()):
-            if term in terms:
-                spans.append((m.start(), m.end(), term))
+        word = m.group()
+        if word in words:
+            for term in _TERMS_OF.get(word) or _terms_of({word})[word]:
+                if term in terms:
+                    spans.append((m.start(), m.end(), term))
     return spans
 
 
@@ -97,17 +118,19 @@ def _window(text: str, spans: list[tuple[int, int, str]]) -> tuple[int, int]:
 
 def make_snippet(record: dict[str, Any], terms: set[str]) -> str:
     """An HTML snippet for a record and the (analysed) terms of the query."""
-    best: tuple[int, str, str, list] | None = None
+    best: tuple[int, str, str, set[str]] | None = None
     for label, text in _texts(record):
         if not text:
             continue
-        spans = _matches(text, terms)
-        score = len({t for _, _, t in spans})
-        if best is None or score > best[0]:
-            best = (score, label, text, spans)
+        words, found = _matching_words(text, terms)
+        if best is None or len(found) > best[0]:
+            best = (len(found), label, text, words)
+            if len(found) == len(terms):
+                break  # no later text can match more (ties keep the first)
     if best is None:
         return ""
-    _, label, text, spans = best
+    _, label, text, words = best
+    spans = _matches(text, terms, words)
     start, end = _window(text, spans)
     inside = [(s, e, t) for s, e, t in spans if s >= start and e <= end]
     html = _mark(text[start:end], inside, offset=start)

@@ -75,3 +75,40 @@ def test_stems_are_nltk_snowball_on_real_vocabulary():
     ours = BioAnalyzer(stem=True, stoplist=frozenset())
     different = [w for w in words if ours.stem_word(w) != nltk_stemmer.stem(w)]
     assert different == []
+
+
+def fixture_texts() -> list[str]:
+    """Every text value of the index documents of the real fixture records (tests/data)."""
+    from indexer.build import BuildReport, collect_sources
+    from indexer.documents import MeshLookup, to_document
+    from indexer.parse import parse_source
+    from indexer.records import Article, MeshDescriptor, Trial
+
+    data = Path(__file__).parent / "data"
+    paths = [str(data / name) for name in ("trials", "pubmed", "mesh")]
+    texts = []
+    for source in collect_sources(paths, BuildReport(), lambda event, n: None):
+        for rec in parse_source(source):
+            if isinstance(rec, (Trial, Article, MeshDescriptor)):
+                doc = to_document(rec, MeshLookup())
+                texts += [v for v in doc.values() if isinstance(v, str) and v]
+    return texts
+
+
+@pytest.mark.parametrize("make", [analyzer, exact_analyzer], ids=["stemmed", "exact"])
+def test_the_writers_fast_path_gives_the_tokens_of_the_analyzer(make):
+    """positioned() (cached per word, no Token objects) == the generator, on real records,
+    their weighted sections included; a second pass (from the cache) too."""
+    texts = fixture_texts()
+    assert len(texts) > 1_000 and any("\x1e" in t for t in texts)
+    a = make()
+    expected = [[(t.text, t.pos) for t in make()(text, positions=True)] for text in texts]
+    assert [a.positioned(text) for text in texts] == expected
+    assert [a.positioned(text) for text in texts] == expected
+
+
+def test_the_fast_path_keeps_compounds_and_positions():
+    assert analyzer().positioned("IL-6 and the T-cells") == [
+        ("il-6", 0), ("il", 0), ("6", 0), ("il6", 0), ("t-cell", 1), ("t", 1), ("cell", 1),
+        ("tcell", 1),
+    ]  # fmt: skip

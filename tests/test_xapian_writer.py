@@ -192,3 +192,34 @@ def test_a_full_disk_while_writing_the_copy_is_one_line(live):
     assert f"{live / store.BUILDS}/" in line and line.endswith("; the live index is unchanged")
     assert current_build(live) == before
     assert [p.name for p in (live / store.BUILDS).iterdir()] == [before.name]
+
+
+def spelling_frequency(build: Path, word: str) -> int:
+    import xapian
+
+    db = xapian.Database(str(build / "xapian"))
+    try:
+        return next((s.termfreq for s in db.spellings() if s.term == word.encode()), 0)
+    finally:
+        db.close()
+
+
+def test_spelling_frequencies_follow_replacements_and_deletions(live):
+    """The writer sums spelling changes per word and writes them at each flush: a record
+    replaced within one batch counts once, and a deleted record's words go."""
+    doc = changed_document()
+    doc[f.SPELL] = f"{doc.get(f.SPELL, '')} {NEW_WORD}"
+    old = current_build(live)
+    build = store.new_build_dir(live)
+    writer = update(old, build)
+    assert writer.add(TRIAL, doc) and writer.add(TRIAL, doc)
+    writer.commit()
+    assert spelling_frequency(build, NEW_WORD) == 1
+    assert spelling_frequency(build, "melanoma") == spelling_frequency(old, "melanoma")
+
+    again = store.new_build_dir(live)
+    writer = update(build, again)
+    assert writer.delete(TRIAL)
+    writer.commit()
+    assert spelling_frequency(again, NEW_WORD) == 0
+    assert spelling_frequency(again, "melanoma") == spelling_frequency(old, "melanoma") - 1

@@ -34,6 +34,7 @@ from search.xapian.schema import (
 )
 
 NOTHING = xapian.Query.MatchNothing
+MAX_SOURCES = 1_000  # (field, tf) weight tables kept per database
 MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
 
 
@@ -95,6 +96,8 @@ class Translator:
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
         self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
+        # (field, tf) -> (length, saturated tf) for each length the field has, computed once
+        self._weights: dict[tuple[str, float], list[tuple[str, float]]] = {}
         # The posting sources of the queries made since the last reset: the bindings do not
         # keep a source alive with its query, so the translator does while they are in use.
         self.sources: list[xapian.PostingSource] = []
@@ -127,11 +130,17 @@ class Translator:
             total = sum(int(n) * c for n, c in counts.items())
             table = (total / (self.db.get_doccount() or 1) or 1.0, list(counts))
             self._lengths[field] = table
-        avg, lengths = table
+        weights = self._weights.get((field, tf))
+        if weights is None:  # BM25's saturated tf for each length the field has (thousands)
+            avg, lengths = table
+            weights = [(n, saturated_tf(tf, int(n), avg, self.k1, self.b)) for n in lengths]
+            if len(self._weights) < MAX_SOURCES:
+                self._weights[(field, tf)] = weights
         source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
         self.sources.append(source)
-        for n in lengths:
-            source.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b) * factor)
+        add = source.add_mapping
+        for n, weight in weights:
+            add(n, weight * factor)
         return source
 
     def __call__(self, node: qt.Node) -> xapian.Query:

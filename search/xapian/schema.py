@@ -33,6 +33,7 @@ PAD_TERM = "XPAD"
 TF_PREFIX, TF_MARK = "XTF:", "\x00"
 ID_PREFIX = "Q"
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
+_SHORT = MAX_TERM_BYTES // 4  # a term of at most this many characters fits in any encoding
 
 # value slots
 SLOT_ID, SLOT_TYPE, SLOT_HASH, SLOT_TITLE, SLOT_DISPLAY_DATE = 0, 1, 2, 3, 4
@@ -89,7 +90,7 @@ def author_words(text: str) -> list[str]:
 
 def _tokens(text: str) -> list[tuple[str, int]]:
     """(term, position) of a text field's value, positions from 0."""
-    return [(t.text, t.pos) for t in _TEXT(text, positions=True)]
+    return _TEXT.positioned(text)
 
 
 class _Builder:
@@ -112,23 +113,28 @@ class _Builder:
         WDF_SCALE to the term's wdf; returns the token count."""
         add, pre = self.doc.add_posting, prefix(field)
         count, pos, total = 0, 0, 0
-        wdfs: dict[str, int] = {}
+        wdfs: dict[str, int] | None = None if field == f.ALL else {}
         for section in value.split(SECTION_MARK)[1:]:
             weight, _, text = section.partition(WEIGHT_MARK)
+            tokens = self.tokens(text)
+            if not tokens:
+                pos += SECTION_GAP  # as the analyzer's sections: an empty one takes a gap too
+                continue
             wdf = round(float(weight) * WDF_SCALE)
-            last = pos
-            for text_term, p in self.tokens(text):
-                count += 1
-                last = pos + p
+            first = pos + 1  # Xapian positions from 1
+            kept = 0
+            for text_term, p in tokens:
                 t = pre + text_term
-                if len(t.encode()) <= MAX_TERM_BYTES:
-                    add(t, last + 1, wdf)
-                    total += wdf
-                    if field != f.ALL:
+                if len(t) <= _SHORT or len(t.encode()) <= MAX_TERM_BYTES:
+                    add(t, first + p, wdf)
+                    kept += 1
+                    if wdfs is not None:
                         wdfs[t] = wdfs.get(t, 0) + wdf
-            pos = last + SECTION_GAP  # no phrase across sections
+            count += len(tokens)
+            total += kept * wdf
+            pos += tokens[-1][1] + SECTION_GAP  # no phrase across sections
         self.length += total
-        if field != f.ALL:
+        if wdfs is not None:
             self.doc.add_value(LENGTH_SLOTS[field], str(count))
             self.counted(wdfs)
         return count
@@ -145,10 +151,10 @@ class _Builder:
         wdfs: dict[str, int] = {}
         for text_term, p in words:
             t = pre + text_term
-            if len(t.encode()) <= MAX_TERM_BYTES:
+            if len(t) <= _SHORT or len(t.encode()) <= MAX_TERM_BYTES:
                 add(t, p + 1, WDF_SCALE)
-                self.length += WDF_SCALE
                 wdfs[t] = wdfs.get(t, 0) + WDF_SCALE
+        self.length += sum(wdfs.values())
         self.counted(wdfs)
 
     def keywords(self, field: str, values: list[str]) -> None:
