@@ -12,7 +12,9 @@ SEED=${SEED:-16}
 EXAMPLES=${EXAMPLES:-40}
 MAX_TIME=${MAX_TIME:-1200}
 if ! .venv/bin/python -m indexer status --index "$INDEX" >/dev/null 2>&1; then
-  .venv/bin/python -m indexer build --index "$INDEX" data/sample
+  # without sentence vectors: encoding costs minutes and changes no response's shape (the fused
+  # ranking is tested in tests/test_semantic.py)
+  .venv/bin/python -m indexer build --index "$INDEX" --no-vectors data/sample
 fi
 out=$(mktemp -d)
 .venv/bin/python -m web --index "$INDEX" --port "$PORT" 2>"$out/server.log" &
