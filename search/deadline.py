@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from typing import Any
 
 from search.errors import SearchTimeout
 
@@ -65,3 +66,16 @@ def busy() -> SearchTimeout:
 
 def _seconds(seconds: float) -> str:
     return f"{seconds:g} second" + ("" if seconds == 1 else "s")
+
+
+@contextmanager
+def holding(lock: Any) -> Iterator[None]:
+    """Hold `lock` (a FairLock, or threading's), waiting for it at most until the request's
+    deadline: the busy() error when it is not free by then."""
+    wait = remaining()
+    if not lock.acquire(timeout=-1 if wait is None else wait):
+        raise busy()
+    try:
+        yield
+    finally:
+        lock.release()

@@ -11,8 +11,7 @@ points at another build (builds never change once switched in).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -114,16 +113,9 @@ class XapianReader:
         self._state: _State | None = None
         self._builder = QueryBuilder()
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """Hold the reader's lock, waiting at most until the request's deadline."""
-        wait = deadline.remaining()
-        if not self.lock.acquire(timeout=-1 if wait is None else wait):
-            raise deadline.busy()
-        try:
-            yield
-        finally:
-            self.lock.release()
+        return deadline.holding(self.lock)
 
     # -- index state -------------------------------------------------------------------------
     def state(self) -> _State:
