@@ -221,7 +221,7 @@ def rebuild_index(
         else:
             writer = package.create(build)
         if vectors:
-            writer = with_vectors(writer, build, None, vector_cache)
+            writer = with_vectors(writer, build, None, vector_cache, progress)
         for descriptor in descriptors:
             writer.add(descriptor.ui, to_document(descriptor, lookup))
             report.counts["mesh"] += 1
@@ -271,9 +271,15 @@ def check_shards(backend: str, shards: int, shard: int | None) -> None:
         raise IndexerError("only the xapian backend is sharded: add --backend xapian")
 
 
-def with_vectors(writer: Writer, build: Path, live: Path | None, cache: Path | None) -> Writer:
+def with_vectors(
+    writer: Writer,
+    build: Path,
+    live: Path | None,
+    cache: Path | None,
+    progress: Progress | None = None,
+) -> Writer:
     """`writer` that also writes the build's vectors (IndexerError when the model can't be
-    used: its sentence, and how to build without it)."""
+    used: its sentence, and how to build without it); `progress` hears of the encoding."""
     from search.semantic.model import ModelUnavailable, build_encoder
     from search.semantic.vectors import TextCache
     from search.semantic.writer import VectorWriter
@@ -289,7 +295,7 @@ def with_vectors(writer: Writer, build: Path, live: Path | None, cache: Path | N
         return loaded[0]
 
     text_cache = TextCache(cache) if cache is not None else None
-    return VectorWriter(writer, build, live, encoder=encoder, cache=text_cache)
+    return VectorWriter(writer, build, live, encoder=encoder, cache=text_cache, progress=progress)
 
 
 def vector_stats(writer: Writer | None) -> dict:

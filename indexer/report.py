@@ -33,10 +33,17 @@ class _Progress:
         self.started = clock()
         self.counts = {"total": 0, "file": 0, "records": 0, "bytes_total": 0, "bytes": 0}
         self.writing = False
+        self.encode_total = 0  # texts the sentence model has to encode (search/semantic/)
+        self.encoded = 0
+        self.encode_started = 0.0
 
     def add(self, event: str, n: int) -> None:
         if event == "writing":
             self.writing = True
+        elif event == "encode_total":
+            self.encode_total, self.encoded, self.encode_started = n, 0, self.clock()
+        elif event == "encoded":
+            self.encoded += n
         elif event in ("total", "bytes_total"):
             self.counts[event] = n
         elif event in self.counts:
@@ -57,12 +64,28 @@ class _Progress:
         return (
             f"{_duration(now - self.started)}: {files:,}/{total:,} files, {records:,} records, "
             f"{rate:,.0f} records/s"
-            + ("; writing the index (merging segments)" if self.writing else self.eta(now))
+            + (self.encoding(now) if self.encode_total else "")
+            + (
+                "; writing the index (merging segments)"
+                if self.writing and not self.encode_total
+                else ""
+                if self.writing
+                else self.eta(now)
+            )
         )
+
+    def encoding(self, now: float) -> str:
+        """The sentence vectors' part of the line: texts encoded, their rate, the time left."""
+        done, total, elapsed = self.encoded, self.encode_total, now - self.encode_started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = f", ETA {_duration((total - done) / rate)}" if done and rate else ""
+        return f"; sentence vectors {done:,}/{total:,} texts, {rate:,.1f} texts/s{left}"
 
     def share(self) -> float:
         """The share of the work done: bytes when known, else files."""
         c = self.counts
+        if self.encode_total:
+            return min(self.encoded, self.encode_total) / self.encode_total
         if c["bytes_total"]:
             return min(c["bytes"], c["bytes_total"]) / c["bytes_total"]
         return min(c["file"], c["total"]) / c["total"] if c["total"] else 0.0
@@ -102,7 +125,7 @@ def progress_bar(
 
     def update(event: str, n: int) -> None:
         state.add(event, n)
-        draw(force=event == "writing")
+        draw(force=event in ("writing", "encode_total"))
 
     try:
         yield update

@@ -154,7 +154,7 @@ def update_index(
     try:
         writer = backend_package(name).update(live, build)
         if (live / VECTORS_FOLDER).is_dir():  # the live build has vectors: keep them up to date
-            writer = with_vectors(writer, build, live, vector_cache)
+            writer = with_vectors(writer, build, live, vector_cache, progress)
         change = Change(writer)
         mesh_sources = [s for s in sources if s.format in MESH_FORMATS]
         unreadable = len(report.skipped_files)

@@ -130,3 +130,25 @@ def test_unmatched_deletion_notices_are_one_counted_note():
         "Note: 20 PubMed deletion notices name citations that are not in the input, so there "
         "was nothing to delete."
     ]
+
+
+def test_the_sentence_vectors_encoding_has_its_own_count_rate_and_time_left():
+    """Encoding the trials' and articles' vectors comes after the index is written and takes
+    most of a first build's time: the line says how far it is, not "merging segments"."""
+    clock, log = Clock(), io.StringIO()
+    with progress_bar(log, clock, every=5.0) as progress:
+        progress("total", 1)
+        progress("records", 100)
+        progress("file", 1)
+        progress("writing", 1)
+        clock.now += 10.0
+        progress("encode_total", 1000)
+        for _ in range(3):
+            clock.now += 5.0
+            progress("encoded", 100)
+    lines = log.getvalue().splitlines()
+    assert lines[-1] == (
+        "progress: 25s: 1/1 files, 100 records, 4 records/s; sentence vectors 300/1,000 texts, "
+        "20.0 texts/s, ETA 35s"
+    )
+    assert lines[1].endswith("; sentence vectors 0/1,000 texts, 0.0 texts/s")  # said at once

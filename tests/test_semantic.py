@@ -39,9 +39,14 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built(request, tmp_path_factory, cache) -> Path:
     """A real index with vectors, per backend (the second build finds its texts in `cache`)."""
     path = tmp_path_factory.mktemp(f"semantic-{request.param}")
+    events: list[tuple[str, int]] = []
     rebuild_index([str(p) for p in SOURCES], path, backend=request.param, vectors=True,
-                  vector_cache=cache)  # fmt: skip
+                  vector_cache=cache, progress=lambda e, n: events.append((e, n)))  # fmt: skip
+    PROGRESS[path] = events
     return path
+
+
+PROGRESS: dict[Path, list[tuple[str, int]]] = {}  # each build's progress events
 
 
 def test_the_model_gives_the_published_models_vectors(encoder):
@@ -89,6 +94,14 @@ def test_a_build_with_vectors_encodes_trials_and_articles(built):
     )
     assert not any(i.startswith("D0") for i in vectors.ids)  # MeSH descriptors rank by BM25
     assert meta["vectors"]["model"] == "all-MiniLM-L6-v2"
+    # the progress bar hears how many texts the model encodes, and each chunk done
+    said = [(e, n) for e, n in PROGRESS[built] if e in ("encode_total", "encoded")]
+    encoded = meta["vectors"]["encoded"]
+    if encoded:
+        assert said[0] == ("encode_total", encoded)
+        assert sum(n for e, n in said[1:]) == encoded
+    else:
+        assert said == []  # every text came from the cache
 
 
 def test_rank_best_fuses_and_rank_bm25_does_not(built):

@@ -62,8 +62,12 @@ class VectorWriter:
         *,
         encoder: Callable[[], Encoder] = build_encoder,
         cache: vec.TextCache | None = None,
+        progress: Callable[[str, int], None] | None = None,
     ) -> None:
+        """`progress(event, n)`: told "encode_total" (texts to encode) then "encoded" after
+        each chunk, as the indexer's progress bar takes them."""
         self.inner = inner
+        self.progress = progress or (lambda event, n: None)
         self.build = Path(build)
         self.base = vec.Vectors.load(live) if live is not None else None
         self.encoder = encoder
@@ -142,11 +146,13 @@ class VectorWriter:
                 self.stats.reused += 1
         if todo:
             model = self.encoder()
+            self.progress("encode_total", len(todo))
             started = time.perf_counter()
             for start in range(0, len(todo), ENCODE_CHUNK):
                 chunk = todo[start : start + ENCODE_CHUNK]
                 encoded = model.encode([texts[i] for i in chunk], DOC_TOKENS)
                 out[chunk] = encoded
+                self.progress("encoded", len(chunk))
                 if self.cache is not None:
                     self.cache.add([texts[i] for i in chunk], encoded)
             self.stats.seconds += time.perf_counter() - started
