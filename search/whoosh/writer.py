@@ -122,8 +122,9 @@ class UpdateWriter:
             self._last = (record_id, self.searcher.document_number(**{f.ID: record_id}))
         return self._last[1]
 
-    def add(self, record_id: str, document: dict[str, Any]) -> bool:
-        writer = self._writer()
+    def _forget(self, record_id: str) -> int | None:
+        """Drop the record's current copy: one this writer added goes to `stale`, the live
+        one is deleted. Its document number, or None when there was none."""
         if record_id in self.written:  # the live copy, if any, is deleted already
             old = self.written[record_id]
             if old is not None:
@@ -131,21 +132,19 @@ class UpdateWriter:
         else:
             old = self._live(record_id)
             if old is not None:
-                writer.delete_document(old)
+                self._writer().delete_document(old)
+        return old
+
+    def add(self, record_id: str, document: dict[str, Any]) -> bool:
+        writer = self._writer()
+        old = self._forget(record_id)
         self.written[record_id] = writer.docnum
         # a field newer than the live build's schema (f.UPDATED) waits for the next full build
         writer.add_document(**{k: v for k, v in document.items() if k in writer.schema})
         return old is not None
 
     def delete(self, record_id: str) -> bool:
-        if record_id in self.written:
-            old = self.written[record_id]
-            if old is not None:
-                self.stale.append(old)
-        else:
-            old = self._live(record_id)
-            if old is not None:
-                self._writer().delete_document(old)
+        old = self._forget(record_id)
         self.written[record_id] = None
         return old is not None
 
