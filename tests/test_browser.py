@@ -12,11 +12,11 @@ import os
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.browser
@@ -57,11 +57,30 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
         driver.quit()
 
 
+def _replaced(old: WebElement) -> bool:
+    """True once `old` belongs to no live document: stale, or (ChromeDriver, while the next
+    page replaces it) "Node with given id does not belong to the document"."""
+    try:
+        old.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
+    return False
+
+
 def follow(driver: WebDriver, element: WebElement) -> None:
     """Click a link or a submit button and wait until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, WAIT).until(ec.staleness_of(old))
+    next_page(driver, old)
+
+
+def next_page(driver: WebDriver, old: WebElement) -> None:
+    """Wait until the page whose <html> is `old` has been replaced and the next one loaded."""
+    WebDriverWait(driver, WAIT).until(lambda d: _replaced(old))
     WebDriverWait(driver, WAIT).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )

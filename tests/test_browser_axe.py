@@ -16,9 +16,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
-from test_browser import WAIT, browser, total  # noqa: F401 (browser is a fixture)
+from test_browser import WAIT, browser, next_page, total  # noqa: F401 (browser is a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -108,10 +107,7 @@ def enter(driver: WebDriver) -> None:
     """Press Enter on the focused element and wait for the next page."""
     old = driver.find_element(By.TAG_NAME, "html")
     focused(driver).send_keys(Keys.ENTER)
-    WebDriverWait(driver, WAIT).until(ec.staleness_of(old))
-    WebDriverWait(driver, WAIT).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-    )
+    next_page(driver, old)
 
 
 def test_search_facets_and_paging_with_the_keyboard_only(browser, live_server):  # noqa: F811
