@@ -48,7 +48,7 @@ from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
 from search.xapian.listing import InMask, Listing
-from search.xapian.query import Translator, matcher, needs_masks, weighting
+from search.xapian.query import Translator, boolean, needs_masks, weighting
 from search.xapian.schema import (
     id_term,
     term,
@@ -275,7 +275,7 @@ class XapianReader(Listing):
         if isinstance(tree, qt.Every):
             query, matched = None, st.tables.live.copy()
         else:
-            query = st.translator(tree)
+            query = boolean(st.translator, tree)
             matched = self._mask(st, tree) if needs_masks(tree) else self._matches(st, query)
         deadline.check()
         allowed = matched & xfacets.filter_mask(st.tables, req)
@@ -297,7 +297,7 @@ class XapianReader(Listing):
             return self._mask(st, node.required)
         if isinstance(node, qt.Every):
             return st.tables.live.copy()
-        return self._matches(st, st.translator(node))
+        return self._matches(st, boolean(st.translator, node))
 
     def _enquire(self, st: _State) -> xapian.Enquire:
         enquire = xapian.Enquire(st.db)
@@ -307,7 +307,7 @@ class XapianReader(Listing):
     def _matches(self, st: _State, query: xapian.Query) -> np.ndarray:
         """The mask of every document the query matches."""
         enquire = self._enquire(st)
-        enquire.set_query(matcher(query))
+        enquire.set_query(query)
         enquire.set_weighting_scheme(xapian.BoolWeight())
         try:
             mset = enquire.get_mset(0, st.db.get_doccount())

@@ -188,7 +188,7 @@ class Listing:
         (BM25, tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
         q = xapian.Query
         halves = [
-            q(q.OP_FILTER, scaled(st.translator(tree), MESH_PRIOR if t == f.MESH_TYPE else 1.0),
+            q(q.OP_FILTER, scaled(st.translator(tree, t), MESH_PRIOR if t == f.MESH_TYPE else 1.0),
               q(term(f.TYPE, t)))
             for t in f.TYPES
         ]  # fmt: skip

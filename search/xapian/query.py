@@ -9,6 +9,12 @@ length in the document, as on Whoosh: a ValueMapPostingSource maps the field's l
 slot) to the saturated tf of one occurrence, filtered by the term and scaled by its idf (a word
 repeated within one field counts once there). Constant scores (prefixes, ranges, id and type
 terms, Every) come from a FixedWeightPostingSource filtered by the match.
+
+The posting sources are made once per database and shared by every query (Xapian clones a
+source for each use of it in a match): one per (field, tf) holding BM25's saturated tf for each
+length of the field, times SOURCE_SCALE, scaled down by each term to idf x boost; one per
+constant score. Filling a source's thousands of mappings for each term of each search was most
+of a search's time.
 """
 
 from __future__ import annotations
@@ -34,7 +40,12 @@ from search.xapian.schema import (
 )
 
 NOTHING = xapian.Query.MatchNothing
-MAX_SOURCES = 1_000  # (field, tf) weight tables kept per database
+MAX_SOURCES = 1_000  # posting sources kept per database (each (field, tf), each constant)
+# A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
+# The factor must stay <= 1: Xapian 1.4 gives a source the minimum weight of its match unscaled
+# and ends it early when that exceeds the source's own maximum (tests/test_xapian.py).
+SOURCE_SCALE = 1e4
+MAX_COUNTED = 50_000  # terms whose count terms are kept per database
 MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
 
 
@@ -96,31 +107,43 @@ class Translator:
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
         self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
-        # (field, tf) -> (length, saturated tf) for each length the field has, computed once
-        self._weights: dict[tuple[str, float], list[tuple[str, float]]] = {}
-        # The posting sources of the queries made since the last reset: the bindings do not
-        # keep a source alive with its query, so the translator does while they are in use.
+        # (field, tf) -> its ValueMapPostingSource, score -> its FixedWeightPostingSource, each
+        # with its query (the bindings do not keep a source alive with its query, and a query
+        # made of a source copies the source's weights)
+        self._sources: dict[object, tuple[xapian.PostingSource, xapian.Query]] = {}
+        self._counted: dict[str, list[bytes]] = {}  # term -> its count terms (TF_PREFIX)
+        self._kind: str | None = None  # the record type being translated for (None: any)
+        self._holds: dict[tuple[str, str], bool] = {}  # (field, type) -> has a record of it
+        # the sources made beyond MAX_SOURCES, kept until the next reset
         self.sources: list[xapian.PostingSource] = []
 
     def reset(self) -> None:
-        """Forget the sources and prefixes of earlier queries (call before a search, under
-        the lock)."""
+        """Forget the prefixes (and uncached sources) of earlier queries (call before a search,
+        under the lock)."""
         self.sources.clear()
         self._expanded.clear()
 
+    def _query(self, key: object, source: xapian.PostingSource) -> xapian.Query:
+        query = xapian.Query(source)
+        if len(self._sources) < MAX_SOURCES:
+            self._sources[key] = (source, query)
+        else:
+            self.sources.append(source)
+        return query
+
     def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
         """`score` for every document `query` matches (every document when None)."""
-        source = xapian.FixedWeightPostingSource(score)
-        self.sources.append(source)
-        fixed = xapian.Query(source)
+        found = self._sources.get(score)
+        fixed = found[1] if found else self._query(score, xapian.FixedWeightPostingSource(score))
         return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
 
-    def source(self, field: str, tf: float, factor: float = 1.0) -> xapian.ValueMapPostingSource:
-        """Weights BM25's saturated tf of `tf` occurrences for each length of the field (the
-        average length is over every document, as Whoosh's), times `factor`. The factor is
-        in the weights, not an OP_SCALE_WEIGHT around the source: Xapian 1.4 then gives the
-        source an unscaled minimum weight and, with the top-k full, skips matches that belong
-        in it (tests/test_xapian.py)."""
+    def source(self, field: str, tf: float) -> xapian.Query:
+        """A source weighting BM25's saturated tf of `tf` occurrences for each length of the
+        field (the average length is over every document, as Whoosh's), times SOURCE_SCALE."""
+        key = (field, tf)
+        found = self._sources.get(key)
+        if found is not None:
+            return found[1]
         table = self._lengths.get(field)
         if table is None:
             counts: dict[str, int] = {}
@@ -130,24 +153,37 @@ class Translator:
             total = sum(int(n) * c for n, c in counts.items())
             table = (total / (self.db.get_doccount() or 1) or 1.0, list(counts))
             self._lengths[field] = table
-        weights = self._weights.get((field, tf))
-        if weights is None:  # BM25's saturated tf for each length the field has (thousands)
-            avg, lengths = table
-            weights = [(n, saturated_tf(tf, int(n), avg, self.k1, self.b)) for n in lengths]
-            if len(self._weights) < MAX_SOURCES:
-                self._weights[(field, tf)] = weights
-        source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
-        self.sources.append(source)
-        add = source.add_mapping
-        for n, weight in weights:
-            add(n, weight * factor)
-        return source
+        avg, lengths = table
+        mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
+        for n in lengths:  # BM25's saturated tf for each length the field has (thousands)
+            mapped.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b) * SOURCE_SCALE)
+        return self._query(key, mapped)
 
-    def __call__(self, node: qt.Node) -> xapian.Query:
+    def __call__(self, node: qt.Node, kind: str | None = None) -> xapian.Query:
+        """The scored query of a tree; `kind`: only for records of this type (the words of a
+        field no record of that type has are left out: each costs Xapian a copy of its source)."""
+        self._kind = kind
         return self.node(node)
+
+    def _absent(self, field: str) -> bool:
+        """Whether no record of the translated type (if any) has the field."""
+        if self._kind is None or field not in LENGTH_SLOTS:
+            return False
+        key = (field, self._kind)
+        found = self._holds.get(key)
+        if found is None:
+            q = xapian.Query
+            has = q(q.OP_VALUE_GE, LENGTH_SLOTS[field], b"1")  # a length from 1 (not "0")
+            enquire = xapian.Enquire(self.db)
+            enquire.set_query(q(q.OP_FILTER, has, q(term(f.TYPE, self._kind))))
+            enquire.set_weighting_scheme(xapian.BoolWeight())
+            found = self._holds[key] = bool(enquire.get_mset(0, 1).size())
+        return not found
 
     def term(self, field: str, text: str, boost: float) -> xapian.Query:
         key = term(field, text)
+        if self._absent(field):
+            return NOTHING
         if field in CONSTANT_FIELDS:
             return self.constant(boost, xapian.Query(key))
         n = self.db.get_termfreq(key)
@@ -159,15 +195,19 @@ class Translator:
             return scaled(xapian.Query(key), factor)
         q = xapian.Query
         # documents where the word occurs more than once in the field carry a count term
-        counted = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
+        counted = self._counted.get(key)
+        if counted is None:
+            counted = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
+            if len(self._counted) < MAX_COUNTED:
+                self._counted[key] = counted
         once = q(key)
         if counted:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
-        weight = idf(total, n) * boost
-        parts = [q(q.OP_FILTER, q(self.source(field, 1, weight)), once)]
+        factor = idf(total, n) * boost / SOURCE_SCALE
+        parts = [scaled(q(q.OP_FILTER, self.source(field, 1), once), factor)]
         for t in counted:
             tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE
-            parts.append(q(q.OP_FILTER, q(self.source(field, tf, weight)), q(t)))
+            parts.append(scaled(q(q.OP_FILTER, self.source(field, tf), q(t)), factor))
         return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
 
     def expand(self, node: qt.Prefix) -> list[str]:
@@ -219,6 +259,8 @@ class Translator:
                 return self.node(qt.Range(node.field, number, number, node.boost))
             return self.term(node.field, node.text, node.boost)
         if isinstance(node, qt.Phrase):
+            if self._absent(node.field):
+                return NOTHING
             words = [self.term(node.field, w, node.boost) for w in node.words]
             if len(words) == 1:
                 return words[0]
@@ -232,20 +274,7 @@ class Translator:
                 return self.constant(node.boost, q(q.OP_WILDCARD, term(node.field, node.text)))
             return self.prefix(node)
         if isinstance(node, qt.Range):
-            slot = NUMBER_SLOTS.get(node.field)
-            if slot is None:
-                raise InvalidRequest(f"{node.field} has no numbers to search a range of.")
-            low = xapian.sortable_serialise(node.low) if node.low is not None else None
-            high = xapian.sortable_serialise(node.high) if node.high is not None else None
-            if low is not None and high is not None:
-                rng = q(q.OP_VALUE_RANGE, slot, low, high)
-            elif low is not None:
-                rng = q(q.OP_VALUE_GE, slot, low)
-            elif high is not None:
-                rng = q(q.OP_VALUE_LE, slot, high)
-            else:
-                rng = q(q.OP_VALUE_GE, slot, b"")
-            return self.constant(node.boost, rng)
+            return self.constant(node.boost, value_range(node))
         if isinstance(node, (qt.Or, qt.And)):
             op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
             children = [self.node(c) for c in node.children]
@@ -275,6 +304,68 @@ class Translator:
         if isinstance(node, qt.Every):
             return self.constant(node.boost)
         return NOTHING
+
+
+def value_range(node: qt.Range) -> xapian.Query:
+    """The documents whose number in the field is within the range (unscored)."""
+    q = xapian.Query
+    slot = NUMBER_SLOTS.get(node.field)
+    if slot is None:
+        raise InvalidRequest(f"{node.field} has no numbers to search a range of.")
+    low = xapian.sortable_serialise(node.low) if node.low is not None else None
+    high = xapian.sortable_serialise(node.high) if node.high is not None else None
+    if low is not None and high is not None:
+        return q(q.OP_VALUE_RANGE, slot, low, high)
+    if low is not None:
+        return q(q.OP_VALUE_GE, slot, low)
+    if high is not None:
+        return q(q.OP_VALUE_LE, slot, high)
+    return q(q.OP_VALUE_GE, slot, b"")
+
+
+def boolean(translator: Translator, node: qt.Node) -> xapian.Query:  # noqa: C901
+    """What `translator(node)` matches, without scores: terms, phrases and ranges alone, no
+    posting source (Xapian copies a source's weights for each use: the match set of a query
+    with many fielded words cost more than its ranking)."""
+    q = xapian.Query
+    if isinstance(node, qt.Term):
+        if node.field in NUMBER_SLOTS:
+            return value_range(qt.Range(node.field, int(node.text), int(node.text)))
+        return q(term(node.field, node.text))
+    if isinstance(node, qt.Phrase):
+        terms = [q(term(node.field, w)) for w in node.words]
+        if len(terms) == 1:
+            return terms[0]
+        window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
+        return q(q.OP_PHRASE, terms, window)
+    if isinstance(node, qt.Prefix):
+        if node.constant:
+            return q(q.OP_WILDCARD, term(node.field, node.text))
+        words = [q(term(node.field, w)) for w in translator.expand(node)]
+        return q(q.OP_OR, words) if words else NOTHING
+    if isinstance(node, qt.Range):
+        return value_range(node)
+    if isinstance(node, (qt.Or, qt.And)):
+        children = [boolean(translator, c) for c in node.children]
+        if not children:
+            return NOTHING
+        minimum = node.minimum if isinstance(node, qt.Or) else 0
+        if 1 < minimum < len(children) and math.comb(len(children), minimum) <= MAX_COMBINATIONS:
+            return q(q.OP_OR, [q(q.OP_AND, list(c)) for c in combinations(children, minimum)])
+        op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
+        return children[0] if len(children) == 1 else q(op, children)
+    if isinstance(node, qt.AndNot):
+        return q(
+            q.OP_AND_NOT, boolean(translator, node.positive), boolean(translator, node.negative)
+        )
+    if isinstance(node, qt.AndMaybe):
+        return boolean(translator, node.required)
+    if isinstance(node, qt.DisMax):
+        children = [boolean(translator, c) for c in node.children]
+        return q(q.OP_OR, children) if children else NOTHING
+    if isinstance(node, qt.Every):
+        return q.MatchAll
+    return NOTHING
 
 
 def matcher(query: xapian.Query) -> xapian.Query:
