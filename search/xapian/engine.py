@@ -48,7 +48,7 @@ from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
 from search.xapian.listing import InMask, Listing
-from search.xapian.query import Translator, boolean, needs_masks, weighting
+from search.xapian.query import Translator, boolean, needs_masks, unpruned, weighting
 from search.xapian.schema import (
     id_term,
     term,
@@ -225,7 +225,7 @@ class XapianReader(Listing):
             assert parsed is not None and parsed.loose is not None
             start = max(0, (req.page - 1) * req.size - total)
             window = replace(req, page=1, size=req.size - len(hits))
-            hits += self._hits(st, window, loose_tree, loose_query, extra, plain, start, True)
+            hits += self._hits(st, window, loose_tree, loose_query, extra, plain, start, tree)
         facets = xfacets.count_facets(
             st.tables, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
@@ -253,12 +253,13 @@ class XapianReader(Listing):
         """The feedback clause from the best records of `tree` (search/feedback.py)."""
         enquire = self._enquire(st)
         enquire.set_weighting_scheme(weighting(self.k1, self.b))
-        enquire.set_query(self._ranked(st, tree, req))
+        enquire.set_query(self._ranked(st, tree, req, allowed))
         k = feedback.FEEDBACK_DOCS
+        check = st.db.get_doccount() if unpruned(tree) else 0
         if needs_masks(tree):  # (shards: see ranked_within)
-            mset = ranked_within(enquire, st.db, 0, k, allowed, InMask(allowed))
+            mset = ranked_within(enquire, st.db, 0, k, allowed, InMask(allowed), check)
         else:
-            mset = enquire.get_mset(0, k)
+            mset = enquire.get_mset(0, k, check)
         docids = [m.docid for m in mset]
         return feedback.from_top(
             docids,

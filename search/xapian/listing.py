@@ -25,7 +25,7 @@ from search.scoring import MESH_PRIOR
 from search.semantic.fusion import POOL, Rerank
 from search.snippets import make_snippet
 from search.xapian import facets as xfacets
-from search.xapian.query import needs_masks, scaled, weighting
+from search.xapian.query import boolean, needs_masks, scaled, unpruned, weighting
 from search.xapian.schema import (
     SLOT_DISPLAY_DATE,
     SLOT_ID,
@@ -55,14 +55,14 @@ class Listing:
         allowed: np.ndarray,
         plain: qt.Node,
         offset: int = 0,
-        listed_after: bool = False,
+        after: qt.Node | None = None,
         strong: np.ndarray | None = None,
         patient: Demographics | None = None,
     ) -> tuple[Hit, ...]:
-        """A page of hits; `listed_after`: the partial matches after the full ones, ranked
-        within `allowed` from `offset`; `strong`: the strong matches a date sort lists first
-        (search/datesort.py; None: all); `patient`: trials excluding them rank lower
-        (search/eligibility.py), among the best RERANK_DEPTH."""
+        """A page of hits; `after`: the tree of the full matches, these being the partial ones
+        listed after them, ranked within `allowed` from `offset`; `strong`: the strong matches
+        a date sort lists first (search/datesort.py; None: all); `patient`: trials excluding
+        them rank lower (search/eligibility.py), among the best RERANK_DEPTH."""
         first, limit = (req.page - 1) * req.size + offset, req.page * req.size + offset
         scores: dict[int, float] = {}
         if req.sort != "relevance":  # strong matches first, by date, then by docid
@@ -81,10 +81,11 @@ class Listing:
             start, count = first, req.size
             if patient:  # the best RERANK_DEPTH re-ranked, then the page taken from them
                 start, count = 0, max(limit, RERANK_DEPTH)
-            docids, scores = self._pool(st, req, tree, allowed, listed_after, start, count)
+            docids, scores = self._pool(st, req, tree, allowed, start, count, after)
             if patient:
                 docids = self._eligible_first(st, docids, scores, patient)[first:limit]
-        return self._render(st, req, docids, scores, plain, set(docids) if listed_after else set())
+        partial = set(docids) if after is not None else set()
+        return self._render(st, req, docids, scores, plain, partial)
 
     def _eligible_first(
         self, st: _State, docids: list[int], scores: dict[int, float], patient: Demographics
@@ -102,18 +103,27 @@ class Listing:
         req: SearchRequest,
         tree: qt.Node,
         allowed: np.ndarray,
-        listed_after: bool,
         first: int,
         count: int,
+        after: qt.Node | None = None,
     ) -> tuple[list[int], dict[int, float]]:
-        """`count` records of the BM25 ranking of `tree` within `allowed` from `first`."""
+        """`count` records of the BM25 ranking of `tree` within `allowed` from `first`;
+        `after`: the tree of the full matches, which `allowed` leaves out (partial matches)."""
         enquire = self._enquire(st)
         enquire.set_weighting_scheme(weighting(self.k1, self.b))
-        enquire.set_query(self._ranked(st, tree, req))
-        if needs_masks(tree) or listed_after:  # rank within a match set given as a mask
-            mset = ranked_within(enquire, st.db, first, count, allowed, InMask(allowed))
+        query = self._ranked(st, tree, req, allowed)
+        check = st.db.get_doccount() if unpruned(tree) else 0
+        if after is not None and not needs_masks(after) and not needs_masks(tree):
+            # the partial matches: Xapian leaves the full ones out (no decider per document)
+            q = xapian.Query
+            enquire.set_query(q(q.OP_AND_NOT, query, boolean(st.translator, after)))
+            mset = enquire.get_mset(first, count, check)
+        elif needs_masks(tree) or after is not None:  # rank within a match set given as a mask
+            enquire.set_query(query)
+            mset = ranked_within(enquire, st.db, first, count, allowed, InMask(allowed), check)
         else:
-            mset = enquire.get_mset(first, count)
+            enquire.set_query(query)
+            mset = enquire.get_mset(first, count, check)
         return [m.docid for m in mset], {m.docid: m.weight for m in mset}
 
     def _fused_hits(
@@ -132,14 +142,12 @@ class Listing:
         orders them."""
         (tree, loose_tree), (allowed, extra) = trees, listed
         n = max(req.page * req.size, POOL)
-        docids, scores = (
-            self._pool(st, req, tree, allowed, False, 0, n) if allowed.any() else ([], {})
-        )
+        docids, scores = self._pool(st, req, tree, allowed, 0, n) if allowed.any() else ([], {})
         if patient:
             docids = self._eligible_first(st, docids, scores, patient)
         partial: set[int] = set()
         if extra is not None and loose_tree is not None and len(docids) < n:
-            loose, loose_scores = self._pool(st, req, loose_tree, extra, True, 0, n - len(docids))
+            loose, loose_scores = self._pool(st, req, loose_tree, extra, 0, n - len(docids), tree)
             docids += loose
             scores.update(loose_scores)
             partial.update(loose)
@@ -182,17 +190,22 @@ class Listing:
             )
         return tuple(out)
 
-    def _ranked(self, st: _State, tree: qt.Node, req: SearchRequest) -> xapian.Query:
-        """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied.
-        One translation per record type, each filtered by one type term: Xapian 1.4.26 crashed
-        (BM25, tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
+    def _ranked(
+        self, st: _State, tree: qt.Node, req: SearchRequest, within: np.ndarray
+    ) -> xapian.Query:
+        """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied;
+        `within`: the documents it will rank (its match set, filtered). One translation per
+        record type, each filtered by one type term: Xapian 1.4.26 crashed (BM25,
+        tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
         q = xapian.Query
-        halves = [
-            q(q.OP_FILTER, scaled(st.translator(tree, t), MESH_PRIOR if t == f.MESH_TYPE else 1.0),
-              q(term(f.TYPE, t)))
-            for t in f.TYPES
-        ]  # fmt: skip
-        ranked = q(q.OP_OR, halves)
+        halves = []
+        for t in f.TYPES:
+            inside = within & st.tables.term(f.TYPE, t)
+            if inside.any():
+                translated = st.translator(tree, t, inside)
+                prior = MESH_PRIOR if t == f.MESH_TYPE else 1.0
+                halves.append(q(q.OP_FILTER, scaled(translated, prior), q(term(f.TYPE, t))))
+        ranked = q(q.OP_OR, halves) if halves else q.MatchNothing
         filters = xfacets.filter_query(req, st.tables)
         return ranked if filters is None else q(q.OP_FILTER, ranked, filters)
 

@@ -9,12 +9,8 @@ length in the document, as on Whoosh: a ValueMapPostingSource maps the field's l
 slot) to the saturated tf of one occurrence, filtered by the term and scaled by its idf (a word
 repeated within one field counts once there). Constant scores (prefixes, ranges, id and type
 terms, Every) come from a FixedWeightPostingSource filtered by the match.
-
-The posting sources are made once per database and shared by every query (Xapian clones a
-source for each use of it in a match): one per (field, tf) holding BM25's saturated tf for each
-length of the field, times SOURCE_SCALE, scaled down by each term to idf x boost; one per
-constant score. Filling a source's thousands of mappings for each term of each search was most
-of a search's time.
+The posting sources: search/xapian/sources.py. The match set (totals, facet counts) comes from
+`boolean`, the same tree without scores and without sources.
 """
 
 from __future__ import annotations
@@ -23,12 +19,13 @@ import math
 from collections.abc import Iterator
 from itertools import combinations
 
+import numpy as np
 import xapian
 
 from search import fields as f
 from search import querytree as qt
 from search.errors import InvalidRequest
-from search.scoring import BM25_B, BM25_K1, idf, saturated_tf
+from search.scoring import BM25_B, BM25_K1, idf
 from search.xapian.schema import (
     CONSTANT_FIELDS,
     LENGTH_SLOTS,
@@ -38,13 +35,9 @@ from search.xapian.schema import (
     WDF_SCALE,
     term,
 )
+from search.xapian.sources import SOURCE_SCALE, Sources
 
 NOTHING = xapian.Query.MatchNothing
-MAX_SOURCES = 1_000  # posting sources kept per database (each (field, tf), each constant)
-# A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
-# The factor must stay <= 1: Xapian 1.4 gives a source the minimum weight of its match unscaled
-# and ends it early when that exceeds the source's own maximum (tests/test_xapian.py).
-SOURCE_SCALE = 1e4
 MAX_COUNTED = 50_000  # terms whose count terms are kept per database
 MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
 
@@ -72,6 +65,15 @@ def needs_masks(tree: qt.Node) -> bool:
         and math.comb(len(n.children), n.minimum) > MAX_COMBINATIONS
         for n in nodes(tree)
     )
+
+
+def unpruned(tree: qt.Node) -> bool:
+    """Whether ranking the tree must count every match (get_mset's check_at_least): Xapian
+    1.4.26 segfaults when it prunes by the page's minimum weight an OP_MAX (DisMax) of scaled
+    children under OP_AND_MAYBE (data/sample: the partial matches of "Institute Alcohol Abuse
+    Alcoholism", 11 of them and more; tests/test_xapian.py); counting them all, it does not
+    prune."""
+    return any(isinstance(n, qt.DisMax) and len(n.children) > 1 for n in nodes(tree))
 
 
 def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
@@ -106,64 +108,34 @@ class Translator:
         self.max_expanded = max_expanded
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
-        self._lengths: dict[str, tuple[float, list[str]]] = {}  # field -> (average, lengths)
-        # (field, tf) -> its ValueMapPostingSource, score -> its FixedWeightPostingSource, each
-        # with its query (the bindings do not keep a source alive with its query, and a query
-        # made of a source copies the source's weights)
-        self._sources: dict[object, tuple[xapian.PostingSource, xapian.Query]] = {}
+        self.sources = Sources(db, k1, b)
         self._counted: dict[str, list[bytes]] = {}  # term -> its count terms (TF_PREFIX)
         self._kind: str | None = None  # the record type being translated for (None: any)
         self._holds: dict[tuple[str, str], bool] = {}  # (field, type) -> has a record of it
-        # the sources made beyond MAX_SOURCES, kept until the next reset
-        self.sources: list[xapian.PostingSource] = []
 
     def reset(self) -> None:
-        """Forget the prefixes (and uncached sources) of earlier queries (call before a search,
-        under the lock)."""
-        self.sources.clear()
+        """Forget the prefixes and sources of earlier queries (call before a search, under
+        the lock)."""
+        self.sources.reset()
         self._expanded.clear()
-
-    def _query(self, key: object, source: xapian.PostingSource) -> xapian.Query:
-        query = xapian.Query(source)
-        if len(self._sources) < MAX_SOURCES:
-            self._sources[key] = (source, query)
-        else:
-            self.sources.append(source)
-        return query
 
     def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
         """`score` for every document `query` matches (every document when None)."""
-        found = self._sources.get(score)
-        fixed = found[1] if found else self._query(score, xapian.FixedWeightPostingSource(score))
+        fixed = self.sources.constant(score)
         return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
 
-    def source(self, field: str, tf: float) -> xapian.Query:
-        """A source weighting BM25's saturated tf of `tf` occurrences for each length of the
-        field (the average length is over every document, as Whoosh's), times SOURCE_SCALE."""
-        key = (field, tf)
-        found = self._sources.get(key)
-        if found is not None:
-            return found[1]
-        table = self._lengths.get(field)
-        if table is None:
-            counts: dict[str, int] = {}
-            for item in self.db.valuestream(LENGTH_SLOTS[field]):
-                n = item.value.decode("ascii")
-                counts[n] = counts.get(n, 0) + 1
-            total = sum(int(n) * c for n, c in counts.items())
-            table = (total / (self.db.get_doccount() or 1) or 1.0, list(counts))
-            self._lengths[field] = table
-        avg, lengths = table
-        mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
-        for n in lengths:  # BM25's saturated tf for each length the field has (thousands)
-            mapped.add_mapping(n, saturated_tf(tf, int(n), avg, self.k1, self.b) * SOURCE_SCALE)
-        return self._query(key, mapped)
-
-    def __call__(self, node: qt.Node, kind: str | None = None) -> xapian.Query:
+    def __call__(
+        self, node: qt.Node, kind: str | None = None, within: np.ndarray | None = None
+    ) -> xapian.Query:
         """The scored query of a tree; `kind`: only for records of this type (the words of a
-        field no record of that type has are left out: each costs Xapian a copy of its source)."""
+        field no record of that type has are left out: each costs Xapian a copy of its
+        source); `within`: only ranked within this mask (search/xapian/sources.py)."""
         self._kind = kind
-        return self.node(node)
+        self.sources.within(within)
+        try:
+            return self.node(node)
+        finally:
+            self.sources.within(None)
 
     def _absent(self, field: str) -> bool:
         """Whether no record of the translated type (if any) has the field."""
@@ -204,10 +176,10 @@ class Translator:
         if counted:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
         factor = idf(total, n) * boost / SOURCE_SCALE
-        parts = [scaled(q(q.OP_FILTER, self.source(field, 1), once), factor)]
+        parts = [scaled(q(q.OP_FILTER, self.sources.length(field, 1), once), factor)]
         for t in counted:
             tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE
-            parts.append(scaled(q(q.OP_FILTER, self.source(field, tf), q(t)), factor))
+            parts.append(scaled(q(q.OP_FILTER, self.sources.length(field, tf), q(t)), factor))
         return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
 
     def expand(self, node: qt.Prefix) -> list[str]:

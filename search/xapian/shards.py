@@ -200,17 +200,19 @@ def ranked_within(
     size: int,
     mask: Any,
     decider: xapian.MatchDecider,
+    check_at_least: int = 0,
 ) -> list[xapian.MSetItem]:
     """Ranks `first`..`first + size` of the matches whose docid the mask holds: with the
     decider on one database; on shards by reading the ranking in chunks and keeping the
     mask's documents (the same order: rank, then docid), because a decider is given each
-    shard's own docids (Xapian 1.4) and remote shards run no Python decider at all."""
+    shard's own docids (Xapian 1.4) and remote shards run no Python decider at all.
+    `check_at_least`: as get_mset's."""
     if db.size() == 1:
-        return list(enquire.get_mset(first, size, None, decider))
+        return list(enquire.get_mset(first, size, check_at_least, None, decider))
     out: list[xapian.MSetItem] = []
     skipped, start = 0, 0
     while len(out) < size:
-        chunk = enquire.get_mset(start, RANK_CHUNK)
+        chunk = enquire.get_mset(start, RANK_CHUNK, check_at_least)
         for item in chunk:
             if mask[item.docid]:
                 if skipped < first:
