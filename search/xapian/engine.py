@@ -135,7 +135,9 @@ class XapianReader(Listing):
 
     def warm(self) -> None:
         with self.locked():
-            self.state().tables.warm()
+            st = self.state()
+            st.tables.warm()
+            st.translator.sources.warm()
 
     # -- search ------------------------------------------------------------------------------
     def check(self, req: SearchRequest) -> None:

@@ -77,6 +77,11 @@ class Sources:
         found = self._shared.get(score)
         return found[1] if found else self._keep(score, xapian.FixedWeightPostingSource(score))
 
+    def warm(self) -> None:
+        """Read every field's lengths now (a search would on its first word of the field)."""
+        for field in LENGTH_SLOTS:
+            self.table(field)
+
     def table(self, field: str) -> _Lengths:
         table = self._lengths.get(field)
         if table is None:
