@@ -30,7 +30,7 @@ class _Lengths:
     slot holds it) and each document's (-1: none)."""
 
     def __init__(self, db: xapian.Database, field: str) -> None:
-        per_doc = np.full(db.get_lastdocid() + 1, -1, dtype=np.int64)
+        per_doc = np.full(db.get_lastdocid() + 1, -1, dtype=np.int32)
         for item in db.valuestream(LENGTH_SLOTS[field]):
             per_doc[item.docid] = int(item.value)
         found = per_doc[per_doc >= 0]
