@@ -1,15 +1,22 @@
-"""Reciprocal rank fusion of the BM25 listing with the semantic similarity of its first POOL.
+"""Reciprocal rank fusion of the BM25 listing with the semantic similarity of its first POOL
+and of the records nearest the query in the whole build.
 
 A backend ranks by BM25 as always (its relevance listing: the full matches, then the records
 with some of the words) and hands the first max(POOL, page end) of it, in that order, to the
-`Rerank` of the request (search/backend.py). The first POOL are ordered again by
+`Rerank` of the request (search/backend.py), followed by those of the DENSE records most
+similar to the query in the whole build (`Fusion.dense`, brute-force cosine over the build's
+vectors) that its listing holds beyond them, with a NaN BM25 score: so only records the search's
+words and filters allow join (totals and facets are the backend's and do not change). The first
+POOL and the joiners (the dense records found after them) are ordered again by
 
-    score = 1 / (K + BM25 rank) + SEMANTIC_WEIGHT / (K + rank by cosine similarity)
+    score = 1 / (K + BM25 rank) + weight / (K + rank by cosine similarity)
 
-(ranks from 1; a record without a vector, a MeSH descriptor, has only the first term); the
-records after them keep their BM25 order below (each scores 1 / (K + BM25 rank)). K and the
-weight were tuned on the train splits (bench/eval_semantic.py). Filters, totals and facets are
-the backend's and do not change. The query is encoded only when the pool holds two records.
+(ranks from 1; a joiner's BM25 rank is POOL + its rank among the joiners by similarity, the
+same whatever page is asked; a record without a vector, a MeSH descriptor, has only the first
+term); the records after the first POOL that did not join keep their BM25 order below. K and
+the weight depend on the query's shape (search/querymodel.py: keywords, question or claim,
+description), each chosen on train data only (bench/eval_shapes.py); see README "Semantic
+ranking".
 """
 
 from __future__ import annotations
@@ -21,12 +28,20 @@ from pathlib import Path
 
 import numpy as np
 
+from search import querymodel
 from search.semantic.model import Encoder, ModelUnavailable
 from search.semantic.vectors import Vectors
 
 POOL = 200  # BM25's first records that semantic similarity re-orders
-K = 20  # the RRF constant (tuned on NFCorpus and SciFact train, TREC CT 2021)
+DENSE = 100  # the records most similar to the query in the whole build offered to join them
+K = 20  # the RRF constant of a shape without a setting of its own
 SEMANTIC_WEIGHT = 1.0
+# (K, weight) per query shape, chosen on train data only (bench/eval_semantic.py --by-shape)
+SETTINGS: dict[str, tuple[float, float]] = {
+    querymodel.KEYWORDS: (20, 1.0),
+    querymodel.QUESTION: (20, 1.0),
+    querymodel.DESCRIPTION: (20, 1.0),
+}
 log = logging.getLogger(__name__)
 
 # (ids in BM25 order, their BM25 scores) -> (new order as positions, the new scores)
@@ -39,21 +54,70 @@ def rrf(
     pool: int = POOL,
     k: float = K,
     weight: float = SEMANTIC_WEIGHT,
+    joiners: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The fused order of `bm25_order` records (given best first) whose first `pool` have the
-    cosine `similarity` (NaN: none). Returns (positions in the new order, their scores)."""
+    """The fused order of `bm25_order` records (given in BM25's order) whose first `pool` and
+    `joiners` (positions after them, nearest the query first) have the cosine `similarity` (NaN:
+    none), in that order. A joiner's BM25 rank is counted after the pool's, in its given order
+    (the same whatever page is asked). Returns (positions in the new order, their scores)."""
     n = bm25_order
     scores = 1.0 / (k + np.arange(1, n + 1, dtype=np.float64))
-    head = min(pool, n, len(similarity))
-    sims = np.asarray(similarity[:head], dtype=np.float64)
+    joined = np.zeros(0, dtype=np.int64) if joiners is None else np.asarray(joiners, np.int64)
+    first = min(pool, n)
+    head = np.concatenate([np.arange(first), joined])[: len(similarity)]
+    scores[joined] = 1.0 / (k + first + np.arange(1, len(joined) + 1))
+    sims = np.asarray(similarity[: len(head)], dtype=np.float64)
     have = ~np.isnan(sims)
     if have.any():
         ranked = np.flatnonzero(have)[np.argsort(-sims[have], kind="stable")]
-        sem = np.zeros(head)
+        sem = np.zeros(len(head))
         sem[ranked] = weight / (k + np.arange(1, len(ranked) + 1))
-        scores[:head] += sem
-    order = np.concatenate([np.lexsort((np.arange(head), -scores[:head])), np.arange(head, n)])
+        scores[head] += sem
+    rest = np.setdiff1d(np.arange(n), head, assume_unique=True)
+    order = np.concatenate([head[np.lexsort((np.arange(len(head)), -scores[head]))], rest])
     return order, scores[order]
+
+
+def setting(query: str) -> tuple[float, float]:
+    """(K, weight) for the shape of `query`."""
+    return SETTINGS.get(querymodel.shape(query), (K, SEMANTIC_WEIGHT))
+
+
+class Fusion:
+    """The Rerank of one request: its query's vector against one build's vectors."""
+
+    def __init__(
+        self, vectors: Vectors, qvec: np.ndarray, k: float, weight: float, dense: int | None = None
+    ) -> None:
+        self.vectors, self.qvec, self.k, self.weight = vectors, qvec, k, weight
+        self.limit = DENSE if dense is None else dense
+        self._dense: list[str] | None = None
+
+    def dense(self) -> list[str]:
+        """The ids of the `limit` records most similar to the query in the whole build, best
+        first (computed once: one pass over the build's vectors)."""
+        if self._dense is None:
+            rows, _ = self.vectors.top(self.qvec, self.limit) if self.limit else ([], None)
+            self._dense = [self.vectors.ids[r] for r in rows]
+        return self._dense
+
+    def joiners(self, ids: list[str]) -> np.ndarray:
+        """The positions after the first POOL of `ids` that hold one of `dense`, nearest
+        first (those a backend appended, and those its page reached anyway)."""
+        where = {key: i for i, key in enumerate(ids[POOL:], POOL)}
+        return np.array([where[i] for i in self.dense() if i in where], dtype=np.int64)
+
+    def __call__(self, ids: list[str], bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        joiners = self.joiners(ids)
+        head = ids[:POOL] + [ids[i] for i in joiners]
+        sims = self.vectors.similarity(self.qvec, head)
+        return rrf(len(ids), sims, POOL, self.k, self.weight, joiners)
+
+
+def dense_ids(rerank: Rerank) -> list[str]:
+    """The records `rerank` offers to join the listing's first ones (none for a plain one)."""
+    dense = getattr(rerank, "dense", None)
+    return list(dense()) if dense is not None else []
 
 
 class SemanticRanker:
@@ -94,7 +158,4 @@ class SemanticRanker:
             log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
             return None
 
-        def reorder(ids: list[str], bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return rrf(len(ids), vectors.similarity(qvec, ids[:POOL]))
-
-        return reorder
+        return Fusion(vectors, qvec, *setting(query))

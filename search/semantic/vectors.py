@@ -29,6 +29,7 @@ FOLDER = "semantic"
 RECIPE = "title+opening-v1"
 OPENING_CHARS = 400  # a little over DOC_TOKENS word pieces: the encoder cuts the rest
 ENCODED_TYPES = (f.TRIAL, f.ARTICLE)
+TOP_CHUNK = 32_768  # rows converted to float32 at once by Vectors.top (12 MiB)
 
 
 def embed_text(record: dict[str, Any]) -> str | None:
@@ -90,9 +91,13 @@ class Vectors:
 
     def top(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the `limit` most similar vectors (best first) and their similarities."""
-        if not len(self.ids):
+        if not len(self.ids) or limit <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        sims = np.asarray(self.matrix, dtype=np.float32) @ query
+        sims = np.empty(len(self.ids), dtype=np.float32)
+        q = np.asarray(query, dtype=np.float32)
+        for start in range(0, len(sims), TOP_CHUNK):  # float32 copies of a chunk at a time
+            part = self.matrix[start : start + TOP_CHUNK]
+            sims[start : start + len(part)] = np.asarray(part, dtype=np.float32) @ q
         limit = min(limit, len(sims))
         rows = np.argpartition(-sims, limit - 1)[:limit]
         rows = rows[np.argsort(-sims[rows], kind="stable")]

@@ -35,7 +35,7 @@ from search.related import find_related
 from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
-from search.semantic.fusion import POOL, Rerank
+from search.semantic.fusion import POOL, Rerank, dense_ids
 from search.snippets import make_snippet
 from search.spelling import suggest
 from search.store import CURRENT, read_meta
@@ -291,8 +291,12 @@ class WhooshEngine:
         limit = req.page * req.size
         if req.sort == "relevance" and rerank is not None:
             docs = st.ranker.top(allowed, scores, max(limit, POOL))
+            first = len(docs)
+            docs = np.concatenate([docs, self._joiners(st, rerank, allowed, docs)])
             ids = [st.record_id(int(d)) for d in docs]
-            order, fused = rerank(ids, np.asarray(shown[docs], dtype=np.float64))
+            bm25 = np.asarray(shown[docs], dtype=np.float64)
+            bm25[first:] = np.nan  # dense joiners (search/semantic/fusion.py)
+            order, fused = rerank(ids, bm25)
             shown = dict(zip(docs[order].tolist(), fused.tolist(), strict=True))
             docs = docs[order][:limit]
         elif req.sort == "relevance":
@@ -325,6 +329,19 @@ class WhooshEngine:
                 )
             )
         return tuple(out)
+
+    @staticmethod
+    def _joiners(st: _State, rerank: Rerank, listed: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        """The docnums of the records `rerank` offers to join (search/semantic/fusion.py) that
+        the listing holds (the search's words and filters allow them) beyond `docs`."""
+        taken = set(docs.tolist())
+        out = []
+        for record_id in dense_ids(rerank):
+            docnum = st.searcher.document_number(**{f.ID: record_id})
+            if docnum is not None and listed[docnum] and docnum not in taken:
+                out.append(docnum)
+                taken.add(docnum)
+        return np.array(out, dtype=docs.dtype)
 
     @staticmethod
     def _numbers(st: _State, column: str) -> np.ndarray:

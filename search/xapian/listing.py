@@ -22,7 +22,7 @@ from search.models import (
 )
 from search.querymodel import Demographics
 from search.scoring import MESH_PRIOR
-from search.semantic.fusion import POOL, Rerank
+from search.semantic.fusion import POOL, Rerank, dense_ids
 from search.snippets import make_snippet
 from search.xapian import facets as xfacets
 from search.xapian.query import boolean, needs_masks, scaled, unpruned, weighting
@@ -151,12 +151,32 @@ class Listing:
             docids += loose
             scores.update(loose_scores)
             partial.update(loose)
+        first = len(docids)
+        joined = self._joiners(st, rerank, allowed if extra is None else allowed | extra, docids)
+        docids += joined
+        partial.update(d for d in joined if extra is not None and extra[d])
         ids = [st.db.get_document(d).get_value(SLOT_ID).decode("utf-8") for d in docids]
-        order, fused = rerank(ids, np.array([scores[d] for d in docids], dtype=np.float64))
+        bm25 = np.array([scores.get(d, np.nan) for d in docids], dtype=np.float64)
+        bm25[first:] = np.nan  # dense joiners (search/semantic/fusion.py)
+        order, fused = rerank(ids, bm25)
         ranked = [docids[i] for i in order.tolist()]
         scores = dict(zip(ranked, fused.tolist(), strict=True))
         page = ranked[(req.page - 1) * req.size : req.page * req.size]
         return self._render(st, req, page, scores, parsed.plain, partial)
+
+    @staticmethod
+    def _joiners(st: _State, rerank: Rerank, listed: np.ndarray, docids: list[int]) -> list[int]:
+        """The docids of the records `rerank` offers to join (search/semantic/fusion.py) that
+        the listing holds (the search's words and filters allow them) beyond `docids`."""
+        taken, out = set(docids), []
+        for record_id in dense_ids(rerank):
+            for posting in st.db.postlist(id_term(record_id)):
+                docid = posting.docid
+                if docid < len(listed) and listed[docid] and docid not in taken:
+                    out.append(docid)
+                    taken.add(docid)
+                break
+        return out
 
     def _render(
         self,

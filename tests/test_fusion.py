@@ -1,0 +1,114 @@
+"""The fusion's settings per query shape and its dense joiners (search/semantic/fusion.py):
+the records nearest the query in the whole build join BM25's first records, but only those the
+search's words and filters allow, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import search.whoosh.engine as whoosh_engine
+import search.xapian.listing as xapian_listing
+from indexer.build import rebuild_index
+from search import querymodel
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.semantic import fusion
+from search.semantic.fusion import Fusion, rrf
+from search.semantic.vectors import Vectors
+from search.store import current_build
+
+DATA = Path(__file__).parent / "data"
+SOURCES = [DATA / "trials" / "xml", DATA / "pubmed" / "pubmed21n1298_selection.xml", DATA / "mesh"]
+QUERY = "liquid biopsy for lung cancer treatment resistance"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("vector-cache")
+
+
+@pytest.fixture(scope="module", params=["whoosh", "xapian"])
+def built(request, tmp_path_factory, cache) -> Path:
+    path = tmp_path_factory.mktemp(f"fusion-{request.param}")
+    rebuild_index([str(p) for p in SOURCES], path, backend=request.param, vectors=True,
+                  vector_cache=cache)  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def small_pool(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A pool of 3, so the sample's listings reach beyond it (the product's is 200)."""
+    for module in (fusion, whoosh_engine, xapian_listing):
+        monkeypatch.setattr(module, "POOL", 3)
+    return 3
+
+
+def test_rrf_ranks_the_joiners_after_the_pool_and_by_their_similarity():
+    # 6 records, a pool of 2; positions 5 and 3 join (nearest first); similarities: the pool's
+    # two, then the joiners' (the first joiner has no vector)
+    sims = np.array([0.2, 0.1, np.nan, 0.9])
+    order, scores = rrf(6, sims, pool=2, k=1, weight=1.0, joiners=np.array([5, 3]))
+    # BM25 ranks: pool 1, 2; joiners 3 (position 5), 4 (position 3); semantic: position 3
+    # first, then the pool's; positions 2 and 4 keep their order below
+    assert order.tolist() == [0, 3, 1, 5, 2, 4]
+    assert scores.tolist()[:4] == pytest.approx(
+        [1 / 2 + 1 / 3, 1 / 5 + 1 / 2, 1 / 3 + 1 / 4, 1 / 4]
+    )
+    plain, _ = rrf(6, sims[:2], pool=2, k=1)
+    assert plain.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_each_query_shape_has_its_own_setting(built, monkeypatch):
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.QUESTION, (5, 0.75))
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.KEYWORDS, (60, 2.0))
+    engine = SearchEngine(built)
+    build = current_build(built)
+    assert engine.semantic is not None
+    claim = engine.semantic.rerank(build, "Liquid biopsy predicts resistance in lung cancer.")
+    keywords = engine.semantic.rerank(build, "lung cancer")
+    assert isinstance(claim, Fusion) and isinstance(keywords, Fusion)
+    assert (claim.k, claim.weight, keywords.k, keywords.weight) == (5, 0.75, 60, 2.0)
+
+
+def test_the_nearest_records_of_the_build_join_only_from_the_listing(built, small_pool):
+    engine = SearchEngine(built)
+    vectors = Vectors.load(current_build(built))
+    assert vectors is not None
+    for filters in ((), (("type", ("trial",)),)):
+        bm25 = engine.search(SearchRequest(q=QUERY, filters=filters, rank="bm25", size=100))
+        best = engine.search(SearchRequest(q=QUERY, filters=filters, size=100))
+        listing = [h.id for h in bm25.hits]
+        assert len(listing) > 10 and best.total == bm25.total and best.facets == bm25.facets
+        assert sorted(h.id for h in best.hits) == sorted(listing)  # nobody from outside
+        rerank = engine.rerank(SearchRequest(q=QUERY, filters=filters))
+        assert isinstance(rerank, Fusion)
+        nearest = rerank.dense()
+        assert len(nearest) == min(fusion.DENSE, len(vectors.ids))
+        assert [i for i in nearest if i not in listing]  # the whole build's, not the listing's
+        joiners = [i for i in nearest if i in listing[small_pool:]]
+        assert joiners
+        ranked = [h.id for h in best.hits]
+        head = len(joiners) + small_pool
+        assert set(ranked[:head]) == set(listing[:small_pool]) | set(joiners)
+        assert ranked[head:] == [i for i in listing[small_pool:] if i not in joiners]
+        if filters:
+            assert {h.type for h in best.hits} == {"trial"}
+        scores = [h.score for h in best.hits[:head]]
+        assert scores == sorted(scores, reverse=True)
+        pages = [engine.search(SearchRequest(q=QUERY, filters=filters, size=4, page=p)).hits
+                 for p in (1, 2, 3)]  # fmt: skip
+        assert [h.id for page in pages for h in page] == ranked[:12]
+
+
+def test_the_nearest_records_are_those_of_the_whole_build(built):
+    vectors = Vectors.load(current_build(built))
+    assert vectors is not None
+    qvec = vectors.matrix[5].astype(np.float32)
+    rows, sims = vectors.top(qvec, 7)
+    every = np.asarray(vectors.matrix, dtype=np.float32) @ qvec
+    assert rows[0] == 5 and sims.tolist() == sorted(sims.tolist(), reverse=True)
+    assert sims[-1] == pytest.approx(np.sort(every)[-7])
+    assert Fusion(vectors, qvec, 20, 1.0, dense=0).dense() == []
