@@ -3,6 +3,7 @@
 
     nice -n 10 .venv/bin/python bench/encode_evalsets.py        # vectors into the cache
     nice -n 10 .venv/bin/python bench/eval_semantic.py [--train-queries N] [--out FILE]
+    nice -n 10 .venv/bin/python bench/eval_shapes.py                  # K, weight per query shape
 
 Each collection is indexed with vectors (WORK/<name>/whoosh-vectors, the texts found in the
 cache). For each query the engine's BM25 listing is read once (its first POOL records, the
@@ -12,6 +13,11 @@ only: NFCorpus train (reported on dev), and by 2-fold cross-validation on SciFac
 CT 2021 (each half reported with the setting chosen on the other half). TREC CT is scored on
 condensed rankings (unjudged trials dropped). The product's own `rank=best` listing is checked
 against this computation on a few queries.
+
+The backend also hands over the dense joiners (search/semantic/fusion.py: those of the DENSE
+records nearest the query in the whole build that its listing holds beyond the pool); each
+ranking can be scored with them (`dense`) or without. bench/eval_shapes.py chooses K and the
+weight per query shape from the same pools.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from indexer.build import rebuild_index  # noqa: E402
 from search.engine import SearchEngine  # noqa: E402
 from search.errors import InvalidRequest  # noqa: E402
 from search.models import SearchRequest  # noqa: E402
-from search.semantic.fusion import POOL, SEMANTIC_WEIGHT, K, rrf  # noqa: E402
+from search.semantic import fusion  # noqa: E402
+from search.semantic.fusion import DENSE, POOL, SEMANTIC_WEIGHT, K, rrf  # noqa: E402
 from search.semantic.model import shared_encoder  # noqa: E402
 from search.semantic.vectors import Vectors  # noqa: E402
 from search.store import current_build  # noqa: E402
@@ -66,10 +73,15 @@ class Pools:
         self.vectors = Vectors.load(current_build(index_dir))
         assert self.vectors is not None, f"{index_dir} has no vectors"
         self.encoder = shared_encoder()
-        self.pool: dict[str, list[str]] = {}
+        self.pool: dict[str, list[str]] = {}  # the listing's first records, then the joiners
+        self.listed: dict[str, int] = {}  # how many of them are the listing's
+        self.joiners: dict[str, np.ndarray] = {}  # the positions of the dense joiners
+        self.text: dict[str, str] = {}
         self.errors = 0  # queries refused (400): scored 0 by both rankings
         self.sims: dict[str, np.ndarray] = {}
-        self.seconds: dict[str, list[float]] = {"bm25": [], "encode": [], "fuse": []}
+        self.seconds: dict[str, list[float]] = {
+            "bm25+dense": [], "dense": [], "encode": [], "fuse": []
+        }  # fmt: skip
 
     def request(self, text: str) -> SearchRequest:
         return SearchRequest(q=text, filters=self.es.filters, size=10)
@@ -79,53 +91,86 @@ class Pools:
         for n, (qid, text) in enumerate(queries.items(), 1):
             if n % 100 == 0:
                 print(f"  {n:,}/{len(queries):,} queries", file=sys.stderr, flush=True)
-            seen: list[list[str]] = []
-
-            def capture(ids: list[str], bm25: np.ndarray, seen=seen):  # noqa: ANN202
-                seen.append(list(ids))
-                return np.arange(len(ids)), bm25
-
+            self.text[qid] = text
+            started = time.perf_counter()
+            qvec = self.encoder.encode([text])[0]
+            self.seconds["encode"].append(time.perf_counter() - started)
+            capture = Capture(self.vectors, qvec)
             started = time.perf_counter()
             try:
                 reader.search(self.request(text), rerank=capture)
             except InvalidRequest:  # pasted text read as syntax (issue #17): nothing listed
                 self.errors += 1
-            self.seconds["bm25"].append(time.perf_counter() - started)
-            ids = seen[0] if seen else []
+            self.seconds["bm25+dense"].append(time.perf_counter() - started)
+            self.seconds["dense"].append(capture.dense_seconds)
+            ids, joiners = capture.ids, capture.fusion.joiners(capture.ids)
+            head = ids[:POOL] + [ids[i] for i in joiners]
             started = time.perf_counter()
-            qvec = self.encoder.encode([text])[0]
-            self.seconds["encode"].append(time.perf_counter() - started)
-            started = time.perf_counter()
-            self.sims[qid] = self.vectors.similarity(qvec, ids[:POOL])
-            rrf(len(ids), self.sims[qid])
+            self.sims[qid] = self.vectors.similarity(qvec, head)
+            rrf(len(ids), self.sims[qid], POOL, K, SEMANTIC_WEIGHT, joiners)
             self.seconds["fuse"].append(time.perf_counter() - started)
             self.pool[qid] = [self.ids.doc(i) for i in ids]
+            self.joiners[qid] = joiners
+            self.listed[qid] = capture.listed
 
-    def ranking(self, qid: str, k: float | None, weight: float) -> list[str]:
-        """BM25's (k None) or the fused ranking of the query's pool."""
-        pool = self.pool[qid]
+    def ranking(self, qid: str, k: float | None, weight: float, dense: bool = False) -> list[str]:
+        """BM25's (k None) or the fused ranking of the query's pool (with its dense joiners
+        or without)."""
+        pool, listed = self.pool[qid], self.listed[qid]
+        if not dense:
+            pool = pool[:listed]
         if k is None or not pool:
             return pool
-        order, _ = rrf(len(pool), self.sims[qid], POOL, k, weight)
+        if dense:
+            order, _ = rrf(len(pool), self.sims[qid], POOL, k, weight, self.joiners[qid])
+        else:
+            order, _ = rrf(len(pool), self.sims[qid][: min(POOL, listed)], POOL, k, weight)
         return [pool[i] for i in order]
 
-    def ndcg(self, qrels: dict[str, dict[str, int]], qids: list[str], k, weight) -> float:
+    def scores(self, qrels, qids: list[str], k, weight, dense: bool = False) -> list[float]:  # noqa: ANN001
         out = []
         for qid in qids:
-            ranking = self.ranking(qid, k, weight)
+            ranking = self.ranking(qid, k, weight, dense)
             if self.es.condensed:
                 ranking = [d for d in ranking if d in qrels[qid]]
             out.append(ndcg_at_k(ranking, qrels[qid]))
+        return out
+
+    def ndcg(self, qrels, qids: list[str], k, weight, dense: bool = False) -> float:  # noqa: ANN001
+        out = self.scores(qrels, qids, k, weight, dense)
         return float(np.mean(out)) if out else 0.0
 
     def best(self, qrels, qids) -> tuple[float, float]:  # noqa: ANN001
         return max(GRID, key=lambda kw: self.ndcg(qrels, qids, *kw))
 
+
+class Capture:
+    """A Rerank that keeps what the backend hands over (the listing's first records and the
+    dense joiners) and orders nothing; it offers the DENSE nearest records as the product's
+    does (search/semantic/fusion.py Fusion.dense)."""
+
+    def __init__(self, vectors: Vectors, qvec: np.ndarray) -> None:
+        self.fusion = fusion.Fusion(vectors, qvec, K, SEMANTIC_WEIGHT, DENSE)
+        self.ids: list[str] = []
+        self.listed = 0
+        self.dense_seconds = 0.0
+
+    def dense(self) -> list[str]:
+        started = time.process_time()
+        out = self.fusion.dense()
+        self.dense_seconds = time.process_time() - started
+        return out
+
+    def __call__(self, ids: list[str], bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.ids, self.listed = list(ids), int((~np.isnan(bm25)).sum())
+        return np.arange(len(ids)), np.nan_to_num(bm25)
+
     def check_product(self, qids: list[str], queries: dict[str, str]) -> int:
         """How many of `qids` the engine's rank=best lists in this computation's order."""
         same = 0
         for qid in qids:
-            ours = self.ranking(qid, K, SEMANTIC_WEIGHT)[:10]
+            k, weight = fusion.setting(queries[qid])
+            ours = self.ranking(qid, k, weight, dense=DENSE > 0)[:10]
             try:
                 page = self.engine.search(self.request(queries[qid]))
             except InvalidRequest:
@@ -150,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ev.WORK / "eval_semantic.json")
     parser.add_argument("names", nargs="*", default=list(ev.COLLECTIONS))
     args = parser.parse_args(argv)
-    results = {}
+    results: dict = {}
     for name in args.names:
         pools = Pools(name)
         queries = pools.es.queries()
