@@ -32,7 +32,9 @@ def build_xapian(paths: list[Path], index_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def reader(xapian_index):
-    return Reader(xapian_index)
+    """Whole-index statistics, as the Whoosh reader it is compared with (per record type:
+    tests/test_xapian_types.py)."""
+    return Reader(xapian_index, per_type=False)
 
 
 @pytest.fixture(scope="module")

@@ -94,11 +94,13 @@ class XapianReader(Listing):
         k1: float = BM25_K1,
         facet_limit: int | None = None,
         max_expanded: int = qt.MAX_EXPANDED_TERMS,
+        per_type: bool = True,
     ) -> None:
         """`facet_limit`: values listed per facet (default: each facet's own, 10 or 20);
-        `max_expanded`: words the prefixes of one query may stand for together."""
+        `max_expanded`: words the prefixes of one query may stand for together; `per_type`:
+        idf per record type (search/xapian/typestats.py)."""
         self.index_dir = Path(index_dir)
-        self.b, self.k1 = b, k1
+        self.b, self.k1, self.per_type = b, k1, per_type
         self.max_expanded = max_expanded
         self.facet_limits = {d.name: facet_limit for d in FACETS} if facet_limit else None
         self.lock = FairLock()  # held by every public method while it reads the index
@@ -129,7 +131,10 @@ class XapianReader(Listing):
         if state is not None:
             state.db.close()
         self._state = _State(
-            target, db, Tables(db), Translator(db, self.k1, self.b, self.max_expanded)
+            target,
+            db,
+            Tables(db),
+            Translator(db, self.k1, self.b, self.max_expanded, per_type=self.per_type),
         )
         return self._state
 

@@ -215,7 +215,8 @@ class Listing:
     ) -> xapian.Query:
         """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied;
         `within`: the documents it will rank (its match set, filtered). One translation per
-        record type, each filtered by one type term: Xapian 1.4.26 crashed (BM25,
+        record type (scored with that type's idf: search/xapian/typestats.py), each filtered
+        by one type term: Xapian 1.4.26 crashed (BM25,
         tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
         q = xapian.Query
         halves = []

@@ -11,6 +11,11 @@ repeated within one field counts once there). Constant scores (prefixes, ranges,
 terms, Every) come from a FixedWeightPostingSource filtered by the match.
 The posting sources: search/xapian/sources.py. The match set (totals, facet counts) comes from
 `boolean`, the same tree without scores and without sources.
+
+With `per_type` (the default), a tree translated for one record type (the ranked query is one
+translation per type, each filtered by its type term: search/xapian/listing.py) scores each
+term with the idf of that type's documents (search/xapian/typestats.py). Average lengths stay
+the whole index's (Xapian's BM25 has one per database); the Whoosh backend has both per type.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from search.xapian.schema import (
     term,
 )
 from search.xapian.sources import SOURCE_SCALE, Sources
+from search.xapian.typestats import TypeCounts
 
 NOTHING = xapian.Query.MatchNothing
 MAX_COUNTED = 50_000  # terms whose count terms are kept per database
@@ -102,9 +108,11 @@ class Translator:
         k1: float = BM25_K1,
         b: float = BM25_B,
         max_expanded: int = qt.MAX_EXPANDED_TERMS,
+        per_type: bool = True,
     ) -> None:
         self.db = db
         self.k1, self.b = k1, b
+        self.types = TypeCounts(db) if per_type else None
         self.max_expanded = max_expanded
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
@@ -162,8 +170,18 @@ class Translator:
         if not n:
             return xapian.Query(key)  # matches nothing; scaled or not
         total = self.db.get_doccount()
+        weight = idf(total, n)
+        if self.types and self._kind is not None:  # that of the documents of the kind
+            count, df = self.types.of(self._kind, key, n)
+            if not df:
+                return xapian.Query(key)  # no document of the kind holds it
+            weight = idf(count, df)
+        return self.scored(field, key, weight * boost, n, total)
+
+    def scored(self, field: str, key: str, weight: float, n: int, total: int) -> xapian.Query:
+        """The documents holding `key` (`n` of `total`), scored BM25 with this idf x boost."""
         if field not in LENGTH_SLOTS:  # ALL: Xapian's BM25 on the section-weighted wdf
-            factor = idf(total, n) / xapian_idf(total, n) * self.k1_factor * boost
+            factor = weight / xapian_idf(total, n) * self.k1_factor
             return scaled(xapian.Query(key), factor)
         q = xapian.Query
         # documents where the word occurs more than once in the field carry a count term
@@ -175,7 +193,7 @@ class Translator:
         once = q(key)
         if counted:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
-        factor = idf(total, n) * boost / SOURCE_SCALE
+        factor = weight / SOURCE_SCALE
         parts = [scaled(q(q.OP_FILTER, self.sources.length(field, 1), once), factor)]
         for t in counted:
             tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE

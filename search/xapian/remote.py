@@ -129,7 +129,9 @@ class RemoteReader(XapianReader):
         if st is not None and st.target == target:
             db.close()
             return st
-        self._state = _State(target, db, Tables(db), Translator(db, self.k1, self.b))
+        self._state = _State(
+            target, db, Tables(db), Translator(db, self.k1, self.b, per_type=self.per_type)
+        )
         if st is not None:
             st.db.close()
         return self._state

@@ -1,0 +1,64 @@
+"""Collection statistics per record type for the Xapian backend (search/scoring.py TypeStats
+on Whoosh): a term's idf is that of the documents of the scored document's own type, so an
+article is scored against articles and the ~27,000 short MeSH records of a small index do not
+shrink a rare word's idf.
+
+Each record type's document count is its type term's frequency; a term's document frequency
+per type is counted once per database (the matches of the term filtered by each type but the
+most common one, which gets the rest) and kept while the database is open. The query
+translator (search/xapian/query.py) scores a tree translated for one type with that type's idf.
+"""
+
+from __future__ import annotations
+
+import xapian
+
+from search import fields as f
+from search.xapian.schema import term
+
+MAX_CACHED = 100_000  # terms whose frequencies per type are kept (then forgotten at once)
+
+
+class TypeCounts:
+    """Documents per record type of one database and each term's frequency per type."""
+
+    def __init__(self, db: xapian.Database) -> None:
+        self.db = db
+        pre = term(f.TYPE, "")
+        found = [(item.term.decode("utf-8"), item.termfreq) for item in db.allterms(pre)]
+        # the most common type last: its frequency is the term's total minus the others'
+        self.types: list[tuple[str, int]] = sorted(found, key=lambda t: (t[1], t[0]))
+        self._frequencies: dict[str, tuple[int, ...]] = {}
+
+    def __bool__(self) -> bool:
+        """Whether there is more than one type (with one, the whole index's statistics are
+        its type's)."""
+        return len(self.types) > 1
+
+    def of(self, kind: str, key: str, total: int) -> tuple[int, int]:
+        """(documents of the type `kind`, those of them holding `key`, which `total` hold)."""
+        type_term = term(f.TYPE, kind)
+        for (name, count), df in zip(self.types, self.frequencies(key, total), strict=True):
+            if name == type_term:
+                return count, df
+        return 0, 0
+
+    def frequencies(self, key: str, total: int) -> tuple[int, ...]:
+        """The number of documents of each type (in `types` order) holding `key`, which
+        `total` documents hold."""
+        found = self._frequencies.get(key)
+        if found is None:
+            counts = [self._count(key, type_term) for type_term, _ in self.types[:-1]]
+            found = (*counts, max(0, total - sum(counts)))
+            if len(self._frequencies) >= MAX_CACHED:
+                self._frequencies.clear()
+            self._frequencies[key] = found
+        return found
+
+    def _count(self, key: str, type_term: str) -> int:
+        q = xapian.Query
+        enquire = xapian.Enquire(self.db)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_query(q(q.OP_FILTER, q(key), q(type_term)))
+        mset = enquire.get_mset(0, 0, self.db.get_doccount())
+        return mset.get_matches_lower_bound()

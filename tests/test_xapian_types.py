@@ -1,0 +1,69 @@
+"""Collection statistics per record type on the Xapian backend (search/xapian/typestats.py): a
+term's idf is that of the documents of the scored document's type, counted here independently
+from the database's postings and each document's type."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from search import fields as f
+from search import querytree as qt
+from search.models import SearchRequest
+from search.scoring import idf
+from search.store import current_build
+from search.xapian import Reader
+from search.xapian.engine import Parsed
+from search.xapian.schema import SLOT_TYPE, term
+from search.xapian.shards import open_build
+from search.xapian.typestats import TypeCounts
+
+
+def run(reader: Reader, tree: qt.Node, q: str):  # noqa: ANN201
+    req = SearchRequest(q=q, size=100, expand="none")
+    return reader.search_parsed(req, Parsed(tree, tree, q, tuple(q.split())))
+
+
+@pytest.fixture(scope="module")
+def db(xapian_index):
+    database = open_build(current_build(xapian_index))
+    yield database
+    database.close()
+
+
+def types_of(db, key: str) -> Counter[str]:  # noqa: ANN001
+    """The record types of the documents holding `key` ("": every document)."""
+    return Counter(db.get_document(p.docid).get_value(SLOT_TYPE).decode() for p in db.postlist(key))
+
+
+@pytest.mark.parametrize(
+    "field, word", [(f.ALL, "melanoma"), (f.ALL, "cancer"), (f.TITLE, "cancer")]
+)
+def test_a_terms_idf_is_that_of_its_documents_type(xapian_index, db, field, word):
+    key = term(field, word)
+    holding, every = types_of(db, key), types_of(db, "")
+    assert len(holding) >= 2  # the word is in records of several types
+    typed = run(Reader(xapian_index), qt.Term(field, word), word)
+    whole = run(Reader(xapian_index, per_type=False), qt.Term(field, word), word)
+    assert typed.total == whole.total == sum(holding.values())
+    n, total = sum(holding.values()), sum(every.values())
+    by_id = {h.id: h.score for h in whole.hits}
+    assert {h.id for h in typed.hits} == set(by_id)
+    for hit in typed.hits:  # BM25 = idf x saturated tf: only the idf is the type's
+        ratio = idf(every[hit.type], holding[hit.type]) / idf(total, n)
+        assert hit.score == pytest.approx(by_id[hit.id] * ratio, rel=2e-3, abs=2e-4)
+    assert [h.score for h in typed.hits] == sorted((h.score for h in typed.hits), reverse=True)
+
+
+def test_frequencies_per_type_sum_to_the_terms(db):
+    counts = TypeCounts(db)
+    assert bool(counts) and {t for t, _ in counts.types} == {
+        term(f.TYPE, kind) for kind in types_of(db, "")
+    }
+    for word in ("melanoma", "trial", "patients"):
+        holding = types_of(db, word)
+        found = counts.frequencies(word, db.get_termfreq(word))
+        assert dict(zip((t for t, _ in counts.types), found, strict=True)) == {
+            term(f.TYPE, kind): holding.get(kind, 0) for kind in types_of(db, "")
+        }
