@@ -52,7 +52,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="NAME=VALUE",
         help="evaluate with a changed constant: b, k1, coordination, title, "
-        "SYNONYM_BOOST, TEXT_SYNONYM_BOOST, MAX_SYNONYMS, MIN_SINGLE_WORD",
+        "SYNONYM_BOOST, TEXT_SYNONYM_BOOST, MAX_SYNONYMS, MIN_SINGLE_WORD, per_type (0: "
+        "statistics over the whole index)",
     )
     p.add_argument(
         "--jobs",

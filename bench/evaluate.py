@@ -66,7 +66,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--whole-stats",
         action="store_true",
-        help="Whoosh: collection statistics over the whole index, not per record type",
+        help="collection statistics over the whole index, not per record type (idf on Xapian)",
     )
     p.add_argument(
         "--sample", type=int, default=0, help="evaluate N queries of each split (seeded)"

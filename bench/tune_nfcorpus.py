@@ -52,6 +52,7 @@ class Config:
     text_synonym_boost: float
     max_synonyms: int
     min_single_word: int
+    per_type: int = 1  # 0: collection statistics over the whole index (both backends)
 
     @classmethod
     def current(cls) -> Config:
@@ -67,8 +68,8 @@ class Config:
     def weights(self) -> dict[str, float]:
         return {**schema.SECTION_WEIGHTS, "title": self.title}
 
-    def engine_key(self) -> tuple[float, float, float]:
-        return (self.b, self.k1, self.coordination)
+    def engine_key(self) -> tuple[float, float, float, int]:
+        return (self.b, self.k1, self.coordination, self.per_type)
 
     def apply_expansion(self) -> None:
         for name, constant in EXPANSION_CONSTANTS.items():
@@ -116,7 +117,7 @@ def _engine(index_dir: str, config: Config) -> SearchEngine:
             if old.backend_name() == "whoosh":
                 old.reader().state().searcher.close()
         _ENGINES.clear()
-        options = {"b": config.b, "k1": config.k1}
+        options: dict = {"b": config.b, "k1": config.k1, "per_type": bool(config.per_type)}
         if SearchEngine(index_dir).backend_name() == "whoosh":
             options["coordination"] = config.coordination
         elif config.coordination:
