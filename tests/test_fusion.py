@@ -16,6 +16,7 @@ from search import querymodel
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.semantic import fusion
+from search.semantic import vectors as vectors_module
 from search.semantic.fusion import Fusion, rrf
 from search.semantic.vectors import Vectors
 from search.store import current_build
@@ -103,7 +104,7 @@ def test_the_nearest_records_of_the_build_join_only_from_the_listing(built, smal
         assert [h.id for page in pages for h in page] == ranked[:12]
 
 
-def test_the_nearest_records_are_those_of_the_whole_build(built):
+def test_the_nearest_records_are_those_of_the_whole_build(built, monkeypatch):
     vectors = Vectors.load(current_build(built))
     assert vectors is not None
     qvec = vectors.matrix[5].astype(np.float32)
@@ -112,3 +113,10 @@ def test_the_nearest_records_are_those_of_the_whole_build(built):
     assert rows[0] == 5 and sims.tolist() == sorted(sims.tolist(), reverse=True)
     assert sims[-1] == pytest.approx(np.sort(every)[-7])
     assert Fusion(vectors, qvec, 20, 1.0, dense=0).dense() == []
+    # a build too big for a float32 copy: read a chunk at a time, the same rows
+    monkeypatch.setattr(vectors_module, "TOP_CACHE_BYTES", 0)
+    monkeypatch.setattr(vectors_module, "TOP_CHUNK", 50)
+    chunked = Vectors.load(current_build(built))
+    assert chunked is not None
+    again, _ = chunked.top(qvec, 7)
+    assert chunked._f32 is None and again.tolist() == rows.tolist()

@@ -29,7 +29,8 @@ FOLDER = "semantic"
 RECIPE = "title+opening-v1"
 OPENING_CHARS = 400  # a little over DOC_TOKENS word pieces: the encoder cuts the rest
 ENCODED_TYPES = (f.TRIAL, f.ARTICLE)
-TOP_CHUNK = 32_768  # rows converted to float32 at once by Vectors.top (12 MiB)
+TOP_CACHE_BYTES = 256 << 20  # Vectors.top keeps a float32 copy up to this size (~170,000 rows)
+TOP_CHUNK = 32_768  # beyond it, rows converted to float32 at once (48 MiB)
 
 
 def embed_text(record: dict[str, Any]) -> str | None:
@@ -62,6 +63,7 @@ class Vectors:
         self.matrix = matrix
         self.digests = digests  # sha1 of the text each row encodes (an update reuses rows)
         self.row = {key: i for i, key in enumerate(ids)}
+        self._f32: np.ndarray | None = None  # float32 copy for `top` (made on its first use)
 
     @classmethod
     def load(cls, build: Path) -> Vectors | None:
@@ -90,14 +92,21 @@ class Vectors:
         return out
 
     def top(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the `limit` most similar vectors (best first) and their similarities."""
+        """Rows of the `limit` most similar vectors (best first) and their similarities: one
+        pass over every row (float32 kept in memory up to TOP_CACHE_BYTES, else converted
+        TOP_CHUNK rows at a time)."""
         if not len(self.ids) or limit <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        sims = np.empty(len(self.ids), dtype=np.float32)
         q = np.asarray(query, dtype=np.float32)
-        for start in range(0, len(sims), TOP_CHUNK):  # float32 copies of a chunk at a time
-            part = self.matrix[start : start + TOP_CHUNK]
-            sims[start : start + len(part)] = np.asarray(part, dtype=np.float32) @ q
+        if self._f32 is None and self.matrix.shape[0] * self.matrix.shape[1] * 4 <= TOP_CACHE_BYTES:
+            self._f32 = np.asarray(self.matrix, dtype=np.float32)
+        if self._f32 is not None:
+            sims = self._f32 @ q
+        else:
+            sims = np.empty(len(self.ids), dtype=np.float32)
+            for start in range(0, len(sims), TOP_CHUNK):
+                part = self.matrix[start : start + TOP_CHUNK]
+                sims[start : start + len(part)] = np.asarray(part, dtype=np.float32) @ q
         limit = min(limit, len(sims))
         rows = np.argpartition(-sims, limit - 1)[:limit]
         rows = rows[np.argsort(-sims[rows], kind="stable")]
