@@ -44,7 +44,7 @@ from search.engine import SearchEngine  # noqa: E402
 from search.errors import InvalidRequest  # noqa: E402
 from search.models import SearchRequest  # noqa: E402
 from search.semantic import fusion  # noqa: E402
-from search.semantic.fusion import DENSE, POOL, SEMANTIC_WEIGHT, K, rrf  # noqa: E402
+from search.semantic.fusion import DENSE, POOL, RRF, SEMANTIC_WEIGHT, K, rrf, zscores  # noqa: E402
 from search.semantic.model import shared_encoder  # noqa: E402
 from search.semantic.vectors import Vectors  # noqa: E402
 from search.store import current_build  # noqa: E402
@@ -76,6 +76,7 @@ class Pools:
         self.pool: dict[str, list[str]] = {}  # the listing's first records, then the joiners
         self.listed: dict[str, int] = {}  # how many of them are the listing's
         self.joiners: dict[str, np.ndarray] = {}  # the positions of the dense joiners
+        self.bm25: dict[str, np.ndarray] = {}  # the BM25 scores handed over (NaN: a joiner)
         self.text: dict[str, str] = {}
         self.errors = 0  # queries refused (400): scored 0 by both rankings
         self.sims: dict[str, np.ndarray] = {}
@@ -112,25 +113,30 @@ class Pools:
             self.pool[qid] = [self.ids.doc(i) for i in ids]
             self.joiners[qid] = joiners
             self.listed[qid] = capture.listed
+            self.bm25[qid] = capture.bm25
 
-    def ranking(self, qid: str, k: float | None, weight: float, dense: bool = False) -> list[str]:
+    def ranking(
+        self, qid: str, k: float | None, weight: float, dense: bool = False, method: str = RRF
+    ) -> list[str]:
         """BM25's (k None) or the fused ranking of the query's pool (with its dense joiners
-        or without)."""
+        or without; by ranks or, `method` zscore, by scores: search/semantic/fusion.py)."""
         pool, listed = self.pool[qid], self.listed[qid]
         if not dense:
             pool = pool[:listed]
         if k is None or not pool:
             return pool
-        if dense:
-            order, _ = rrf(len(pool), self.sims[qid], POOL, k, weight, self.joiners[qid])
+        joiners = self.joiners[qid] if dense else None
+        sims = self.sims[qid] if dense else self.sims[qid][: min(POOL, listed)]
+        if method == RRF:
+            order, _ = rrf(len(pool), sims, POOL, k, weight, joiners)
         else:
-            order, _ = rrf(len(pool), self.sims[qid][: min(POOL, listed)], POOL, k, weight)
+            order, _ = zscores(self.bm25[qid][: len(pool)], sims, POOL, weight, joiners)
         return [pool[i] for i in order]
 
-    def scores(self, qrels, qids: list[str], k, weight, dense: bool = False) -> list[float]:  # noqa: ANN001
+    def scores(self, qrels, qids, k, weight, dense=False, method=RRF) -> list[float]:  # noqa: ANN001
         out = []
         for qid in qids:
-            ranking = self.ranking(qid, k, weight, dense)
+            ranking = self.ranking(qid, k, weight, dense, method)
             if self.es.condensed:
                 ranking = [d for d in ranking if d in qrels[qid]]
             out.append(ndcg_at_k(ranking, qrels[qid]))
@@ -152,6 +158,7 @@ class Capture:
     def __init__(self, vectors: Vectors, qvec: np.ndarray) -> None:
         self.fusion = fusion.Fusion(vectors, qvec, K, SEMANTIC_WEIGHT, DENSE)
         self.ids: list[str] = []
+        self.bm25 = np.zeros(0)
         self.listed = 0
         self.dense_seconds = 0.0
 
@@ -163,14 +170,15 @@ class Capture:
 
     def __call__(self, ids: list[str], bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.ids, self.listed = list(ids), int((~np.isnan(bm25)).sum())
+        self.bm25 = np.asarray(bm25, dtype=np.float64).copy()
         return np.arange(len(ids)), np.nan_to_num(bm25)
 
     def check_product(self, qids: list[str], queries: dict[str, str]) -> int:
         """How many of `qids` the engine's rank=best lists in this computation's order."""
         same = 0
         for qid in qids:
-            k, weight = fusion.setting(queries[qid])
-            ours = self.ranking(qid, k, weight, dense=DENSE > 0)[:10]
+            method, k, weight = fusion.setting(queries[qid])
+            ours = self.ranking(qid, k, weight, DENSE > 0, method)[:10]
             try:
                 page = self.engine.search(self.request(queries[qid]))
             except InvalidRequest:

@@ -29,10 +29,15 @@ if str(ROOT) not in sys.path:
 from bench import evalsets as ev  # noqa: E402
 from bench.eval_semantic import GRID, Pools, halves  # noqa: E402
 from search import querymodel  # noqa: E402
-from search.semantic.fusion import SEMANTIC_WEIGHT, K  # noqa: E402
+from search.semantic.fusion import RRF, SEMANTIC_WEIGHT, ZSCORE, K  # noqa: E402
+
+# (method, K, weight): RRF's grid, then fusion by standardized scores (K unused)
+METHODS = [(RRF, k, w) for k, w in GRID] + [
+    (ZSCORE, 0, w) for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
+]
 
 Part = tuple[Pools, dict[str, dict[str, int]], list[str]]  # (pools, judgments, query ids)
-Settings = dict[str, tuple[float, float]]
+Settings = dict[str, tuple[str, float, float]]
 
 
 def shape_of(pools: Pools, qid: str) -> str:
@@ -50,10 +55,13 @@ def per_shape_best(parts: list[Part], dense: bool) -> Settings:
         if not any(qs for _, _, qs in chosen):
             continue
 
-        def total(kw: tuple[float, float], chosen=chosen) -> float:
-            return sum(sum(p.scores(qrels, qs, *kw, dense)) for p, qrels, qs in chosen if qs)
+        def total(mkw: tuple[str, float, float], chosen=chosen) -> float:
+            method, k, w = mkw
+            return sum(
+                sum(p.scores(qrels, qs, k, w, dense, method)) for p, qrels, qs in chosen if qs
+            )
 
-        out[kind] = max(GRID, key=total)
+        out[kind] = max(METHODS, key=total)
     return out
 
 
@@ -62,8 +70,11 @@ def scored(part: Part, settings: Settings | None, dense: bool) -> dict[str, floa
     pools, qrels, qids = part
     out = {}
     for qid in qids:
-        k, w = (None, 0.0) if settings is None else settings.get(shape_of(pools, qid), (K, 1.0))
-        out[qid] = pools.scores(qrels, [qid], k, w, dense)[0]
+        fallback = (RRF, K, SEMANTIC_WEIGHT)
+        method, k, w = (
+            (RRF, None, 0.0) if settings is None else settings.get(shape_of(pools, qid), fallback)
+        )
+        out[qid] = pools.scores(qrels, [qid], k, w, dense, method)[0]
     return out
 
 
@@ -102,7 +113,7 @@ def by_shape(loaded: dict[str, tuple[Pools, dict[str, str]]], train_queries: int
             result["folds"].append({tag: fold_chosen})
             for part in fold_test:
                 runs[part[0].es.name].setdefault(tag, {}).update(scored(part, fold_chosen, dense))
-    fixed = {kind: (K, SEMANTIC_WEIGHT) for kind in querymodel.SHAPES}
+    fixed = {kind: (RRF, K, SEMANTIC_WEIGHT) for kind in querymodel.SHAPES}
     for name, (pools, _) in loaded.items():
         qrels = reported[name][0][1] if reported[name] else pools.es.qrels(pools.es.splits[0])
         qids = sorted(qrels) if reported[name] else sorted(pools.pool)

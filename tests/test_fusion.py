@@ -17,7 +17,7 @@ from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.semantic import fusion
 from search.semantic import vectors as vectors_module
-from search.semantic.fusion import Fusion, rrf
+from search.semantic.fusion import Fusion, rrf, zscores
 from search.semantic.vectors import Vectors
 from search.store import current_build
 
@@ -62,16 +62,39 @@ def test_rrf_ranks_the_joiners_after_the_pool_and_by_their_similarity():
     assert plain.tolist() == [0, 1, 2, 3, 4, 5]
 
 
+def test_zscores_fuses_standardized_scores_and_keeps_the_rest_below():
+    bm25 = np.array([4.0, 3.0, 2.0, 1.0, 0.5, np.nan])  # the last: a joiner
+    sims = np.array([0.1, np.nan, 0.3, 0.9])  # the pool of 3 (one without a vector), the joiner
+    order, scores = zscores(bm25, sims, pool=3, weight=1.0, joiners=np.array([5]))
+
+    def z(x):  # noqa: ANN001, ANN202
+        return (x - x.mean()) / x.std()
+
+    fused = z(np.array([4.0, 3.0, 2.0, 2.0])) + z(np.array([0.1, 0.1, 0.3, 0.9]))
+    assert order.tolist()[:4] == [[0, 1, 2, 5][i] for i in np.argsort(-fused, kind="stable")]
+    assert order.tolist()[4:] == [3, 4]  # the rest keep BM25's order below
+    assert scores[0] == 2.0 and scores[3] == 1.0 and scores[4] < 1.0
+    assert scores.tolist() == sorted(scores.tolist(), reverse=True)
+    alike, _ = zscores(np.array([1.0, 1.0]), np.array([np.nan, np.nan]), pool=2)
+    assert alike.tolist() == [0, 1]
+
+
 def test_each_query_shape_has_its_own_setting(built, monkeypatch):
-    monkeypatch.setitem(fusion.SETTINGS, querymodel.QUESTION, (5, 0.75))
-    monkeypatch.setitem(fusion.SETTINGS, querymodel.KEYWORDS, (60, 2.0))
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.QUESTION, (fusion.ZSCORE, 0, 0.75))
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.KEYWORDS, (fusion.RRF, 60, 2.0))
     engine = SearchEngine(built)
     build = current_build(built)
     assert engine.semantic is not None
     claim = engine.semantic.rerank(build, "Liquid biopsy predicts resistance in lung cancer.")
     keywords = engine.semantic.rerank(build, "lung cancer")
     assert isinstance(claim, Fusion) and isinstance(keywords, Fusion)
-    assert (claim.k, claim.weight, keywords.k, keywords.weight) == (5, 0.75, 60, 2.0)
+    assert (claim.method, claim.weight) == (fusion.ZSCORE, 0.75)
+    assert (keywords.method, keywords.k, keywords.weight) == (fusion.RRF, 60, 2.0)
+    ids = [h.id for h in engine.search(SearchRequest(q=QUERY, rank="bm25", size=100)).hits]
+    order, scores = claim(ids, np.linspace(9.0, 1.0, len(ids)))
+    positions = list(range(len(ids)))
+    assert sorted(order.tolist()) == positions and order.tolist() != positions
+    assert scores.tolist() == sorted(scores.tolist(), reverse=True)
 
 
 def test_the_nearest_records_of_the_build_join_only_from_the_listing(built, small_pool):

@@ -9,14 +9,16 @@ vectors) that its listing holds beyond them, with a NaN BM25 score: so only reco
 words and filters allow join (totals and facets are the backend's and do not change). The first
 POOL and the joiners (the dense records found after them) are ordered again by
 
-    score = 1 / (K + BM25 rank) + weight / (K + rank by cosine similarity)
+    rrf:     score = 1 / (K + BM25 rank) + weight / (K + rank by cosine similarity)
+    zscore:  score = z(BM25 score) + weight x z(cosine similarity)
 
-(ranks from 1; a joiner's BM25 rank is POOL + its rank among the joiners by similarity, the
-same whatever page is asked; a record without a vector, a MeSH descriptor, has only the first
-term); the records after the first POOL that did not join keep their BM25 order below. K and
-the weight depend on the query's shape (search/querymodel.py: keywords, question or claim,
-description), each chosen on train data only (bench/eval_shapes.py); see README "Semantic
-ranking".
+(rrf: ranks from 1; a joiner's BM25 rank is POOL + its rank among the joiners by similarity,
+the same whatever page is asked; a record without a vector, a MeSH descriptor, has only the
+first term. zscore: z standardizes over the records fused; a missing score counts as their
+lowest); the records after the first POOL that did not join keep their BM25 order below. The
+method, K and the weight depend on the query's shape (search/querymodel.py: keywords, question
+or claim, description), each chosen on train data only (bench/eval_shapes.py); see README
+"Semantic ranking".
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ POOL = 200  # BM25's first records that semantic similarity re-orders
 DENSE = 100  # the records most similar to the query in the whole build offered to join them
 K = 20  # the RRF constant of a shape without a setting of its own
 SEMANTIC_WEIGHT = 1.0
-# (K, weight) per query shape, chosen on train data only (bench/eval_semantic.py --by-shape)
-SETTINGS: dict[str, tuple[float, float]] = {
-    querymodel.KEYWORDS: (20, 1.0),
-    querymodel.QUESTION: (20, 1.0),
-    querymodel.DESCRIPTION: (20, 1.0),
+RRF, ZSCORE = "rrf", "zscore"  # by ranks (rrf) or by standardized scores (zscores)
+# (method, K, weight) per query shape, chosen on train data only (bench/eval_shapes.py)
+SETTINGS: dict[str, tuple[str, float, float]] = {
+    querymodel.KEYWORDS: (RRF, 20, 1.0),
+    querymodel.QUESTION: (RRF, 20, 1.0),
+    querymodel.DESCRIPTION: (RRF, 20, 1.0),
 }
 log = logging.getLogger(__name__)
 
@@ -78,18 +81,63 @@ def rrf(
     return order, scores[order]
 
 
-def setting(query: str) -> tuple[float, float]:
-    """(K, weight) for the shape of `query`."""
-    return SETTINGS.get(querymodel.shape(query), (K, SEMANTIC_WEIGHT))
+def zscores(
+    bm25: np.ndarray,
+    similarity: np.ndarray,
+    pool: int = POOL,
+    weight: float = SEMANTIC_WEIGHT,
+    joiners: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fused order of the records whose BM25 scores are `bm25` (in BM25's order; NaN for
+    a joiner) by z(BM25 score) + weight x z(cosine) over the first `pool` and the `joiners`
+    (z: standardized over them; a missing score or cosine counts as their lowest). Returns
+    (positions in the new order, their scores: the fused ones mapped into [1, 2], the records
+    below them 1 / (2 + position))."""
+    n = len(bm25)
+    joined = np.zeros(0, dtype=np.int64) if joiners is None else np.asarray(joiners, np.int64)
+    head = np.concatenate([np.arange(min(pool, n)), joined])[: len(similarity)]
+    fused = standard(np.asarray(bm25, dtype=np.float64)[head]) + weight * standard(
+        np.asarray(similarity[: len(head)], dtype=np.float64)
+    )
+    ranked = head[np.lexsort((np.arange(len(head)), -fused))]
+    span = float(fused.max() - fused.min()) if len(head) else 0.0
+    scores = 1.0 / (2.0 + np.arange(n, dtype=np.float64))
+    scores[head] = 1.0 + (fused - (fused.min() if len(head) else 0.0)) / (span or 1.0)
+    rest = np.setdiff1d(np.arange(n), head, assume_unique=True)
+    order = np.concatenate([ranked, rest])
+    return order, scores[order]
+
+
+def standard(values: np.ndarray) -> np.ndarray:
+    """(x - mean) / standard deviation, NaN read as the lowest value (all zero when they are
+    all alike or all missing)."""
+    have = ~np.isnan(values)
+    if not have.any():
+        return np.zeros(len(values))
+    filled = np.where(have, values, values[have].min())
+    spread = float(filled.std())
+    return (filled - filled.mean()) / spread if spread > 0 else np.zeros(len(values))
+
+
+def setting(query: str) -> tuple[str, float, float]:
+    """(method, K, weight) for the shape of `query`."""
+    return SETTINGS.get(querymodel.shape(query), (RRF, K, SEMANTIC_WEIGHT))
 
 
 class Fusion:
     """The Rerank of one request: its query's vector against one build's vectors."""
 
     def __init__(
-        self, vectors: Vectors, qvec: np.ndarray, k: float, weight: float, dense: int | None = None
+        self,
+        vectors: Vectors,
+        qvec: np.ndarray,
+        k: float,
+        weight: float,
+        dense: int | None = None,
+        method: str = RRF,
     ) -> None:
         self.vectors, self.qvec, self.k, self.weight = vectors, qvec, k, weight
+        self.method = method
         self.limit = DENSE if dense is None else dense
         self._dense: list[str] | None = None
 
@@ -111,6 +159,8 @@ class Fusion:
         joiners = self.joiners(ids)
         head = ids[:POOL] + [ids[i] for i in joiners]
         sims = self.vectors.similarity(self.qvec, head)
+        if self.method == ZSCORE:
+            return zscores(bm25, sims, POOL, self.weight, joiners)
         return rrf(len(ids), sims, POOL, self.k, self.weight, joiners)
 
 
@@ -158,4 +208,5 @@ class SemanticRanker:
             log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
             return None
 
-        return Fusion(vectors, qvec, *setting(query))
+        method, k, weight = setting(query)
+        return Fusion(vectors, qvec, k, weight, method=method)
