@@ -177,8 +177,8 @@ class Capture:
         """How many of `qids` the engine's rank=best lists in this computation's order."""
         same = 0
         for qid in qids:
-            method, k, weight = fusion.setting(queries[qid])
-            ours = self.ranking(qid, k, weight, DENSE > 0, method)[:10]
+            method, k, weight, joined = fusion.setting(queries[qid])
+            ours = self.ranking(qid, k, weight, joined and DENSE > 0, method)[:10]
             try:
                 page = self.engine.search(self.request(queries[qid]))
             except InvalidRequest:

@@ -9,7 +9,8 @@ queries of every collection together is chosen: NFCorpus train (a seeded sample)
 train and TREC CT 2021. Reported: NFCorpus dev with the settings chosen on all of them (the
 product's settings); SciFact and TREC CT by 2-fold cross-validation (each half scored with the
 settings chosen on NFCorpus train and the other halves). Each figure with the dense joiners
-(`dense`) and without (`pool`), beside BM25 and the single setting K 20, weight 1.
+(`dense`), without (`pool`) and with or without as chosen per shape on train (`chosen`, the
+product's), beside BM25 and the single setting K 20, weight 1 (RRF, with and without joiners).
 """
 
 from __future__ import annotations
@@ -37,16 +38,20 @@ METHODS = [(RRF, k, w) for k, w in GRID] + [
 ]
 
 Part = tuple[Pools, dict[str, dict[str, int]], list[str]]  # (pools, judgments, query ids)
-Settings = dict[str, tuple[str, float, float]]
+Setting = tuple[str, float, float, bool]  # (method, K, weight, dense joiners)
+Settings = dict[str, Setting]
 
 
 def shape_of(pools: Pools, qid: str) -> str:
     return querymodel.shape(pools.text[qid])
 
 
-def per_shape_best(parts: list[Part], dense: bool) -> Settings:
-    """The (K, weight) of each query shape with the best mean nDCG@10 over its train queries
-    of every part together."""
+def per_shape_best(parts: list[Part], dense: bool | None) -> Settings:
+    """The (method, K, weight, dense) of each query shape with the best mean nDCG@10 over its
+    train queries of every part together (`dense` None: with the joiners or without, as
+    chosen)."""
+    options = (False, True) if dense is None else (dense,)
+    grid = [(m, k, w, d) for m, k, w in METHODS for d in options]
     out: Settings = {}
     for kind in querymodel.SHAPES:
         chosen = [
@@ -55,24 +60,26 @@ def per_shape_best(parts: list[Part], dense: bool) -> Settings:
         if not any(qs for _, _, qs in chosen):
             continue
 
-        def total(mkw: tuple[str, float, float], chosen=chosen) -> float:
-            method, k, w = mkw
+        def total(setting: Setting, chosen=chosen) -> float:
+            method, k, w, joined = setting
             return sum(
-                sum(p.scores(qrels, qs, k, w, dense, method)) for p, qrels, qs in chosen if qs
+                sum(p.scores(qrels, qs, k, w, joined, method)) for p, qrels, qs in chosen if qs
             )
 
-        out[kind] = max(METHODS, key=total)
+        out[kind] = max(grid, key=total)
     return out
 
 
-def scored(part: Part, settings: Settings | None, dense: bool) -> dict[str, float]:
+def scored(part: Part, settings: Settings | None) -> dict[str, float]:
     """nDCG@10 of each query of a part: BM25 (settings None) or fused by its shape's setting."""
     pools, qrels, qids = part
     out = {}
     for qid in qids:
-        fallback = (RRF, K, SEMANTIC_WEIGHT)
-        method, k, w = (
-            (RRF, None, 0.0) if settings is None else settings.get(shape_of(pools, qid), fallback)
+        fallback = (RRF, K, SEMANTIC_WEIGHT, False)
+        method, k, w, dense = (
+            (RRF, None, 0.0, False)
+            if settings is None
+            else settings.get(shape_of(pools, qid), fallback)
         )
         out[qid] = pools.scores(qrels, [qid], k, w, dense, method)[0]
     return out
@@ -102,25 +109,25 @@ def by_shape(loaded: dict[str, tuple[Pools, dict[str, str]]], train_queries: int
             reported[name] = []
     result: dict = {"settings": {}, "folds": [], "collections": {}}
     runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in reported}
-    for dense in (False, True):
-        tag = "dense" if dense else "pool"
+    for dense, tag in ((False, "pool"), (True, "dense"), (None, "chosen")):
         chosen = per_shape_best(train, dense)
         result["settings"][tag] = chosen
         for part in (p for parts in reported.values() for p in parts):  # NFCorpus dev
-            runs[part[0].es.name].setdefault(tag, {}).update(scored(part, chosen, dense))
+            runs[part[0].es.name].setdefault(tag, {}).update(scored(part, chosen))
         for fold_train, fold_test in folds:
             fold_chosen = per_shape_best(fold_train, dense)
             result["folds"].append({tag: fold_chosen})
             for part in fold_test:
-                runs[part[0].es.name].setdefault(tag, {}).update(scored(part, fold_chosen, dense))
-    fixed = {kind: (RRF, K, SEMANTIC_WEIGHT) for kind in querymodel.SHAPES}
+                runs[part[0].es.name].setdefault(tag, {}).update(scored(part, fold_chosen))
+    fixed = {kind: (RRF, K, SEMANTIC_WEIGHT, False) for kind in querymodel.SHAPES}
+    fixed_dense = {kind: (RRF, K, SEMANTIC_WEIGHT, True) for kind in querymodel.SHAPES}
     for name, (pools, _) in loaded.items():
         qrels = reported[name][0][1] if reported[name] else pools.es.qrels(pools.es.splits[0])
         qids = sorted(qrels) if reported[name] else sorted(pools.pool)
         part = (pools, qrels, qids)
-        runs[name]["bm25"] = scored(part, None, False)
-        runs[name][f"k{K}_w{SEMANTIC_WEIGHT}"] = scored(part, fixed, False)
-        runs[name][f"k{K}_w{SEMANTIC_WEIGHT}_dense"] = scored(part, fixed, True)
+        runs[name]["bm25"] = scored(part, None)
+        runs[name][f"k{K}_w{SEMANTIC_WEIGHT}"] = scored(part, fixed)
+        runs[name][f"k{K}_w{SEMANTIC_WEIGHT}_dense"] = scored(part, fixed_dense)
         row: dict = {"queries": len(qids)}
         for tag, per_query in runs[name].items():
             row[tag] = round(float(np.mean([per_query[q] for q in qids])), 4)

@@ -80,16 +80,17 @@ def test_zscores_fuses_standardized_scores_and_keeps_the_rest_below():
 
 
 def test_each_query_shape_has_its_own_setting(built, monkeypatch):
-    monkeypatch.setitem(fusion.SETTINGS, querymodel.QUESTION, (fusion.ZSCORE, 0, 0.75))
-    monkeypatch.setitem(fusion.SETTINGS, querymodel.KEYWORDS, (fusion.RRF, 60, 2.0))
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.QUESTION, (fusion.ZSCORE, 0, 0.75, False))
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.KEYWORDS, (fusion.RRF, 60, 2.0, True))
     engine = SearchEngine(built)
     build = current_build(built)
     assert engine.semantic is not None
     claim = engine.semantic.rerank(build, "Liquid biopsy predicts resistance in lung cancer.")
     keywords = engine.semantic.rerank(build, "lung cancer")
     assert isinstance(claim, Fusion) and isinstance(keywords, Fusion)
-    assert (claim.method, claim.weight) == (fusion.ZSCORE, 0.75)
+    assert (claim.method, claim.weight, claim.dense()) == (fusion.ZSCORE, 0.75, [])
     assert (keywords.method, keywords.k, keywords.weight) == (fusion.RRF, 60, 2.0)
+    assert len(keywords.dense()) == min(fusion.DENSE, len(keywords.vectors.ids))
     ids = [h.id for h in engine.search(SearchRequest(q=QUERY, rank="bm25", size=100)).hits]
     order, scores = claim(ids, np.linspace(9.0, 1.0, len(ids)))
     positions = list(range(len(ids)))
@@ -97,7 +98,11 @@ def test_each_query_shape_has_its_own_setting(built, monkeypatch):
     assert scores.tolist() == sorted(scores.tolist(), reverse=True)
 
 
-def test_the_nearest_records_of_the_build_join_only_from_the_listing(built, small_pool):
+@pytest.mark.parametrize("method", [fusion.RRF, fusion.ZSCORE])
+def test_the_nearest_records_of_the_build_join_only_from_the_listing(
+    built, small_pool, monkeypatch, method
+):
+    monkeypatch.setitem(fusion.SETTINGS, querymodel.shape(QUERY), (method, 20, 1.0, True))
     engine = SearchEngine(built)
     vectors = Vectors.load(current_build(built))
     assert vectors is not None

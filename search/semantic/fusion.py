@@ -39,11 +39,12 @@ DENSE = 100  # the records most similar to the query in the whole build offered 
 K = 20  # the RRF constant of a shape without a setting of its own
 SEMANTIC_WEIGHT = 1.0
 RRF, ZSCORE = "rrf", "zscore"  # by ranks (rrf) or by standardized scores (zscores)
-# (method, K, weight) per query shape, chosen on train data only (bench/eval_shapes.py)
-SETTINGS: dict[str, tuple[str, float, float]] = {
-    querymodel.KEYWORDS: (RRF, 20, 1.0),
-    querymodel.QUESTION: (RRF, 20, 1.0),
-    querymodel.DESCRIPTION: (RRF, 20, 1.0),
+# (method, K, weight, dense joiners) per query shape, chosen on train data only
+# (bench/eval_shapes.py: NFCorpus train, SciFact train and TREC CT 2021; see README)
+SETTINGS: dict[str, tuple[str, float, float, bool]] = {
+    querymodel.KEYWORDS: (RRF, 5, 0.75, True),
+    querymodel.QUESTION: (ZSCORE, 0, 2.0, False),
+    querymodel.DESCRIPTION: (RRF, 5, 1.5, True),
 }
 log = logging.getLogger(__name__)
 
@@ -88,15 +89,18 @@ def zscores(
     weight: float = SEMANTIC_WEIGHT,
     joiners: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The fused order of the records whose BM25 scores are `bm25` (in BM25's order; NaN for
-    a joiner) by z(BM25 score) + weight x z(cosine) over the first `pool` and the `joiners`
-    (z: standardized over them; a missing score or cosine counts as their lowest). Returns
+    """The fused order of the records whose BM25 scores are `bm25` (in BM25's order) by
+    z(BM25 score) + weight x z(cosine) over the first `pool` and the `joiners` (z: standardized
+    over them; a missing score or cosine counts as their lowest, and so does a joiner's score,
+    which a backend has only when the page reaches it). Returns
     (positions in the new order, their scores: the fused ones mapped into [1, 2], the records
     below them 1 / (2 + position))."""
     n = len(bm25)
     joined = np.zeros(0, dtype=np.int64) if joiners is None else np.asarray(joiners, np.int64)
     head = np.concatenate([np.arange(min(pool, n)), joined])[: len(similarity)]
-    fused = standard(np.asarray(bm25, dtype=np.float64)[head]) + weight * standard(
+    scored = np.asarray(bm25, dtype=np.float64)[head]
+    scored[min(pool, n) :] = np.nan  # a joiner's BM25 score is never used (whatever the page)
+    fused = standard(scored) + weight * standard(
         np.asarray(similarity[: len(head)], dtype=np.float64)
     )
     ranked = head[np.lexsort((np.arange(len(head)), -fused))]
@@ -119,9 +123,9 @@ def standard(values: np.ndarray) -> np.ndarray:
     return (filled - filled.mean()) / spread if spread > 0 else np.zeros(len(values))
 
 
-def setting(query: str) -> tuple[str, float, float]:
-    """(method, K, weight) for the shape of `query`."""
-    return SETTINGS.get(querymodel.shape(query), (RRF, K, SEMANTIC_WEIGHT))
+def setting(query: str) -> tuple[str, float, float, bool]:
+    """(method, K, weight, dense joiners) for the shape of `query`."""
+    return SETTINGS.get(querymodel.shape(query), (RRF, K, SEMANTIC_WEIGHT, True))
 
 
 class Fusion:
@@ -208,5 +212,5 @@ class SemanticRanker:
             log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
             return None
 
-        method, k, weight = setting(query)
-        return Fusion(vectors, qvec, k, weight, method=method)
+        method, k, weight, joined = setting(query)
+        return Fusion(vectors, qvec, k, weight, None if joined else 0, method)
