@@ -149,6 +149,20 @@ class Pools:
     def best(self, qrels, qids) -> tuple[float, float]:  # noqa: ANN001
         return max(GRID, key=lambda kw: self.ndcg(qrels, qids, *kw))
 
+    def check_product(self, qids: list[str], queries: dict[str, str]) -> int:
+        """How many of `qids` the engine's rank=best lists in this computation's order."""
+        same = 0
+        for qid in qids:
+            method, k, weight, joined = fusion.setting(queries[qid])
+            ours = self.ranking(qid, k, weight, joined and DENSE > 0, method)[:10]
+            try:
+                page = self.engine.search(self.request(queries[qid]))
+            except InvalidRequest:
+                same += not ours
+                continue
+            same += [self.ids.doc(h.id) for h in page.hits] == ours
+        return same
+
 
 class Capture:
     """A Rerank that keeps what the backend hands over (the listing's first records and the
@@ -172,20 +186,6 @@ class Capture:
         self.ids, self.listed = list(ids), int((~np.isnan(bm25)).sum())
         self.bm25 = np.asarray(bm25, dtype=np.float64).copy()
         return np.arange(len(ids)), np.nan_to_num(bm25)
-
-    def check_product(self, qids: list[str], queries: dict[str, str]) -> int:
-        """How many of `qids` the engine's rank=best lists in this computation's order."""
-        same = 0
-        for qid in qids:
-            method, k, weight, joined = fusion.setting(queries[qid])
-            ours = self.ranking(qid, k, weight, joined and DENSE > 0, method)[:10]
-            try:
-                page = self.engine.search(self.request(queries[qid]))
-            except InvalidRequest:
-                same += not ours
-                continue
-            same += [self.ids.doc(h.id) for h in page.hits] == ours
-        return same
 
 
 def halves(qids: list[str]) -> tuple[list[str], list[str]]:
