@@ -39,6 +39,12 @@ def reader(xapian_index):
     return Reader(xapian_index)
 
 
+@pytest.fixture(scope="module")
+def whole_reader(xapian_index):
+    """A reader scoring with the whole index's statistics (per_type=False)."""
+    return Reader(xapian_index, per_type=False)
+
+
 def parse(reader, text: str):
     """The tree (and loose tree) the reader searches for `text`, MeSH expansion included."""
     st = reader.state()
@@ -71,10 +77,16 @@ def test_the_boolean_form_matches_what_the_scored_query_matches(reader, text):
             assert (mine == scored).all()
 
 
+@pytest.mark.parametrize("per_type", [True, False])
 @pytest.mark.parametrize("text", QUERIES)
-def test_a_ranking_within_its_match_set_is_the_ranking_over_every_document(reader, text):
-    """The old form: one translation of the whole tree (every length, every field) per type."""
+def test_a_ranking_within_its_match_set_is_the_ranking_over_every_document(
+    reader, whole_reader, text, per_type
+):
+    """The old form: one translation of the whole tree (every length, every field) per type;
+    with idf per type (search/xapian/typestats.py), the tree translated for each type (every
+    length; the fields of that type)."""
     q = xapian.Query
+    reader = reader if per_type else whole_reader
     with reader.lock:
         st, req, found = parse(reader, text)
         st.translator.reset()
@@ -86,7 +98,9 @@ def test_a_ranking_within_its_match_set_is_the_ranking_over_every_document(reade
         assert total
         mine = ranking(reader, st, reader._ranked(st, tree, req, allowed))
         halves = [
-            q(q.OP_FILTER, scaled(st.translator(tree), MESH_PRIOR if t == f.MESH_TYPE else 1.0),
+            q(q.OP_FILTER,
+              scaled(st.translator(tree, t if per_type else None),
+                     MESH_PRIOR if t == f.MESH_TYPE else 1.0),
               q(term(f.TYPE, t)))
             for t in f.TYPES
         ]  # fmt: skip
