@@ -28,7 +28,10 @@ SOURCES = [TRIALS / "xml", TRIALS / "both" / "xml", DATA / "pubmed", DATA / "mes
 NEW_SOURCES = [TRIALS / "both" / "json", TRIALS / "json"]  # 5 newer copies + 8 new studies
 SHARDS = 3
 QUERIES = ["melanoma", "cancer interleukin", "neoplasms", '"herniated disc"', "title:melanoma",
-           "melanoma NOT interleukin", "mesh:D008545", "cancer year:1977..1979", ""]  # fmt: skip
+           "melanoma NOT interleukin", "mesh:D008545", "cancer year:1977..1979", "",
+           "melanoma pevisone"]  # fmt: skip
+# two facets selected: each facet counted over what the other's selection allows
+TWO_FILTERS = (("type", ("trial", "article")), ("mesh", ("D008545",)))
 
 
 def build(tmp: Path, shards: int = 1) -> Path:
@@ -129,10 +132,25 @@ def test_only_the_xapian_backend_is_sharded(tmp_path):
 def test_local_and_remote_shards_search_as_one_database(one, sharded, servers, q):
     remote = SearchEngine(sharded, shards=addresses(servers))
     for req in (SearchRequest(q=q), SearchRequest(q=q, sort="newest", size=5),
-                SearchRequest(q=q, filters=(("type", ("trial",)),))):  # fmt: skip
+                SearchRequest(q=q, filters=(("type", ("trial",)),)), SearchRequest(q=q, page=2,
+                size=3), SearchRequest(q=q, filters=TWO_FILTERS)):  # fmt: skip
         expected = SearchEngine(one).search(req)
         same_page(SearchEngine(sharded).search(req), expected)
         same_page(remote.search(req), expected)
+
+
+def test_remote_shards_count_matches_and_facets_on_the_shards(one, sharded, servers):
+    """A relevance search on remote shards pulls no match set and no facet table into the
+    reader: the shards count (a match spy per facet), the counts equal one database's. (A
+    listing with no words is sorted by date: the reader's own path, its tables.)"""
+    remote = SearchEngine(sharded, shards=addresses(servers))
+    reader = remote.reader()
+    for q in [q for q in QUERIES if q]:
+        for req in (SearchRequest(q=q), SearchRequest(q=q, filters=TWO_FILTERS)):
+            same_page(remote.search(req), SearchEngine(one).search(req))
+    with reader.lock:
+        tables = reader.state().tables
+        assert tables._facets == {} and tables._masks == {}
 
 
 def test_records_related_items_and_mesh_pages_are_the_same(one, sharded, servers):

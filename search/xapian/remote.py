@@ -35,6 +35,7 @@ from search.xapian.shards import (
     shards_file,
     version,
 )
+from search.xapian.shardsearch import ShardSearch
 from search.xapian.tables import Tables
 from search.xapian.view import XapianView
 
@@ -70,7 +71,7 @@ class LocalReader(XapianReader):
         return info
 
 
-class RemoteReader(XapianReader):
+class RemoteReader(ShardSearch):
     """Searches the shards served at `addresses` as one index."""
 
     def __init__(

@@ -167,6 +167,11 @@ class RemoteShards(xapian.Database):
             found = self._keep(self._docs, docid, super().get_document(docid))
         return found
 
+    def keep_document(self, docid: int, doc: xapian.Document) -> None:
+        """Keep a document read with others (MSet.fetch: one batch per shard)."""
+        if docid not in self._docs:
+            self._keep(self._docs, docid, doc)
+
     def valuestream(self, slot: int) -> Iterator[_Value]:  # type: ignore[override]
         count = self.get_doccount()
         if not count:

@@ -1,0 +1,256 @@
+"""Searching remote shards with the counting done on the shards.
+
+XapianReader counts a search's total and facets over the whole match set, pulled into the
+reader as a mask of docids (search/xapian/tables.py). Over `xapian-tcpsrv` that is every
+matching docid of every shard through the network for each query, and the cost grows with the
+corpus. ShardSearch (the base of search/xapian/remote.py's RemoteReader) asks the shards
+instead: one match per set of facet filters, with a xapian.ValueCountMatchSpy per facet slot
+(serialisable: each shard counts its own matches, the client adds the counts) and
+`check_at_least` = every document, so the total is exact. A multi-valued facet's slot holds its
+values joined by VALUE_SEP: the spy counts each distinct joined string, which the client splits
+(values within one record are distinct, so the sums are the records holding each value). The
+page of hits comes from the same match, and its documents are fetched in one batch.
+
+The same counts as XapianReader's, the same scores and order: tests/test_shards.py compares
+both with one database of the same records. The requests this does not serve (date sorts,
+semantic re-ranking, patient mode, "m of n" too wide to translate) go to XapianReader's path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import xapian
+
+from search import feedback
+from search import fields as f
+from search import querytree as qt
+from search.eligibility import patient_of
+from search.facets import BY_NAME, FACETS, facet_limit, facet_of
+from search.models import Facet, SearchPage, SearchRequest
+from search.querymodel import DESCRIPTION
+from search.semantic.fusion import Rerank
+from search.spelling import suggest
+from search.xapian import facets as xfacets
+from search.xapian.engine import XapianReader
+from search.xapian.query import matcher, needs_masks, weighting
+from search.xapian.schema import FACET_SLOTS, SLOT_ID, SLOT_TITLE, id_term
+
+if TYPE_CHECKING:
+    from search.xapian.engine import Parsed, _State
+
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+SKIP_DOCS = 10_000  # full matches read to list the partial ones after them (a page's depth)
+
+
+def active(req: SearchRequest) -> Filters:
+    """The request's facet selections that filter (known facets with values)."""
+    return tuple((n, v) for n, v in req.filters if v and n in BY_NAME)
+
+
+def split_counts(counts: Counter[bytes]) -> Counter[str]:
+    """A spy's counts of joined values as counts of each value."""
+    out: Counter[str] = Counter()
+    for joined, n in counts.items():
+        for value in joined.decode("utf-8").split(f.VALUE_SEP):
+            if value:
+                out[value] += n
+    return out
+
+
+class ShardSearch(XapianReader):
+    """XapianReader whose searches count on the shards (see the module's docstring)."""
+
+    def _served(self, req: SearchRequest, parsed: Parsed | None, rerank: Rerank | None) -> bool:
+        if rerank is not None or req.sort != "relevance":
+            return False
+        reading = parsed.reading if parsed is not None else None
+        if patient_of(req, reading):
+            return False
+        trees = (parsed.tree, parsed.loose) if parsed is not None else ()
+        return not any(t is not None and needs_masks(t) for t in trees)
+
+    def _search(
+        self, req: SearchRequest, parsed: Parsed | None, st: _State, rerank: Rerank | None = None
+    ) -> SearchPage:
+        if not self._served(req, parsed, rerank):
+            return super()._search(req, parsed, st, rerank)
+        st.translator.reset()
+        first = (req.page - 1) * req.size
+        tree = parsed.tree if parsed is not None else qt.Every()
+        loose = parsed.loose if parsed is not None else None
+        mset, total, counts = self._counted(st, req, tree, first)
+        partial = False
+        if not total and loose is not None:
+            tree, partial = loose, True  # no record has enough of the words: any of them
+            mset, total, counts = self._counted(st, req, tree, first)
+        more = 0
+        if total and not partial and loose is not None:
+            more = self._count(st, req, qt.AndNot(loose, tree))
+        reading = parsed.reading if parsed is not None else None
+        words = len(parsed.words) if parsed is not None else 0
+        ranked_tree, loose_tree = tree, loose
+        if total and reading is not None and feedback.wanted(reading.shape, req.sort, words):
+            gained = self._feedback(st, req, tree, st.tables.live, words)
+            if gained is not None:  # the same matches, ranked again
+                ranked_tree = qt.AndMaybe(tree, gained)
+                loose_tree = qt.AndMaybe(loose, gained) if loose is not None else None
+                if first < total:
+                    mset = self._enquire_ranked(st, req, ranked_tree).get_mset(first, req.size)
+        plain = parsed.plain if parsed is not None else tree
+        docids = [m.docid for m in mset] if first < total else []
+        scores = {m.docid: m.weight for m in mset}
+        self._fetch(st, mset)
+        hits = self._render(st, req, docids, scores, plain, set())
+        if more and len(hits) < req.size and loose_tree is not None:
+            start = max(0, first - total)
+            extra, extra_scores = self._after(st, req, tree, loose_tree, total, start,
+                                              req.size - len(hits))  # fmt: skip
+            hits += self._render(st, req, extra, extra_scores, plain, set(extra))
+        facets = self._facets(st, req, counts)
+        text = parsed.text if parsed is not None else ""
+        found = parsed.words if parsed is not None else ()
+        return SearchPage(
+            request=req,
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=suggest(self._view(st), text, found)
+            if found and (reading is None or reading.shape != DESCRIPTION)
+            else None,
+            parsed=qt.describe(tree)[:4000] if text else "",
+            expansions=parsed.expansions if parsed is not None else (),
+            partial=partial,
+            more=more,
+            reading=reading,
+        )
+
+    # -- matches counted on the shards -------------------------------------------------------
+    def _enquire_ranked(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Enquire:
+        enquire = self._enquire(st)
+        enquire.set_weighting_scheme(weighting(self.k1, self.b))
+        enquire.set_query(self._ranked(st, tree, req))
+        return enquire
+
+    def _counted(
+        self, st: _State, req: SearchRequest, tree: qt.Node, first: int
+    ) -> tuple[xapian.MSet, int, dict[str, Counter[str]]]:
+        """The page of `tree`'s ranking from `first`, its exact total, and the value counts
+        every facet is shown with: each facet over the matches the OTHER facets' selections
+        allow, "type" also over all the matches (which types are present), under "*"."""
+        filters = active(req)
+        groups: dict[Filters, list[str]] = {}
+        for d in FACETS:
+            others = tuple(x for x in filters if x[0] != d.name)
+            groups.setdefault(others, []).append(d.field)
+        if f.TYPE not in groups.get((), []):
+            groups.setdefault((), []).append("*")  # the types present in the whole match set
+        counts: dict[str, Counter[str]] = {}
+        enquire = self._enquire_ranked(st, req, tree)
+        mset, spies = self._spied(st, enquire, groups.pop(filters), first, req.size)
+        counts.update(spies)
+        for others, fields in groups.items():
+            within = replace(req, filters=others)
+            enquire = self._enquire(st)
+            enquire.set_weighting_scheme(xapian.BoolWeight())
+            enquire.set_query(self._matching(st, within, tree))
+            counts.update(self._spied(st, enquire, fields, 0, 0)[1])
+        if "*" not in counts:
+            counts["*"] = counts[f.TYPE]
+        return mset, mset.get_matches_estimated(), counts
+
+    def _spied(
+        self, st: _State, enquire: xapian.Enquire, fields: list[str], first: int, size: int
+    ) -> tuple[xapian.MSet, dict[str, Counter[str]]]:
+        spies = {name: xapian.ValueCountMatchSpy(FACET_SLOTS[name if name != "*" else f.TYPE])
+                 for name in fields}  # fmt: skip
+        for spy in spies.values():
+            enquire.add_matchspy(spy)
+        mset = enquire.get_mset(first, size, st.db.get_doccount())
+        out = {}
+        for name, spy in spies.items():
+            out[name] = split_counts(Counter({v.term: v.termfreq for v in spy.values()}))
+        enquire.clear_matchspies()
+        return mset, out
+
+    def _matching(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Query:
+        """The matches of `tree` the request's filters allow, unscored."""
+        q = xapian.Query
+        query = matcher(st.translator(tree))
+        filters = xfacets.filter_query(req, st.tables)
+        return query if filters is None else q(q.OP_FILTER, query, filters)
+
+    def _count(self, st: _State, req: SearchRequest, tree: qt.Node) -> int:
+        enquire = self._enquire(st)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_query(self._matching(st, req, tree))
+        return enquire.get_mset(0, 0, st.db.get_doccount()).get_matches_estimated()
+
+    def _after(
+        self,
+        st: _State,
+        req: SearchRequest,
+        tree: qt.Node,
+        loose_tree: qt.Node,
+        total: int,
+        start: int,
+        count: int,
+    ) -> tuple[list[int], dict[int, float]]:
+        """`count` partial matches (of `loose_tree`, not of `tree`) from `start`, in the
+        loose ranking: the full matches (`total`, at most a page's depth) are skipped."""
+        enquire = self._enquire(st)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_query(self._matching(st, req, tree))
+        full = {m.docid for m in enquire.get_mset(0, min(total, SKIP_DOCS))}
+        ranking = self._enquire_ranked(st, req, loose_tree).get_mset(0, total + start + count)
+        kept = [m for m in ranking if m.docid not in full][start : start + count]
+        self._fetch(st, ranking)
+        return [m.docid for m in kept], {m.docid: m.weight for m in kept}
+
+    @staticmethod
+    def _fetch(st: _State, mset: xapian.MSet) -> None:
+        """Read the documents of a page in one batch (each shard answers them together). Not
+        from an MSet that starts past its first match: Xapian 1.4.26's MSet.fetch() then
+        crashes the process (SIGSEGV; tests/test_shards.py asks for a second page)."""
+        keep = getattr(st.db, "keep_document", None)
+        if keep is None or not mset.size() or mset.get_firstitem():
+            return
+        mset.fetch()
+        for item in mset:
+            keep(item.docid, item.document)
+
+    # -- facets ------------------------------------------------------------------------------
+    def _facets(
+        self, st: _State, req: SearchRequest, counts: dict[str, Counter[str]]
+    ) -> tuple[Facet, ...]:
+        present = {t for t, n in counts["*"].items() if n}
+        out = []
+        for d in FACETS:
+            if not present.intersection(d.types) and not req.selected(d.name):
+                continue
+            limit = facet_limit(d, req, self.facet_limits)
+            labels = lambda n, v: self._labels(st, n, v)  # noqa: E731
+            facet = facet_of(d, Counter(counts[d.field]), req.selected(d.name), labels, limit)
+            if facet is not None:
+                out.append(facet)
+        return tuple(out)
+
+    def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
+        """As XapianReader's, the MeSH headings not known yet read in one match."""
+        if facet == "mesh":
+            wanted = [v for v in values if f"mesh:{v}" not in st.labels]
+            if wanted:
+                q = xapian.Query
+                enquire = xapian.Enquire(st.db)
+                enquire.set_query(q(q.OP_OR, [q(id_term(v)) for v in wanted]))
+                enquire.set_weighting_scheme(xapian.BoolWeight())
+                mset = enquire.get_mset(0, len(wanted))
+                mset.fetch()
+                for item in mset:
+                    doc = item.document
+                    title = doc.get_value(SLOT_TITLE).decode("utf-8")
+                    if title:
+                        st.labels[f"mesh:{doc.get_value(SLOT_ID).decode('utf-8')}"] = title
+        return super()._labels(st, facet, values)
