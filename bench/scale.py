@@ -190,22 +190,25 @@ def search(index_dir: Path, shards: str) -> dict[str, Any]:
     engine.warm()
     warm_s = time.perf_counter() - t
     queries, ids = draw(index_dir)
-    times, sigs = [], {}
+    times, cpu, sigs = [], [], {}
+    load = os.getloadavg()[0]
     for n, q in enumerate(queries):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             page = engine.search(SearchRequest(q=q))
         except InvalidRequest:  # a draw of stop words only: refused alike by every engine
             continue
         if n >= WARMUP:
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
             sigs[q] = signature(page)
     engine.related(ids[0])
-    related = []
+    related, related_cpu = [], []
     for record_id in ids:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         engine.related(record_id)
         related.append((time.perf_counter() - t) * 1000)
+        related_cpu.append((time.process_time() - c) * 1000)
     name = "remote" if shards else "local"
     (index_dir / f"signatures-{name}.json").write_text(json.dumps(sigs))
     return {
@@ -213,6 +216,11 @@ def search(index_dir: Path, shards: str) -> dict[str, Any]:
         "search_p50_ms": pct(times, 50),
         "search_p95_ms": pct(times, 95),
         "related_p95_ms": pct(related, 95),
+        # this process's CPU time per call (the shard servers' is apart: remote_search)
+        "search_cpu_p50_ms": pct(cpu, 50),
+        "search_cpu_p95_ms": pct(cpu, 95),
+        "related_cpu_p95_ms": pct(related_cpu, 95),
+        "load_1min": round((load + os.getloadavg()[0]) / 2, 1),
         "peak_mb_search": peak_mb(),
     }
 
@@ -278,6 +286,47 @@ def serve_shards(index_dir: Path) -> tuple[list[subprocess.Popen], str]:
     return procs, ",".join(addresses)
 
 
+def group_cpu_s(leader: int) -> float:
+    """CPU seconds of a server's process group so far (itself, its reaped children and the
+    connection processes it has forked), from /proc."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == leader:  # the process group (start_new_session: the leader's pid)
+            end = 15 if stat.parent.name == str(leader) else 13  # the leader: + reaped children
+            total += sum(int(x) for x in fields[11:end])  # utime stime (cutime cstime)
+    return total / tick
+
+
+def remote_search(index_dir: Path, size: int, work: Path) -> dict[str, Any]:
+    """`search` against the size's shards behind 2 xapian-tcpsrv on 127.0.0.1 (started and
+    stopped here), the servers' CPU seconds, and the mismatches against the other runs."""
+    procs, addresses = serve_shards(index_dir)
+    try:
+        before = sum(group_cpu_s(p.pid) for p in procs)
+        remote = child("search", str(index_dir), addresses)
+        remote["servers_cpu_s"] = round(sum(group_cpu_s(p.pid) for p in procs) - before, 1)
+    finally:
+        for p in procs:
+            os.killpg(p.pid, 9)
+            p.wait()
+    row = {f"remote_{k}": v for k, v in remote.items()}
+    signatures = index_dir / "signatures-remote.json"
+    pairs = {"one_db": work / f"{size}x-xapian1" / "signatures-local.json",
+             "local_shards": index_dir / "signatures-local.json"}  # fmt: skip
+    for name, other in pairs.items():
+        if other.exists():
+            row[f"mismatch_counts_remote_vs_{name}"] = mismatches(
+                signatures, other, ("total", "facets")
+            )
+            row[f"mismatch_top10_remote_vs_{name}"] = mismatches(signatures, other)
+    row["queries"] = len(json.loads(signatures.read_text()))
+    return row
+
+
 def mismatches(a: Path, b: Path, keys: tuple[str, ...] = ("groups", "scores")) -> int:
     """Queries whose `keys` differ between two signature files."""
     x, y = json.loads(a.read_text()), json.loads(b.read_text())
@@ -300,28 +349,20 @@ def run(sizes: list[int], engines: list[str], work: Path) -> None:
             except subprocess.CalledProcessError as e:  # Xapian 1.4.26 on local shards: REPORT
                 row["search_failed"] = f"exit {e.returncode}"
             if engine == "xapian2":
-                procs, addresses = serve_shards(index_dir)
-                try:
-                    remote = child("search", str(index_dir), addresses)
-                    row.update({f"remote_{k}": v for k, v in remote.items()})
-                finally:
-                    for p in procs:
-                        p.kill()
-                        p.wait()
-                remote = index_dir / "signatures-remote.json"
-                pairs = {"one_db": work / f"{size}x-xapian1" / "signatures-local.json",
-                         "local_shards": index_dir / "signatures-local.json"}  # fmt: skip
-                for name, other in pairs.items():
-                    if other.exists():
-                        row[f"mismatch_counts_remote_vs_{name}"] = mismatches(
-                            remote, other, ("total", "facets")
-                        )
-                        row[f"mismatch_top10_remote_vs_{name}"] = mismatches(remote, other)
-                row["queries"] = len(json.loads(remote.read_text()))
+                row.update(remote_search(index_dir, size, work))
             row.update(child("update", str(index_dir)))
             results[key] = row
             print(key, row, flush=True)
             RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
+def merge(size: int, engine: str, found: dict[str, Any]) -> None:
+    """Add figures to the size's row of an engine in RESULTS (printed too)."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    row = results.setdefault(f"{size}x/{engine}", {"size": size, "engine": engine})
+    row.update(found)
+    print(f"{size}x/{engine}", json.dumps(found), flush=True)
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
 
 COLUMNS = (
@@ -376,6 +417,14 @@ def main() -> None:
     s.add_argument("shards")
     u = sub.add_parser("update")
     u.add_argument("index", type=Path)
+    m = sub.add_parser("remote", help="search SIZE's xapian2 shards behind xapian-tcpsrv")
+    m.add_argument("size", type=int)
+    m.add_argument("--work", type=Path, default=Path("/tmp/scale-bench"))
+    a = sub.add_parser("add", help="merge a step's JSON output (build, search...) into a row")
+    a.add_argument("size", type=int)
+    a.add_argument("engine", choices=list(ENGINES))
+    a.add_argument("json", type=Path)
+    a.add_argument("--prefix", default="", help="prepended to each key (remote_ ...)")
     sub.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
@@ -386,6 +435,12 @@ def main() -> None:
         print(json.dumps(search(args.index, args.shards)))
     elif args.command == "update":
         print(json.dumps(update(args.index)))
+    elif args.command == "remote":
+        index_dir = args.work / f"{args.size}x-xapian2"
+        merge(args.size, "xapian2", remote_search(index_dir, args.size, args.work))
+    elif args.command == "add":
+        found = json.loads(args.json.read_text().strip().splitlines()[-1])
+        merge(args.size, args.engine, {args.prefix + k: v for k, v in found.items()})
     elif args.command == "report":
         print(report())
 
