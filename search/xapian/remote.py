@@ -54,8 +54,9 @@ def _seconds(value: float) -> str:
     return f"{value:g} second" + ("" if value == 1 else "s")
 
 
-class LocalReader(XapianReader):
-    """XapianReader whose status lists the shards of a sharded build, one line each."""
+class LocalReader(ShardSearch):
+    """The reader of a local build: one database, or shards (search/xapian/shards.py
+    open_build), whose status lists the shards, one line each."""
 
     def status(self) -> dict[str, Any]:
         info = super().status()

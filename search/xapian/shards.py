@@ -10,13 +10,17 @@ A build of one shard for another machine (`--shard K/N`) holds only shards/K and
 "shard": K. Every database written by the indexer carries its build's folder name in the
 metadata key `build`: remote readers compare it across shards (search/xapian/remote.py).
 
-Remote shards are `xapian-tcpsrv` servers (Debian `xapian-tools`). Xapian's remote protocol
-reads a value slot one document per round trip; RemoteShards reads a slot's values of every
-document with one match instead (the collapse key of each item is the slot's value).
+Remote shards are `xapian-tcpsrv` servers (Debian `xapian-tools`); the shards of a local
+build are each served by a `xapian-progsrv` child process (open_build). Either way every
+shard is matched by its own server, and the reader counts on the shards
+(search/xapian/shardsearch.py). Xapian's remote protocol reads a value slot one document per
+round trip; RemoteShards reads a slot's values of every document with one match instead (the
+collapse key of each item is the slot's value).
 """
 
 from __future__ import annotations
 
+import shutil
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,13 +28,14 @@ from typing import Any, NamedTuple
 
 import xapian
 
-from search.errors import InvalidRequest
+from search.errors import InvalidRequest, ShardUnavailable
 from search.store import SHARDS_FILE, build_meta
 from search.xapian.schema import DB_DIR
 
 SHARDS_DIR = "shards"
 BUILD_KEY = "build"  # metadata key: the build folder's name (the same on every shard of it)
 DEFAULT_PORT = 7000
+PROGSRV = "xapian-progsrv"  # serves one database over a pipe (Debian's xapian-tools)
 RANK_CHUNK = 1_000  # ranked matches read at a time when a mask must filter them remotely
 
 
@@ -68,13 +73,23 @@ def exists_in(build: Path) -> bool:
 
 
 def open_build(build: Path) -> xapian.Database:
-    """The build's database, or its shards as one database."""
+    """The build's database, or its shards as one database: each shard matched in its own
+    `xapian-progsrv` process (Xapian's remote protocol over a pipe), searched as remote shards
+    are. Never the shard databases combined in this process: Xapian 1.4.26 (the wheel) then
+    crashes (SIGSEGV) on some ranked queries (README, "Running on several machines")."""
     dirs = shard_dirs(build)
     if len(dirs) == 1:
         return xapian.Database(str(dirs[0]))
-    db = xapian.Database()
+    program = shutil.which(PROGSRV)
+    if program is None:
+        raise ShardUnavailable(
+            f"{PROGSRV} is missing, which serves a sharded index's shards: install xapian-tools "
+            "(apt-get install xapian-tools).",
+            (),
+        )
+    db = RemoteShards()
     for d in dirs:
-        db.add_database(xapian.Database(str(d)))
+        db.add_database(xapian.remote_open(program, str(d)))
     return db
 
 

@@ -37,6 +37,7 @@ from search.xapian import facets as xfacets
 from search.xapian.engine import XapianReader
 from search.xapian.query import matcher, needs_masks, weighting
 from search.xapian.schema import FACET_SLOTS, SLOT_ID, SLOT_TITLE, id_term
+from search.xapian.shards import RemoteShards
 
 if TYPE_CHECKING:
     from search.xapian.engine import Parsed, _State
@@ -61,7 +62,9 @@ def split_counts(counts: Counter[bytes]) -> Counter[str]:
 
 
 class ShardSearch(XapianReader):
-    """XapianReader whose searches count on the shards (see the module's docstring)."""
+    """XapianReader whose searches count on the shards (see the module's docstring) when its
+    database is made of shards (RemoteShards: remote, or local ones each in its own process);
+    one database is searched as XapianReader searches it."""
 
     def _served(self, req: SearchRequest, parsed: Parsed | None, rerank: Rerank | None) -> bool:
         if rerank is not None or req.sort != "relevance":
@@ -75,7 +78,7 @@ class ShardSearch(XapianReader):
     def _search(
         self, req: SearchRequest, parsed: Parsed | None, st: _State, rerank: Rerank | None = None
     ) -> SearchPage:
-        if not self._served(req, parsed, rerank):
+        if not isinstance(st.db, RemoteShards) or not self._served(req, parsed, rerank):
             return super()._search(req, parsed, st, rerank)
         st.translator.reset()
         first = (req.page - 1) * req.size
