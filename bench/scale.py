@@ -183,7 +183,7 @@ def signature(page: Any) -> dict[str, Any]:
 def search(index_dir: Path, shards: str) -> dict[str, Any]:
     """Warm search and related latency through the face (SearchEngine); signatures saved."""
     from search.engine import SearchEngine
-    from search.errors import InvalidRequest
+    from search.errors import InvalidRequest, SearchError
     from search.models import SearchRequest
 
     # a shard's answer may take long on a loaded machine: the benchmark measures, not times out
@@ -193,13 +193,16 @@ def search(index_dir: Path, shards: str) -> dict[str, Any]:
     engine.warm()
     warm_s = time.perf_counter() - t
     queries, ids = draw(index_dir)
-    times, cpu, sigs = [], [], {}
+    times, cpu, sigs, failed = [], [], {}, []
     load = os.getloadavg()[0]
     for n, q in enumerate(queries):
         t, c = time.perf_counter(), time.process_time()
         try:
             page = engine.search(SearchRequest(q=q))
         except InvalidRequest:  # a draw of stop words only: refused alike by every engine
+            continue
+        except SearchError as e:  # a shard that stopped on it (503): listed, not timed
+            failed.append(f"{q}: {e}")
             continue
         if n >= WARMUP:
             times.append((time.perf_counter() - t) * 1000)
@@ -224,6 +227,7 @@ def search(index_dir: Path, shards: str) -> dict[str, Any]:
         "search_cpu_p95_ms": pct(cpu, 95),
         "related_cpu_p95_ms": pct(related_cpu, 95),
         "load_1min": round((load + os.getloadavg()[0]) / 2, 1),
+        "failed": failed,
         "peak_mb_search": peak_mb(),
     }
 
@@ -266,8 +270,8 @@ def update(index_dir: Path) -> dict[str, Any]:
 
 def child(*args: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    ).stdout
+        [sys.executable, __file__, *args], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout  # (its stderr is this process's: a failing step shows its traceback)
     return json.loads(out.strip().splitlines()[-1])
 
 

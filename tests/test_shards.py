@@ -7,7 +7,9 @@ then service again when it is back); a replica kept current by xapian-replicate.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -189,6 +191,34 @@ def test_local_shards_answer_the_query_xapian_crashed_on(one, sharded):
         assert run.returncode == 0, run.stderr[-2000:]
         answers.append(json.loads(run.stdout))
     assert len(answers[0][1]) > 10 and answers[0] == answers[1]
+
+
+def progsrv_children() -> list[int]:
+    """This process's xapian-progsrv children (a local sharded reader's shard processes)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            name = (stat.parent / "comm").read_text().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and name.startswith("xapian-progsr"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_local_shard_process_that_stops_gives_503_then_service_resumes(sharded):
+    client = create_app({"INDEX_DIR": str(sharded), "TESTING": True}).test_client()
+    before = set(progsrv_children())
+    assert client.get("/api/search?q=melanoma").status_code == 200
+    started = set(progsrv_children()) - before
+    assert len(started) == SHARDS
+    os.kill(min(started), signal.SIGKILL)  # as a shard process that crashed on a query
+    os.waitpid(min(started), 0)
+    down = client.get("/api/search?q=melanoma")
+    assert down.status_code == 503 and "shard" in down.get_json()["error"]
+    again = client.get("/api/search?q=melanoma")
+    assert again.status_code == 200 and again.get_json()["total"] > 0
 
 
 def test_records_related_items_and_mesh_pages_are_the_same(one, sharded, servers):

@@ -56,7 +56,39 @@ def _seconds(value: float) -> str:
 
 class LocalReader(ShardSearch):
     """The reader of a local build: one database, or shards (search/xapian/shards.py
-    open_build), whose status lists the shards, one line each."""
+    open_build), whose status lists the shards, one line each. A shard's xapian-progsrv that
+    stopped (killed, or crashed on a query) gives ShardUnavailable (503) and drops the
+    shards, so the next call starts their processes again."""
+
+    def _lost(self, method: Any, *args: Any) -> Any:
+        try:
+            return method(*args)
+        except xapian.NetworkError as e:
+            with self.lock:
+                if self._state is not None:
+                    try:
+                        self._state.db.close()
+                    except xapian.Error:
+                        pass  # the process is gone already
+                self._state = None
+            raise ShardUnavailable(
+                f"An index shard's process stopped ({e}); try again.", ()
+            ) from None
+
+    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
+        return self._lost(super().search, req, rerank)
+
+    def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
+        return self._lost(super().search_parsed, req, parsed)
+
+    def get(self, record_id: str) -> dict[str, Any]:
+        return self._lost(super().get, record_id)
+
+    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
+        return self._lost(super().related, record_id, limit, explicit)
+
+    def mesh_overview(self, ui: str) -> Overview | None:
+        return self._lost(super().mesh_overview, ui)
 
     def status(self) -> dict[str, Any]:
         info = super().status()
