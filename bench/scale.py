@@ -293,29 +293,13 @@ def serve_shards(index_dir: Path) -> tuple[list[subprocess.Popen], str]:
     return procs, ",".join(addresses)
 
 
-def group_cpu_s(leader: int) -> float:
-    """CPU seconds of a server's process group so far (itself, its reaped children and the
-    connection processes it has forked), from /proc."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[2]) == leader:  # the process group (start_new_session: the leader's pid)
-            end = 15 if stat.parent.name == str(leader) else 13  # the leader: + reaped children
-            total += sum(int(x) for x in fields[11:end])  # utime stime (cutime cstime)
-    return total / tick
-
-
 def remote_search(index_dir: Path, size: int, work: Path) -> dict[str, Any]:
     """`search` against the size's shards behind 2 xapian-tcpsrv on 127.0.0.1 (started and
-    stopped here), the servers' CPU seconds, and the mismatches against the other runs."""
+    stopped here) and the mismatches against the other runs. (The servers' CPU is not counted:
+    xapian-tcpsrv's connection processes are reaped without adding to its own times.)"""
     procs, addresses = serve_shards(index_dir)
     try:
-        before = sum(group_cpu_s(p.pid) for p in procs)
         remote = child("search", str(index_dir), addresses)
-        remote["servers_cpu_s"] = round(sum(group_cpu_s(p.pid) for p in procs) - before, 1)
     finally:
         for p in procs:
             os.killpg(p.pid, 9)
