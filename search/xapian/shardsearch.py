@@ -256,7 +256,7 @@ class ShardSearch(XapianReader):
 
     def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
         """As XapianReader's, the MeSH headings not known yet read in one match."""
-        if facet == "mesh":
+        if facet == "mesh" and isinstance(st.db, RemoteShards):
             wanted = [v for v in values if f"mesh:{v}" not in st.labels]
             if wanted:
                 q = xapian.Query
