@@ -88,8 +88,10 @@ def ranked(page) -> list[tuple[float | None, frozenset[str]]]:
 def same_page(a, b) -> None:
     assert (a.total, a.more, a.partial, a.suggestion) == (b.total, b.more, b.partial, b.suggestion)
     assert a.facets == b.facets
-    # the last group may be cut at a different tie; every group before it is whole
-    assert ranked(a)[:-1] == ranked(b)[:-1]
+    # the last group may be cut at a different tie; every group before it is whole (from
+    # page 2, so may the first: a tie across the page boundary, in docid order on each side)
+    start = 1 if a.request.page > 1 else 0
+    assert ranked(a)[start:-1] == ranked(b)[start:-1]
     assert [h.score for h in a.hits] == [h.score for h in b.hits]
 
 

@@ -211,18 +211,19 @@ class Listing:
         return tuple(out)
 
     def _ranked(
-        self, st: _State, tree: qt.Node, req: SearchRequest, within: np.ndarray
+        self, st: _State, tree: qt.Node, req: SearchRequest, within: np.ndarray | None = None
     ) -> xapian.Query:
         """The scored query: MeSH definitions' scores x MESH_PRIOR, the facet filters applied;
-        `within`: the documents it will rank (its match set, filtered). One translation per
+        `within`: the documents it will rank (its match set, filtered; None: not known here,
+        as on shards that count their own matches: every type, every length). One translation per
         record type (scored with that type's idf: search/xapian/typestats.py), each filtered
         by one type term: Xapian 1.4.26 crashed (BM25,
         tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
         q = xapian.Query
         halves = []
         for t in f.TYPES:
-            inside = within & st.tables.term(f.TYPE, t)
-            if inside.any():
+            inside = None if within is None else within & st.tables.term(f.TYPE, t)
+            if inside is None or inside.any():
                 translated = st.translator(tree, t, inside)
                 prior = MESH_PRIOR if t == f.MESH_TYPE else 1.0
                 halves.append(q(q.OP_FILTER, scaled(translated, prior), q(term(f.TYPE, t))))
