@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from whoosh.searching import Searcher
 
 from search import fields as f
@@ -85,15 +86,12 @@ class WhooshView:
         return self.reader.doc_field_length(docnum, field) or 0
 
     def weights(self, field: str, term: str, docs: Sequence[int]) -> dict[int, float]:
-        out: dict[int, float] = {}
         if not docs:
-            return out
-        postings = self.reader.postings(field, term)
-        for d in docs:
-            if postings.id() < d:
-                postings.skip_to(d)
-            out[d] = postings.weight()
-        return out
+            return {}
+        # the postings' arrays, cached and shared with the ranker (search/whoosh/postings.py)
+        ids, weights = self.docsets.postings.term(field, term)
+        found = weights[np.searchsorted(ids, np.asarray(docs, dtype=ids.dtype))]
+        return dict(zip((int(d) for d in docs), found.tolist(), strict=True))
 
     # -- vocabulary --------------------------------------------------------------------------
     def words_within(self, field: str, word: str, distance: int, prefix: int) -> Iterable[str]:
