@@ -3,7 +3,8 @@
 # Usage: scripts/setup.sh [--dev]
 # Not installed here (system packages, as .ci/run installs them): Debian's chromium and
 # chromium-driver for the browser tests, and xapian-tools (xapian-tcpsrv, xapian-replicate)
-# for the shard tests and for serving shards (README, "Running on several machines").
+# for the shard tests and for serving shards (README, "Running on several machines"), and
+# libgomp1 (OpenMP) for LightGBM, which trains the learned ranking (requirements-train.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -13,7 +14,7 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
 fi
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
 files=(requirements.txt requirements-model.txt)
-[[ ${1:-} == --dev ]] && files+=(requirements-dev.txt)
+[[ ${1:-} == --dev ]] && files+=(requirements-dev.txt requirements-train.txt)
 want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
 stamp=.venv/.installed-${#files[@]}
 if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
@@ -24,6 +25,9 @@ if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
     -r requirements-model.txt
   if [[ ${1:-} == --dev ]]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+    # LightGBM, to train the learned ranking (bench/train_ltr.py); needs Debian's libgomp1
+    .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes \
+      -r requirements-train.txt
   fi
   echo "$want" > "$stamp"
 fi

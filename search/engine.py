@@ -14,6 +14,7 @@ from typing import Any
 
 from search.autocorrect import search_spelled
 from search.backend import Reader, open_reader
+from search.ltr import LearnedRanker
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.requests import validate
 from search.semantic.fusion import Rerank, SemanticRanker
@@ -26,12 +27,16 @@ SHARD_OPTIONS = ("shards", "shard_timeout", "shard_recheck")  # search/xapian/re
 class SearchEngine:
     """Searches the live index of `index_dir`; `options` go to the backend's reader (the
     Xapian backend's include `shards`: "HOST:PORT,..." of shard servers to search instead).
-    `semantic`: fuse BM25 with the build's vectors when it has some (search/semantic/)."""
+    `semantic`: fuse BM25 with the build's vectors when it has some (search/semantic/);
+    `learned`: then order the fused pool by the learned model (search/ltr/)."""
 
-    def __init__(self, index_dir: str | Path, semantic: bool = True, **options: Any) -> None:
+    def __init__(
+        self, index_dir: str | Path, semantic: bool = True, learned: bool = True, **options: Any
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.options = options
         self.semantic = SemanticRanker(shared_encoder) if semantic else None
+        self.learned = LearnedRanker() if semantic and learned else None
         self._readers: dict[str, Reader] = {}
         self._names: dict[str, str] = {}  # link target -> backend name
         self._lock = threading.Lock()
@@ -83,28 +88,51 @@ class SearchEngine:
 
     def _search(self, req: SearchRequest) -> SearchPage:
         reader = self.reader()
-        rerank = self.rerank(req)
-        if rerank is None:
+        planned = self.plan(req)
+        if planned is None:
             return reader.search(req)
-        return replace(reader.search(req, rerank=rerank), ranking="bm25+semantic")
+        rerank, ranking = planned
+        return replace(reader.search(req, rerank=rerank), ranking=ranking)
 
     def rerank(self, req: SearchRequest) -> Rerank | None:
         """How the request's BM25 listing is ordered again; None: not (rank=bm25, a date
         sort, no words, or a build without vectors)."""
+        planned = self.plan(req)
+        return None if planned is None else planned[0]
+
+    def plan(self, req: SearchRequest) -> tuple[Rerank, str] | None:
+        """The request's Rerank and the `ranking` it reports: "bm25+semantic+ltr" (the fused
+        pool ordered by the learned model), "bm25+semantic" (no usable model), or None."""
         if self.semantic is None or req.rank == "bm25" or req.sort != "relevance":
             return None
         if not req.q.strip():
             return None
         validate(req)
         build = linked_build(self.index_dir)
-        return self.semantic.rerank(build, req.q) if build is not None else None
+        found = self.semantic.query(build, req.q) if build is not None else None
+        if found is None:
+            return None
+        vectors, qvec = found
+        if self.learned is not None:
+            reader = self.reader()
+            learned = self.learned.rerank(
+                reader.view, req.q, lambda ids: vectors.similarity(qvec, ids)
+            )
+            if learned is not None:
+                return learned, "bm25+semantic+ltr"
+        return self.semantic.fusion(vectors, qvec, req.q), "bm25+semantic"
 
     def ranking(self) -> str:
-        """What `rank=best` does on the live build: "bm25+semantic" or "bm25"."""
+        """What `rank=best` does on the live build: "bm25+semantic+ltr", "bm25+semantic" or
+        "bm25"."""
         build = linked_build(self.index_dir)
         if self.semantic is None or build is None or self.semantic.unavailable:
             return "bm25"
-        return "bm25+semantic" if self.semantic.vectors(build) is not None else "bm25"
+        if self.semantic.vectors(build) is None:
+            return "bm25"
+        if self.learned is not None and self.learned.model() is not None:
+            return "bm25+semantic+ltr"
+        return "bm25+semantic"
 
     def get(self, record_id: str) -> dict[str, Any]:
         return self.reader().get(record_id)
@@ -121,6 +149,6 @@ class SearchEngine:
     def warm(self) -> None:
         """Open the index and, when the live build has vectors, load (and check) the model."""
         self.reader().warm()
-        if self.ranking() == "bm25+semantic":
+        if self.ranking() != "bm25":
             assert self.semantic is not None
             self.semantic.warm()

@@ -104,7 +104,8 @@ class SearchPage:
     # None for relevance, or when every match is strong (no plain words)
     strong: int | None = None
     reading: Reading | None = None  # how the query text was read (None: no text)
-    ranking: str = "bm25"  # how the listing was ordered: "bm25" or "bm25+semantic"
+    # how the listing was ordered: "bm25", "bm25+semantic" or "bm25+semantic+ltr" (search/ltr/)
+    ranking: str = "bm25"
 
     @property
     def listed(self) -> int:

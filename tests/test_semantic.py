@@ -105,7 +105,7 @@ def test_a_build_with_vectors_encodes_trials_and_articles(built):
 
 
 def test_rank_best_fuses_and_rank_bm25_does_not(built):
-    engine = SearchEngine(built)
+    engine = SearchEngine(built, learned=False)  # the first stage alone (tests/test_ltr.py)
     q = "liquid biopsy for lung cancer treatment resistance"
     bm25 = engine.search(SearchRequest(q=q, rank="bm25", size=100))
     best = engine.search(SearchRequest(q=q, size=100))
@@ -158,7 +158,7 @@ def test_vectors_follow_update_and_delete_and_switch_with_the_build(built, tmp_p
     assert np.array_equal(old.matrix[old.row[kept]], new.matrix[new.row[kept]])
     meta = json.loads((after / "meta.json").read_text())
     assert meta["vectors"]["rows"] == len(new.ids)
-    engine = SearchEngine(index)
+    engine = SearchEngine(index, learned=False)
     page = engine.search(SearchRequest(q="lung cancer", size=50))
     assert page.ranking == "bm25+semantic"
     assert "29782900" not in {h.id for h in page.hits}
@@ -170,9 +170,9 @@ def test_the_api_takes_rank_and_says_how_it_ranked(built):
     client = create_app({"INDEX_DIR": str(built), "TESTING": True}).test_client()
     best = client.get("/api/search?q=lung+cancer").get_json()
     bm25 = client.get("/api/search?q=lung+cancer&rank=bm25").get_json()
-    assert (best["ranking"], bm25["ranking"]) == ("bm25+semantic", "bm25")
+    assert (best["ranking"], bm25["ranking"]) == ("bm25+semantic+ltr", "bm25")
     bad = client.get("/api/search?q=lung&rank=neural")
     assert bad.status_code == 400 and "rank must be one of best, bm25" in bad.get_json()["error"]
-    assert client.get("/api/health").get_json()["ranking"] == "bm25+semantic"
+    assert client.get("/api/health").get_json()["ranking"] == "bm25+semantic+ltr"
     page = client.get("/search?q=lung+cancer&rank=bm25").get_data(as_text=True)
     assert 'name="rank" value="bm25"' in page and "BM25 alone." in page

@@ -128,7 +128,8 @@ def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]
             "rank",
             {"type": "string", "enum": list(RANKS), "default": RANKS[0]},
             "Relevance ranking: best (BM25 fused with semantic similarity where the index has "
-            "vectors) or bm25 (BM25 alone).",
+            "vectors, its first 200 records ordered again by the learned model) or bm25 (BM25 "
+            "alone).",
         ),
     ]
     if paged:

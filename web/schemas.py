@@ -145,9 +145,10 @@ READING = _obj(
 
 RANKING = {
     "type": "string",
-    "enum": ["bm25", "bm25+semantic"],
+    "enum": ["bm25", "bm25+semantic", "bm25+semantic+ltr"],
     "description": "How relevance was ranked: BM25 alone (rank=bm25, a date sort, or an index "
-    "without vectors), or BM25 fused with the semantic similarity of its first records.",
+    "without vectors), BM25 fused with the semantic similarity of its first records, or that "
+    "fused pool ordered again by the learned model (the default where the index has vectors).",
 }
 TRIAL = _obj(
     {

@@ -199,18 +199,29 @@ class SemanticRanker:
             self.unavailable = str(e)
             log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
 
-    def rerank(self, build: Path, query: str) -> Rerank | None:
-        """The request's Rerank (the query encoded now, before the backend is busy with it),
-        or None when the build has no vectors or the model can't be used (logged once)."""
+    def query(self, build: Path, query: str) -> tuple[Vectors, np.ndarray] | None:
+        """The build's vectors and the query's (encoded now), or None when the build has no
+        vectors or the model can't be used (logged once). The learned second stage
+        (search/ltr/) reads the pool's similarities through this too."""
         vectors = self.vectors(build)
         if vectors is None or not query.strip() or self.unavailable:
             return None
         try:
-            qvec = self.encoder().encode([query])[0]
+            return vectors, self.encoder().encode([query])[0]
         except ModelUnavailable as e:
             self.unavailable = str(e)
             log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
             return None
 
+    def rerank(self, build: Path, query: str) -> Rerank | None:
+        """The request's Rerank (the query encoded now, before the backend is busy with it),
+        or None when the build has no vectors or the model can't be used (logged once)."""
+        found = self.query(build, query)
+        return None if found is None else self.fusion(*found, query)
+
+    @staticmethod
+    def fusion(vectors: Vectors, qvec: np.ndarray, query: str) -> Fusion:
+        """The Rerank fusing a listing with the similarity of its records to `qvec`, by the
+        setting of the shape of `query`."""
         method, k, weight, joined = setting(query)
         return Fusion(vectors, qvec, k, weight, None if joined else 0, method)

@@ -1,0 +1,162 @@
+"""The learned second stage (search/ltr/): the committed model re-ranks the fused pool of a real
+search on both backends, `rank=bm25` and a date sort switch it off, the NumPy walk of the trees
+gives LightGBM's own scores, and a model file that can't be used leaves the fusion in place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.build import rebuild_index
+from search.engine import SearchEngine
+from search.ltr import LearnedRanker, order_by_model, pool_features
+from search.ltr.features import FEATURES, read_query
+from search.ltr.model import MODEL_FILE, TreeModel, from_lightgbm_dump
+from search.models import SearchRequest
+from search.semantic.fusion import POOL
+from search.store import linked_build
+
+DATA = Path(__file__).parent / "data"
+SOURCES = [DATA / "trials" / "xml", DATA / "pubmed" / "pubmed21n1298_selection.xml", DATA / "mesh"]
+QUERIES = (
+    "lung cancer",
+    "liquid biopsy for lung cancer treatment resistance",
+    "A 62-year-old man with metastatic non-small cell lung cancer and a history of smoking "
+    "presents with cough. No history of diabetes.",
+)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ltr-vector-cache")
+
+
+@pytest.fixture(scope="module", params=["whoosh", "xapian"])
+def built(request, tmp_path_factory, cache) -> Path:
+    path = tmp_path_factory.mktemp(f"ltr-{request.param}")
+    rebuild_index(
+        [str(p) for p in SOURCES], path, backend=request.param, vectors=True, vector_cache=cache
+    )
+    return path
+
+
+def expected_order(engine: SearchEngine, req: SearchRequest, model: TreeModel) -> list[str]:
+    """The listing ordered as the second stage should: the fused pool by the model's scores."""
+    build = linked_build(engine.index_dir)
+    assert engine.semantic is not None and build is not None
+    found = engine.semantic.query(build, req.q)
+    assert found is not None
+    vectors, qvec = found
+    reader = engine.reader()
+    seen: list[list[str]] = []
+
+    def capture(ids: list[str], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pool, x = pool_features(
+            reader.view(), read_query(req.q), ids, scores, vectors.similarity(qvec, ids[:POOL])
+        )
+        order = np.lexsort((np.arange(len(pool)), -model.predict(x)))
+        seen.append([ids[i] for i in pool[order]])
+        return np.arange(len(ids)), scores
+
+    reader.search(req, rerank=capture)
+    return seen[0]
+
+
+def test_the_committed_model_is_small_and_reads_the_engines_features():
+    assert MODEL_FILE.stat().st_size < 400_000
+    model = TreeModel.load()
+    model.check(FEATURES)
+    assert model.feature.shape[0] >= 50  # trees
+    assert set(np.unique(model.feature[model.left != -1])) <= set(range(len(FEATURES)))
+
+
+def test_rank_best_orders_the_fused_pool_by_the_committed_model(built):
+    engine = SearchEngine(built)
+    fused_only = SearchEngine(built, learned=False)
+    model = TreeModel.load()
+    changed = 0
+    for q in QUERIES:
+        req = SearchRequest(q=q, size=50)
+        best = engine.search(req)
+        assert best.ranking == "bm25+semantic+ltr"
+        assert [h.id for h in best.hits] == expected_order(engine, req, model)[:50]
+        scores = [h.score for h in best.hits]
+        assert scores == sorted(scores, reverse=True)
+        fused = fused_only.search(req)
+        assert fused.ranking == "bm25+semantic"
+        assert {h.id for h in fused.hits} == {h.id for h in best.hits}
+        assert fused.total == best.total and fused.facets == best.facets
+        changed += [h.id for h in fused.hits] != [h.id for h in best.hits]
+        bm25 = engine.search(SearchRequest(q=q, size=50, rank="bm25"))
+        plain = engine.reader().search(SearchRequest(q=q, size=50))
+        assert bm25.ranking == "bm25"
+        assert [h.id for h in bm25.hits] == [h.id for h in plain.hits]
+    assert changed  # the model does re-rank
+    pages = [engine.search(SearchRequest(q=QUERIES[0], size=5, page=p)).hits for p in (1, 2, 3)]
+    whole = engine.search(SearchRequest(q=QUERIES[0], size=15)).hits
+    assert [h.id for page in pages for h in page] == [h.id for h in whole]
+    assert engine.search(SearchRequest(q=QUERIES[0], sort="newest")).ranking == "bm25"
+    assert engine.status()["ranking"] == "bm25+semantic+ltr"
+
+
+def test_the_numpy_walk_gives_lightgbms_scores(built):
+    lgb = pytest.importorskip("lightgbm")  # a dev requirement: training only
+    engine = SearchEngine(built)
+    xs, ys, groups = [], [], []
+    for q in QUERIES:
+        build = linked_build(built)
+        vectors, qvec = engine.semantic.query(build, q)
+        rows: list[np.ndarray] = []
+
+        def capture(ids, scores, rows=rows, q=q, vectors=vectors, qvec=qvec):  # noqa: ANN001, ANN202
+            sims = vectors.similarity(qvec, ids[:POOL])
+            rows.append(pool_features(engine.reader().view(), read_query(q), ids, scores, sims)[1])
+            return np.arange(len(ids)), scores
+
+        engine.reader().search(SearchRequest(q=q), rerank=capture)
+        x = rows[0]
+        xs.append(x)
+        # a real property of each record as the label: a trial, an article or a descriptor
+        ys.append(2 * x[:, FEATURES.index("is_trial")] + x[:, FEATURES.index("is_article")])
+        groups.append(len(x))
+    x = np.concatenate(xs)
+    assert np.isnan(x).any()  # descriptors have no vector: missing values take the default side
+    params = {"objective": "lambdarank", "num_leaves": 7, "min_data_in_leaf": 2, "verbose": -1}
+    booster = lgb.train(params, lgb.Dataset(x, np.concatenate(ys), group=groups), 20)
+    model = TreeModel.from_json(from_lightgbm_dump(booster.dump_model(), FEATURES))
+    assert np.allclose(model.predict(x), booster.predict(x), rtol=0, atol=1e-9)
+
+
+def test_a_model_that_cannot_be_used_leaves_the_fusion(built, tmp_path, caplog):
+    other = json.loads(MODEL_FILE.read_text())
+    other["features"] = [*other["features"][:-1], "clicks"]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(other))
+    engine = SearchEngine(built)
+    engine.learned = LearnedRanker(path)
+    page = engine.search(SearchRequest(q=QUERIES[0]))
+    assert page.ranking == "bm25+semantic" and page.total
+    assert "trained on other features" in engine.learned.unavailable
+    assert engine.status()["ranking"] == "bm25+semantic"
+    assert "the learned ranking is off" in caplog.text
+
+
+def test_the_model_orders_the_head_and_keeps_the_rest_below():
+    order, scores = order_by_model(np.array([0.5, 2.0, -1.0, 2.0]), 6)
+    assert order.tolist() == [1, 3, 0, 2, 4, 5]  # a tie keeps the given order
+    assert scores.tolist() == [2.0, 2.0, 0.5, -1.0, -2.0, -3.0]
+
+
+def test_the_api_says_the_learned_ranking_was_used(built):
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": str(built), "TESTING": True}).test_client()
+    best = client.get("/api/search?q=lung+cancer").get_json()
+    bm25 = client.get("/api/search?q=lung+cancer&rank=bm25").get_json()
+    assert (best["ranking"], bm25["ranking"]) == ("bm25+semantic+ltr", "bm25")
+    assert client.get("/api/health").get_json()["ranking"] == "bm25+semantic+ltr"
+    page = client.get("/search?q=lung+cancer").get_data(as_text=True)
+    assert "which a learned model then orders again" in page
