@@ -30,14 +30,20 @@ class ModelError(ValueError):
 
 @dataclass(frozen=True)
 class TreeModel:
+    """The trees as flat tables: each tree a block of WIDTH slots, its split nodes first, then
+    its leaves, which lead to themselves (so every (tree, record) pair takes `depth` steps and
+    ends on its leaf, with no bookkeeping of which pairs are done)."""
+
     features: tuple[str, ...]
-    feature: np.ndarray  # trees x nodes: split feature (int)
-    threshold: np.ndarray  # trees x nodes (float64)
-    left: np.ndarray  # trees x nodes: child when <= threshold (negative: -leaf-1)
+    trees: int
+    width: int  # slots per tree: its split nodes, then its leaves
+    feature: np.ndarray  # per slot: the split feature (int64)
+    threshold: np.ndarray  # per slot: go left when value <= threshold (+inf on leaves)
+    left: np.ndarray  # per slot: the slot it goes to, left (flat index)
     right: np.ndarray
-    default_left: np.ndarray  # trees x nodes (bool)
-    missing: np.ndarray  # trees x nodes: MISSING_*
-    leaf: np.ndarray  # trees x leaves (float64)
+    nan_left: np.ndarray  # per slot: where a missing (NaN) value goes
+    zero_left: np.ndarray  # per slot: where 0 goes at a Zero-missing split, else -1
+    value: np.ndarray  # per slot: the leaf's value (0 on split nodes)
     depth: int  # the longest path from a root to a leaf
 
     @classmethod
@@ -45,38 +51,42 @@ class TreeModel:
         if data.get("format") != FORMAT:
             raise ModelError(f"The ranking model is not in the {FORMAT} format.")
         trees = data["trees"]
+        nodes = max([len(tr["feature"]) for tr in trees] + [0])
+        width = nodes + max([len(tr["leaf"]) for tr in trees] + [1])
         t = len(trees)
-        nodes = max([len(tr["feature"]) for tr in trees] + [1])
-        leaves = max([len(tr["leaf"]) for tr in trees] + [1])
-        feature = np.zeros((t, nodes), dtype=np.int64)
-        threshold = np.zeros((t, nodes))
-        left = np.full((t, nodes), -1, dtype=np.int64)
-        right = np.full((t, nodes), -1, dtype=np.int64)
-        default_left = np.zeros((t, nodes), dtype=bool)
-        missing = np.zeros((t, nodes), dtype=np.int64)
-        leaf = np.zeros((t, leaves))
+        feature = np.zeros((t, width), dtype=np.int64)
+        threshold = np.full((t, width), np.inf)
+        left = np.zeros((t, width), dtype=np.int64)
+        right = np.zeros((t, width), dtype=np.int64)
+        nan_left = np.ones((t, width), dtype=bool)
+        zero_left = np.full((t, width), -1, dtype=np.int8)
+        value = np.zeros((t, width))
         depth = 0
         for i, tr in enumerate(trees):
-            m = len(tr["feature"])
+            base = i * width
+            slots = base + np.arange(width)
+            left[i], right[i] = slots, slots  # leaves (and unused slots) lead to themselves
+            m, leaves = len(tr["feature"]), np.asarray(tr["leaf"], dtype=np.float64)
+            value[i, nodes : nodes + len(leaves)] = leaves
+            if not m:  # a tree of one leaf: its root slot is that leaf
+                value[i, 0], threshold[i, 0] = leaves[0], np.inf
+                continue
+
+            def slot(child: int, base: int = base) -> int:
+                return base + (child if child >= 0 else nodes - child - 1)
+
             feature[i, :m] = tr["feature"]
             threshold[i, :m] = tr["threshold"]
-            left[i, :m] = tr["left"]
-            right[i, :m] = tr["right"]
-            default_left[i, :m] = tr["default_left"]
-            missing[i, :m] = tr["missing"]
-            leaf[i, : len(tr["leaf"])] = tr["leaf"]
+            left[i, :m] = [slot(c) for c in tr["left"]]
+            right[i, :m] = [slot(c) for c in tr["right"]]
+            missing = np.asarray(tr["missing"])
+            default = np.asarray(tr["default_left"], dtype=bool)
+            # None: a missing value is read as 0; NaN and Zero: it takes the default side
+            nan_left[i, :m] = np.where(missing == MISSING_NONE, threshold[i, :m] >= 0, default)
+            zero_left[i, :m] = np.where(missing == MISSING_ZERO, default, -1)
             depth = max(depth, int(tr["depth"]))
-        return cls(
-            tuple(data["features"]),
-            feature,
-            threshold,
-            left,
-            right,
-            default_left,
-            missing,
-            leaf,
-            depth,
-        )
+        flat = (feature, threshold, left, right, nan_left, zero_left, value)
+        return cls(tuple(data["features"]), t, width, *(a.ravel() for a in flat), depth)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> TreeModel:
@@ -90,26 +100,23 @@ class TreeModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's score of each row of `x` (rows x features; NaN: missing)."""
         rows = x.shape[0]
-        t = self.feature.shape[0]
-        if not rows or not t:
+        if not rows or not self.trees:
             return np.zeros(rows)
-        x = np.asarray(x, dtype=np.float64)
-        tree = np.repeat(np.arange(t), rows)  # (tree, row) pairs, tree-major
-        row = np.tile(np.arange(rows), t)
-        node = np.zeros(t * rows, dtype=np.int64)
+        values = np.asarray(x, dtype=np.float64).ravel()
+        offset = np.tile(np.arange(rows) * len(self.features), self.trees)
+        slot = np.repeat(np.arange(self.trees) * self.width, rows)  # (tree, row), tree-major
+        zeros = bool((self.zero_left >= 0).any())
         for _ in range(self.depth):
-            inner = node >= 0
-            if not inner.any():
-                break
-            ti, ri, ni = tree[inner], row[inner], node[inner]
-            value = x[ri, self.feature[ti, ni]]
-            kind = self.missing[ti, ni]
-            nan = np.isnan(value)
-            value = np.where(nan & (kind != MISSING_NAN), 0.0, value)
-            absent = (nan & (kind == MISSING_NAN)) | ((kind == MISSING_ZERO) & (value == 0.0))
-            go_left = np.where(absent, self.default_left[ti, ni], value <= self.threshold[ti, ni])
-            node[inner] = np.where(go_left, self.left[ti, ni], self.right[ti, ni])
-        return self.leaf[tree, -node - 1].reshape(t, rows).sum(axis=0)
+            v = values[offset + self.feature[slot]]
+            go_left = v <= self.threshold[slot]
+            nan = np.isnan(v)
+            if nan.any():
+                go_left[nan] = self.nan_left[slot[nan]]
+            if zeros:
+                zero = (v == 0) & (self.zero_left[slot] >= 0)
+                go_left[zero] = self.zero_left[slot[zero]] == 1
+            slot = np.where(go_left, self.left[slot], self.right[slot])
+        return self.value[slot].reshape(self.trees, rows).sum(axis=0)
 
 
 def from_lightgbm_dump(dump: dict, features: tuple[str, ...]) -> dict:
