@@ -95,7 +95,9 @@ def measure(name: str, n: int, model: TreeModel, booster) -> dict:  # noqa: ANN0
         if v:
             cpu, wall = np.array(v).T * 1000
             row[k] = {
-                "cpu_ms_p50_p95_max": [round(float(np.percentile(cpu, p)), 2) for p in (50, 95, 100)],
+                "cpu_ms_p50_p95_max": [
+                    round(float(np.percentile(cpu, p)), 2) for p in (50, 95, 100)
+                ],
                 "wall_ms_p50_p95_max": [
                     round(float(np.percentile(wall, p)), 2) for p in (50, 95, 100)
                 ],

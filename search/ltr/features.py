@@ -2,11 +2,11 @@
 the fused pool (its first POOL records), read through the index view (search/view.py) so that
 every backend gives them.
 
-Per record: BM25 of the query's terms in each section (the whole record as BM25F, eligibility
-and sites, title, conditions, interventions, keywords, MeSH names), the listing's own score and
-rank, the semantic similarity and its rank in the pool, the MeSH descriptors of the query the
-record is indexed with, how many of the query's terms it holds (all, and in its title), its
-type, year and length. Per query: its shape (search/querymodel.py) and length. The order of
+Per record: BM25 of the query's terms in the whole record (BM25F), in its eligibility and sites,
+and in its title; the listing's own score and rank, and the rank after fusion; the semantic
+similarity and its rank in the pool; how many of the query's terms it holds (all, and in its
+title); its type, year and length. Per query: its shape (search/querymodel.py) and length.
+(Matches of the query's MeSH descriptors and the other sections were tried: no gain.) The order of
 FEATURES is the model's (search/ltr/model.json names them; a model of other features is
 refused). Cost is bounded: at most MAX_TERMS terms (the rarest) and POOL records.
 """
@@ -24,14 +24,13 @@ from search import fields as f
 from search import querymodel
 from search.analysis import analyzer
 from search.bitsets import bits_from_docs, iter_bits
-from search.expansion import MeshExpander
-from search.related_mesh import ViewMeshSource
 from search.scoring import BM25_B, BM25_K1, idf, saturated_tf
 from search.view import IndexView
 
 MAX_TERMS = 32  # a query's rarest terms that are scored per section (a patient note has ~150)
-MAX_CONCEPTS = 16  # MeSH descriptors of the query checked against the records
-SECTIONS = (f.ALL, f.ASIDE, f.TITLE, f.CONDITION, f.INTERVENTION, f.KEYWORD, f.MESH)
+# The whole record (BM25F), eligibility and sites, title. Conditions, interventions, keywords
+# and MeSH names were features too: they added ~2% of the model's gain and half the time.
+SECTIONS = (f.ALL, f.ASIDE, f.TITLE)
 FEATURES = (
     *(f"bm25_{s}" for s in SECTIONS),
     "score",  # the listing's score (BM25F, feedback and patient factors included)
@@ -41,8 +40,6 @@ FEATURES = (
     "similarity",  # cosine of the record's vector and the query's (NaN: no vector)
     "similarity_gap",  # the pool's best similarity minus the record's
     "similarity_rank_log",  # log2 of its rank by similarity in the pool
-    "concepts",  # query MeSH descriptors the record is indexed with
-    "concepts_share",  # the same over the query's descriptors
     "coverage",  # share of the query's terms (idf-weighted) the record holds
     "coverage_title",  # the same in its title
     "is_trial",
@@ -52,7 +49,6 @@ FEATURES = (
     "length_log",  # log2 of 1 + the record's BM25F length
     "query_terms",
     "query_shape",  # 0 keywords, 1 question or claim, 2 description
-    "query_concepts",
 )
 DOCNUM_CACHE = 200_000  # record id -> docnum of the current index version, kept between queries
 _ANALYZER = analyzer()
@@ -141,11 +137,6 @@ def features(
     top = np.nanmax(sims) if not np.isnan(sims).all() else np.nan
     out[:, col["similarity_gap"]] = top - sims
     out[:, col["similarity_rank_log"]] = _ranks_log(sims)
-    uis = _concepts(view, query.text)
-    for ui in uis:
-        for d in iter_bits(view.term(f.MESH_UI, ui) & pool):
-            out[row_of[d], col["concepts"]] += 1
-    out[:, col["concepts_share"]] = out[:, col["concepts"]] / max(1, len(uis))
     for kind, name in ((f.TRIAL, "is_trial"), (f.ARTICLE, "is_article"), (f.MESH_TYPE, "is_mesh")):
         for d in iter_bits(view.term(f.TYPE, kind) & pool):
             out[row_of[d], col[name]] = 1.0
@@ -155,7 +146,6 @@ def features(
         out[r, col["length_log"]] = math.log2(1 + view.length(d, f.ALL))
     out[:, col["query_terms"]] = len(query.terms)
     out[:, col["query_shape"]] = query.shape
-    out[:, col["query_concepts"]] = len(uis)
     return out.astype(np.float32)
 
 
@@ -178,10 +168,3 @@ def _docnums(view: IndexView, ids: list[str]) -> list[int | None]:
             d = known[i] = view.docnum(i)
         out.append(d)
     return out
-
-
-def _concepts(view: IndexView, text: str) -> list[str]:
-    """UIs of the MeSH descriptors named in the query (negated stretches left out)."""
-    found = MeshExpander(ViewMeshSource(view)).find(querymodel.without_negated(text), "synonyms")
-    uis = dict.fromkeys(e.ui for m in found for e in m.expansions)
-    return list(uis)[:MAX_CONCEPTS]
