@@ -149,18 +149,19 @@ def features(
     return out.astype(np.float32)
 
 
-_known: dict[Hashable, dict[str, int | None]] = {}  # index version -> id -> docnum
+_known: dict[tuple[int, Hashable], dict[str, int | None]] = {}  # a view -> id -> docnum
 _known_lock = threading.Lock()
 
 
 def _docnums(view: IndexView, ids: list[str]) -> list[int | None]:
     """The documents of `ids` in the view, remembered for the index version (a look-up of a
     record id reads the id field's terms: 2/5 of the features' time when each was read)."""
+    key = (id(view), view.version)  # the view of one index version of one index folder
     with _known_lock:
-        known = _known.get(view.version)
+        known = _known.get(key)
         if known is None or len(known) > DOCNUM_CACHE:
             _known.clear()  # a new index version (or too many): start again
-            known = _known[view.version] = {}
+            known = _known[key] = {}
     out = []
     for i in ids:
         d = known.get(i, -1)
