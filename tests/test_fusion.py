@@ -82,7 +82,7 @@ def test_zscores_fuses_standardized_scores_and_keeps_the_rest_below():
 def test_each_query_shape_has_its_own_setting(built, monkeypatch):
     monkeypatch.setitem(fusion.SETTINGS, querymodel.QUESTION, (fusion.ZSCORE, 0, 0.75, False))
     monkeypatch.setitem(fusion.SETTINGS, querymodel.KEYWORDS, (fusion.RRF, 60, 2.0, True))
-    engine = SearchEngine(built)
+    engine = SearchEngine(built, learned=False)  # the first stage alone (tests/test_ltr.py)
     build = current_build(built)
     assert engine.semantic is not None
     claim = engine.semantic.rerank(build, "Liquid biopsy predicts resistance in lung cancer.")
@@ -103,7 +103,7 @@ def test_the_nearest_records_of_the_build_join_only_from_the_listing(
     built, small_pool, monkeypatch, method
 ):
     monkeypatch.setitem(fusion.SETTINGS, querymodel.shape(QUERY), (method, 20, 1.0, True))
-    engine = SearchEngine(built)
+    engine = SearchEngine(built, learned=False)
     vectors = Vectors.load(current_build(built))
     assert vectors is not None
     for filters in ((), (("type", ("trial",)),)):
