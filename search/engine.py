@@ -102,7 +102,8 @@ class SearchEngine:
 
     def plan(self, req: SearchRequest) -> tuple[Rerank, str] | None:
         """The request's Rerank and the `ranking` it reports: "bm25+semantic+ltr" (the fused
-        pool ordered by the learned model), "bm25+semantic" (no usable model), or None."""
+        pool ordered by the learned model, for the query shapes it orders: search/ltr/
+        SHAPES), "bm25+semantic" (other shapes, or no usable model), or None."""
         if self.semantic is None or req.rank == "bm25" or req.sort != "relevance":
             return None
         if not req.q.strip():
@@ -113,7 +114,7 @@ class SearchEngine:
         if found is None:
             return None
         vectors, qvec = found
-        if self.learned is not None:
+        if self.learned is not None and self.learned.orders(req.q):
             reader = self.reader()
             learned = self.learned.rerank(
                 reader.view, req.q, lambda ids: vectors.similarity(qvec, ids)

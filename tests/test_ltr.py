@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
 
 from indexer.build import rebuild_index
+from search import querymodel
 from search.engine import SearchEngine
-from search.ltr import LearnedRanker, order_by_model, pool_features
+from search.ltr import SHAPES, LearnedRanker, order_by_model, pool_features
 from search.ltr.features import FEATURES, read_query
 from search.ltr.model import MODEL_FILE, TreeModel, from_lightgbm_dump
 from search.models import SearchRequest
@@ -27,6 +29,7 @@ QUERIES = (
     "A 62-year-old man with metastatic non-small cell lung cancer and a history of smoking "
     "presents with cough. No history of diabetes.",
 )
+QUESTION = QUERIES[1]  # a question or claim: the shape the model orders (search/ltr SHAPES)
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +84,16 @@ def test_rank_best_orders_the_fused_pool_by_the_committed_model(built):
     for q in QUERIES:
         req = SearchRequest(q=q, size=50)
         best = engine.search(req)
+        fused = fused_only.search(req)
+        assert fused.ranking == "bm25+semantic"
+        if querymodel.shape(q) not in SHAPES:  # its shape's fusion: the model not used
+            assert best.ranking == "bm25+semantic"
+            assert [(h.id, h.score) for h in best.hits] == [(h.id, h.score) for h in fused.hits]
+            continue
         assert best.ranking == "bm25+semantic+ltr"
         assert [h.id for h in best.hits] == expected_order(engine, req, model)[:50]
         scores = [h.score for h in best.hits]
         assert scores == sorted(scores, reverse=True)
-        fused = fused_only.search(req)
-        assert fused.ranking == "bm25+semantic"
-        assert {h.id for h in fused.hits} == {h.id for h in best.hits}
         assert fused.total == best.total and fused.facets == best.facets
         changed += [h.id for h in fused.hits] != [h.id for h in best.hits]
         bm25 = engine.search(SearchRequest(q=q, size=50, rank="bm25"))
@@ -95,10 +101,10 @@ def test_rank_best_orders_the_fused_pool_by_the_committed_model(built):
         assert bm25.ranking == "bm25"
         assert [h.id for h in bm25.hits] == [h.id for h in plain.hits]
     assert changed  # the model does re-rank
-    pages = [engine.search(SearchRequest(q=QUERIES[0], size=5, page=p)).hits for p in (1, 2, 3)]
-    whole = engine.search(SearchRequest(q=QUERIES[0], size=15)).hits
+    pages = [engine.search(SearchRequest(q=QUESTION, size=5, page=p)).hits for p in (1, 2, 3)]
+    whole = engine.search(SearchRequest(q=QUESTION, size=15)).hits
     assert [h.id for page in pages for h in page] == [h.id for h in whole]
-    assert engine.search(SearchRequest(q=QUERIES[0], sort="newest")).ranking == "bm25"
+    assert engine.search(SearchRequest(q=QUESTION, sort="newest")).ranking == "bm25"
     assert engine.status()["ranking"] == "bm25+semantic+ltr"
 
 
@@ -137,7 +143,7 @@ def test_a_model_that_cannot_be_used_leaves_the_fusion(built, tmp_path, caplog):
     path.write_text(json.dumps(other))
     engine = SearchEngine(built)
     engine.learned = LearnedRanker(path)
-    page = engine.search(SearchRequest(q=QUERIES[0]))
+    page = engine.search(SearchRequest(q=QUESTION))
     assert page.ranking == "bm25+semantic" and page.total
     assert "trained on other features" in engine.learned.unavailable
     assert engine.status()["ranking"] == "bm25+semantic"
@@ -154,9 +160,14 @@ def test_the_api_says_the_learned_ranking_was_used(built):
     from web import create_app
 
     client = create_app({"INDEX_DIR": str(built), "TESTING": True}).test_client()
-    best = client.get("/api/search?q=lung+cancer").get_json()
-    bm25 = client.get("/api/search?q=lung+cancer&rank=bm25").get_json()
-    assert (best["ranking"], bm25["ranking"]) == ("bm25+semantic+ltr", "bm25")
+    asked = "/api/search?" + urlencode({"q": QUESTION})
+    best, keywords = (
+        client.get(asked).get_json(),
+        client.get("/api/search?q=lung+cancer").get_json(),
+    )
+    bm25 = client.get(asked + "&rank=bm25").get_json()
+    assert (best["ranking"], keywords["ranking"], bm25["ranking"]) == (
+        "bm25+semantic+ltr", "bm25+semantic", "bm25")  # fmt: skip
     assert client.get("/api/health").get_json()["ranking"] == "bm25+semantic+ltr"
-    page = client.get("/search?q=lung+cancer").get_data(as_text=True)
+    page = client.get("/search?" + urlencode({"q": QUESTION})).get_data(as_text=True)
     assert "which a learned model then orders again" in page
