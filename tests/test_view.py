@@ -15,12 +15,14 @@ import pytest
 from test_xapian import build_xapian
 
 from indexer.build import rebuild_index
-from search.bitsets import iter_bits
+from search.bitsets import bits_from_docs, iter_bits
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.related import find_related
 from search.related_mesh import MeshBook, overview
 from search.spelling import suggest
+from search.xapian.schema import WDF_SCALE, term
+from search.xapian.view import FEW_POSTINGS
 
 DATA = Path(__file__).parent / "data"
 PATHS = [DATA / "trials" / "xml", DATA / "mesh", DATA / "pubmed"]
@@ -123,3 +125,21 @@ def test_terms_under_agree(views, field, prefix):
     fields' terms are not among them)."""
     words = views["whoosh"].terms_under(field, prefix)
     assert views["xapian"].terms_under(field, prefix) == words and words
+
+
+def test_xapian_term_sets_and_weights_are_read_from_the_postlists(views):
+    """A term's documents, read one by one (up to FEW_POSTINGS) or by a boolean match (more),
+    and its frequencies at some of them, are its postlist's (as Xapian's iterator gives it)."""
+    view = views["xapian"]
+    seen = {"few": 0, "many": 0}
+    for field, prefix in (("all", "p"), ("type", ""), ("mesh_ui", "D00")):
+        for value in view.terms_under(field, prefix):
+            postings = list(view.db.postlist(term(field, value)))
+            docs = [p.docid for p in postings]
+            assert view.term(field, value) == bits_from_docs(docs, view.size), (field, value)
+            seen["few" if len(docs) <= FEW_POSTINGS else "many"] += 1
+            some = postings[::2]
+            wdf = {p.docid: p.wdf / WDF_SCALE for p in some}
+            assert view.weights(field, value, [p.docid for p in some]) == wdf
+    assert min(seen.values()) >= 3, seen
+    assert view.term("all", "") == view.term("all", "x" * 300) == 0  # no term, too long a term
