@@ -41,6 +41,16 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8")
 
 
+def _walk(at: Any, end: Any, get: str) -> list[Any]:
+    """What `get` reads at each step of a bare Xapian iterator, from `at` to `end`."""
+    out = []
+    read = getattr(at, get)
+    while at != end:
+        out.append(read())
+        next(at)
+    return out
+
+
 class XapianView:
     """One opened database as the neutral algorithms read it."""
 
@@ -107,26 +117,26 @@ class XapianView:
         posting that also reads the document's length (1.5 us a posting); a few postings are
         read with the bare iterator, more by a boolean match in docid order (0.3 us)."""
         df = self.db.get_termfreq(key)
+        if not df:
+            return 0
         if df <= FEW_POSTINGS:
             at, end = self.db._postlist_begin(key), self.db._postlist_end(key)
-            docs = []
-            while at != end:
-                docs.append(at.get_docid())
-                next(at)
-            return bits_from_docs(docs, self.size)
+            return bits_from_docs(_walk(at, end, "get_docid"), self.size)
         enquire = xapian.Enquire(self.db)
         enquire.set_query(xapian.Query(key))
         enquire.set_weighting_scheme(xapian.BoolWeight())
         enquire.set_docid_order(xapian.Enquire.ASCENDING)
         mset = enquire.get_mset(0, df)
-        docid = mset.get_docid
+        n = mset.size()
         mask = np.zeros(self.size, dtype=bool)
-        mask[np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())] = True
+        mask[np.fromiter(map(mset.get_docid, range(n)), np.int64, n)] = True
         return mask_to_bits(mask)
 
     def terms_under(self, field: str, prefix_text: str) -> list[str]:
         pre = prefix(field)
-        terms = [_text(t.term)[len(pre) :] for t in self.db.allterms(pre + prefix_text)]
+        start = pre + prefix_text  # the bare iterator (the Python one makes an item a term)
+        raw = _walk(self.db._allterms_begin(start), self.db._allterms_end(start), "get_term")
+        terms = [_text(t)[len(pre) :] for t in raw]
         # ALL's terms are unprefixed: leave out the other fields' (their prefixes are upper case)
         return terms if pre else [t for t in terms if not t[:1].isupper()]
 
