@@ -136,6 +136,20 @@ def _display(word: str) -> str:
     return word if any(c.isupper() for c in word[1:]) and not shouted else word.lower()
 
 
+_QUERY_TERMS: dict[str, tuple[str, ...]] = {}
+_QUERY_TERMS_LIMIT = 200_000  # words kept (as the analyzer's own caches)
+
+
+def _query_terms(word: str) -> tuple[str, ...]:
+    """The query-mode terms of a word as written (cached: every record names common words)."""
+    found = _QUERY_TERMS.get(word)
+    if found is None:
+        found = tuple(_ANALYZER.terms(word, mode="query"))
+        if len(_QUERY_TERMS) < _QUERY_TERMS_LIMIT:
+            _QUERY_TERMS[word] = found
+    return found
+
+
 def key_terms(
     view: IndexView, record: dict[str, Any], tuning: Tuning = DEFAULT
 ) -> tuple[KeyTerm, ...]:
@@ -156,7 +170,7 @@ def key_terms(
             if not whole.get(token.text):
                 # shown as written; a compound's part ("2" of "IL-2") as its compound, until
                 # the word is seen on its own
-                alone = _ANALYZER.terms(token.original, mode="query") == [token.text]
+                alone = _query_terms(token.original) == (token.text,)
                 if alone or token.text not in words:
                     whole[token.text] = alone
                     words[token.text] = token.original
