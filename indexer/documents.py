@@ -60,8 +60,13 @@ class MeshLookup:
 
 def content_hash(record: Any) -> str:
     """A stable hash of a record's content, to tell changed records from unchanged ones."""
-    data = json.dumps(record_dict(record), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(data.encode("utf-8")).hexdigest()
+    return _digest(record_dict(record))
+
+
+def _digest(data: dict[str, Any]) -> str:
+    """content_hash of the record whose record_dict is `data`."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def record_dict(record: Any) -> dict[str, Any]:
@@ -126,7 +131,7 @@ def to_document(record: Trial | Article | MeshDescriptor, mesh: MeshLookup) -> d
     doc[f.ID] = record_id(record)
     doc[f.TYPE] = data["type"]
     doc[f.RECORD] = f.pack_record(data)
-    doc[f.HASH] = content_hash(record)
+    doc[f.HASH] = _digest(data)  # the record_dict made once
     doc[f.DATE_ASC] = doc.get(f.DATE) or f.UNDATED
     return {k: v for k, v in doc.items() if v not in ("", None, ())}
 
