@@ -190,9 +190,10 @@ def xapian_targets(res: dict) -> list[str]:
             p95 = stats(rel)[1]
             rows.append((f"related items p95 warm ({label})", f"{p95:.1f} ms", "<= 40 ms",
                          p95 <= 40))  # fmt: skip
-    if "update_xapian" in res:
-        pct = 100 * res["update_xapian"]["seconds"] / x["seconds"]
-        rows.append(("1% update vs full build (wall)", f"{pct:.1f}%", "<= 5%", pct <= 5))
+    for label, key in (("wall", "seconds"), ("CPU", "cpu_s")):
+        if key in res.get("update_xapian", {}) and key in x:
+            pct = 100 * res["update_xapian"][key] / x[key]
+            rows.append((f"1% update vs full build ({label})", f"{pct:.1f}%", "<= 5%", pct <= 5))
     out = ["| target (Xapian backend) | measured | wanted | met |", "|---|---|---|---|"]
     for a, m, want, ok in rows:
         met = "" if ok is None else ("yes" if ok else "NO")
