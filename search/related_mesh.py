@@ -119,9 +119,7 @@ class MeshBook:
         bits = view.term(f.MESH_UI, d.ui)
         if narrower:
             for t in d.tree_numbers:
-                bits |= view.term(f.MESH_TREE, t)
-                for below in view.terms_under(f.MESH_TREE, t + "."):
-                    bits |= view.term(f.MESH_TREE, below)
+                bits |= view.term(f.MESH_TREE, t) | view.union_under(f.MESH_TREE, t + ".")
         return bits
 
 

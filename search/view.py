@@ -61,6 +61,11 @@ class IndexView(Protocol):
         (MeSH tree numbers below one: `prefix` "C04.557.")."""
         ...
 
+    def union_under(self, field: str, prefix: str) -> int:
+        """Documents holding a term of `field` that starts with `prefix` (a bitset): the union
+        of `term` over `terms_under`, which a backend may find in one pass."""
+        ...
+
     def count_values(self, field: str, within: int) -> Counter[str]:
         """Documents of the bitset `within` holding each value of a keyword field (values
         held by none left out)."""

@@ -143,3 +143,21 @@ def test_xapian_term_sets_and_weights_are_read_from_the_postlists(views):
             assert view.weights(field, value, [p.docid for p in some]) == wdf
     assert min(seen.values()) >= 3, seen
     assert view.term("all", "") == view.term("all", "x" * 300) == 0  # no term, too long a term
+
+
+@pytest.mark.parametrize(
+    ("field", "prefix"),
+    [("mesh_tree", "C04."), ("mesh_tree", "C"), ("mesh_ui", "D00"), ("all", "mela")],
+)
+def test_union_under_is_the_union_of_the_terms(views, field, prefix):
+    """Xapian's one wildcard match (ALL: a look-up per term) and Whoosh's look-ups per term
+    give the same records: those holding a term under the prefix."""
+    found = {}
+    for name, view in views.items():
+        loop = 0
+        for value in view.terms_under(field, prefix):
+            loop |= view.term(field, value)
+        bits = view.union_under(field, prefix)
+        assert bits == loop and bits, name
+        found[name] = sorted(view.head(d).id for d in iter_bits(bits))
+    assert found["whoosh"] == found["xapian"]

@@ -64,6 +64,12 @@ class WhooshView:
     def terms_under(self, field: str, prefix: str) -> list[str]:
         return [_text(t) for t in self.reader.expand_prefix(field, prefix)]
 
+    def union_under(self, field: str, prefix: str) -> int:
+        bits = 0
+        for value in self.terms_under(field, prefix):
+            bits |= self.term(field, value)
+        return bits
+
     def count_values(self, field: str, within: int) -> Counter[str]:
         return self.docsets.count_low(field, within)
 

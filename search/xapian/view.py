@@ -122,11 +122,15 @@ class XapianView:
         if df <= FEW_POSTINGS:
             at, end = self.db._postlist_begin(key), self.db._postlist_end(key)
             return bits_from_docs(_walk(at, end, "get_docid"), self.size)
+        return self._matching(xapian.Query(key), df)
+
+    def _matching(self, query: xapian.Query, at_most: int) -> int:
+        """The documents a query matches (at most `at_most` of them) as a bitset."""
         enquire = xapian.Enquire(self.db)
-        enquire.set_query(xapian.Query(key))
+        enquire.set_query(query)
         enquire.set_weighting_scheme(xapian.BoolWeight())
         enquire.set_docid_order(xapian.Enquire.ASCENDING)
-        mset = enquire.get_mset(0, df)
+        mset = enquire.get_mset(0, at_most)
         n = mset.size()
         mask = np.zeros(self.size, dtype=bool)
         mask[np.fromiter(map(mset.get_docid, range(n)), np.int64, n)] = True
@@ -139,6 +143,17 @@ class XapianView:
         terms = [_text(t)[len(pre) :] for t in raw]
         # ALL's terms are unprefixed: leave out the other fields' (their prefixes are upper case)
         return terms if pre else [t for t in terms if not t[:1].isupper()]
+
+    def union_under(self, field: str, prefix_text: str) -> int:
+        if not prefix(field):  # ALL's terms are unprefixed: a wildcard would take the others'
+            bits = 0
+            for value in self.terms_under(field, prefix_text):
+                bits |= self.term(field, value)
+            return bits
+        # one wildcard match (Xapian expands it) in place of a look-up per term (a MeSH
+        # descriptor with ~900 tree numbers below it: 3.5 ms, where the look-ups took 10)
+        wildcard = xapian.Query(xapian.Query.OP_WILDCARD, term(field, prefix_text))
+        return self._matching(wildcard, self.db.get_doccount())
 
     def count_values(self, field: str, within: int) -> Counter[str]:
         counts: Counter[str] = Counter()
