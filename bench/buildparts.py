@@ -1,0 +1,111 @@
+"""Where a Xapian build's CPU goes: parsing (records to index documents), making the Xapian
+documents (search/xapian/schema.py), Xapian's replace_document, and its flushes.
+
+    nice -n 10 .venv/bin/python bench/buildparts.py dump data/sample /tmp/docs.pkl
+    nice -n 10 .venv/bin/python bench/buildparts.py write /tmp/docs.pkl /tmp/xw [--flush N]
+        [--types trial,article] [--limit N]
+
+`dump` parses as `indexer build` does (MeSH first) and pickles (id, index document) pairs;
+`write` writes them through search/xapian/writer.py's XapianWriter, timing each part in CPU
+seconds (time.process_time), and prints the figures and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indexer.build import BuildReport, collect_sources, load_mesh  # noqa: E402
+from indexer.documents import record_id, to_document  # noqa: E402
+from indexer.parse import parse_source  # noqa: E402
+from indexer.records import Article, Trial  # noqa: E402
+from indexer.sources import MESH_FORMATS  # noqa: E402
+from search.xapian import schema, writer  # noqa: E402
+
+
+def dump(paths: list[str], out: Path) -> None:
+    started = time.process_time()
+    report, quiet = BuildReport(), lambda event, n: None
+    sources = collect_sources(paths, report, quiet)
+    descriptors, lookup = load_mesh([s for s in sources if s.format in MESH_FORMATS], report, quiet)
+    docs = [(d.ui, to_document(d, lookup)) for d in descriptors]
+    for source in sources:
+        if source.format not in MESH_FORMATS:
+            for rec in parse_source(source):
+                if isinstance(rec, (Trial, Article)):
+                    docs.append((record_id(rec), to_document(rec, lookup)))
+    out.write_bytes(pickle.dumps(docs, protocol=5))
+    print(f"{len(docs):,} documents, parsed in {time.process_time() - started:.1f} CPU-s")
+
+
+def write(docs: list[tuple[str, dict]], folder: Path, flush: int) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    writer.FLUSH_THRESHOLD = flush
+    os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(flush + 1)
+    w = writer.XapianWriter(folder, None)
+    clock = time.process_time
+    made = replaced = flushed = 0.0
+    for key, document in docs:
+        a = clock()
+        doc, spelling = schema.make_document(document)
+        b = clock()
+        term = schema.id_term(key)
+        w.db.term_exists(term)
+        w.spelling.update(spelling)
+        w.db.replace_document(term, doc)
+        c = clock()
+        w._counted()
+        flushed += clock() - c
+        made, replaced = made + b - a, replaced + c - b
+    a = clock()
+    w.commit()
+    flushed += clock() - a
+    total = made + replaced + flushed
+    print(
+        f"{len(docs):,} documents, flush every {flush}: make {made:.1f}, replace {replaced:.1f},"
+        f" flush {flushed:.1f}, total {total:.1f} CPU-s ({len(docs) / total:.0f} documents/CPU-s);"
+        f" load {os.getloadavg()[0]:.1f}"
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dump")
+    d.add_argument("paths", nargs="+")
+    w = sub.add_parser("write")
+    w.add_argument("docs")
+    w.add_argument("folder")
+    w.add_argument("--flush", type=int, default=writer.FLUSH_THRESHOLD)
+    w.add_argument("--types", help="comma-separated record types to keep")
+    w.add_argument("--limit", type=int, help="at most this many of each type")
+    args = p.parse_args()
+    if args.command == "dump":
+        dump(args.paths[:-1], Path(args.paths[-1]))
+        return
+    docs = pickle.loads(Path(args.docs).read_bytes())
+    if args.types:
+        kept = args.types.split(",")
+        docs = [(k, d) for k, d in docs if d["type"] in kept]
+    if args.limit:
+        taken: Counter[str] = Counter()
+        kept_docs = []
+        for key, document in docs:
+            if taken[document["type"]] < args.limit:
+                taken[document["type"]] += 1
+                kept_docs.append((key, document))
+        docs = kept_docs
+    write(docs, Path(args.folder), args.flush)
+
+
+if __name__ == "__main__":
+    main()
