@@ -37,12 +37,10 @@ from search.xapian.shards import BUILD_KEY
 
 # Documents buffered in memory between flushes (Xapian's default 10,000). Small batches cost
 # less CPU per document (bench/README.md: 9,290 sample documents took 20.5 CPU-s with 20,000,
-# 12.1 with 1,000, 10.1 with 250; bench/REPORT.md "#12/#13 build speed": 9,000 trials and
-# articles of ../shared/data, replace + flush 29.6 CPU-s with 4,000, 21.8 with 1,000, 18.7 and
-# 20.4 with 250, 20.4 with 100): the buffer's maps stay small and each flush only appends to
+# 12.1 with 1,000, 10.1 with 250): the buffer's maps stay small and each flush only appends to
 # the postlists. A flush of a build that is not live needs no fsync: `commit` syncs every file
 # once at the end, before the indexer switches to the build.
-FLUSH_THRESHOLD = 250
+FLUSH_THRESHOLD = 1_000
 
 
 class XapianWriter:
