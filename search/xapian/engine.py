@@ -30,6 +30,7 @@ from search.facets import FACETS
 from search.fairlock import FairLock
 from search.models import (
     Expansion,
+    Facet,
     Hit,
     Overview,
     Reading,
@@ -236,6 +237,27 @@ class XapianReader(Listing):
         facets = xfacets.count_facets(
             st.tables, req, matched, lambda n, v: self._labels(st, n, v), self.facet_limits
         )
+        counted = None if strong is None else int(strong.sum())
+        return self._page(st, req, parsed, tree, total=total, hits=hits, facets=facets,
+                          partial=partial, more=more, reading=reading, strong=counted)  # fmt: skip
+
+    def _page(
+        self,
+        st: _State,
+        req: SearchRequest,
+        parsed: Parsed | None,
+        tree: qt.Node,
+        *,
+        total: int,
+        hits: tuple[Hit, ...],
+        facets: tuple[Facet, ...],
+        partial: bool,
+        more: int,
+        reading: Reading | None,
+        strong: int | None = None,
+    ) -> SearchPage:
+        """The page of a search (here and on shards, search/xapian/shardsearch.py): a spelling
+        suggestion for typed words, never for a description."""
         words = parsed.words if parsed is not None else ()
         text = parsed.text if parsed is not None else ""
         return SearchPage(
@@ -250,7 +272,7 @@ class XapianReader(Listing):
             expansions=parsed.expansions if parsed is not None else (),
             partial=partial,
             more=more,
-            strong=None if strong is None else int(strong.sum()),
+            strong=strong,
             reading=reading,
         )
 

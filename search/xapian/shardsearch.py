@@ -30,9 +30,7 @@ from search import querytree as qt
 from search.eligibility import patient_of
 from search.facets import BY_NAME, FACETS, facet_limit, facet_of
 from search.models import Facet, SearchPage, SearchRequest
-from search.querymodel import DESCRIPTION
 from search.semantic.fusion import Rerank
-from search.spelling import suggest
 from search.xapian import facets as xfacets
 from search.xapian.engine import XapianReader
 from search.xapian.query import Translator, matcher, needs_masks, weighting
@@ -125,22 +123,8 @@ class ShardSearch(XapianReader):
                                               req.size - len(hits))  # fmt: skip
             hits += self._render(st, req, extra, extra_scores, plain, set(extra))
         facets = self._facets(st, req, counts)
-        text = parsed.text if parsed is not None else ""
-        found = parsed.words if parsed is not None else ()
-        return SearchPage(
-            request=req,
-            total=total,
-            hits=hits,
-            facets=facets,
-            suggestion=suggest(self._view(st), text, found)
-            if found and (reading is None or reading.shape != DESCRIPTION)
-            else None,
-            parsed=qt.describe(tree)[:4000] if text else "",
-            expansions=parsed.expansions if parsed is not None else (),
-            partial=partial,
-            more=more,
-            reading=reading,
-        )
+        return self._page(st, req, parsed, tree, total=total, hits=hits, facets=facets,
+                          partial=partial, more=more, reading=reading)  # fmt: skip
 
     # -- matches counted on the shards -------------------------------------------------------
     def _enquire_ranked(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Enquire:
