@@ -12,9 +12,16 @@ from typing import Any
 
 from flask import Flask
 
-from search import ALL_VALUES, EXPANSIONS, FACETS, RANKS, SORTS, SPELLINGS, closed_values
+from search import FACETS
 from web import schemas
 from web.export import CHOSEN_MAX, EXPORT_MAX, FORMATS
+from web.openapi_params import (
+    advanced_parameters,
+    limit_param,
+    param,
+    path_param,
+    search_parameters,
+)
 from web.schemas import Schema, ref
 
 HTML = "text/html"
@@ -54,132 +61,13 @@ def _errors(*codes: int, media: tuple[str, ...] = (JSON,)) -> dict[str, Any]:
     return {str(c): {"description": ERRORS[c], "content": content} for c in (*codes, 500)}
 
 
-def _query(name: str, schema: Schema, description: str, **extra: Any) -> dict[str, Any]:
-    """A query parameter; an empty value (`sort=`, as a form with a blank field sends it)
-    counts as absent, hence `allowEmptyValue`."""
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description, "allowEmptyValue": True, **extra}  # fmt: skip
-
-
-def _path(name: str, description: str, schema: Schema | None = None, *examples: str) -> dict:
-    """A path parameter; `examples` are ids of records in the sample data (and the fixtures)."""
-    schema = schema or {"type": "string", "minLength": 1}
-    out = {"name": name, "in": "path", "required": True, "schema": schema,
-           "description": description}  # fmt: skip
-    if examples:
-        out["examples"] = {e: {"value": e} for e in examples}
-    return out
-
-
-def facet_parameters() -> list[dict[str, Any]]:
-    """One repeatable parameter per facet of the facet table; closed vocabularies as enums."""
-    out = []
-    for d in FACETS:
-        values = closed_values(d.name)
-        item: Schema = {"type": "string", "enum": list(values)} if values else {"type": "string"}
-        note = "one of the listed values" if values else "a value as listed in `facets`"
-        if d.by_value:
-            note = "a year, or a range of years: `2010..2019`, `2015..`, `..1999`"
-        out.append(_query(
-            d.name,
-            {"type": "array", "items": item},
-            f"{d.label} ({note}); repeat to OR values, different facets AND.",
-            style="form",
-            explode=True,
-        ))  # fmt: skip
-    return out
-
-
-def search_parameters(max_size: int, paged: bool = True) -> list[dict[str, Any]]:
-    params = [
-        _query(
-            "q",
-            {"type": "string"},
-            'Words, "phrases", AND/OR/NOT, field:value (README).',
-            example="melanoma interleukin-2",
-        ),
-        _query("sort", {"type": "string", "enum": list(SORTS), "default": SORTS[0]}, "Order."),
-        _query(
-            "expand",
-            {"type": "string", "enum": list(EXPANSIONS), "default": "synonyms"},
-            "MeSH expansion: none, synonyms of a recognised heading, or explode the tree.",
-        ),
-        _query(
-            "spell",
-            {"type": "string", "enum": list(SPELLINGS), "default": SPELLINGS[0]},
-            "auto: when the words find (almost) nothing and a spelling correction is "
-            "confident, search the correction (`corrected_from` says so); off: search the "
-            "words as typed (a correction is only suggested).",
-        ),
-        _query(
-            "all_values",
-            {"type": "string", "enum": [d.name for d in FACETS]},
-            f"A facet to list every value of (up to {ALL_VALUES:,}, most frequent first) "
-            "instead of the usual few.",
-        ),
-        _query(
-            "mode",
-            {"type": "string", "enum": ["patient"]},
-            "patient: q is a patient description (a pasted note); its medical concepts are "
-            "searched (negated ones left out), trials only unless `type` says otherwise, and "
-            "trials whose eligibility admits the age and sex it states rank first.",
-        ),
-        _query(
-            "rank",
-            {"type": "string", "enum": list(RANKS), "default": RANKS[0]},
-            "Relevance ranking: best (BM25 fused with semantic similarity where the index has "
-            "vectors, its first 200 records ordered again by the learned model) or bm25 (BM25 "
-            "alone).",
-        ),
-    ]
-    if paged:
-        params += [
-            _query(
-                "page",
-                {"type": "integer", "minimum": 1, "maximum": 999_999_999, "default": 1},
-                "Result page, from 1.",
-            ),  # fmt: skip
-            _query(
-                "size",
-                {"type": "integer", "minimum": 1, "maximum": max_size},
-                "Results per page (PAGE_SIZE when absent).",
-            ),  # fmt: skip
-        ]
-    return params + facet_parameters()
-
-
-def advanced_parameters() -> list[dict[str, Any]]:
-    """The advanced form's own fields (web/advanced.py); `q` is its "other terms" box."""
-    text = {"type": "string", "maxLength": 500}
-    year = {"type": "string", "pattern": "^[12][0-9]{3}$"}
-    out = [
-        _query("condition", text, 'Searched as `condition:("text")`: the phrase and its MeSH.'),
-        _query("intervention", text, 'Searched as `intervention:("text")`.'),
-        _query("location", text, 'Searched as `location:("text")` (city, state or site).'),
-        _query(
-            "eligible_sex",
-            {"type": "string", "enum": ["female", "male"]},
-            "Trials this sex can join: `sex=FEMALE&sex=ALL` (or MALE).",
-        ),
-    ]
-    for facet in ("start_year", "pub_year"):
-        for end in ("from", "to"):
-            out.append(_query(f"{facet}_{end}", year, f"The {facet} range's {end} year."))
-    return out
-
-
-def _limit(default: int, most: int, what: str) -> dict[str, Any]:
-    schema = {"type": "integer", "minimum": 1, "maximum": most, "default": default}
-    return _query("limit", schema, what)
-
-
 def _get(summary: str, tag: str, responses: dict[str, Any], params=None, **extra) -> dict:
     op = {"summary": summary, "tags": [tag], "parameters": params or [], "responses": responses}
     return {"get": {**op, **extra}}
 
 
 def paths(max_size: int, metrics: bool) -> dict[str, Any]:
-    fmt = _path("fmt", "Export format.", {"type": "string", "enum": list(FORMATS)})
+    fmt = path_param("fmt", "Export format.", {"type": "string", "enum": list(FORMATS)})
     export_media = {
         "description": "The export as a download (Content-Disposition: attachment).",
         "content": {
@@ -188,7 +76,7 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             JSON: {"schema": {"oneOf": [ref("SearchExport"), ref("RecordExport")]}},
         },
     }
-    record_id = _path(
+    record_id = path_param(
         "record_id",
         "NCT number, PMID or MeSH UI.",
         None,
@@ -223,7 +111,7 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
                 "200": _json("Related items, each with its reason.", ref("Related")),
                 **_errors(400, 404, 503),
             },
-            [record_id, _limit(*RELATED_LIMIT, "Items per list.")],
+            [record_id, limit_param(*RELATED_LIMIT, "Items per list.")],
             operationId="related",
         ),  # fmt: skip
         "/api/health": _get(
@@ -252,7 +140,7 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             [
                 fmt,
                 *search_parameters(max_size, paged=False),
-                _limit(EXPORT_MAX, EXPORT_MAX, "Records to export, first ones first."),
+                limit_param(EXPORT_MAX, EXPORT_MAX, "Records to export, first ones first."),
             ],
             operationId="exportSearch",
         ),  # fmt: skip
@@ -267,14 +155,14 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
                 },
                 **_errors(400, 404, 503, media=(JSON, HTML)),
             },
-            [fmt, _query("id", CHOSEN_IDS, CHOSEN_NOTE, style="form", explode=True, required=True)],
+            [fmt, param("id", CHOSEN_IDS, CHOSEN_NOTE, style="form", explode=True, required=True)],
             operationId="exportChosen",
         ),  # fmt: skip
         "/export/record/{record_id}.{fmt}": _get(
             "Export a record followed by its related items",
             "exports",
             {"200": export_media, **_errors(400, 404, 503, media=(JSON, HTML))},
-            [record_id, fmt, _limit(*RELATED_LIMIT, "Related items per list.")],
+            [record_id, fmt, limit_param(*RELATED_LIMIT, "Related items per list.")],
             operationId="exportRecord",
         ),
         "/": _get(
@@ -305,19 +193,19 @@ def paths(max_size: int, metrics: bool) -> dict[str, Any]:
             "Trial page",
             "pages",
             {"200": _html("The trial and its related items."), **redirect, **page_errors},
-            [_path("nct", "NCT number.", None, "NCT00002845")],
+            [path_param("nct", "NCT number.", None, "NCT00002845")],
         ),
         "/article/{pmid}": _get(
             "Article page",
             "pages",
             {"200": _html("The article and its related items."), **redirect, **page_errors},
-            [_path("pmid", "PMID.", None, "32951293")],
+            [path_param("pmid", "PMID.", None, "32951293")],
         ),
         "/mesh/{ui}": _get(
             "MeSH descriptor page",
             "pages",
             {"200": _html("Scope note, tree, what is indexed with it."), **redirect, **page_errors},
-            [_path("ui", "MeSH descriptor UI.", None, "D008545")],
+            [path_param("ui", "MeSH descriptor UI.", None, "D008545")],
         ),  # fmt: skip
         "/api/docs": _get(
             "This description, rendered (Swagger UI)", "pages", {"200": _html("Swagger UI.")}
