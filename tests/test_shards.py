@@ -24,7 +24,7 @@ from indexer.errors import IndexerError
 from indexer.update import update_index
 from search.engine import SearchEngine
 from search.models import SearchRequest
-from search.xapian.shards import BUILD_KEY, shard_dirs, shard_of
+from search.xapian.shards import BUILD_KEY, RemoteShards, shard_dirs, shard_of
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,18 +147,29 @@ def test_local_and_remote_shards_search_as_one_database(one, sharded, servers, q
         same_page(remote.search(req), expected)
 
 
-def test_remote_shards_count_matches_and_facets_on_the_shards(one, sharded, servers):
+def test_remote_shards_count_matches_and_facets_on_the_shards(one, sharded, servers, monkeypatch):
     """A relevance search on remote shards pulls no match set and no facet table into the
     reader: the shards count (a match spy per facet), the counts equal one database's. (A
-    listing with no words is sorted by date: the reader's own path, its tables.)"""
+    listing with no words is sorted by date: the reader's own path, its tables.) Once the
+    fields' lengths are read (the ranked query's sources), no search reads a value stream of
+    the shards again: the unscored counts (each facet selection, the partial matches) are
+    sent without sources (they once read every length of every shard for each search)."""
     remote = SearchEngine(sharded, shards=addresses(servers))
     reader = remote.reader()
+    with reader.lock:
+        reader.state().translator.sources.warm()
+    streamed: list[int] = []
+    whole = RemoteShards.valuestream
+    monkeypatch.setattr(
+        RemoteShards, "valuestream", lambda db, slot: streamed.append(slot) or whole(db, slot)
+    )
     for q in [q for q in QUERIES if q]:
         for req in (SearchRequest(q=q), SearchRequest(q=q, filters=TWO_FILTERS)):
             same_page(remote.search(req), SearchEngine(one).search(req))
     with reader.lock:
         tables = reader.state().tables
         assert tables._facets == {} and tables._masks == {}
+    assert streamed == []
 
 
 # Xapian 1.4.26 (the wheel) crashed (SIGSEGV) matching this in one process over shard databases

@@ -33,8 +33,8 @@ from search.models import Facet, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian.engine import XapianReader
-from search.xapian.query import Translator, matcher, needs_masks, weighting
-from search.xapian.schema import FACET_SLOTS, LENGTH_SLOTS, SLOT_ID, SLOT_TITLE, id_term
+from search.xapian.query import boolean, needs_masks, weighting
+from search.xapian.schema import FACET_SLOTS, SLOT_ID, SLOT_TITLE, id_term
 from search.xapian.shards import RemoteShards
 
 if TYPE_CHECKING:
@@ -59,17 +59,6 @@ def split_counts(counts: Counter[bytes]) -> Counter[str]:
     return out
 
 
-class Matching(Translator):
-    """Translator's matches without its scores: a field's length source maps no length (each
-    weighs 0), so it matches the same documents and takes a few bytes to send to a shard,
-    where a scored one maps every length the field has (a ranked query is megabytes)."""
-
-    def source(self, field: str, tf: float, factor: float = 1.0) -> xapian.ValueMapPostingSource:
-        source = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
-        self.sources.append(source)
-        return source
-
-
 class ShardSearch(XapianReader):
     """XapianReader whose searches count on the shards (see the module's docstring) when its
     database is made of shards (RemoteShards: remote, or local ones each in its own process);
@@ -90,7 +79,6 @@ class ShardSearch(XapianReader):
         if not isinstance(st.db, RemoteShards) or not self._served(req, parsed, rerank):
             return super()._search(req, parsed, st, rerank)
         st.translator.reset()
-        self._kept: list[Translator] = []
         first = (req.page - 1) * req.size
         tree = parsed.tree if parsed is not None else qt.Every()
         loose = parsed.loose if parsed is not None else None
@@ -177,9 +165,9 @@ class ShardSearch(XapianReader):
     def _matching(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Query:
         """The matches of `tree` the request's filters allow, unscored."""
         q = xapian.Query
-        translate = Matching(st.db, self.k1, self.b, self.max_expanded)
-        self._kept.append(translate)  # its sources live as long as the search
-        query = matcher(translate(tree))
+        # no posting source (a scored query carries every field length's weight: megabytes
+        # to send, and a Translator of its own read every length of every shard)
+        query = boolean(st.translator, tree)
         filters = xfacets.filter_query(req, st.tables)
         return query if filters is None else q(q.OP_FILTER, query, filters)
 
