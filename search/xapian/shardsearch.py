@@ -33,7 +33,7 @@ from search.models import Facet, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian.engine import XapianReader
-from search.xapian.query import boolean, needs_masks, weighting
+from search.xapian.query import boolean, needs_masks, unpruned, weighting
 from search.xapian.schema import FACET_SLOTS, SLOT_ID, SLOT_TITLE, id_term
 from search.xapian.shards import RemoteShards
 
@@ -99,7 +99,7 @@ class ShardSearch(XapianReader):
                 ranked_tree = qt.AndMaybe(tree, gained)
                 loose_tree = qt.AndMaybe(loose, gained) if loose is not None else None
                 if first < total:
-                    mset = self._enquire_ranked(st, req, ranked_tree).get_mset(first, req.size)
+                    mset = self._ranking(st, req, ranked_tree, first, req.size)
         plain = parsed.plain if parsed is not None else tree
         docids = [m.docid for m in mset] if first < total else []
         scores = {m.docid: m.weight for m in mset}
@@ -120,6 +120,15 @@ class ShardSearch(XapianReader):
         enquire.set_weighting_scheme(weighting(self.k1, self.b))
         enquire.set_query(self._ranked(st, tree, req))
         return enquire
+
+    def _ranking(
+        self, st: _State, req: SearchRequest, tree: qt.Node, first: int, size: int
+    ) -> xapian.MSet:
+        """`size` matches of `tree`'s ranking from `first`; every match counted when the tree
+        has a best-of (query.py's unpruned: Xapian 1.4.26 crashed pruning it, as on the
+        feedback-ranked `Myxococcus fulvus Myxobacterales year:1975..1979` at 1x)."""
+        check = st.db.get_doccount() if unpruned(tree) else 0
+        return self._enquire_ranked(st, req, tree).get_mset(first, size, check)
 
     def _counted(
         self, st: _State, req: SearchRequest, tree: qt.Node, first: int
@@ -193,7 +202,7 @@ class ShardSearch(XapianReader):
         enquire.set_weighting_scheme(xapian.BoolWeight())
         enquire.set_query(self._matching(st, req, tree))
         full = {m.docid for m in enquire.get_mset(0, min(total, SKIP_DOCS))}
-        ranking = self._enquire_ranked(st, req, loose_tree).get_mset(0, total + start + count)
+        ranking = self._ranking(st, req, loose_tree, 0, total + start + count)
         kept = [m for m in ranking if m.docid not in full][start : start + count]
         self._fetch(st, ranking)
         return [m.docid for m in kept], {m.docid: m.weight for m in kept}
