@@ -22,8 +22,11 @@ from indexer.__main__ import main as indexer_main
 from indexer.build import rebuild_index
 from indexer.errors import IndexerError
 from indexer.update import update_index
+from search import fields as f
+from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
+from search.xapian import sources
 from search.xapian.shards import BUILD_KEY, RemoteShards, shard_dirs, shard_of
 from search.xapian.shardsearch import ShardSearch
 from web import create_app
@@ -205,6 +208,34 @@ def test_local_shards_answer_the_query_xapian_crashed_on(one, sharded):
         assert run.returncode == 0, run.stderr[-2000:]
         answers.append(json.loads(run.stdout))
     assert len(answers[0][1]) > 10 and answers[0] == answers[1]
+
+
+def test_a_fielded_word_on_shards_maps_only_its_documents_lengths(
+    one, sharded, servers, monkeypatch
+):
+    """The ranked query is sent to every shard for every ranked match: a word of a field
+    other than ALL is scored by sources mapping the field's lengths, only those of the
+    documents of the record type that hold the word with each wdf (its postings read once),
+    not every length the field has (at 1x, `aside` words made queries of megabytes). The
+    scores stay one database's."""
+    remote = SearchEngine(sharded, shards=addresses(servers))
+    reader = remote.reader()
+    tree = qt.Term(f.ASIDE, "melanoma")
+    sizes = []
+    for held in (sources.MAX_HELD, 0):  # 0: every length of the type's documents
+        monkeypatch.setattr(sources, "MAX_HELD", held)
+        with reader.lock:
+            reader._state = None  # a new translator: no source made before
+            st = reader.state()
+            st.translator.reset()
+            sizes.append(len(reader._ranked(st, tree, SearchRequest(q="x")).serialise()))
+    assert sizes[0] < sizes[1] * 0.8
+    monkeypatch.undo()
+    with reader.lock:
+        reader._state = None
+    for q in ("title:melanoma", "melanoma interleukin", "cancer"):
+        req = SearchRequest(q=q)
+        same_page(remote.search(req), SearchEngine(one).search(req))
 
 
 class Recording(xapian.Enquire):

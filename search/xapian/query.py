@@ -194,10 +194,12 @@ class Translator:
         if counted:
             once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
         factor = weight / SOURCE_SCALE
-        parts = [scaled(q(q.OP_FILTER, self.sources.length(field, 1), once), factor)]
+        lengths, kind = self.sources.length, self._kind
+        parts = [scaled(q(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
         for t in counted:
-            tf = int(t.rpartition(TF_MARK.encode())[2]) / WDF_SCALE
-            parts.append(scaled(q(q.OP_FILTER, self.sources.length(field, tf), q(t)), factor))
+            wdf = int(t.rpartition(TF_MARK.encode())[2])
+            source = lengths(field, wdf / WDF_SCALE, kind, (key, wdf))
+            parts.append(scaled(q(q.OP_FILTER, source, q(t)), factor))
         return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
 
     def expand(self, node: qt.Prefix) -> list[str]:

@@ -15,10 +15,13 @@ from __future__ import annotations
 import numpy as np
 import xapian
 
+from search import fields as f
 from search.scoring import saturated_tf
-from search.xapian.schema import LENGTH_SLOTS
+from search.xapian.schema import LENGTH_SLOTS, SLOT_TYPE
 
 MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf), each score)
+MAX_HELD = 20_000  # a word held by at most this many documents: its sources map their lengths
+HELD_CACHE = 2_000_000  # (docid, wdf) pairs kept for those words per database
 # A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
 # The factor must stay <= 1: Xapian 1.4 gives a source the minimum weight of its match unscaled
 # and ends it early when that exceeds the source's own maximum (tests/test_xapian.py).
@@ -27,7 +30,8 @@ SOURCE_SCALE = 1e4
 
 class _Lengths:
     """One field's lengths: their average over every document, each distinct length (as the
-    slot holds it) and each document's (-1: none)."""
+    slot holds it), each document's (-1: none), and the distinct lengths of each record
+    type's documents."""
 
     def __init__(self, db: xapian.Database, field: str) -> None:
         per_doc = np.full(db.get_lastdocid() + 1, -1, dtype=np.int32)
@@ -37,6 +41,52 @@ class _Lengths:
         self.average = float(found.sum()) / (db.get_doccount() or 1) or 1.0
         self.distinct = np.unique(found)
         self.per_doc = per_doc
+        self._kinds: dict[int, np.ndarray] = {}
+
+    def of_kind(self, kinds: np.ndarray, kind: int) -> np.ndarray:
+        """The distinct lengths of the documents whose type (`kinds`, docid-indexed) is `kind`."""
+        found = self._kinds.get(kind)
+        if found is None:
+            size = min(len(kinds), len(self.per_doc))
+            docs = self.per_doc[:size][kinds[:size] == kind]
+            found = self._kinds[kind] = np.unique(docs[docs >= 0])
+        return found
+
+
+class _Held:
+    """The documents holding a word and the word's wdf in each, read in one match (a weight
+    that is the wdf: TfIdfWeight "nnn"), for words held by at most MAX_HELD documents; kept
+    while the database is open."""
+
+    def __init__(self, db: xapian.Database) -> None:
+        self.db = db
+        self._found: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._pairs = 0
+
+    def __call__(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(docids, wdfs) of the documents holding `key`; None when too many hold it."""
+        if key in self._found:
+            return self._found[key]
+        n = self.db.get_termfreq(key)
+        found = None
+        if n <= MAX_HELD:
+            enquire = xapian.Enquire(self.db)
+            enquire.set_query(xapian.Query(key))
+            enquire.set_weighting_scheme(xapian.TfIdfWeight("nnn"))
+            mset = enquire.get_mset(0, n)
+            at, end = mset._begin(), mset._end()  # the bare iterator: no item made per match
+            docids, wdfs = [], []
+            while at != end:
+                docids.append(at.get_docid())
+                wdfs.append(at.get_weight())
+                next(at)
+            found = (np.asarray(docids, dtype=np.int64), np.rint(wdfs).astype(np.int64))
+            if self._pairs + len(docids) > HELD_CACHE:
+                self._found.clear()
+                self._pairs = 0
+            self._pairs += len(docids)
+        self._found[key] = found
+        return found
 
 
 class Sources:
@@ -52,6 +102,8 @@ class Sources:
         self._local: dict[object, xapian.Query] = {}  # this ranking's, by (field, tf)
         self._local_lengths: dict[str, np.ndarray] = {}
         self._kept: list[xapian.PostingSource] = []
+        self._kinds: np.ndarray | None = None  # each docid's type (index in f.TYPES; -1: none)
+        self.held = _Held(db)
 
     def reset(self) -> None:
         """Forget the sources of earlier rankings (call before a search, under the lock)."""
@@ -79,8 +131,19 @@ class Sources:
 
     def warm(self) -> None:
         """Read every field's lengths now (a search would on its first word of the field)."""
+        self.kinds()
         for field in LENGTH_SLOTS:
             self.table(field)
+
+    def kinds(self) -> np.ndarray:
+        """Each docid's record type, as its index in f.TYPES (-1: no document)."""
+        if self._kinds is None:
+            index = {kind.encode("utf-8"): n for n, kind in enumerate(f.TYPES)}
+            kinds = np.full(self.db.get_lastdocid() + 1, -1, dtype=np.int8)
+            for item in self.db.valuestream(SLOT_TYPE):
+                kinds[item.docid] = index.get(item.value, -1)
+            self._kinds = kinds
+        return self._kinds
 
     def table(self, field: str) -> _Lengths:
         table = self._lengths.get(field)
@@ -88,33 +151,65 @@ class Sources:
             table = self._lengths[field] = _Lengths(self.db, field)
         return table
 
-    def length(self, field: str, tf: float) -> xapian.Query:
+    def length(
+        self, field: str, tf: float, kind: str | None = None, word: tuple[str, int] | None = None
+    ) -> xapian.Query:
         """BM25's saturated tf of `tf` occurrences for each length of the field (the average
-        length is over every document, as Whoosh's), times SOURCE_SCALE."""
-        key = (field, tf)
+        length is over every document, as Whoosh's), times SOURCE_SCALE; `kind`: for the
+        documents of this record type only (a query translated for one type is filtered by
+        it); `word`: (term, wdf) the source is for (filtered by), whose documents, when few,
+        are read (_Held) to map only their lengths. Every table is sent to every shard with
+        the query, for each ranked match: a source of every length of a long field (`aside`:
+        ~1,000 lengths at 1x) for each of a word's wdfs made a query megabytes."""
+        key = (field, tf, kind) if word is None or self._within is not None else (field, kind, word)
         local = self._local.get(key)
+        if local is None and self._within is None and key in self._shared:
+            local = self._shared[key][1]
         if local is not None:
             return local
         table = self.table(field)
-        lengths = table.distinct
+        full = table.distinct if kind is None else table.of_kind(self.kinds(), f.TYPES.index(kind))
+        lengths = full
         if self._within is not None:
             lengths = self._local_lengths.get(field)
             if lengths is None:
                 mask = self._within
                 docs = table.per_doc[: len(mask)][mask[: len(table.per_doc)]]
                 lengths = self._local_lengths[field] = np.unique(docs[docs >= 0])
-            if 2 * len(lengths) >= len(table.distinct):
-                lengths = table.distinct  # most of them: the shared source
-        if lengths is table.distinct:
-            found = self._shared.get(key)
-            if found is not None:
-                return found[1]
+            if 2 * len(lengths) >= len(full):
+                lengths = full  # most of them: the shared source
+        elif word is not None:
+            lengths = self._held_lengths(table, kind, word)
+            if lengths is None or 2 * len(lengths) >= len(full):
+                lengths, key = full, (field, tf, kind)
+            elif not len(lengths):
+                return xapian.Query.MatchNothing  # no document of the kind holds it so often
+        shared = lengths is full or self._within is None
+        found = self._shared.get(key) if shared else None
+        if found is not None:
+            return found[1]
         mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
         for n in lengths.tolist():
             weight = saturated_tf(tf, n, table.average, self.k1, self.b) * SOURCE_SCALE
             mapped.add_mapping(str(n), weight)
-        if lengths is table.distinct:
+        if shared:
             return self._keep(key, mapped)
         self._kept.append(mapped)
         query = self._local[key] = xapian.Query(mapped)
         return query
+
+    def _held_lengths(
+        self, table: _Lengths, kind: str | None, word: tuple[str, int]
+    ) -> np.ndarray | None:
+        """The distinct lengths of the documents (of `kind`) where the term has this wdf."""
+        found = self.held(word[0])
+        if found is None:
+            return None
+        docids, wdfs = found
+        docs = docids[wdfs == word[1]]
+        if kind is not None:
+            kinds = self.kinds()
+            docs = docs[kinds[np.minimum(docs, len(kinds) - 1)] == f.TYPES.index(kind)]
+        docs = docs[docs < len(table.per_doc)]
+        lengths = table.per_doc[docs]
+        return np.unique(lengths[lengths >= 0])
