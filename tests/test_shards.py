@@ -238,6 +238,21 @@ def test_a_fielded_word_on_shards_maps_only_its_documents_lengths(
         same_page(remote.search(req), SearchEngine(one).search(req))
 
 
+def test_shards_count_a_words_documents_per_type_in_one_match(one, sharded, servers):
+    """The per-type idf (search/xapian/typestats.py) on shards: a spy on the type slot counts
+    a word's documents of every type in one match (one round trip to each shard, where a
+    count per type took one each), the same numbers as one database's counts."""
+    remote = SearchEngine(sharded, shards=addresses(servers)).reader()
+    local = SearchEngine(one).reader()
+    with remote.lock, local.lock:
+        theirs, mine = local.state().translator.types, remote.state().translator.types
+        assert mine.spied and not theirs.spied and mine.types == theirs.types
+        for key in ("melanoma", "cancer", "XTITLE:melanoma", "nosuchword"):
+            total = local.state().db.get_termfreq(key)
+            assert mine.frequencies(key, total) == theirs.frequencies(key, total)
+            assert sum(mine.frequencies(key, total)) == total
+
+
 class Recording(xapian.Enquire):
     """A real Enquire that notes each ranking's query and check_at_least."""
 

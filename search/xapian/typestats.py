@@ -14,7 +14,7 @@ from __future__ import annotations
 import xapian
 
 from search import fields as f
-from search.xapian.schema import term
+from search.xapian.schema import SLOT_TYPE, term
 
 MAX_CACHED = 100_000  # terms whose frequencies per type are kept (then forgotten at once)
 
@@ -24,7 +24,8 @@ class TypeCounts:
 
     def __init__(self, db: xapian.Database) -> None:
         self.db = db
-        pre = term(f.TYPE, "")
+        self.spied = db.size() > 1  # shards: each count is a round trip to every shard
+        self._pre = pre = term(f.TYPE, "")
         found = [(item.term.decode("utf-8"), item.termfreq) for item in db.allterms(pre)]
         # the most common type last: its frequency is the term's total minus the others'
         self.types: list[tuple[str, int]] = sorted(found, key=lambda t: (t[1], t[0]))
@@ -47,13 +48,28 @@ class TypeCounts:
         """The number of documents of each type (in `types` order) holding `key`, which
         `total` documents hold."""
         found = self._frequencies.get(key)
-        if found is None:
+        if found is None and self.spied:
+            found = self._spied(key)
+        elif found is None:
             counts = [self._count(key, type_term) for type_term, _ in self.types[:-1]]
             found = (*counts, max(0, total - sum(counts)))
+        if key not in self._frequencies:
             if len(self._frequencies) >= MAX_CACHED:
                 self._frequencies.clear()
             self._frequencies[key] = found
         return found
+
+    def _spied(self, key: str) -> tuple[int, ...]:
+        """The frequencies of `key` per type counted in one match (a spy on the type slot):
+        over shards one round trip, where a count per type takes one each."""
+        enquire = xapian.Enquire(self.db)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_query(xapian.Query(key))
+        spy = xapian.ValueCountMatchSpy(SLOT_TYPE)
+        enquire.add_matchspy(spy)
+        enquire.get_mset(0, 0, self.db.get_doccount())
+        counts = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
+        return tuple(counts.get(t[len(self._pre) :], 0) for t, _ in self.types)
 
     def _count(self, key: str, type_term: str) -> int:
         q = xapian.Query
