@@ -27,6 +27,7 @@ from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.xapian import sources
+from search.xapian.schema import ID_PREFIX
 from search.xapian.shards import BUILD_KEY, RemoteShards, shard_dirs, shard_of
 from search.xapian.shardsearch import ShardSearch
 from web import create_app
@@ -318,7 +319,16 @@ def test_a_local_shard_process_that_stops_gives_503_then_service_resumes(sharded
     assert again.status_code == 200 and again.get_json()["total"] > 0
 
 
-def test_records_related_items_and_mesh_pages_are_the_same(one, sharded, servers):
+def test_records_related_items_and_mesh_pages_are_the_same(one, sharded, servers, monkeypatch):
+    """The same on one database, local shards and remote ones. Related items on remote shards
+    read no word's postlist: a remote postlist comes whole, for each word whose frequencies
+    related items read at a few documents; a word's documents and frequencies come in one
+    match instead, kept with the build (search/xapian/view.py)."""
+    postlists: list[str] = []
+    whole = RemoteShards._postlist_begin
+    monkeypatch.setattr(
+        RemoteShards, "_postlist_begin", lambda db, t: postlists.append(t) or whole(db, t)
+    )
     remote = SearchEngine(sharded, shards=addresses(servers))
     ids = [h.id for h in SearchEngine(one).search(SearchRequest(q="melanoma", size=20)).hits]
     for record_id in [*ids, "D008545"]:
@@ -327,6 +337,7 @@ def test_records_related_items_and_mesh_pages_are_the_same(one, sharded, servers
             assert engine.get(record_id) == SearchEngine(one).get(record_id)
             same_related(engine.related(record_id), expected)
     assert remote.mesh_overview("D008545") == SearchEngine(one).mesh_overview("D008545")
+    assert postlists and all(t.startswith(ID_PREFIX) for t in postlists)  # ids: one document
 
 
 def test_the_web_serves_remote_shards_and_health_lists_them(one, sharded, servers):

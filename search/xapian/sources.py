@@ -53,6 +53,35 @@ class _Lengths:
         return found
 
 
+def postings(db: xapian.Database, key: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The documents holding `key` and its wdf in each, in one match whose weight is the wdf
+    (TfIdfWeight "nnn"; over shards, one round trip to each, where a postlist comes whole
+    and is read a posting a call): the match lists the documents by wdf, most first, so each
+    wdf's run is found by bisection. `count`: the term's frequency. Docids ascending."""
+    enquire = xapian.Enquire(db)
+    enquire.set_query(xapian.Query(key))
+    enquire.set_weighting_scheme(xapian.TfIdfWeight("nnn"))
+    mset = enquire.get_mset(0, count)
+    n = mset.size()
+    docids = np.fromiter(map(mset.get_docid, range(n)), np.int64, n)
+    wdfs = np.empty(n, dtype=np.int64)
+    weight = lambda i: mset._get_hit_internal(i).get_weight()  # noqa: E731
+    i = 0
+    while i < n:
+        w = weight(i)
+        low, high = i + 1, n  # the first match of a smaller wdf
+        while low < high:
+            mid = (low + high) // 2
+            if weight(mid) < w:
+                high = mid
+            else:
+                low = mid + 1
+        wdfs[i:low] = round(w)
+        i = low
+    order = np.argsort(docids, kind="stable")
+    return docids[order], wdfs[order]
+
+
 class _Held:
     """The documents holding a word and the word's wdf in each, read in one match (a weight
     that is the wdf: TfIdfWeight "nnn"), for words held by at most MAX_HELD documents; kept
@@ -70,17 +99,8 @@ class _Held:
         n = self.db.get_termfreq(key)
         found = None
         if n <= MAX_HELD:
-            enquire = xapian.Enquire(self.db)
-            enquire.set_query(xapian.Query(key))
-            enquire.set_weighting_scheme(xapian.TfIdfWeight("nnn"))
-            mset = enquire.get_mset(0, n)
-            at, end = mset._begin(), mset._end()  # the bare iterator: no item made per match
-            docids, wdfs = [], []
-            while at != end:
-                docids.append(at.get_docid())
-                wdfs.append(at.get_weight())
-                next(at)
-            found = (np.asarray(docids, dtype=np.int64), np.rint(wdfs).astype(np.int64))
+            found = postings(self.db, key, n)
+            docids = found[0]
             if self._pairs + len(docids) > HELD_CACHE:
                 self._found.clear()
                 self._pairs = 0

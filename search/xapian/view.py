@@ -32,9 +32,11 @@ from search.xapian.schema import (
     prefix,
     term,
 )
+from search.xapian.sources import postings
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept (as search/whoosh/docsets.py)
 FEW_POSTINGS = 16  # term(): up to this many postings, read one by one
+POSTINGS_KEPT = 4_000_000  # shards: (docid, wdf) pairs and document lengths kept per view
 
 
 def _text(value: bytes) -> str:
@@ -69,6 +71,12 @@ class XapianView:
         self.size = db.get_lastdocid() + 1
         self._terms: dict[str, int] = {}
         self._lock = threading.Lock()
+        # shards: each read is a round trip to every shard (a postlist comes whole), so a
+        # term's frequencies and the documents' lengths are kept while the build is open
+        self._sharded = db.size() > 1
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lengths: dict[int, float] = {}
+        self._kept = 0
         if live is None:
             self.live = bits_from_docs((i.docid for i in db.valuestream(SLOT_ID)), self.size)
         else:
@@ -119,6 +127,10 @@ class XapianView:
         df = self.db.get_termfreq(key)
         if not df:
             return 0
+        if self._sharded:  # the frequencies come with the documents (weights() reads them)
+            mask = np.zeros(self.size, dtype=bool)
+            mask[self._frequencies(key)[0]] = True
+            return mask_to_bits(mask)
         if df <= FEW_POSTINGS:
             at, end = self.db._postlist_begin(key), self.db._postlist_end(key)
             return bits_from_docs(_walk(at, end, "get_docid"), self.size)
@@ -180,11 +192,46 @@ class XapianView:
         return self.db.get_avlength() / LENGTH_UNIT
 
     def length(self, docnum: int, field: str) -> float:
-        return self.db.get_doclength(docnum) / LENGTH_UNIT
+        if not self._sharded:
+            return self.db.get_doclength(docnum) / LENGTH_UNIT
+        found = self._lengths.get(docnum)
+        if found is None:
+            found = self.db.get_doclength(docnum) / LENGTH_UNIT
+            with self._lock:
+                self._keep(1)
+                self._lengths[docnum] = found
+        return found
+
+    def _keep(self, pairs: int) -> None:
+        """Room for `pairs` more kept entries (all are dropped when full; call under lock)."""
+        if self._kept + pairs > POSTINGS_KEPT:
+            self._postings.clear()
+            self._lengths.clear()
+            self._kept = 0
+        self._kept += pairs
+
+    def _frequencies(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's documents (ascending) and its wdf in each (search/xapian/sources.py's
+        postings), kept."""
+        found = self._postings.get(key)
+        if found is None:
+            found = postings(self.db, key, self.db.get_termfreq(key))
+            docids = found[0]
+            with self._lock:
+                self._keep(len(docids))
+                self._postings[key] = found
+        return found
 
     def weights(self, field: str, term_text: str, docs: Sequence[int]) -> dict[int, float]:
         out: dict[int, float] = {}
         if not docs:
+            return out
+        if self._sharded:
+            docids, wdfs = self._frequencies(term(field, term_text))
+            at = np.minimum(np.searchsorted(docids, docs), max(len(docids) - 1, 0))
+            for d, i in zip(docs, at.tolist(), strict=True):
+                held = len(docids) and docids[i] == d
+                out[d] = float(wdfs[i]) / WDF_SCALE if held else 0.0
             return out
         # the bare iterator: the Python one's skip_to also reads the document's length
         postings = self.db._postlist_begin(term(field, term_text))
