@@ -1,15 +1,17 @@
 """Snippets: the best-matching sentences of the best-matching field, HTML-escaped, with only
-<mark> added around the words that matched. Sentences come from NLTK's Punkt model."""
+<mark> added around the words that matched. Sentences come from NLTK's Punkt model
+(search/sentences.py: its spans, with its decisions remembered)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from html import escape
 from itertools import chain, filterfalse
 from typing import Any
 
 from search import fields as f
-from search import nltkdata
 from search.analysis import WORD, analyzer
+from search.sentences import splitter
 
 MAX_CHARS = 320
 _ANALYZER = analyzer()
@@ -57,10 +59,21 @@ def _terms_of(words: set[str]) -> dict[str, tuple[str, ...]]:
     return {**found, **{w: _TERMS_OF[w] for w in words - missing}}
 
 
+def _could_match(words: set[str], terms: set[str]) -> set[str]:
+    """The words that may make one of `terms`: all but the plain alphabetic words whose first
+    letter no term starts with. Such a word's only term is its Snowball stem (lower-cased), and
+    Snowball only rewrites a word's ending: the stem keeps the word's first letter (every one of
+    data/sample's words does: tests/test_snippets.py). Spares analysing words that cannot match
+    (a new word's stem costs ~80 us)."""
+    firsts = {t[:1] for t in terms}
+    known = _TERMS_OF
+    return {w for w in words if w in known or (lw := w.lower())[:1] in firsts or not lw.isalpha()}
+
+
 def _matching_words(text: str, terms: set[str]) -> tuple[set[str], set[str]]:
     """The distinct words of `text` (as written) that make a query term, and those terms: set
     operations over the distinct words, no Python step per occurrence."""
-    words = set(WORD.findall(text))
+    words = _could_match(set(WORD.findall(text)), terms)
     known = _terms_of(words)
     found = terms.intersection(chain.from_iterable(map(known.__getitem__, words)))
     if not found:
@@ -96,14 +109,18 @@ def _mark(text: str, spans: list[tuple[int, int, str]], offset: int = 0) -> str:
 
 def _window(text: str, spans: list[tuple[int, int, str]]) -> tuple[int, int]:
     """The span of text to show: the sentences with the most distinct matched terms."""
-    sentences = list(nltkdata.sentence_splitter().span_tokenize(text)) or [(0, len(text))]
-    best, best_score = sentences[0], -1
+    sentences = splitter().spans(text) or [(0, len(text))]
+    starts = [s for s, _, _ in spans]  # in text order
+    best, best_score = sentences[0], -1.0
     for i, (start, end) in enumerate(sentences):
         # a sentence plus the next one while they fit
         stop = end
         if i + 1 < len(sentences) and sentences[i + 1][1] - start <= MAX_CHARS:
             stop = sentences[i + 1][1]
-        found = {t for s, e, t in spans if s >= start and e <= stop}
+        found = set()
+        for _, e, t in spans[bisect_left(starts, start) : bisect_left(starts, stop)]:
+            if e <= stop:
+                found.add(t)
         score = len(found) * 10 - i * 0.01
         if score > best_score:
             best, best_score = (start, stop), score

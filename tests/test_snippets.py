@@ -58,3 +58,114 @@ def test_long_text_shows_the_sentences_with_the_most_query_words():
     html = make_snippet(record, {"melanoma", "interleukin-2"})
     assert "<mark>Melanoma</mark> responds to <mark>interleukin-2</mark>." in html
     assert html.startswith("… ") and html.endswith(" …") and len(html) < 400
+
+
+# -- the same snippets as the straightforward way, on real records -------------------------------
+
+
+def _reference_snippet(record: dict, terms: set[str]) -> str:
+    """make_snippet as first written: NLTK Punkt's own span_tokenize, every word analysed, every
+    sentence window tested against every match."""
+    from search import nltkdata
+    from search.analysis import WORD, analyzer
+    from search.snippets import MAX_CHARS, _mark, _texts
+
+    analyse = analyzer()
+
+    def terms_of(word: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.text for t in analyse(word.lower(), removestops=False)))
+
+    best = None
+    for label, text in _texts(record):
+        if not text:
+            continue
+        found = {t for w in set(WORD.findall(text)) for t in terms_of(w)} & terms
+        if best is None or len(found) > best[0]:
+            best = (len(found), label, text)
+            if len(found) == len(terms):
+                break
+    if best is None:
+        return ""
+    _, label, text = best
+    spans = [
+        (m.start(), m.end(), t)
+        for m in WORD.finditer(text)
+        for t in terms_of(m.group())
+        if t in terms
+    ]
+    sentences = list(nltkdata.sentence_splitter().span_tokenize(text)) or [(0, len(text))]
+    window, best_score = sentences[0], -1.0
+    for i, (start, end) in enumerate(sentences):
+        stop = end
+        if i + 1 < len(sentences) and sentences[i + 1][1] - start <= MAX_CHARS:
+            stop = sentences[i + 1][1]
+        score = len({t for s, e, t in spans if s >= start and e <= stop}) * 10 - i * 0.01
+        if score > best_score:
+            window, best_score = (start, stop), score
+    start, end = window
+    if end - start > MAX_CHARS:
+        inside = [s for s, e, _ in spans if start <= s < end]
+        centre = inside[0] if inside else start
+        start = max(start, centre - MAX_CHARS // 3)
+        end = min(end, start + MAX_CHARS)
+    html = _mark(text[start:end], [x for x in spans if x[0] >= start and x[1] <= end], start)
+    return label + ("… " if start > 0 else "") + html + (" …" if end < len(text) else "")
+
+
+def _fixture_records() -> list[dict]:
+    """The fixture records and those of a data/sample PubMed file, as the index stores them."""
+    from pathlib import Path
+
+    from indexer.build import BuildReport, collect_sources
+    from indexer.documents import record_dict
+    from indexer.parse import parse_source
+    from indexer.records import Article, MeshDescriptor, Trial
+
+    data = Path(__file__).parent / "data"
+    paths = [str(data / name) for name in ("trials", "pubmed", "mesh", "records")]
+    sample = data.parent.parent / "data/sample"
+    paths += [str(sample / "pubmed/PubData2XL_pubmed_data3.xml"), str(sample / "trials/studies")]
+    paths.append(str(sample / "trials/ctg-studies_koy570-herniated_disc.json.gz"))
+    return [
+        record_dict(rec)
+        for source in collect_sources(paths, BuildReport(), lambda e, n: None)
+        for rec in parse_source(source)
+        if isinstance(rec, (Trial, Article, MeshDescriptor))
+    ]
+
+
+def test_snippets_of_real_records_are_those_of_the_straightforward_way():
+    """Queries made of each fixture record's own words (every 5th..., three of them, with a
+    prefix's and another record's), compared with _reference_snippet."""
+    from search.analysis import WORD, analyzer
+    from search.snippets import _texts
+
+    analyse = analyzer()
+    records = _fixture_records()
+    assert len(records) > 100
+    cases = 0
+    for n, record in enumerate(records):
+        words = WORD.findall(" ".join(text for _, text in _texts(record)))
+        other = WORD.findall(" ".join(text for _, text in _texts(records[n - 1])))
+        for step in (5, 11, 23):
+            picked = words[step::step][:3] + other[step : step + 1]
+            terms = {t for w in picked for t in analyse.terms(w.lower())}
+            if not terms:
+                continue
+            assert make_snippet(record, terms) == _reference_snippet(record, terms), (n, terms)
+            cases += 1
+    assert cases > 300
+
+
+def test_a_plain_words_only_term_is_its_stem_with_its_first_letter():
+    """What _could_match relies on (words it need not analyse): an alphabetic word's terms are
+    its Snowball stem alone, which starts with the word's first letter; on every word of the
+    fixture records."""
+    from search.analysis import WORD
+    from search.snippets import _terms_of, _texts
+
+    words = {w for r in _fixture_records() for _, text in _texts(r) for w in WORD.findall(text)}
+    plain = {w for w in words if w.lower().isalpha()}
+    assert len(plain) > 5000
+    known = _terms_of(plain)
+    assert [w for w in plain if len(known[w]) != 1 or known[w][0][:1] != w.lower()[:1]] == []
