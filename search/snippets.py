@@ -7,6 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from html import escape
 from itertools import chain, filterfalse
+from operator import itemgetter
 from typing import Any
 
 from search import fields as f
@@ -83,15 +84,32 @@ def _matching_words(text: str, terms: set[str]) -> tuple[set[str], set[str]]:
 
 def _matches(text: str, terms: set[str], words: set[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of every analysed token of `text` that is a query term (`words`:
-    the words that make one)."""
+    the words that make one), in text order. Each word's occurrences are found by str.find
+    and kept where WORD's tokens of the text have one (_token_at), not by a Python step per
+    token of the text."""
     spans = []
-    for m in WORD.finditer(text):
-        word = m.group()
-        if word in words:
-            for term in _TERMS_OF.get(word) or _terms_of({word})[word]:
-                if term in terms:
-                    spans.append((m.start(), m.end(), term))
+    for word in words:
+        found = [t for t in _TERMS_OF.get(word) or _terms_of({word})[word] if t in terms]
+        end = len(word)
+        at = text.find(word)
+        while at >= 0:
+            if _token_at(text, at, end):
+                spans += [(at, at + end, t) for t in found]
+            at = text.find(word, at + 1)
+    spans.sort(key=itemgetter(0))  # stable: a token's terms stay in the analyser's order
     return spans
+
+
+def _token_at(text: str, at: int, length: int) -> bool:
+    """Whether WORD.finditer(text) yields a token of `length` characters at `at`. Its tokens
+    are maximal: a token starts at a letter or digit ([^\\W_], str.isalnum) not preceded by
+    one, nor by a joiner (-+/.) that follows one (the token before would have taken it)."""
+    if at > 0:
+        before = text[at - 1]
+        if before.isalnum() or (before in "-+/." and at > 1 and text[at - 2].isalnum()):
+            return False
+    token = WORD.match(text, at)
+    return token is not None and token.end() == at + length
 
 
 def _mark(text: str, spans: list[tuple[int, int, str]], offset: int = 0) -> str:
