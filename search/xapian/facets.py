@@ -55,12 +55,16 @@ def count_facets(
 ) -> tuple[Facet, ...]:
     """Every facet that describes some matching record, with counts and selections."""
     present = {t for t in f.TYPES if (matched & tables.term(f.TYPE, t)).any()}
+    allowed = matched & filter_mask(tables, req)  # what a facet with no selection counts in
+    allowed_ids = np.flatnonzero(allowed)
     out = []
     for d in FACETS:
         if not present.intersection(d.types) and not req.selected(d.name):
             continue
-        within = matched & filter_mask(tables, req, skip=d.name)
-        counter = tables.count(d.field, within)
+        if any(name == d.name and values for name, values in req.filters):
+            counter = tables.count(d.field, matched & filter_mask(tables, req, skip=d.name))
+        else:
+            counter = tables.count(d.field, allowed, allowed_ids)
         limit = facet_limit(d, req, limits)
         facet = facet_of(d, counter, req.selected(d.name), mesh_labels, limit)
         if facet is not None:

@@ -16,6 +16,9 @@ from search import fields as f
 from search.xapian.schema import FACET_SLOTS, SLOT_DATE, SLOT_DATE_ASC, SLOT_ID, SLOT_UPDATED
 
 TERM_CACHE_SIZE = 5_000
+# A facet is counted from its matching documents' own values (their rows, in docid order) when
+# they are fewer than this share of its (docid, value) pairs; else over all pairs at once.
+SPARSE_SHARE = 0.25
 
 
 class Tables:
@@ -33,6 +36,7 @@ class Tables:
         self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._index: dict[str, dict[str, int]] = {}
         self._masks: dict[tuple[str, str], np.ndarray] = {}
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     def _numbers(self, db: xapian.Database, slot: int, missing: int) -> np.ndarray:
@@ -63,6 +67,18 @@ class Tables:
                 self._facets[field] = table
         return table
 
+    def rows(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """A facet field's value indices in docid order, and where each docid's begin
+        (`offsets[d]:offsets[d + 1]`, the document's values as facet() lists them)."""
+        found = self._rows.get(field)
+        if found is None:
+            _, docs, which = self.facet(field)
+            with self._lock:
+                order = np.argsort(docs, kind="stable")
+                offsets = np.searchsorted(docs[order], np.arange(self.size + 1))
+                found = self._rows[field] = (offsets, which[order])
+        return found
+
     def term(self, field: str, value: str) -> np.ndarray:
         """The mask of documents holding `value` in a facet field."""
         key = (field, value)
@@ -84,12 +100,28 @@ class Tables:
             out |= self.term(field, v)
         return out
 
-    def count(self, field: str, within: np.ndarray) -> Counter[str]:
-        """Counts of every value of `field` among the documents of the mask `within`."""
+    def count(
+        self, field: str, within: np.ndarray, docids: np.ndarray | None = None
+    ) -> Counter[str]:
+        """Counts of every value of `field` among the documents of the mask `within`
+        (`docids`: np.flatnonzero(within), if known), in the order of the values' indices."""
         values, docs, which = self.facet(field)
+        if docids is None:
+            docids = np.flatnonzero(within)
+        if len(docids) < SPARSE_SHARE * len(docs):  # the matching documents' rows
+            offsets, by_doc = self.rows(field)
+            starts = offsets[docids]
+            lengths = offsets[docids + 1] - starts
+            ends = np.cumsum(lengths)
+            if not len(ends) or not ends[-1]:
+                return Counter()
+            at = np.arange(ends[-1]) + np.repeat(starts - (ends - lengths), lengths)
+            found, counts = np.unique(by_doc[at], return_counts=True)
+            names = [values[i] for i in found.tolist()]
+            return Counter(dict(zip(names, counts.tolist(), strict=True)))
         counts = np.bincount(which[within[docs]], minlength=len(values))
         return Counter({values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
 
     def warm(self) -> None:
         for field in FACET_SLOTS:
-            self.facet(field)
+            self.rows(field)
