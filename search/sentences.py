@@ -7,15 +7,17 @@ what follows (`text_contains_sentbreak(context)`, a pure function of that string
 model). The same contexts come back record after record ("patients. The", "al. (2019"), so a
 decision is taken once per distinct context and kept. What NLTK 3.9+ adds per call is left out
 for the model's own constant patterns: the wall-clock timeout around each regular-expression
-match (nltk.redos, a defence for caller-supplied patterns) and its Python scan for the last
-space. The spans are NLTK's: tests/test_sentences.py compares them with `span_tokenize` on
-every text of the fixtures and on real records of data/sample.
+match (nltk.redos, a defence for caller-supplied patterns: ~4 us a call, most of a decision's
+cost, on the few words of a context here) and its Python scan for the last space. The spans are
+NLTK's: tests/test_sentences.py compares them with `span_tokenize` on every text of the
+fixtures and of real records of data/sample.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import regex
 
@@ -25,17 +27,46 @@ DECISIONS_LIMIT = 200_000  # distinct contexts remembered (each a few words)
 _SPACES = " \t\n\r\x0b\x0c"  # string.whitespace, as Punkt's _get_last_whitespace_index
 
 
+def _untimed(pattern: Any) -> regex.Pattern:
+    """One of NLTK's own constant patterns (an nltk.redos.TimedPattern): the same pattern
+    through the same engine (the `regex` module), without the time limit."""
+    return regex.compile(pattern.pattern, pattern.flags)
+
+
+def _decider(punkt: Any) -> Callable[[str], bool]:
+    """`punkt.text_contains_sentbreak` on the same model, with NLTK's token class and word
+    tokenizer running their own patterns untimed (search/sentences.py's docstring)."""
+    from nltk.tokenize import punkt as nltk_punkt
+
+    base = nltk_punkt.PunktToken
+    non_punct = _untimed(nltk_punkt._re_non_punct)
+
+    class Token(base):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+        _RE_ELLIPSIS = _untimed(base._RE_ELLIPSIS)
+        _RE_NUMERIC = _untimed(base._RE_NUMERIC)
+        _RE_INITIAL = _untimed(base._RE_INITIAL)
+        _RE_ALPHA = _untimed(base._RE_ALPHA)
+
+        @property
+        def is_non_punct(self) -> Any:
+            return non_punct.search(self.type)
+
+    lang = type(punkt._lang_vars)()
+    lang._re_word_tokenizer = _untimed(punkt._lang_vars._word_tokenizer_re())
+    decider = nltk_punkt.PunktSentenceTokenizer(lang_vars=lang, token_cls=Token)
+    decider._params = punkt._params
+    return decider.text_contains_sentbreak
+
+
 class SentenceSplitter:
     """Punkt's sentence spans (`span_tokenize(text)` with realigned boundaries)."""
 
-    def __init__(self, punkt: object) -> None:
-        lang = punkt._lang_vars  # type: ignore[attr-defined]
-        period = lang.period_context_re()
-        realign = lang.re_boundary_realignment
-        # the same patterns through the same engine (the `regex` module), without the timeout
-        self._period = regex.compile(period.pattern, period.flags)
-        self._realign = regex.compile(realign.pattern, realign.flags)
-        self._decide: Callable[[str], bool] = punkt.text_contains_sentbreak  # type: ignore[attr-defined]
+    def __init__(self, punkt: Any) -> None:
+        lang = punkt._lang_vars
+        self._period = _untimed(lang.period_context_re())
+        self._realign = _untimed(lang.re_boundary_realignment)
+        self._decide: Callable[[str], bool] = _decider(punkt)
         self._decisions: dict[str, bool] = {}
 
     def _breaks(self, context: str) -> bool:
