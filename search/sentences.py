@@ -24,6 +24,7 @@ import regex
 from search import nltkdata
 
 DECISIONS_LIMIT = 200_000  # distinct contexts remembered (each a few words)
+CONTEXT_LIMIT = 200  # characters of a context worth remembering (its words are tokens)
 _SPACES = " \t\n\r\x0b\x0c"  # string.whitespace, as Punkt's _get_last_whitespace_index
 
 
@@ -73,7 +74,7 @@ class SentenceSplitter:
         found = self._decisions.get(context)
         if found is None:
             found = self._decide(context)
-            if len(self._decisions) < DECISIONS_LIMIT:
+            if len(self._decisions) < DECISIONS_LIMIT and len(context) <= CONTEXT_LIMIT:
                 self._decisions[context] = found
         return found
 
