@@ -76,6 +76,8 @@ class Tables:
             with self._lock:
                 order = np.argsort(docs, kind="stable")
                 offsets = np.searchsorted(docs[order], np.arange(self.size + 1))
+                if len(docs) < 2**31:  # half the memory (one per docid)
+                    offsets = offsets.astype(np.int32)
                 found = self._rows[field] = (offsets, which[order])
         return found
 
