@@ -93,16 +93,23 @@ def sources(es: EvalSet, work: Path = WORK, data: Path = DATA) -> tuple[list[Pat
 
 
 def ensure_index(
-    es: EvalSet, work: Path = WORK, backend: str = "whoosh", data: Path = DATA, reuse: bool = False
+    es: EvalSet,
+    work: Path = WORK,
+    backend: str = "whoosh",
+    data: Path = DATA,
+    reuse: bool = False,
+    vectors: Path | None = None,
 ) -> tuple[Path, Ids]:
     """The index of `es` for `backend` (built when missing or stale; with `reuse`, only when
-    missing) and its id mapping."""
+    missing) and its id mapping. With `vectors` (a vector cache folder,
+    bench/encode_evalsets.py), the build has the semantic vectors, under <backend>-vectors."""
     from indexer import store
     from indexer.build import rebuild_index
 
     paths, ids = sources(es, work, data)
-    index_dir = work / es.name / backend
-    stamp = work / es.name / f"{backend}.json"
+    folder = backend if vectors is None else f"{backend}-vectors"
+    index_dir = work / es.name / folder
+    stamp = work / es.name / f"{folder}.json"
     inputs = [p for p in _files(paths)] + [p for g in CODE_INPUTS for p in ROOT.glob(g)]
     if stamp.exists() and (index_dir / "current").exists():
         if reuse or stamp.stat().st_mtime > max(p.stat().st_mtime for p in inputs):
@@ -111,7 +118,13 @@ def ensure_index(
     print(f"building {index_dir} ...", file=sys.stderr, flush=True)
     index_dir.mkdir(parents=True, exist_ok=True)
     with store.index_lock(index_dir, timeout=600):
-        report = rebuild_index([str(p) for p in paths], index_dir, backend=backend)
+        report = rebuild_index(
+            [str(p) for p in paths],
+            index_dir,
+            backend=backend,
+            vectors=vectors is not None,
+            vector_cache=vectors,
+        )
     seconds = time.perf_counter() - started
     print(f"built {dict(report.counts)} in {seconds:.0f} s", file=sys.stderr, flush=True)
     info = {"backend": backend, "counts": dict(report.counts), "seconds": round(seconds, 1)}

@@ -3,14 +3,17 @@ against a plain BM25 run in the same process (nDCG@10, recall@100).
 
     nice -n 10 .venv/bin/python bench/evaluate.py [--collections nfcorpus,scifact,trec_ct_2021]
         [--splits dev] [--backend whoosh|xapian] [--expand synonyms] [--work DIR] [--dump]
+        [--vectors]
 
 Each collection is indexed by the real indexer with the MeSH data (bench/evalsets.py; built
 once, reused while newer than its inputs) and each query goes through the real SearchEngine
 (the collection's record type only, first page of 100): TREC CT topics as patient
-descriptions (`mode=patient`), the others as typed. The reference is bench/plainbm25.py over
-the same documents' whole text. TREC CT rankings are condensed (unjudged trials dropped)
-before scoring, as its README asks; gain = grade. A query the engine refuses counts 0 and is
-listed under `errors`. The table goes to stdout and WORK/report.md.
+descriptions (`mode=patient`), the others as typed. With --vectors the index has the semantic
+vectors (cached by bench/encode_evalsets.py) and the engine ranks as `rank=best` does (fusion
+by query shape, the learned second stage); without, lexically. The reference is
+bench/plainbm25.py over the same documents' whole text. TREC CT rankings are condensed
+(unjudged trials dropped) before scoring, as its README asks; gain = grade. A query the engine
+refuses counts 0 and is listed under `errors`. The table goes to stdout and WORK/report.md.
 """
 
 from __future__ import annotations
@@ -74,6 +77,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--reuse", action="store_true", help="use a built index even if older than the code"
     )
+    p.add_argument(
+        "--vectors",
+        action="store_true",
+        help="index with the semantic vectors (from the cache of bench/encode_evalsets.py): "
+        "queries ranked as rank=best ranks them (fusion, learned stage); else lexical only",
+    )
     return p.parse_args(argv)
 
 
@@ -107,6 +116,12 @@ def presentation_off() -> None:
     for module in (whoosh_engine, xapian_engine):
         module.make_snippet = lambda *args, **kwargs: ""  # type: ignore[assignment]
         module.suggest = lambda *args, **kwargs: None  # type: ignore[assignment]
+
+
+def vector_cache() -> Path:
+    from bench.encode_evalsets import CACHE
+
+    return CACHE
 
 
 def mode_for(es: evalsets.EvalSet) -> str:
@@ -194,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     started = time.perf_counter()
     lines = [f"# Relevance against plain BM25 ({time.strftime('%Y-%m-%d %H:%M')})", ""]
-    lines += [f"backend {args.backend}, expansion {args.expand}"]
+    ranked = "rank=best (vectors)" if args.vectors else "lexical (no vectors)"
+    lines += [f"backend {args.backend}, expansion {args.expand}, {ranked}"]
     lines += [f"set {line}" for line in apply_settings(args.set)]
     if not args.snippets:
         presentation_off()
@@ -207,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         splits = [s for s in args.splits.split(",") if s] or [
             s for s in es.splits if s != "train" or es.splits == ("train",)
         ]
-        index_dir, ids = evalsets.ensure_index(es, args.work, args.backend, reuse=args.reuse)
+        cache = vector_cache() if args.vectors else None
+        index_dir, ids = evalsets.ensure_index(
+            es, args.work, args.backend, reuse=args.reuse, vectors=cache
+        )
         bm25 = PlainBM25(evalsets.plain_texts(es, work=args.work))
         options = {"per_type": False} if args.whole_stats else {}
         engine = SearchEngine(index_dir, **options)

@@ -1,7 +1,9 @@
 """The learned second stage's training data: for each judged query of a collection, the fused
-pool the engine hands to the model (search/ltr/) with its feature rows, read through the real
-indexer and engine (bench/eval_semantic.py's indexes, built with vectors), and the listing's
-BM25 order. Saved per collection under WORK/ltr/<name>.npz so training can be repeated
+pool the engine hands to the model (search/ltr/ first_stage: the listing's first POOL records
+fused by the setting of the query's shape, search/semantic/fusion.py SETTINGS, i.e. the
+engine's `rank=best` order without the model and the dense joiners) with its feature rows, read
+through the real indexer and engine (bench/eval_semantic.py's indexes, built with vectors), and
+the listing's BM25 order. Saved per collection under WORK/ltr/<name>.npz so training can be repeated
 without searching again. Used by bench/train_ltr.py.
 """
 

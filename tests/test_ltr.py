@@ -14,11 +14,11 @@ import pytest
 from indexer.build import rebuild_index
 from search import querymodel
 from search.engine import SearchEngine
-from search.ltr import SHAPES, LearnedRanker, order_by_model, pool_features
+from search.ltr import SHAPES, LearnedRanker, first_stage, order_by_model, pool_features
 from search.ltr.features import FEATURES, read_query
 from search.ltr.model import MODEL_FILE, TreeModel, from_lightgbm_dump
 from search.models import SearchRequest
-from search.semantic.fusion import POOL
+from search.semantic.fusion import POOL, SETTINGS, ZSCORE, Fusion, zscores
 from search.store import linked_build
 
 DATA = Path(__file__).parent / "data"
@@ -106,6 +106,38 @@ def test_rank_best_orders_the_fused_pool_by_the_committed_model(built):
     assert [h.id for page in pages for h in page] == [h.id for h in whole]
     assert engine.search(SearchRequest(q=QUESTION, sort="newest")).ranking == "bm25"
     assert engine.status()["ranking"] == "bm25+semantic+ltr"
+
+
+def test_the_model_orders_the_shapes_own_fusion_and_reads_its_score(built):
+    """The pool the model orders is the product's fusion of a question (z-scores, its weight,
+    search/semantic/fusion.py SETTINGS) without the model, and the fused score is a feature."""
+    engine = SearchEngine(built)
+    build = linked_build(built)
+    vectors, qvec = engine.semantic.query(build, QUESTION)
+    method, _, weight, _ = SETTINGS[querymodel.QUESTION]
+    assert method == ZSCORE
+    seen = []
+
+    def capture(ids, scores):  # noqa: ANN001, ANN202
+        sims = vectors.similarity(qvec, ids[:POOL])
+        pool, x = pool_features(engine.reader().view(), read_query(QUESTION), ids, scores, sims)
+        fused, _ = zscores(scores, sims, POOL, weight)
+        product, _ = Fusion(vectors, qvec, 0, weight, 0, ZSCORE)(ids, scores)
+        seen.append((pool, x, fused, product, scores, sims))
+        return np.arange(len(ids)), scores
+
+    engine.reader().search(SearchRequest(q=QUESTION, size=20), rerank=capture)
+    pool, x, fused, product, scores, sims = seen[0]
+    assert len(pool) > 10
+    assert pool.tolist() == fused[: len(pool)].tolist() == product[: len(pool)].tolist()
+    column = x[:, FEATURES.index("fused_score")]
+    assert (np.diff(column) <= 1e-6).all() and column[0] > column[-1]
+    z = (scores[pool] - scores[: len(pool)].mean()) / scores[: len(pool)].std()
+    assert np.allclose(x[:, FEATURES.index("score_z")], z, atol=1e-5)
+    assert np.allclose(column, z + weight * x[:, FEATURES.index("similarity_z")], atol=1e-4)
+    # the keyword shape's pool is its own fusion (ranks), not the question's
+    order, rrf_scores, *_ = first_stage(querymodel.KEYWORDS, scores, sims)
+    assert (np.diff(rrf_scores) <= 0).all() and rrf_scores.max() < 1
 
 
 def test_the_numpy_walk_gives_lightgbms_scores(built):

@@ -1,9 +1,10 @@
-"""The learned second stage, as PubMed's Best Match has one: BM25 retrieves (fused with the
-semantic similarity, search/semantic/fusion.py), then a LambdaMART model (search/ltr/model.json,
-trained by bench/train_ltr.py on the judgments of /work/shared/eval) orders the fused pool's
-first POOL records again from their features (search/ltr/features.py). The records after them
-keep the fused order below. Used by `rank=best` when the build has vectors and the model file
-loads; `rank=bm25` never uses it.
+"""The learned second stage, as PubMed's Best Match has one: BM25 retrieves, fused with the
+semantic similarity by the setting of the query's shape (search/semantic/fusion.py SETTINGS:
+z-scores for questions and claims), then a LambdaMART model (search/ltr/model.json, trained by
+bench/train_ltr.py on the judgments of /work/shared/eval) orders that fused pool (the listing's
+first POOL records) again from their features (search/ltr/features.py, the fused score among
+them). The records after them keep the listing's order below. Used by `rank=best` when the build
+has vectors and the model file loads; `rank=bm25` never uses it.
 """
 
 from __future__ import annotations
@@ -18,20 +19,15 @@ import numpy as np
 from search import querymodel
 from search.ltr.features import FEATURES, Query, features, read_query
 from search.ltr.model import MODEL_FILE, ModelError, TreeModel
-from search.semantic.fusion import POOL, Rerank, rrf
+from search.semantic.fusion import POOL, RRF, SETTINGS, Rerank, rrf, standard
 from search.view import IndexView
 
 log = logging.getLogger(__name__)
-# The fusion whose ranks the model reads (its fused_rank_log feature): RRF, K 20, weight 1, the
-# BM25 listing's first POOL only (bench/train_ltr.py), whatever the shape settings of the
-# fusion alone (search/semantic/fusion.py SETTINGS) become.
-FIRST_STAGE_K = 20.0
-FIRST_STAGE_WEIGHT = 1.0
 # The query shapes (search/querymodel.py) the model orders; the others keep their shape's
 # fusion. Chosen on cross-validated / held-out figures (bench/README.md "Learned second
-# stage"): questions and claims (SciFact, 5-fold CV) 0.7452 with the model against 0.7200 with
-# their shape's fusion (2-fold CV); descriptions (TREC CT 2021) 0.7063 against 0.7887; keywords
-# (NFCorpus dev) 0.3259 against 0.3261, where the fusion costs less.
+# stage"): questions and claims (SciFact, 5-fold CV) with the model against their shape's
+# fusion alone (2-fold CV); descriptions (TREC CT 2021) and keywords (NFCorpus dev) keep the
+# fusion, which scored as well or better there and costs less.
 SHAPES = frozenset({querymodel.QUESTION})
 
 
@@ -48,15 +44,36 @@ def order_by_model(model_scores: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
     return order.astype(np.int64), scores[order]
 
 
+def first_stage(
+    shape: str, scores: np.ndarray, sims: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pool the model orders: the listing's first POOL records (scores `scores`, cosines
+    `sims`, NaN: none) fused by the setting of the query's shape (search/semantic/fusion.py
+    SETTINGS, without the dense joiners): (their positions in the fused order, the fused
+    score, z of the BM25 score and z of the cosine of each, in that order)."""
+    n = min(POOL, len(scores), len(sims))
+    method, k, weight, _ = SETTINGS[shape]
+    z_bm25 = standard(np.asarray(scores[:n], dtype=np.float64))
+    z_sim = standard(np.asarray(sims[:n], dtype=np.float64))
+    if method == RRF:
+        order, fused = rrf(n, sims[:n], n, k, weight)
+    else:  # z-scores
+        value = z_bm25 + weight * z_sim
+        order = np.lexsort((np.arange(n), -value))
+        fused = value[order]
+    return order, fused, z_bm25[order], z_sim[order]
+
+
 def pool_features(
     view: IndexView, query: Query, ids: list[str], scores: np.ndarray, sims: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the fused pool: positions in `ids`, best first; its feature rows) of a listing `ids`
     with scores `scores` whose first records have the cosines `sims` (NaN: none)."""
-    # the first stage as the model was trained on it: RRF of the BM25 listing's first POOL
-    fused, _ = rrf(len(ids), sims, POOL, FIRST_STAGE_K, FIRST_STAGE_WEIGHT)
-    pool = fused[: min(POOL, len(ids))]
+    pool, fused, z_bm25, z_sim = first_stage(querymodel.SHAPES[query.shape], scores, sims)
     x = features(view, query, [ids[i] for i in pool], scores[pool], sims[pool], pool)
+    x[:, FEATURES.index("fused_score")] = fused
+    x[:, FEATURES.index("score_z")] = z_bm25
+    x[:, FEATURES.index("similarity_z")] = z_sim
     return pool, x
 
 
@@ -110,4 +127,11 @@ class LearnedRanker:
         return reorder
 
 
-__all__ = ["SHAPES", "LearnedRanker", "ModelError", "order_by_model", "pool_features"]
+__all__ = [
+    "SHAPES",
+    "LearnedRanker",
+    "ModelError",
+    "first_stage",
+    "order_by_model",
+    "pool_features",
+]

@@ -37,6 +37,9 @@ FEATURES = (
     "score_ratio",  # that score over the pool's best
     "rank_log",  # log2 of the listing's rank (from 1)
     "fused_rank_log",  # log2 of the rank after fusion with the similarity
+    "fused_score",  # the fusion's score (the shape's: z-scores or RRF; search/ltr first_stage)
+    "score_z",  # the listing's score standardized over the pool
+    "similarity_z",  # the similarity standardized over the pool (missing: the lowest)
     "similarity",  # cosine of the record's vector and the query's (NaN: no vector)
     "similarity_gap",  # the pool's best similarity minus the record's
     "similarity_rank_log",  # log2 of its rank by similarity in the pool
