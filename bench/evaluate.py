@@ -3,22 +3,25 @@ against a plain BM25 run in the same process (nDCG@10, recall@100).
 
     nice -n 10 .venv/bin/python bench/evaluate.py [--collections nfcorpus,scifact,trec_ct_2021]
         [--splits dev] [--backend whoosh|xapian] [--expand synonyms] [--work DIR] [--dump]
-        [--vectors]
+        [--vectors [--cv-models bench/out/evalsets/ltr/folds]]
 
 Each collection is indexed by the real indexer with the MeSH data (bench/evalsets.py; built
 once, reused while newer than its inputs) and each query goes through the real SearchEngine
-(the collection's record type only, first page of 100): TREC CT topics as patient
-descriptions (`mode=patient`), the others as typed. With --vectors the index has the semantic
-vectors (cached by bench/encode_evalsets.py) and the engine ranks as `rank=best` does (fusion
-by query shape, the learned second stage); without, lexically. The reference is
-bench/plainbm25.py over the same documents' whole text. TREC CT rankings are condensed
-(unjudged trials dropped) before scoring, as its README asks; gain = grade. A query the engine
-refuses counts 0 and is listed under `errors`. The table goes to stdout and WORK/report.md.
+(the collection's record type only, first page of 100): TREC CT topics as patient descriptions
+(`mode=patient`), the others as typed. With --vectors the index has the semantic vectors
+(cached by bench/encode_evalsets.py) and the engine ranks as `rank=best` does (fusion by query
+shape, the learned second stage; with --cv-models, the queries the shipped model was trained on
+are ordered by the cross-validation's model that did not see them); without, lexically. The
+reference is bench/plainbm25.py over the same documents' whole text. TREC CT rankings are
+condensed (unjudged trials dropped) before scoring, as its README asks; gain = grade. A query
+the engine refuses counts 0 and is listed under `errors`. The table goes to stdout and
+WORK/report.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -33,6 +36,7 @@ from bench.plainbm25 import PlainBM25  # noqa: E402
 from search import querymodel  # noqa: E402
 from search.engine import SearchEngine  # noqa: E402
 from search.errors import InvalidRequest  # noqa: E402
+from search.ltr import LearnedRanker  # noqa: E402
 from search.models import SearchRequest  # noqa: E402
 
 PAGE = 100
@@ -76,6 +80,14 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--reuse", action="store_true", help="use a built index even if older than the code"
+    )
+    p.add_argument(
+        "--cv-models",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --vectors: a query of a collection with DIR/<name>.json (query id -> model "
+        "file, bench/train_ltr.py's folds) is ordered by the learned model it was held out of",
     )
     p.add_argument(
         "--vectors",
@@ -148,8 +160,21 @@ class EngineRun:
         self.engine, self.es, self.ids, self.kw = engine, es, ids, kw
         self.errors: dict[str, str] = {}
         self.seconds: list[float] = []
+        self.held_out: dict[str, LearnedRanker] = {}  # query id -> the model it was held out of
+        self.shipped = engine.learned
+
+    def cross_validated(self, folder: Path | None) -> None:
+        """Order each query listed in folder/<name>.json by its held-out fold's model."""
+        listed = folder / f"{self.es.name}.json" if folder is not None else None
+        if listed is None or not listed.exists() or self.engine.learned is None:
+            return
+        models: dict[str, LearnedRanker] = {}
+        for qid, file in json.loads(listed.read_text(encoding="utf-8")).items():
+            self.held_out[qid] = models.setdefault(file, LearnedRanker(folder / file))
 
     def __call__(self, qid: str, text: str) -> list[str]:
+        if self.held_out:
+            self.engine.learned = self.held_out.get(qid, self.shipped)
         kw = {k: v for k, v in self.kw.items() if v}  # (no mode: also runs on older code)
         req = SearchRequest(q=text, filters=self.es.filters, size=PAGE, **kw)
         started = time.perf_counter()
@@ -232,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         engine = SearchEngine(index_dir, **options)
         for split in [s for s in splits if s in es.splits]:
             run = EngineRun(engine, es, ids, expand=args.expand, mode=mode_for(es))
+            run.cross_validated(args.cv_models)
+            if run.held_out:
+                lines.append(f"{es.name}: {len(run.held_out)} queries by held-out fold models")
             for row in evaluate(es, split, run, bm25, dump, args.sample):
                 print(row, flush=True)
                 lines.append(row)

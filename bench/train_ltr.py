@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=MODEL_FILE)
     parser.add_argument("--out", type=Path, default=OUT / "report.json")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="trees")
+    parser.add_argument(
+        "--folds-dir", type=Path, default=OUT / "folds", help="the cross-validation's models"
+    )
     parser.add_argument("--rate", type=float, default=PARAMS["learning_rate"])
     parser.add_argument("--leaves", type=int, default=PARAMS["num_leaves"])
     parser.add_argument("--depth", type=int, default=PARAMS["max_depth"], help="of a tree")
@@ -199,22 +202,29 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"params": PARAMS, "rounds": args.rounds, "folds": args.folds}
     report["train_shapes"] = args.train_shapes or "all"
     report["weights"] = WEIGHTS
-    # cross-validation of the others: each fold scored by a model fitted without it
-    for key in others:
-        parts_of = {k: folds(sorted(data.qrels[k]), args.folds) for k in others}
-        totals = {"bm25": 0.0, "fused": 0.0, "ltr": 0.0, "product": 0.0}
-        n = 0
-        for i in range(args.folds):
-            parts = [nf_train] + [
-                (k, [q for j, f in enumerate(parts_of[k]) if j != i for q in f]) for k in others
-            ]
-            booster = fit(data, parts, args.rounds)
+    # cross-validation of the others: each fold scored by a model fitted without it (the
+    # fold models kept under WORK/ltr/folds/ for bench/evaluate.py --cv-models)
+    parts_of = {k: folds(sorted(data.qrels[k]), args.folds) for k in others}
+    totals = {k: {"bm25": 0.0, "fused": 0.0, "ltr": 0.0, "product": 0.0} for k in others}
+    args.folds_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(args.folds):
+        parts = [nf_train] + [
+            (k, [q for j, f in enumerate(parts_of[k]) if j != i for q in f]) for k in others
+        ]
+        booster = fit(data, parts, args.rounds)
+        dump = from_lightgbm_dump(booster.dump_model(), FEATURES)
+        (args.folds_dir / f"fold{i}.json").write_text(json.dumps(dump), encoding="utf-8")
+        for key in others:
             scored = data.ndcg(key, parts_of[key][i], booster)
-            for label in totals:
-                totals[label] += scored[label] * len(parts_of[key][i])
-            n += len(parts_of[key][i])
-        report[key] = {"queries": n, **{k: round(v / n, 4) for k, v in totals.items()}}
+            for label in totals[key]:
+                totals[key][label] += scored[label] * len(parts_of[key][i])
+    for key in others:
+        n = sum(len(f) for f in parts_of[key])
+        report[key] = {"queries": n, **{k: round(v / n, 4) for k, v in totals[key].items()}}
         print(key, json.dumps(report[key]), flush=True)
+        held_out = {q: f"fold{i}.json" for i, f in enumerate(parts_of[key]) for q in f}
+        name = key.split("/")[0]
+        (args.folds_dir / f"{name}.json").write_text(json.dumps(held_out), encoding="utf-8")
     # the shipped model: every training query; NFCorpus dev held out
     booster = fit(data, [nf_train] + [(k, sorted(data.qrels[k])) for k in others], args.rounds)
     booster.save_model(str(OUT / "model.lgb.txt"))  # LightGBM's own, for bench/ltr_latency.py
