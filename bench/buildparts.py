@@ -1,9 +1,10 @@
 """Where a Xapian build's CPU goes: parsing (records to index documents), making the Xapian
-documents (search/xapian/schema.py), Xapian's replace_document, and its flushes.
+documents (search/xapian/schema.py), Xapian's add_document (replace_document with --replace, as
+an update writes), and its flushes.
 
     nice -n 10 .venv/bin/python bench/buildparts.py dump data/sample /tmp/docs.pkl
     nice -n 10 .venv/bin/python bench/buildparts.py write /tmp/docs.pkl /tmp/xw [--flush N]
-        [--types trial,article] [--limit N]
+        [--types trial,article] [--limit N] [--replace]
 
 `dump` parses as `indexer build` does (MeSH first) and pickles (id, index document) pairs;
 `write` writes them through search/xapian/writer.py's XapianWriter, timing each part in CPU
@@ -46,22 +47,21 @@ def dump(paths: list[str], out: Path) -> None:
     print(f"{len(docs):,} documents, parsed in {time.process_time() - started:.1f} CPU-s")
 
 
-def write(docs: list[tuple[str, dict]], folder: Path, flush: int) -> None:
+def write(docs: list[tuple[str, dict]], folder: Path, flush: int, replace: bool = False) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     writer.FLUSH_THRESHOLD = flush
     os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(flush + 1)
     w = writer.XapianWriter(folder, None)
+    if replace:  # every document by replace_document, as an update writes (and builds did)
+        w.written = None
     clock = time.process_time
     made = replaced = flushed = 0.0
     for key, document in docs:
         a = clock()
         doc, spelling = schema.make_document(document)
         b = clock()
-        term = schema.id_term(key)
-        w.db.term_exists(term)
-        w.spelling.update(spelling)
-        w.db.replace_document(term, doc)
+        w.put(key, doc, spelling)
         c = clock()
         w._counted()
         flushed += clock() - c
@@ -70,9 +70,11 @@ def write(docs: list[tuple[str, dict]], folder: Path, flush: int) -> None:
     w.commit()
     flushed += clock() - a
     total = made + replaced + flushed
+    way = "replace_document" if replace else "add_document"
     print(
-        f"{len(docs):,} documents, flush every {flush}: make {made:.1f}, replace {replaced:.1f},"
-        f" flush {flushed:.1f}, total {total:.1f} CPU-s ({len(docs) / total:.0f} documents/CPU-s);"
+        f"{len(docs):,} documents, flush every {flush}: make {made:.1f}, {way} {replaced:.1f},"
+        f" flush {flushed:.1f}, total {total:.1f}"
+        f" CPU-s ({len(docs) / total:.0f} documents/CPU-s);"
         f" load {os.getloadavg()[0]:.1f}"
     )
 
@@ -88,6 +90,9 @@ def main() -> None:
     w.add_argument("--flush", type=int, default=writer.FLUSH_THRESHOLD)
     w.add_argument("--types", help="comma-separated record types to keep")
     w.add_argument("--limit", type=int, help="at most this many of each type")
+    w.add_argument(
+        "--replace", action="store_true", help="replace_document every document (the old way)"
+    )
     args = p.parse_args()
     if args.command == "dump":
         dump(args.paths[:-1], Path(args.paths[-1]))
@@ -104,7 +109,7 @@ def main() -> None:
                 taken[document["type"]] += 1
                 kept_docs.append((key, document))
         docs = kept_docs
-    write(docs, Path(args.folder), args.flush)
+    write(docs, Path(args.folder), args.flush, args.replace)
 
 
 if __name__ == "__main__":

@@ -41,13 +41,16 @@ NEW_STUDIES = [DATA / "trials" / "json", DATA / "trials" / "both" / "json"]
 KILL_AT = (
     Path(__file__).parent / "kill_at.py"
 )  # runs the CLI, SIGKILL on the n-th call of a function
-# (add a document, nth call while updating; commit, nth call while updating), per backend
+# (add a document while building; while updating; commit, nth call while updating), per backend
 POINTS = {
     "whoosh": {  # a Whoosh commit writes its table of contents last
+        "build": "whoosh.writing:SegmentWriter.add_document",
         "add": "whoosh.writing:SegmentWriter.add_document",
         "commit": ("whoosh.index:TOC.write", 2),
     },
-    "xapian": {  # an update copies the live database on its first add
+    "xapian": {  # a build appends each new record; an update copies the live database on its
+        # first add and replaces records by id
+        "build": "xapian:WritableDatabase.add_document",
         "add": "xapian:WritableDatabase.replace_document",
         "commit": ("xapian:WritableDatabase.commit", 1),
     },
@@ -97,7 +100,7 @@ def test_kill_9_during_a_build(tmp_path, backend):
     rebuild_index([str(DATA / "trials" / "xml")], index, backend=backend)
     old, new = {"trial": 12, "article": 0, "mesh": 0}, {"trial": 25, "article": 26, "mesh": 26}
     args = ("build", "--index", str(index), "--backend", backend, *map(str, FIXTURES))
-    add = POINTS[backend]["add"]
+    add = POINTS[backend]["build"]
     for point, nth in [(add, 40), ("indexer.store:switch_to", 1)]:  # writing; before switch
         kill_at(point, nth, *args)
         assert served(index) == old, point

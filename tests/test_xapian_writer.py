@@ -223,3 +223,31 @@ def test_spelling_frequencies_follow_replacements_and_deletions(live):
     writer.commit()
     assert spelling_frequency(again, NEW_WORD) == 0
     assert spelling_frequency(again, "melanoma") == spelling_frequency(old, "melanoma") - 1
+
+
+def test_a_new_build_appends_first_copies_and_replaces_repeats(tmp_path):
+    """A new build appends a record met for the first time (no id look-up); a repeat of it
+    replaces it, its spelling words forgotten; a deleted record may come again."""
+    import xapian
+
+    build = tmp_path / "build"
+    build.mkdir()
+    writer = create(build)
+    first, second = changed_document(), changed_document()
+    first[f.SPELL] = f"{first.get(f.SPELL, '')} {NEW_WORD}"
+    assert not writer.add(TRIAL, first) and not writer.add(
+        "NCT99999999", first | {f.ID: "NCT99999999"}
+    )
+    assert writer.add(TRIAL, second), "a repeat within the build replaces the first copy"
+    assert writer.delete("NCT99999999") and not writer.delete("NCT99999999")
+    assert not writer.delete("D008545"), "not in this build"
+    assert not writer.add("NCT99999999", second | {f.ID: "NCT99999999"}), "deleted: new again"
+    writer.commit()
+    db = xapian.Database(str(build / DB_DIR))
+    try:
+        assert db.get_doccount() == 2
+        assert [db.get_termfreq(f"Q{i}") for i in (TRIAL, "NCT99999999")] == [1, 1]
+        assert spelling_frequency(build, NEW_WORD) == 0, "the replaced copies' words went"
+        assert spelling_frequency(build, "melanoma") == 2
+    finally:
+        db.close()

@@ -8,7 +8,8 @@ Terms are our analyzer's (search/analysis.py), never Xapian's TermGenerator:
   adds WDF_SCALE to its wdf, so BM25 scores it too.
 - A padding term makes every document's length (Xapian's sum of wdf) LENGTH_UNIT x the number
   of ALL's tokens: BM25's length normalization is then ALL's own token count, as on Whoosh.
-- `Q<id>` is the unique id term (replace_document by it replaces a record).
+- `Q<id>` is the unique id term (an update replaces a record by it; a new build appends a
+  record it has not written yet, search/xapian/writer.py).
 Value slots hold what sorts, ranges, facets and hit lists read; the document data is the packed
 record (search/fields.py pack_record).
 """

@@ -64,6 +64,10 @@ class XapianWriter:
         self.source = source
         self._db: xapian.WritableDatabase | None = None
         self.before = before
+        # A new build knows every id it wrote: a record met for the first time is appended
+        # (add_document) without asking Xapian for its id term, which a replace_document or a
+        # term_exists looks up in every batch flushed so far; None for an update.
+        self.written: set[str] | None = set() if before is None and source is None else None
         self.pending = 0
         # Spelling frequency changes, written at each flush (one call per distinct word)
         self.spelling: Counter[str] = Counter()
@@ -87,19 +91,33 @@ class XapianWriter:
     @guarded
     def add(self, record_id: str, document: dict[str, Any]) -> bool:
         doc, spelling = make_document(document)
+        existed = self.put(record_id, doc, spelling)
+        self._counted()
+        return existed
+
+    def put(self, record_id: str, doc: xapian.Document, spelling: list[str]) -> bool:
+        """Write a made document (make_document) under its id, unflushed; whether the id was
+        there."""
+        self.spelling.update(spelling)
+        if self.written is not None and record_id not in self.written:
+            self.written.add(record_id)
+            self.db.add_document(doc)
+            return False
         key = id_term(record_id)
         existed = self.db.term_exists(key)
         if existed:
             self._forget_spelling(key)
-        self.spelling.update(spelling)
         self.db.replace_document(key, doc)
-        self._counted()
         return existed
 
     @guarded
     def delete(self, record_id: str) -> bool:
         key = id_term(record_id)
-        if not self.db.term_exists(key):
+        if self.written is not None:
+            if record_id not in self.written:
+                return False
+            self.written.discard(record_id)
+        elif not self.db.term_exists(key):
             return False
         self._forget_spelling(key)
         self.db.delete_document(key)
