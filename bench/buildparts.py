@@ -4,7 +4,7 @@ an update writes), and its flushes.
 
     nice -n 10 .venv/bin/python bench/buildparts.py dump data/sample /tmp/docs.pkl
     nice -n 10 .venv/bin/python bench/buildparts.py write /tmp/docs.pkl /tmp/xw [--flush N]
-        [--types trial,article] [--limit N] [--replace]
+        [--types trial,article] [--limit N] [--replace] [--dangerous]
 
 `dump` parses as `indexer build` does (MeSH first) and pickles (id, index document) pairs;
 `write` writes them through search/xapian/writer.py's XapianWriter, timing each part in CPU
@@ -47,12 +47,22 @@ def dump(paths: list[str], out: Path) -> None:
     print(f"{len(docs):,} documents, parsed in {time.process_time() - started:.1f} CPU-s")
 
 
-def write(docs: list[tuple[str, dict]], folder: Path, flush: int, replace: bool = False) -> None:
+def write(
+    docs: list[tuple[str, dict]],
+    folder: Path,
+    flush: int,
+    replace: bool = False,
+    flags: int = 0,
+) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     writer.FLUSH_THRESHOLD = flush
     os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(flush + 1)
     w = writer.XapianWriter(folder, None)
+    if flags != w.extra_flags:  # reopened with them (the new database is still empty)
+        w.db.close()
+        w.extra_flags = flags
+        w._open()
     if replace:  # every document by replace_document, as an update writes (and builds did)
         w.written = None
     clock = time.process_time
@@ -75,8 +85,12 @@ def write(docs: list[tuple[str, dict]], folder: Path, flush: int, replace: bool 
         f"{len(docs):,} documents, flush every {flush}: make {made:.1f}, {way} {replaced:.1f},"
         f" flush {flushed:.1f}, total {total:.1f}"
         f" CPU-s ({len(docs) / total:.0f} documents/CPU-s);"
-        f" load {os.getloadavg()[0]:.1f}"
+        f" load {os.getloadavg()[0]:.1f}; {_size(folder) / 1e6:.1f} MB"
     )
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def main() -> None:
@@ -90,6 +104,9 @@ def main() -> None:
     w.add_argument("--flush", type=int, default=writer.FLUSH_THRESHOLD)
     w.add_argument("--types", help="comma-separated record types to keep")
     w.add_argument("--limit", type=int, help="at most this many of each type")
+    w.add_argument(
+        "--dangerous", action="store_true", help="open with xapian.DB_DANGEROUS (in place)"
+    )
     w.add_argument(
         "--replace", action="store_true", help="replace_document every document (the old way)"
     )
@@ -109,7 +126,8 @@ def main() -> None:
                 taken[document["type"]] += 1
                 kept_docs.append((key, document))
         docs = kept_docs
-    write(docs, Path(args.folder), args.flush, args.replace)
+    flags = writer.IN_PLACE if args.dangerous else 0
+    write(docs, Path(args.folder), args.flush, args.replace, flags)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from search.xapian.shards import BUILD_KEY
 # the postlists. A flush of a build that is not live needs no fsync: `commit` syncs every file
 # once at the end, before the indexer switches to the build.
 FLUSH_THRESHOLD = 1_000
+IN_PLACE = xapian.DB_DANGEROUS  # not for builds (XapianWriter.extra_flags); bench/buildparts.py
 
 
 class XapianWriter:
@@ -68,6 +69,11 @@ class XapianWriter:
         # (add_document) without asking Xapian for its id term, which a replace_document or a
         # term_exists looks up in every batch flushed so far; None for an update.
         self.written: set[str] | None = set() if before is None and source is None else None
+        # More xapian.DB_* flags (bench/buildparts.py --dangerous). Not DB_DANGEROUS for
+        # builds: its in-place writes leave a third fewer bytes, but a refused write (a full
+        # disk) is then an InvalidOperationError without the system's reason, or a crash of
+        # the bindings reading it (bench/REPORT.md, 2026-12-07)
+        self.extra_flags = 0
         self.pending = 0
         # Spelling frequency changes, written at each flush (one call per distinct word)
         self.spelling: Counter[str] = Counter()
@@ -83,7 +89,7 @@ class XapianWriter:
     def _open(self) -> xapian.WritableDatabase:
         if self.source is not None:
             copy_database(self.source, self.path)
-        flags = xapian.DB_CREATE_OR_OPEN | xapian.DB_NO_SYNC
+        flags = xapian.DB_CREATE_OR_OPEN | xapian.DB_NO_SYNC | self.extra_flags
         self._db = xapian.WritableDatabase(str(self.path), flags)
         return self._db
 
