@@ -54,13 +54,36 @@ def _seconds(value: float) -> str:
     return f"{value:g} second" + ("" if value == 1 else "s")
 
 
-class LocalReader(ShardSearch):
+class _Guarded(ShardSearch):
+    """A Xapian reader whose reads go through `_guard`: a shard (or its process) that stopped
+    answering becomes ShardUnavailable (503), never a hang or a 500."""
+
+    def _guard(self, method: Any, *args: Any) -> Any:
+        raise NotImplementedError
+
+    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
+        return self._guard(super().search, req, rerank)
+
+    def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
+        return self._guard(super().search_parsed, req, parsed)
+
+    def get(self, record_id: str) -> dict[str, Any]:
+        return self._guard(super().get, record_id)
+
+    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
+        return self._guard(super().related, record_id, limit, explicit)
+
+    def mesh_overview(self, ui: str) -> Overview | None:
+        return self._guard(super().mesh_overview, ui)
+
+
+class LocalReader(_Guarded):
     """The reader of a local build: one database, or shards (search/xapian/shards.py
     open_build), whose status lists the shards, one line each. A shard's xapian-progsrv that
     stopped (killed, or crashed on a query) gives ShardUnavailable (503) and drops the
     shards, so the next call starts their processes again."""
 
-    def _lost(self, method: Any, *args: Any) -> Any:
+    def _guard(self, method: Any, *args: Any) -> Any:
         try:
             return method(*args)
         except xapian.NetworkError as e:
@@ -74,21 +97,6 @@ class LocalReader(ShardSearch):
             raise ShardUnavailable(
                 f"An index shard's process stopped ({e}); try again.", ()
             ) from None
-
-    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
-        return self._lost(super().search, req, rerank)
-
-    def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
-        return self._lost(super().search_parsed, req, parsed)
-
-    def get(self, record_id: str) -> dict[str, Any]:
-        return self._lost(super().get, record_id)
-
-    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
-        return self._lost(super().related, record_id, limit, explicit)
-
-    def mesh_overview(self, ui: str) -> Overview | None:
-        return self._lost(super().mesh_overview, ui)
 
     def status(self) -> dict[str, Any]:
         info = super().status()
@@ -104,7 +112,7 @@ class LocalReader(ShardSearch):
         return info
 
 
-class RemoteReader(ShardSearch):
+class RemoteReader(_Guarded):
     """Searches the shards served at `addresses` as one index."""
 
     def __init__(
@@ -176,7 +184,7 @@ class RemoteReader(ShardSearch):
                 self._state.db.close()
             self._state = None
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    def _guard(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """A reader call; a lost shard drops the connections (the next call reconnects)."""
         for attempt in (1, 2):
             try:
@@ -216,26 +224,11 @@ class RemoteReader(ShardSearch):
         return out
 
     # -- the reader --------------------------------------------------------------------------
-    def search(self, req: SearchRequest, rerank: Rerank | None = None) -> SearchPage:
-        return self._call(super().search, req, rerank)
-
-    def search_parsed(self, req: SearchRequest, parsed: Parsed | None) -> SearchPage:
-        return self._call(super().search_parsed, req, parsed)
-
-    def get(self, record_id: str) -> dict[str, Any]:
-        return self._call(super().get, record_id)
-
-    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
-        return self._call(super().related, record_id, limit, explicit)
-
-    def mesh_overview(self, ui: str) -> Overview | None:
-        return self._call(super().mesh_overview, ui)
-
     def view(self) -> XapianView:
-        return self._call(super().view)
+        return self._guard(super().view)
 
     def warm(self) -> None:
-        self._call(super().warm)
+        self._guard(super().warm)
 
     def status(self) -> dict[str, Any]:
         """Counts per type, the backend, and every shard's answer (ShardUnavailable when one
@@ -253,7 +246,7 @@ class RemoteReader(ShardSearch):
             with self.lock:
                 return _counts(self.state().db)
 
-        found = self._call(counts)
+        found = self._guard(counts)
         return {
             "counts": found,
             "total": sum(found.values()),
