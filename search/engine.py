@@ -94,12 +94,6 @@ class SearchEngine:
         rerank, ranking = planned
         return replace(reader.search(req, rerank=rerank), ranking=ranking)
 
-    def rerank(self, req: SearchRequest) -> Rerank | None:
-        """How the request's BM25 listing is ordered again; None: not (rank=bm25, a date
-        sort, no words, or a build without vectors)."""
-        planned = self.plan(req)
-        return None if planned is None else planned[0]
-
     def plan(self, req: SearchRequest) -> tuple[Rerank, str] | None:
         """The request's Rerank and the `ranking` it reports: "bm25+semantic+ltr" (the fused
         pool ordered by the learned model, for the query shapes it orders: search/ltr/

@@ -85,8 +85,9 @@ def test_each_query_shape_has_its_own_setting(built, monkeypatch):
     engine = SearchEngine(built, learned=False)  # the first stage alone (tests/test_ltr.py)
     build = current_build(built)
     assert engine.semantic is not None
-    claim = engine.semantic.rerank(build, "Liquid biopsy predicts resistance in lung cancer.")
-    keywords = engine.semantic.rerank(build, "lung cancer")
+    claim_query = "Liquid biopsy predicts resistance in lung cancer."
+    claim = engine.semantic.fusion(*engine.semantic.query(build, claim_query), claim_query)
+    keywords = engine.semantic.fusion(*engine.semantic.query(build, "lung cancer"), "lung cancer")
     assert isinstance(claim, Fusion) and isinstance(keywords, Fusion)
     assert (claim.method, claim.weight, claim.dense()) == (fusion.ZSCORE, 0.75, [])
     assert (keywords.method, keywords.k, keywords.weight) == (fusion.RRF, 60, 2.0)
@@ -112,7 +113,9 @@ def test_the_nearest_records_of_the_build_join_only_from_the_listing(
         listing = [h.id for h in bm25.hits]
         assert len(listing) > 10 and best.total == bm25.total and best.facets == bm25.facets
         assert sorted(h.id for h in best.hits) == sorted(listing)  # nobody from outside
-        rerank = engine.rerank(SearchRequest(q=QUERY, filters=filters))
+        planned = engine.plan(SearchRequest(q=QUERY, filters=filters))
+        assert planned is not None and planned[1] == "bm25+semantic"
+        rerank = planned[0]
         assert isinstance(rerank, Fusion)
         nearest = rerank.dense()
         assert len(nearest) == min(fusion.DENSE, len(vectors.ids))

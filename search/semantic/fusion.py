@@ -213,12 +213,6 @@ class SemanticRanker:
             log.warning("semantic ranking is off, search ranks by BM25 alone: %s", e)
             return None
 
-    def rerank(self, build: Path, query: str) -> Rerank | None:
-        """The request's Rerank (the query encoded now, before the backend is busy with it),
-        or None when the build has no vectors or the model can't be used (logged once)."""
-        found = self.query(build, query)
-        return None if found is None else self.fusion(*found, query)
-
     @staticmethod
     def fusion(vectors: Vectors, qvec: np.ndarray, query: str) -> Fusion:
         """The Rerank fusing a listing with the similarity of its records to `qvec`, by the
