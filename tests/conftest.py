@@ -74,6 +74,43 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path
     return get
 
 
+# The vector fixtures (tests/test_semantic.py, test_fusion.py, test_ltr.py): trials, articles
+# and MeSH with vectors (search/semantic/), per backend.
+VECTOR_SOURCES = [DATA / "trials" / "xml", DATA / "pubmed" / "pubmed21n1298_selection.xml",
+                  DATA / "mesh"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def vector_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The encoded texts kept between builds (a build after the first finds its texts here)."""
+    return tmp_path_factory.mktemp("vector-cache")
+
+
+@pytest.fixture(scope="session")
+def vector_built(
+    tmp_path_factory: pytest.TempPathFactory, vector_cache: Path
+) -> Callable[[str], tuple[Path, list[tuple[str, int]]]]:
+    """`vector_built(backend)`: a real index of VECTOR_SOURCES with vectors, built on first use
+    and kept for the session (tests never write to it: they copy it), and the progress events
+    its build reported."""
+    from indexer.build import rebuild_index
+
+    done: dict[str, tuple[Path, list[tuple[str, int]]]] = {}
+
+    def get(backend: str) -> tuple[Path, list[tuple[str, int]]]:
+        if backend not in done:
+            path = tmp_path_factory.mktemp(f"vectors-{backend}")
+            events: list[tuple[str, int]] = []
+            rebuild_index(
+                [str(p) for p in VECTOR_SOURCES], path, backend=backend, vectors=True,
+                vector_cache=vector_cache, progress=lambda e, n: events.append((e, n)),
+            )  # fmt: skip
+            done[backend] = (path, events)
+        return done[backend]
+
+    return get
+
+
 @pytest.fixture(scope="session")
 def index_dir(built, backend: str) -> Path:
     """A real index of every fixture record, of `backend` (built once; never written by tests)."""

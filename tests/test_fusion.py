@@ -11,7 +11,6 @@ import pytest
 
 import search.whoosh.engine as whoosh_engine
 import search.xapian.listing as xapian_listing
-from indexer.build import rebuild_index
 from search import querymodel
 from search.engine import SearchEngine
 from search.models import SearchRequest
@@ -22,21 +21,13 @@ from search.semantic.vectors import Vectors
 from search.store import current_build
 
 DATA = Path(__file__).parent / "data"
-SOURCES = [DATA / "trials" / "xml", DATA / "pubmed" / "pubmed21n1298_selection.xml", DATA / "mesh"]
 QUERY = "liquid biopsy for lung cancer treatment resistance"
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("vector-cache")
-
-
 @pytest.fixture(scope="module", params=["whoosh", "xapian"])
-def built(request, tmp_path_factory, cache) -> Path:
-    path = tmp_path_factory.mktemp(f"fusion-{request.param}")
-    rebuild_index([str(p) for p in SOURCES], path, backend=request.param, vectors=True,
-                  vector_cache=cache)  # fmt: skip
-    return path
+def built(request, vector_built) -> Path:
+    """The session's index with vectors of this backend (tests/conftest.py)."""
+    return vector_built(request.param)[0]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-from indexer.build import rebuild_index
 from search import querymodel
 from search.engine import SearchEngine
 from search.ltr import SHAPES, LearnedRanker, first_stage, order_by_model, pool_features
@@ -22,7 +21,6 @@ from search.semantic.fusion import POOL, SETTINGS, ZSCORE, Fusion, zscores
 from search.store import linked_build
 
 DATA = Path(__file__).parent / "data"
-SOURCES = [DATA / "trials" / "xml", DATA / "pubmed" / "pubmed21n1298_selection.xml", DATA / "mesh"]
 QUERIES = (
     "lung cancer",
     "liquid biopsy for lung cancer treatment resistance",
@@ -32,18 +30,10 @@ QUERIES = (
 QUESTION = QUERIES[1]  # a question or claim: the shape the model orders (search/ltr SHAPES)
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ltr-vector-cache")
-
-
 @pytest.fixture(scope="module", params=["whoosh", "xapian"])
-def built(request, tmp_path_factory, cache) -> Path:
-    path = tmp_path_factory.mktemp(f"ltr-{request.param}")
-    rebuild_index(
-        [str(p) for p in SOURCES], path, backend=request.param, vectors=True, vector_cache=cache
-    )
-    return path
+def built(request, vector_built) -> Path:
+    """The session's index with vectors of this backend (tests/conftest.py)."""
+    return vector_built(request.param)[0]
 
 
 def expected_order(engine: SearchEngine, req: SearchRequest, model: TreeModel) -> list[str]:

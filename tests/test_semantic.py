@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.build import rebuild_index
 from indexer.update import update_index
 from search.engine import SearchEngine
 from search.models import SearchRequest
@@ -21,7 +20,6 @@ from search.semantic.vectors import FOLDER, Vectors
 from search.store import current_build
 
 DATA = Path(__file__).parent / "data"
-SOURCES = [DATA / "trials" / "xml", DATA / "pubmed" / "pubmed21n1298_selection.xml", DATA / "mesh"]
 REFERENCE = json.loads((DATA / "semantic" / "reference.json").read_text())["records"]
 
 
@@ -30,18 +28,11 @@ def encoder() -> model.Encoder:
     return model.shared_encoder()
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("vector-cache")
-
-
 @pytest.fixture(scope="module", params=["whoosh", "xapian"])
-def built(request, tmp_path_factory, cache) -> Path:
-    """A real index with vectors, per backend (the second build finds its texts in `cache`)."""
-    path = tmp_path_factory.mktemp(f"semantic-{request.param}")
-    events: list[tuple[str, int]] = []
-    rebuild_index([str(p) for p in SOURCES], path, backend=request.param, vectors=True,
-                  vector_cache=cache, progress=lambda e, n: events.append((e, n)))  # fmt: skip
+def built(request, vector_built) -> Path:
+    """The session's index with vectors of this backend (tests/conftest.py; the second build
+    finds its texts in the shared cache)."""
+    path, events = vector_built(request.param)
     PROGRESS[path] = events
     return path
 
@@ -135,7 +126,7 @@ def test_without_vectors_search_ranks_by_bm25(built, tmp_path):
     assert [h.id for h in page.hits] == [h.id for h in plain.hits]
 
 
-def test_vectors_follow_update_and_delete_and_switch_with_the_build(built, tmp_path, cache):
+def test_vectors_follow_update_and_delete_and_switch_with_the_build(built, tmp_path, vector_cache):
     index = tmp_path / "index"
     shutil.copytree(built, index, symlinks=True)
     before = current_build(index)
@@ -146,7 +137,8 @@ def test_vectors_follow_update_and_delete_and_switch_with_the_build(built, tmp_p
         "\n".join([*header, "  <DeleteCitation>", '<PMID Version="1">29782900</PMID>'])
         + "\n</DeleteCitation>\n</PubmedArticleSet>\n"
     )
-    report = update_index([str(DATA / "trials" / "json"), str(notice)], index, vector_cache=cache)
+    sources = [str(DATA / "trials" / "json"), str(notice)]
+    report = update_index(sources, index, vector_cache=vector_cache)
     after = current_build(index)
     assert after != before and report.deleted == 1 and sum(report.added.values()) == 8
     new = Vectors.load(after)
