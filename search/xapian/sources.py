@@ -183,17 +183,22 @@ class Sources:
         length is over every document, as Whoosh's), times SOURCE_SCALE; `kind`: for the
         documents of this record type only (a query translated for one type is filtered by
         it); `word`: (term, wdf) the source is for (filtered by), whose documents, when few,
-        are read (_Held) to map only their lengths. Every table is sent to every shard with
-        the query, for each ranked match: a source of every length of a long field (`aside`:
-        ~1,000 lengths at 1x) for each of a word's wdfs made a query megabytes."""
-        key = (field, tf, kind) if word is None or self._within is not None else (field, kind, word)
+        are read (_Held) to map only their lengths. Xapian copies a source's table for each
+        use in a match, and sends it to every shard with the query for each ranked match: a
+        word of a long field (`aside`: ~600 lengths in the sample) with 20 wdfs, used in
+        four phrases of a MeSH-expanded concept, copied 12,000 lengths a ranking per type."""
+        table = self.table(field)
+        full = table.distinct if kind is None else table.of_kind(self.kinds(), f.TYPES.index(kind))
+        if word is not None:
+            found = self._word(table, field, tf, kind, word, full)
+            if found is not None:
+                return found
+        key = (field, tf, kind)
         local = self._local.get(key)
         if local is None and self._within is None and key in self._shared:
             local = self._shared[key][1]
         if local is not None:
             return local
-        table = self.table(field)
-        full = table.distinct if kind is None else table.of_kind(self.kinds(), f.TYPES.index(kind))
         lengths = full
         if self._within is not None:
             lengths = self._local_lengths.get(field)
@@ -203,25 +208,53 @@ class Sources:
                 lengths = self._local_lengths[field] = np.unique(docs[docs >= 0])
             if 2 * len(lengths) >= len(full):
                 lengths = full  # most of them: the shared source
-        elif word is not None:
-            lengths = self._held_lengths(table, kind, word)
-            if lengths is None or 2 * len(lengths) >= len(full):
-                lengths, key = full, (field, tf, kind)
-            elif not len(lengths):
-                return xapian.Query.MatchNothing  # no document of the kind holds it so often
-        shared = lengths is full or self._within is None
+        shared = lengths is full
         found = self._shared.get(key) if shared else None
         if found is not None:
             return found[1]
-        mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
-        for n in lengths.tolist():
-            weight = saturated_tf(tf, n, table.average, self.k1, self.b) * SOURCE_SCALE
-            mapped.add_mapping(str(n), weight)
+        mapped = self._mapped(table, field, tf, lengths)
         if shared:
             return self._keep(key, mapped)
         self._kept.append(mapped)
         query = self._local[key] = xapian.Query(mapped)
         return query
+
+    def _word(
+        self,
+        table: _Lengths,
+        field: str,
+        tf: float,
+        kind: str | None,
+        word: tuple[str, int],
+        full: np.ndarray,
+    ) -> xapian.Query | None:
+        """The shared source of the lengths of the documents (of `kind`) where the term has
+        this wdf; None when too many hold it (_Held) or they have most of the lengths. Its
+        maximum weight stays that of every length's (the default weight: Xapian 1.4 ends a
+        source early when the match's unscaled minimum weight exceeds it)."""
+        key = (field, kind, word)
+        found = self._shared.get(key)
+        if found is not None:
+            return found[1]
+        lengths = self._held_lengths(table, kind, word)
+        if lengths is None or 2 * len(lengths) >= len(full):
+            return None
+        if not len(lengths):
+            return xapian.Query.MatchNothing  # no document of the kind holds it so often
+        mapped = self._mapped(table, field, tf, lengths)
+        if len(full):
+            top = saturated_tf(tf, int(full[0]), table.average, self.k1, self.b) * SOURCE_SCALE
+            mapped.set_default_weight(top)  # full[0]: the shortest length, the highest weight
+        return self._keep(key, mapped)
+
+    def _mapped(
+        self, table: _Lengths, field: str, tf: float, lengths: np.ndarray
+    ) -> xapian.ValueMapPostingSource:
+        mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
+        for n in lengths.tolist():
+            weight = saturated_tf(tf, n, table.average, self.k1, self.b) * SOURCE_SCALE
+            mapped.add_mapping(str(n), weight)
+        return mapped
 
     def _held_lengths(
         self, table: _Lengths, kind: str | None, word: tuple[str, int]
