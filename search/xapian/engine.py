@@ -49,7 +49,8 @@ from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
 from search.xapian.listing import InMask, Listing
-from search.xapian.query import Translator, boolean, needs_masks, unpruned, weighting
+from search.xapian.matching import boolean, needs_masks
+from search.xapian.query import Translator, weighting
 from search.xapian.schema import (
     id_term,
     term,
@@ -284,11 +285,10 @@ class XapianReader(Listing):
         enquire.set_weighting_scheme(weighting(self.k1, self.b))
         enquire.set_query(self._ranked(st, tree, req, allowed))
         k = feedback.FEEDBACK_DOCS
-        check = st.db.get_doccount() if unpruned(tree) else 0
         if needs_masks(tree):  # (shards: see ranked_within)
-            mset = ranked_within(enquire, st.db, 0, k, allowed, InMask(allowed), check)
+            mset = ranked_within(enquire, st.db, 0, k, allowed, InMask(allowed))
         else:
-            mset = enquire.get_mset(0, k, check)
+            mset = enquire.get_mset(0, k)
         docids = [m.docid for m in mset]
         return feedback.from_top(
             docids,

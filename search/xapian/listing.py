@@ -25,7 +25,8 @@ from search.scoring import MESH_PRIOR
 from search.semantic.fusion import POOL, Rerank, dense_ids
 from search.snippets import make_snippet
 from search.xapian import facets as xfacets
-from search.xapian.query import boolean, needs_masks, scaled, unpruned, weighting
+from search.xapian.matching import boolean, needs_masks
+from search.xapian.query import scaled, weighting
 from search.xapian.schema import (
     SLOT_DISPLAY_DATE,
     SLOT_ID,
@@ -112,18 +113,17 @@ class Listing:
         enquire = self._enquire(st)
         enquire.set_weighting_scheme(weighting(self.k1, self.b))
         query = self._ranked(st, tree, req, allowed)
-        check = st.db.get_doccount() if unpruned(tree) else 0
         if after is not None and not needs_masks(after) and not needs_masks(tree):
             # the partial matches: Xapian leaves the full ones out (no decider per document)
             q = xapian.Query
             enquire.set_query(q(q.OP_AND_NOT, query, boolean(st.translator, after)))
-            mset = enquire.get_mset(first, count, check)
+            mset = enquire.get_mset(first, count)
         elif needs_masks(tree) or after is not None:  # rank within a match set given as a mask
             enquire.set_query(query)
-            mset = ranked_within(enquire, st.db, first, count, allowed, InMask(allowed), check)
+            mset = ranked_within(enquire, st.db, first, count, allowed, InMask(allowed))
         else:
             enquire.set_query(query)
-            mset = enquire.get_mset(first, count, check)
+            mset = enquire.get_mset(first, count)
         return [m.docid for m in mset], {m.docid: m.weight for m in mset}
 
     def _fused_hits(
@@ -224,9 +224,10 @@ class Listing:
         for t in f.TYPES:
             inside = None if within is None else within & st.tables.term(f.TYPE, t)
             if inside is None or inside.any():
-                translated = st.translator(tree, t, inside)
+                kind = q(term(f.TYPE, t))
                 prior = MESH_PRIOR if t == f.MESH_TYPE else 1.0
-                halves.append(q(q.OP_FILTER, scaled(translated, prior), q(term(f.TYPE, t))))
+                translated = st.translator(tree, t, inside, kind if prior == 1.0 else None)
+                halves.append(q(q.OP_FILTER, scaled(translated, prior), kind))
         ranked = q(q.OP_OR, halves) if halves else q.MatchNothing
         filters = xfacets.filter_query(req, st.tables)
         return ranked if filters is None else q(q.OP_FILTER, ranked, filters)

@@ -10,7 +10,15 @@ slot) to the saturated tf of one occurrence, filtered by the term and scaled by 
 repeated within one field counts once there). Constant scores (prefixes, ranges, id and type
 terms, Every) come from a FixedWeightPostingSource filtered by the match.
 The posting sources: search/xapian/sources.py. The match set (totals, facet counts) comes from
-`boolean`, the same tree without scores and without sources.
+`boolean` (search/xapian/matching.py), the same tree without scores and without sources.
+
+No translation holds an OP_AND_MAYBE, so every ranking may prune (get_mset's check_at_least
+left at its default): Xapian 1.4.26 segfaults pruning an OP_MAX (DisMax) under OP_AND_MAYBE
+(the full data: "Institute Alcohol Abuse Alcoholism"; bench/prune_check.py). "X AND_MAYBE Y"
+is sent as "X OR (Y FILTER X')", X' the matches of X unscored: the same matches (those of X)
+with the same scores (X's, plus Y's where Y matches too: a sum of the same two numbers); X
+scaled by 1 so that an OR in it stays whole (Xapian would merge its children into the new OR
+and add its scores in another order). An "m of n" sends its match set as a FILTER.
 
 With `per_type` (the default), a tree translated for one record type (the ranked query is one
 translation per type, each filtered by its type term: search/xapian/listing.py) scores each
@@ -21,7 +29,6 @@ the whole index's (Xapian's BM25 has one per database); the Whoosh backend has b
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from itertools import combinations
 
 import numpy as np
@@ -31,6 +38,7 @@ from search import fields as f
 from search import querytree as qt
 from search.errors import InvalidRequest
 from search.scoring import BM25_B, BM25_K1, idf
+from search.xapian.matching import MAX_COMBINATIONS, NOTHING, boolean, matcher, nodes, value_range
 from search.xapian.schema import (
     CONSTANT_FIELDS,
     LENGTH_SLOTS,
@@ -43,43 +51,7 @@ from search.xapian.schema import (
 from search.xapian.sources import SOURCE_SCALE, Sources
 from search.xapian.typestats import TypeCounts
 
-NOTHING = xapian.Query.MatchNothing
 MAX_COUNTED = 50_000  # terms whose count terms are kept per database
-MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
-
-
-def nodes(node: qt.Node) -> Iterator[qt.Node]:
-    """Every node of a tree."""
-    yield node
-    if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
-        for child in node.children:
-            yield from nodes(child)
-    elif isinstance(node, qt.AndNot):
-        yield from nodes(node.positive)
-        yield from nodes(node.negative)
-    elif isinstance(node, qt.AndMaybe):
-        yield from nodes(node.required)
-        yield from nodes(node.optional)
-
-
-def needs_masks(tree: qt.Node) -> bool:
-    """Whether the tree has an "m of n" too wide for an OR of ANDs (the engine then computes
-    the match set from its leaves and ranks within it)."""
-    return any(
-        isinstance(n, qt.Or)
-        and 0 < n.minimum < len(n.children)
-        and math.comb(len(n.children), n.minimum) > MAX_COMBINATIONS
-        for n in nodes(tree)
-    )
-
-
-def unpruned(tree: qt.Node) -> bool:
-    """Whether ranking the tree must count every match (get_mset's check_at_least): Xapian
-    1.4.26 segfaults when it prunes by the page's minimum weight an OP_MAX (DisMax) of scaled
-    children under OP_AND_MAYBE (data/sample: the partial matches of "Institute Alcohol Abuse
-    Alcoholism", 11 of them and more; tests/test_xapian.py); counting them all, it does not
-    prune."""
-    return any(isinstance(n, qt.DisMax) and len(n.children) > 1 for n in nodes(tree))
 
 
 def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
@@ -133,15 +105,22 @@ class Translator:
         return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
 
     def __call__(
-        self, node: qt.Node, kind: str | None = None, within: np.ndarray | None = None
+        self,
+        node: qt.Node,
+        kind: str | None = None,
+        within: np.ndarray | None = None,
+        filtered: xapian.Query | None = None,
     ) -> xapian.Query:
         """The scored query of a tree; `kind`: only for records of this type (the words of a
         field no record of that type has are left out: each costs Xapian a copy of its
-        source); `within`: only ranked within this mask (search/xapian/sources.py)."""
+        source); `within`: only ranked within this mask (search/xapian/sources.py); `filtered`:
+        the unscored filter the caller ANDs the query with, unscaled (a type term), which
+        then joins the AND of a top AndMaybe's required parts, as Xapian joins them."""
         self._kind = kind
         self.sources.within(within)
         try:
-            return self.node(node)
+            parts = hoisted(qt.And((node,))) if filtered is not None else None
+            return self.node(node) if parts is None else self.maybe(*parts, filtered=filtered)
         finally:
             self.sources.within(None)
 
@@ -243,6 +222,32 @@ class Translator:
             return NOTHING
         return words[0] if len(words) == 1 else xapian.Query(xapian.Query.OP_OR, words)
 
+    def maybe(
+        self,
+        required: list[qt.Node],
+        negated: list[qt.Node],
+        optional: list[qt.Node],
+        filtered: xapian.Query | None = None,
+    ) -> xapian.Query:
+        """The documents of every `required` and none of `negated` (and of `filtered`,
+        unscored), scored as the required, plus the score of the `optional` (OR'ed) where
+        they match too: "X OR (Y FILTER X')", X' unscored, no OP_AND_MAYBE (see the module's
+        docstring); kept whole (x1) in an OR above it, as Xapian keeps an OP_AND_MAYBE."""
+        q = xapian.Query
+        scored = [self.node(n) for n in required]
+        plain = [boolean(self, n) for n in required]
+        x = scored[0] if len(scored) == 1 else q(q.OP_AND, scored)
+        matches = plain[0] if len(plain) == 1 else q(q.OP_AND, plain)
+        if filtered is not None:
+            x, matches = q(q.OP_FILTER, x, filtered), q(q.OP_FILTER, matches, filtered)
+        if negated:
+            out = q(q.OP_OR, [boolean(self, n) for n in negated])
+            x, matches = q(q.OP_AND_NOT, x, out), q(q.OP_AND_NOT, matches, out)
+        extra = [self.node(n) for n in optional]
+        y = extra[0] if len(extra) == 1 else q(q.OP_OR, extra)
+        x_or_y = q(q.OP_OR, [q(q.OP_SCALE_WEIGHT, x, 1.0), q(q.OP_FILTER, y, matches)])
+        return q(q.OP_SCALE_WEIGHT, x_or_y, 1.0)
+
     def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
         q = xapian.Query
         if isinstance(node, qt.Term):
@@ -267,23 +272,25 @@ class Translator:
             return self.prefix(node)
         if isinstance(node, qt.Range):
             return self.constant(node.boost, value_range(node))
+        if isinstance(node, qt.And) and (parts := hoisted(node)) is not None:
+            return scaled(self.maybe(*parts), node.boost)
+        if isinstance(node, qt.Or) and node.boost == 0.0 and some_of(node):
+            return matcher(boolean(self, node))  # an "m of n"'s matches, unscored (hoisted)
         if isinstance(node, (qt.Or, qt.And)):
             op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
             children = [self.node(c) for c in node.children]
             if not children:
                 return NOTHING
             joined = children[0] if len(children) == 1 else q(op, children)
-            minimum = node.minimum if isinstance(node, qt.Or) else 0
-            if 1 < minimum < len(children) and (
-                math.comb(len(children), minimum) <= MAX_COMBINATIONS
-            ):  # documents matching `minimum` of them (an OR of ANDs), scored as the OR
-                subsets = [q(q.OP_AND, list(c)) for c in combinations(children, minimum)]
-                joined = q(q.OP_AND_MAYBE, matcher(q(q.OP_OR, subsets)), joined)
+            if isinstance(node, qt.Or) and some_of(node):  # matching `minimum` of them
+                plain = [boolean(self, c) for c in node.children]
+                subsets = [q(q.OP_AND, list(c)) for c in combinations(plain, node.minimum)]
+                joined = q(q.OP_FILTER, joined, q(q.OP_OR, subsets))  # scored as the OR
             return scaled(joined, node.boost)
         if isinstance(node, qt.AndNot):
             return q(q.OP_AND_NOT, self.node(node.positive), self.node(node.negative))
         if isinstance(node, qt.AndMaybe):
-            return q(q.OP_AND_MAYBE, self.node(node.required), self.node(node.optional))
+            return self.maybe([node.required], [], [node.optional])
         if isinstance(node, qt.DisMax):
             children = [self.node(c) for c in node.children]
             if not children:
@@ -298,68 +305,36 @@ class Translator:
         return NOTHING
 
 
-def value_range(node: qt.Range) -> xapian.Query:
-    """The documents whose number in the field is within the range (unscored)."""
-    q = xapian.Query
-    slot = NUMBER_SLOTS.get(node.field)
-    if slot is None:
-        raise InvalidRequest(f"{node.field} has no numbers to search a range of.")
-    low = xapian.sortable_serialise(node.low) if node.low is not None else None
-    high = xapian.sortable_serialise(node.high) if node.high is not None else None
-    if low is not None and high is not None:
-        return q(q.OP_VALUE_RANGE, slot, low, high)
-    if low is not None:
-        return q(q.OP_VALUE_GE, slot, low)
-    if high is not None:
-        return q(q.OP_VALUE_LE, slot, high)
-    return q(q.OP_VALUE_GE, slot, b"")
+def hoisted(node: qt.And) -> tuple[list[qt.Node], list[qt.Node], list[qt.Node]] | None:
+    """What Xapian makes of an OP_AND holding an OP_AND_MAYBE (its AndContext): every required
+    part (through the And, AndNot and AndMaybe children, not through a scaled And) AND'ed,
+    the negated parts taken out, the optional parts OR'ed and added to the AND's score, in the
+    order Xapian adds them. (required, negated, optional); None when there is no AndMaybe."""
+    required: list[qt.Node] = []
+    negated: list[qt.Node] = []
+    optional: list[qt.Node] = []
+
+    def gather(n: qt.Node, top: bool = False) -> None:
+        if isinstance(n, qt.AndMaybe):
+            gather(n.required)
+            optional.append(n.optional)
+        elif isinstance(n, qt.AndNot):
+            gather(n.positive)
+            negated.append(n.negative)
+        elif isinstance(n, qt.And) and n.children and (top or n.boost == 1.0):
+            for child in n.children:
+                gather(child)
+        elif isinstance(n, qt.Or) and n.boost == 1.0 and some_of(n):
+            required.append(qt.Or(n.children, 0.0, n.minimum))  # its matches, unscored
+            optional.append(qt.Or(n.children))  # was "matches AND_MAYBE OR(children)"
+        else:
+            required.append(n)
+
+    gather(node, top=True)
+    return (required, negated, optional) if optional else None
 
 
-def boolean(translator: Translator, node: qt.Node) -> xapian.Query:  # noqa: C901
-    """What `translator(node)` matches, without scores: terms, phrases and ranges alone, no
-    posting source (Xapian copies a source's weights for each use: the match set of a query
-    with many fielded words cost more than its ranking)."""
-    q = xapian.Query
-    if isinstance(node, qt.Term):
-        if node.field in NUMBER_SLOTS:
-            return value_range(qt.Range(node.field, int(node.text), int(node.text)))
-        return q(term(node.field, node.text))
-    if isinstance(node, qt.Phrase):
-        terms = [q(term(node.field, w)) for w in node.words]
-        if len(terms) == 1:
-            return terms[0]
-        window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
-        return q(q.OP_PHRASE, terms, window)
-    if isinstance(node, qt.Prefix):
-        if node.constant:
-            return q(q.OP_WILDCARD, term(node.field, node.text))
-        words = [q(term(node.field, w)) for w in translator.expand(node)]
-        return q(q.OP_OR, words) if words else NOTHING
-    if isinstance(node, qt.Range):
-        return value_range(node)
-    if isinstance(node, (qt.Or, qt.And)):
-        children = [boolean(translator, c) for c in node.children]
-        if not children:
-            return NOTHING
-        minimum = node.minimum if isinstance(node, qt.Or) else 0
-        if 1 < minimum < len(children) and math.comb(len(children), minimum) <= MAX_COMBINATIONS:
-            return q(q.OP_OR, [q(q.OP_AND, list(c)) for c in combinations(children, minimum)])
-        op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
-        return children[0] if len(children) == 1 else q(op, children)
-    if isinstance(node, qt.AndNot):
-        return q(
-            q.OP_AND_NOT, boolean(translator, node.positive), boolean(translator, node.negative)
-        )
-    if isinstance(node, qt.AndMaybe):
-        return boolean(translator, node.required)
-    if isinstance(node, qt.DisMax):
-        children = [boolean(translator, c) for c in node.children]
-        return q(q.OP_OR, children) if children else NOTHING
-    if isinstance(node, qt.Every):
-        return q.MatchAll
-    return NOTHING
-
-
-def matcher(query: xapian.Query) -> xapian.Query:
-    """The same matches without scores (for the match set: facet counts, totals)."""
-    return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)
+def some_of(node: qt.Or) -> bool:
+    """Whether the Or is an "m of n" sent as its OR filtered by an OR of ANDs."""
+    n, m = len(node.children), node.minimum
+    return 1 < m < n and math.comb(n, m) <= MAX_COMBINATIONS

@@ -33,7 +33,8 @@ from search.models import Facet, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian.engine import XapianReader
-from search.xapian.query import boolean, needs_masks, unpruned, weighting
+from search.xapian.matching import boolean, needs_masks
+from search.xapian.query import weighting
 from search.xapian.schema import FACET_SLOTS, SLOT_ID, SLOT_TITLE, id_term
 from search.xapian.shards import RemoteShards
 
@@ -124,11 +125,9 @@ class ShardSearch(XapianReader):
     def _ranking(
         self, st: _State, req: SearchRequest, tree: qt.Node, first: int, size: int
     ) -> xapian.MSet:
-        """`size` matches of `tree`'s ranking from `first`; every match counted when the tree
-        has a best-of (query.py's unpruned: Xapian 1.4.26 crashed pruning it, as on the
-        feedback-ranked `Myxococcus fulvus Myxobacterales year:1975..1979` at 1x)."""
-        check = st.db.get_doccount() if unpruned(tree) else 0
-        return self._enquire_ranked(st, req, tree).get_mset(first, size, check)
+        """`size` matches of `tree`'s ranking from `first` (pruned: search/xapian/query.py
+        sends no OP_AND_MAYBE, the form Xapian 1.4.26 crashed pruning)."""
+        return self._enquire_ranked(st, req, tree).get_mset(first, size)
 
     def _counted(
         self, st: _State, req: SearchRequest, tree: qt.Node, first: int

@@ -1,0 +1,120 @@
+"""The unscored side of the Xapian translation: what a query tree (search/querytree.py)
+matches, as a xapian.Query without weights or posting sources (the match set: totals, facet
+counts, the partial matches' exclusion, the filter of an optional clause), and the tests on a
+tree the engine decides by (an "m of n" too wide to send). The scored side:
+search/xapian/query.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from itertools import combinations
+from typing import Protocol
+
+import xapian
+
+from search import querytree as qt
+from search.errors import InvalidRequest
+from search.xapian.schema import NUMBER_SLOTS, term
+
+NOTHING = xapian.Query.MatchNothing
+MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
+
+
+class Expander(Protocol):
+    """What `boolean` asks of the translator: the words a prefix stands for."""
+
+    def expand(self, node: qt.Prefix) -> list[str]: ...
+
+
+def nodes(node: qt.Node) -> Iterator[qt.Node]:
+    """Every node of a tree."""
+    yield node
+    if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
+        for child in node.children:
+            yield from nodes(child)
+    elif isinstance(node, qt.AndNot):
+        yield from nodes(node.positive)
+        yield from nodes(node.negative)
+    elif isinstance(node, qt.AndMaybe):
+        yield from nodes(node.required)
+        yield from nodes(node.optional)
+
+
+def needs_masks(tree: qt.Node) -> bool:
+    """Whether the tree has an "m of n" too wide for an OR of ANDs (the engine then computes
+    the match set from its leaves and ranks within it)."""
+    return any(
+        isinstance(n, qt.Or)
+        and 0 < n.minimum < len(n.children)
+        and math.comb(len(n.children), n.minimum) > MAX_COMBINATIONS
+        for n in nodes(tree)
+    )
+
+
+def value_range(node: qt.Range) -> xapian.Query:
+    """The documents whose number in the field is within the range (unscored)."""
+    q = xapian.Query
+    slot = NUMBER_SLOTS.get(node.field)
+    if slot is None:
+        raise InvalidRequest(f"{node.field} has no numbers to search a range of.")
+    low = xapian.sortable_serialise(node.low) if node.low is not None else None
+    high = xapian.sortable_serialise(node.high) if node.high is not None else None
+    if low is not None and high is not None:
+        return q(q.OP_VALUE_RANGE, slot, low, high)
+    if low is not None:
+        return q(q.OP_VALUE_GE, slot, low)
+    if high is not None:
+        return q(q.OP_VALUE_LE, slot, high)
+    return q(q.OP_VALUE_GE, slot, b"")
+
+
+def boolean(translator: Expander, node: qt.Node) -> xapian.Query:  # noqa: C901
+    """What `translator(node)` matches, without scores: terms, phrases and ranges alone, no
+    posting source (Xapian copies a source's weights for each use: the match set of a query
+    with many fielded words cost more than its ranking)."""
+    q = xapian.Query
+    if isinstance(node, qt.Term):
+        if node.field in NUMBER_SLOTS:
+            return value_range(qt.Range(node.field, int(node.text), int(node.text)))
+        return q(term(node.field, node.text))
+    if isinstance(node, qt.Phrase):
+        terms = [q(term(node.field, w)) for w in node.words]
+        if len(terms) == 1:
+            return terms[0]
+        window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
+        return q(q.OP_PHRASE, terms, window)
+    if isinstance(node, qt.Prefix):
+        if node.constant:
+            return q(q.OP_WILDCARD, term(node.field, node.text))
+        words = [q(term(node.field, w)) for w in translator.expand(node)]
+        return q(q.OP_OR, words) if words else NOTHING
+    if isinstance(node, qt.Range):
+        return value_range(node)
+    if isinstance(node, (qt.Or, qt.And)):
+        children = [boolean(translator, c) for c in node.children]
+        if not children:
+            return NOTHING
+        minimum = node.minimum if isinstance(node, qt.Or) else 0
+        if 1 < minimum < len(children) and math.comb(len(children), minimum) <= MAX_COMBINATIONS:
+            return q(q.OP_OR, [q(q.OP_AND, list(c)) for c in combinations(children, minimum)])
+        op = q.OP_OR if isinstance(node, qt.Or) else q.OP_AND
+        return children[0] if len(children) == 1 else q(op, children)
+    if isinstance(node, qt.AndNot):
+        return q(
+            q.OP_AND_NOT, boolean(translator, node.positive), boolean(translator, node.negative)
+        )
+    if isinstance(node, qt.AndMaybe):
+        return boolean(translator, node.required)
+    if isinstance(node, qt.DisMax):
+        children = [boolean(translator, c) for c in node.children]
+        return q(q.OP_OR, children) if children else NOTHING
+    if isinstance(node, qt.Every):
+        return q.MatchAll
+    return NOTHING
+
+
+def matcher(query: xapian.Query) -> xapian.Query:
+    """The same matches without scores (for the match set: facet counts, totals)."""
+    return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)
