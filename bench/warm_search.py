@@ -34,6 +34,7 @@ PHASES = (
     ("match sets", "search.xapian.engine", "XapianReader", "_match"),
     ("ranking", "search.xapian.listing", "Listing", "_pool"),
     ("  translation", "search.xapian.listing", "Listing", "_ranked"),
+    ("feedback", "search.xapian.engine", "XapianReader", "_feedback"),
     ("hits", "search.xapian.listing", "Listing", "_render"),
     ("  snippets", "search.xapian.listing", None, "make_snippet"),
     ("facets", "search.xapian.engine", "xfacets", "count_facets"),

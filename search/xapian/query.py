@@ -51,7 +51,8 @@ from search.xapian.schema import (
 from search.xapian.sources import SOURCE_SCALE, Sources
 from search.xapian.typestats import TypeCounts
 
-MAX_COUNTED = 50_000  # terms whose count terms are kept per database
+MAX_COUNTED = 5_000  # terms whose count terms' queries are kept per database
+Counted = tuple[xapian.Query, list[tuple[int, xapian.Query]]]
 
 
 def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
@@ -89,7 +90,7 @@ class Translator:
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
         self.sources = Sources(db, k1, b)
-        self._counted: dict[str, list[bytes]] = {}  # term -> its count terms (TF_PREFIX)
+        self._counted: dict[str, Counted] = {}  # term -> its count terms (TF_PREFIX)
         self._kind: str | None = None  # the record type being translated for (None: any)
         self._holds: dict[tuple[str, str], bool] = {}  # (field, type) -> has a record of it
 
@@ -164,22 +165,28 @@ class Translator:
             return scaled(xapian.Query(key), factor)
         q = xapian.Query
         # documents where the word occurs more than once in the field carry a count term
-        counted = self._counted.get(key)
-        if counted is None:
-            counted = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
-            if len(self._counted) < MAX_COUNTED:
-                self._counted[key] = counted
-        once = q(key)
-        if counted:
-            once = q(q.OP_AND_NOT, once, q(q.OP_OR, [q(t) for t in counted]))
+        once, counted = self._counted.get(key) or self._count_terms(key)
         factor = weight / SOURCE_SCALE
         lengths, kind = self.sources.length, self._kind
         parts = [scaled(q(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
-        for t in counted:
-            wdf = int(t.rpartition(TF_MARK.encode())[2])
+        for wdf, only in counted:
             source = lengths(field, wdf / WDF_SCALE, kind, (key, wdf))
-            parts.append(scaled(q(q.OP_FILTER, source, q(t)), factor))
+            parts.append(scaled(q(q.OP_FILTER, source, only), factor))
         return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
+
+    def _count_terms(self, key: str) -> Counted:
+        """The documents holding `key` once (unscored), and each other wdf with its count
+        term's query; kept for MAX_COUNTED terms (then forgotten at once)."""
+        q = xapian.Query
+        terms = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
+        counted = [(int(t.rpartition(TF_MARK.encode())[2]), q(t)) for t in terms]
+        once = q(key)
+        if counted:
+            once = q(q.OP_AND_NOT, once, q(q.OP_OR, [only for _, only in counted]))
+        if len(self._counted) >= MAX_COUNTED:
+            self._counted.clear()
+        self._counted[key] = once, counted
+        return once, counted
 
     def expand(self, node: qt.Prefix) -> list[str]:
         """The index terms a prefix stands for; InvalidRequest when it, or the prefixes of this

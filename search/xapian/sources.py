@@ -25,6 +25,7 @@ from search.scoring import saturated_tf
 from search.xapian.schema import LENGTH_SLOTS, SLOT_TYPE
 
 MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf), each score)
+MAX_WORDS = 50_000  # a word's sources (each (field, type, term, wdf)) kept per database
 MAX_HELD = 20_000  # a word held by at most this many documents: its sources map their lengths
 HELD_CACHE = 2_000_000  # (docid, wdf) pairs kept for those words per database
 # A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
@@ -129,6 +130,8 @@ class Sources:
         self._kept: list[xapian.PostingSource] = []
         self._kinds: np.ndarray | None = None  # each docid's type (index in f.TYPES; -1: none)
         self.held = _Held(db)
+        # (field, type, (term, wdf)) -> its source and query; (None, None): every length's
+        self._words: dict[object, tuple[xapian.PostingSource | None, xapian.Query | None]] = {}
 
     def reset(self) -> None:
         """Forget the sources of earlier rankings (call before a search, under the lock)."""
@@ -233,19 +236,21 @@ class Sources:
         maximum weight stays that of every length's (the default weight: Xapian 1.4 ends a
         source early when the match's unscaled minimum weight exceeds it)."""
         key = (field, kind, word)
-        found = self._shared.get(key)
-        if found is not None:
-            return found[1]
+        if key in self._words:
+            return self._words[key][1]
         lengths = self._held_lengths(table, kind, word)
-        if lengths is None or 2 * len(lengths) >= len(full):
-            return None
-        if not len(lengths):
-            return xapian.Query.MatchNothing  # no document of the kind holds it so often
-        mapped = self._mapped(table, field, tf, lengths)
-        if len(full):
+        mapped, query = None, None
+        if lengths is not None and 2 * len(lengths) < len(full):
+            query = xapian.Query.MatchNothing  # no document of the kind holds it so often
+        if query is not None and len(lengths):
+            mapped = self._mapped(table, field, tf, lengths)
             top = saturated_tf(tf, int(full[0]), table.average, self.k1, self.b) * SOURCE_SCALE
             mapped.set_default_weight(top)  # full[0]: the shortest length, the highest weight
-        return self._keep(key, mapped)
+            query = xapian.Query(mapped)
+        if len(self._words) >= MAX_WORDS:
+            self._words.clear()
+        self._words[key] = (mapped, query)
+        return query
 
     def _mapped(
         self, table: _Lengths, field: str, tf: float, lengths: np.ndarray
