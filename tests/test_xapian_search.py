@@ -19,7 +19,7 @@ from search.related_mesh import ViewMeshSource
 from search.scoring import MESH_PRIOR
 from search.xapian import Reader, sources
 from search.xapian.listing import InMask
-from search.xapian.matching import boolean, matcher, nodes
+from search.xapian.matching import boolean, matcher, nodes, unphrased
 from search.xapian.query import Translator, hoisted, scaled, weighting
 from search.xapian.schema import term
 from search.xapian.shards import ranked_within
@@ -239,3 +239,32 @@ def test_a_fielded_words_sources_map_only_the_lengths_of_its_documents(reader, m
         reader._state = None
     assert sizes[0] < sizes[1] * 0.8
     assert rankings[0] == rankings[1] and len(rankings[0]) == min(total, 50)
+
+
+def test_a_match_set_leaves_out_the_phrases_a_sibling_word_covers(reader):
+    """A phrase beside one of its own words (a MeSH synonym "malignant melanoma" beside the
+    typed "melanoma") matches nothing that word does not: the match set skips reading its
+    positions. Phrases with no such sibling stay, and an "m of n" keeps every child."""
+    melanoma, phrase = qt.Term(f.ALL, "melanoma"), qt.Phrase(f.ALL, ("malign", "melanoma"))
+    other = qt.Phrase(f.ALL, ("metastat", "melanoma"))
+    aside = qt.Phrase(f.ASIDE, ("malign", "melanoma"))
+    assert unphrased(qt.DisMax((melanoma, phrase, aside))) == (melanoma, aside)
+    assert unphrased(qt.Or((qt.Or((melanoma, qt.Term(f.ALL, "x"))), phrase))) == (
+        qt.Or((melanoma, qt.Term(f.ALL, "x"))),
+    )
+    assert unphrased(qt.DisMax((qt.Term(f.ALL, "interleukin-2"), other))) == (
+        qt.Term(f.ALL, "interleukin-2"),
+        other,
+    )
+    q = xapian.Query
+    with reader.lock:
+        st = reader.state()
+        for tree in (qt.DisMax((melanoma, phrase, other, aside)), qt.Or((phrase, melanoma))):
+            whole = q(q.OP_OR, [boolean(st.translator, c) for c in tree.children])
+            assert "PHRASE" in str(whole) and str(boolean(st.translator, tree)).count(
+                "PHRASE"
+            ) < str(whole).count("PHRASE")
+            assert (reader._matches(st, boolean(st.translator, tree)) ==
+                    reader._matches(st, whole)).all()  # fmt: skip
+        some = qt.Or((melanoma, phrase, other), minimum=2)
+        assert str(boolean(st.translator, some)).count("PHRASE") == 4  # each pair with a phrase
