@@ -32,7 +32,7 @@ def old_forms() -> None:
 
     from search import querytree as qt
     from search.xapian import query
-    from search.xapian.matching import matcher
+    from search.xapian.matching import matcher, some_of
 
     node = query.Translator.node
 
@@ -44,7 +44,7 @@ def old_forms() -> None:
             children = [self.node(c) for c in tree.children]
             joined = children[0] if len(children) == 1 else q(q.OP_AND, children)
             return query.scaled(joined, tree.boost)
-        if isinstance(tree, qt.Or) and query.some_of(tree):
+        if isinstance(tree, qt.Or) and some_of(tree):
             from itertools import combinations
 
             children = [self.node(c) for c in tree.children]

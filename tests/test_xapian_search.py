@@ -19,8 +19,8 @@ from search.related_mesh import ViewMeshSource
 from search.scoring import MESH_PRIOR
 from search.xapian import Reader, sources
 from search.xapian.listing import InMask
-from search.xapian.matching import boolean, matcher, nodes, unphrased
-from search.xapian.query import Translator, hoisted, scaled, weighting
+from search.xapian.matching import boolean, hoisted, matcher, nodes, unphrased
+from search.xapian.query import Translator, scaled, weighting
 from search.xapian.schema import term
 from search.xapian.shards import ranked_within
 

@@ -133,6 +133,41 @@ def unphrased(node: qt.Or | qt.DisMax) -> tuple[qt.Node, ...]:
     )
 
 
+def hoisted(node: qt.And) -> tuple[list[qt.Node], list[qt.Node], list[qt.Node]] | None:
+    """What Xapian makes of an OP_AND holding an OP_AND_MAYBE (its AndContext): every required
+    part (through the And, AndNot and AndMaybe children, not through a scaled And) AND'ed,
+    the negated parts taken out, the optional parts OR'ed and added to the AND's score, in the
+    order Xapian adds them. (required, negated, optional); None when there is no AndMaybe."""
+    required: list[qt.Node] = []
+    negated: list[qt.Node] = []
+    optional: list[qt.Node] = []
+
+    def gather(n: qt.Node, top: bool = False) -> None:
+        if isinstance(n, qt.AndMaybe):
+            gather(n.required)
+            optional.append(n.optional)
+        elif isinstance(n, qt.AndNot):
+            gather(n.positive)
+            negated.append(n.negative)
+        elif isinstance(n, qt.And) and n.children and (top or n.boost == 1.0):
+            for child in n.children:
+                gather(child)
+        elif isinstance(n, qt.Or) and n.boost == 1.0 and some_of(n):
+            required.append(qt.Or(n.children, 0.0, n.minimum))  # its matches, unscored
+            optional.append(qt.Or(n.children))  # was "matches AND_MAYBE OR(children)"
+        else:
+            required.append(n)
+
+    gather(node, top=True)
+    return (required, negated, optional) if optional else None
+
+
+def some_of(node: qt.Or) -> bool:
+    """Whether the Or is an "m of n" sent as its OR filtered by an OR of ANDs."""
+    n, m = len(node.children), node.minimum
+    return 1 < m < n and math.comb(n, m) <= MAX_COMBINATIONS
+
+
 def matcher(query: xapian.Query) -> xapian.Query:
     """The same matches without scores (for the match set: facet counts, totals)."""
     return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)

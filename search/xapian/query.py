@@ -38,7 +38,15 @@ from search import fields as f
 from search import querytree as qt
 from search.errors import InvalidRequest
 from search.scoring import BM25_B, BM25_K1, idf
-from search.xapian.matching import MAX_COMBINATIONS, NOTHING, boolean, matcher, nodes, value_range
+from search.xapian.matching import (
+    NOTHING,
+    boolean,
+    hoisted,
+    matcher,
+    nodes,
+    some_of,
+    value_range,
+)
 from search.xapian.schema import (
     CONSTANT_FIELDS,
     LENGTH_SLOTS,
@@ -310,38 +318,3 @@ class Translator:
         if isinstance(node, qt.Every):
             return self.constant(node.boost)
         return NOTHING
-
-
-def hoisted(node: qt.And) -> tuple[list[qt.Node], list[qt.Node], list[qt.Node]] | None:
-    """What Xapian makes of an OP_AND holding an OP_AND_MAYBE (its AndContext): every required
-    part (through the And, AndNot and AndMaybe children, not through a scaled And) AND'ed,
-    the negated parts taken out, the optional parts OR'ed and added to the AND's score, in the
-    order Xapian adds them. (required, negated, optional); None when there is no AndMaybe."""
-    required: list[qt.Node] = []
-    negated: list[qt.Node] = []
-    optional: list[qt.Node] = []
-
-    def gather(n: qt.Node, top: bool = False) -> None:
-        if isinstance(n, qt.AndMaybe):
-            gather(n.required)
-            optional.append(n.optional)
-        elif isinstance(n, qt.AndNot):
-            gather(n.positive)
-            negated.append(n.negative)
-        elif isinstance(n, qt.And) and n.children and (top or n.boost == 1.0):
-            for child in n.children:
-                gather(child)
-        elif isinstance(n, qt.Or) and n.boost == 1.0 and some_of(n):
-            required.append(qt.Or(n.children, 0.0, n.minimum))  # its matches, unscored
-            optional.append(qt.Or(n.children))  # was "matches AND_MAYBE OR(children)"
-        else:
-            required.append(n)
-
-    gather(node, top=True)
-    return (required, negated, optional) if optional else None
-
-
-def some_of(node: qt.Or) -> bool:
-    """Whether the Or is an "m of n" sent as its OR filtered by an OR of ANDs."""
-    n, m = len(node.children), node.minimum
-    return 1 < m < n and math.comb(n, m) <= MAX_COMBINATIONS

@@ -1,0 +1,107 @@
+"""The match sets of XapianReader's searches (search/xapian/engine.py takes this in): a tree's
+matches as a mask over docids (no scores, docid order: the exact total and the facet counts
+come from it, over search/xapian/tables.py's arrays), the part the facet filters allow, and the
+feedback clause drawn from the best of them (search/feedback.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xapian
+
+from search import deadline, feedback
+from search import fields as f
+from search import querytree as qt
+from search.errors import InvalidRequest
+from search.models import SearchRequest
+from search.xapian import facets as xfacets
+from search.xapian.listing import InMask
+from search.xapian.matching import boolean, needs_masks
+from search.xapian.query import weighting
+from search.xapian.shards import ranked_within
+
+if TYPE_CHECKING:
+    from search.xapian.engine import _State
+
+
+class MatchSets:
+    """The match-set half of XapianReader (its state and settings are the reader's)."""
+
+    k1: float
+    b: float
+
+    def _feedback(
+        self, st: _State, req: SearchRequest, tree: qt.Node, allowed: np.ndarray, words: int
+    ) -> qt.Node | None:
+        """The feedback clause from the best records of `tree` (search/feedback.py)."""
+        enquire = self._enquire(st)
+        enquire.set_weighting_scheme(weighting(self.k1, self.b))
+        enquire.set_query(self._ranked(st, tree, req, allowed))
+        k = feedback.FEEDBACK_DOCS
+        if needs_masks(tree):  # (shards: see ranked_within)
+            mset = ranked_within(enquire, st.db, 0, k, allowed, InMask(allowed))
+        else:
+            mset = enquire.get_mset(0, k)
+        docids = [m.docid for m in mset]
+        return feedback.from_top(
+            docids,
+            [m.weight for m in mset],
+            lambda d: f.unpack_record(st.db.get_document(d).get_data()),
+            words,
+        )
+
+    def _match(
+        self, st: _State, req: SearchRequest, tree: qt.Node
+    ) -> tuple[xapian.Query | None, np.ndarray, np.ndarray, int]:
+        """The query, its match set, the part the facet filters allow, and its size."""
+        deadline.check()
+        if isinstance(tree, qt.Every):
+            query, matched = None, st.tables.live.copy()
+        else:
+            query = boolean(st.translator, tree)
+            matched = self._mask(st, tree) if needs_masks(tree) else self._matches(st, query)
+        deadline.check()
+        allowed = matched & xfacets.filter_mask(st.tables, req)
+        return query, matched, allowed, int(allowed.sum())
+
+    def _mask(self, st: _State, node: qt.Node) -> np.ndarray:
+        """The match set of a tree from its parts' (for an "m of n" too wide to translate)."""
+        deadline.check()
+        if isinstance(node, (qt.Or, qt.And, qt.DisMax)):
+            masks = [self._mask(st, c) for c in node.children]
+            if isinstance(node, qt.And):
+                return np.logical_and.reduce(masks)
+            if isinstance(node, qt.Or) and node.minimum:
+                return np.sum(masks, axis=0) >= node.minimum
+            return np.logical_or.reduce(masks)
+        if isinstance(node, qt.AndNot):
+            return self._mask(st, node.positive) & ~self._mask(st, node.negative)
+        if isinstance(node, qt.AndMaybe):
+            return self._mask(st, node.required)
+        if isinstance(node, qt.Every):
+            return st.tables.live.copy()
+        return self._matches(st, boolean(st.translator, node))
+
+    def _enquire(self, st: _State) -> xapian.Enquire:
+        enquire = xapian.Enquire(st.db)
+        enquire.set_docid_order(xapian.Enquire.ASCENDING)
+        return enquire
+
+    def _matches(self, st: _State, query: xapian.Query) -> np.ndarray:
+        """The mask of every document the query matches."""
+        enquire = self._enquire(st)
+        enquire.set_query(query)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        try:
+            mset = enquire.get_mset(0, st.db.get_doccount())
+        except xapian.WildcardError:
+            raise InvalidRequest(
+                f"A prefix in the query stands for more than {qt.MAX_EXPANSIONS:,} words: "
+                "type more letters before the *."
+            ) from None
+        docid = mset.get_docid
+        mask = np.zeros(st.tables.size, dtype=bool)
+        mask[np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())] = True
+        return mask
