@@ -26,6 +26,7 @@ from search.xapian.schema import LENGTH_SLOTS, SLOT_TYPE
 
 MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf), each score)
 MAX_WORDS = 50_000  # a word's sources (each (field, type, term, wdf)) kept per database
+_NONE = np.empty(0, dtype=np.int32)
 MAX_HELD = 20_000  # a word held by at most this many documents: its sources map their lengths
 HELD_CACHE = 2_000_000  # (docid, wdf) pairs kept for those words per database
 # A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
@@ -132,10 +133,12 @@ class Sources:
         self.held = _Held(db)
         # (field, type, (term, wdf)) -> its source and query; (None, None): every length's
         self._words: dict[object, tuple[xapian.PostingSource | None, xapian.Query | None]] = {}
+        self._by_wdf: dict[object, dict[int, np.ndarray]] = {}  # this search's words' lengths
 
     def reset(self) -> None:
         """Forget the sources of earlier rankings (call before a search, under the lock)."""
         self._kept.clear()
+        self._by_wdf.clear()
         self.within(None)
 
     def within(self, mask: np.ndarray | None) -> None:
@@ -264,15 +267,29 @@ class Sources:
     def _held_lengths(
         self, table: _Lengths, kind: str | None, word: tuple[str, int]
     ) -> np.ndarray | None:
-        """The distinct lengths of the documents (of `kind`) where the term has this wdf."""
-        found = self.held(word[0])
-        if found is None:
-            return None
-        docids, wdfs = found
-        docs = docids[wdfs == word[1]]
+        """The distinct lengths of the documents (of `kind`) where the term has this wdf:
+        those of every wdf found at once (a word of `aside` has a dozen), kept until the next
+        search's `reset`."""
+        key = (id(table), kind, word[0])
+        by_wdf = self._by_wdf.get(key)
+        if by_wdf is None:
+            found = self.held(word[0])
+            if found is None:
+                return None
+            by_wdf = self._by_wdf[key] = self._group(table, kind, *found)
+        return by_wdf.get(word[1], _NONE)
+
+    def _group(
+        self, table: _Lengths, kind: str | None, docids: np.ndarray, wdfs: np.ndarray
+    ) -> dict[int, np.ndarray]:
+        """wdf -> the distinct lengths of the documents (of `kind`) holding the term so often."""
         if kind is not None:
             kinds = self.kinds()
-            docs = docs[kinds[np.minimum(docs, len(kinds) - 1)] == f.TYPES.index(kind)]
-        docs = docs[docs < len(table.per_doc)]
-        lengths = table.per_doc[docs]
-        return np.unique(lengths[lengths >= 0])
+            keep = kinds[np.minimum(docids, len(kinds) - 1)] == f.TYPES.index(kind)
+            docids, wdfs = docids[keep], wdfs[keep]
+        keep = docids < len(table.per_doc)
+        lengths, wdfs = table.per_doc[docids[keep]], wdfs[keep]
+        keep = lengths >= 0
+        pairs = np.unique(np.stack([wdfs[keep], lengths[keep]]), axis=1)  # by wdf, then length
+        cuts = np.flatnonzero(np.diff(pairs[0])) + 1
+        return {int(run[0, 0]): run[1] for run in np.split(pairs, cuts, axis=1) if run.size}
