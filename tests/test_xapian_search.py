@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import pytest
 import xapian
 from test_xapian import TYPED
@@ -268,3 +269,25 @@ def test_a_match_set_leaves_out_the_phrases_a_sibling_word_covers(reader):
                     reader._matches(st, whole)).all()  # fmt: skip
         some = qt.Or((melanoma, phrase, other), minimum=2)
         assert str(boolean(st.translator, some)).count("PHRASE") == 4  # each pair with a phrase
+
+
+def test_a_words_lengths_are_grouped_by_wdf_as_one_wdf_at_a_time(reader):
+    """Sources._group (every wdf of a word at once) gives each wdf the distinct lengths of the
+    documents (of a type) holding the word that often, as a filter per wdf does."""
+    with reader.lock:
+        st = reader.state()
+        found = st.translator.sources
+        table = found.table(f.ASIDE)
+        for key in ("XASIDE:melanoma", "XASIDE:cancer", "XASIDE:nosuchword"):
+            docids, wdfs = found.held(key) or (np.empty(0, np.int64), np.empty(0, np.int64))
+            for kind in (None, *f.TYPES):
+                grouped = found._group(table, kind, docids, wdfs)
+                for wdf in {*wdfs.tolist(), 7}:
+                    docs = docids[wdfs == wdf]
+                    if kind is not None:
+                        docs = docs[found.kinds()[docs] == f.TYPES.index(kind)]
+                    lengths = table.per_doc[docs]
+                    want = np.unique(lengths[lengths >= 0])
+                    assert grouped.get(wdf, want[:0]).tolist() == want.tolist()
+                assert all(len(v) for v in grouped.values())
+        assert len(found._group(table, None, *found.held("XASIDE:melanoma"))) > 1  # wdfs

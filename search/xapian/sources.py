@@ -290,6 +290,8 @@ class Sources:
         keep = docids < len(table.per_doc)
         lengths, wdfs = table.per_doc[docids[keep]], wdfs[keep]
         keep = lengths >= 0
-        pairs = np.unique(np.stack([wdfs[keep], lengths[keep]]), axis=1)  # by wdf, then length
-        cuts = np.flatnonzero(np.diff(pairs[0])) + 1
-        return {int(run[0, 0]): run[1] for run in np.split(pairs, cuts, axis=1) if run.size}
+        pairs = np.unique((wdfs[keep].astype(np.int64) << 32) | lengths[keep])  # wdf, length
+        by, lengths = pairs >> 32, pairs & 0xFFFFFFFF
+        starts = np.flatnonzero(np.diff(by, prepend=-1)).tolist()  # each wdf's first pair
+        ends = [*starts[1:], len(by)] if starts else []
+        return {int(by[a]): lengths[a:b] for a, b in zip(starts, ends, strict=True)}
