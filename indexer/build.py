@@ -245,6 +245,7 @@ def rebuild_index(
             raise BuildFailed(
                 "nothing was indexed: every input failed; the live index is unchanged", report
             )
+        _wait_written(writer)
         progress("writing", 1)  # the commit (segment merges) can take a while: say so
         writer.commit()
         if shard is not None:  # records routed to other shards were read, not written
@@ -261,6 +262,15 @@ def rebuild_index(
     store.write_meta(build, report.meta())
     store.switch_to(index_dir, build)
     return report
+
+
+def _wait_written(writer: Writer) -> None:
+    """Wait until a writer that writes in processes of its own (search/xapian/pipeline.py) has
+    added every record sent, so that its refusal (a full disk) comes before "writing"."""
+    inner = getattr(writer, "inner", writer)  # search/semantic/writer.py's VectorWriter
+    wait = getattr(inner, "wait_written", None)
+    if wait is not None:
+        wait()
 
 
 def check_shards(backend: str, shards: int, shard: int | None) -> None:

@@ -48,9 +48,9 @@ POINTS = {
         "add": "whoosh.writing:SegmentWriter.add_document",
         "commit": ("whoosh.index:TOC.write", 2),
     },
-    "xapian": {  # a build appends each new record; an update copies the live database on its
-        # first add and replaces records by id
-        "build": "xapian:WritableDatabase.add_document",
+    "xapian": {  # a build sends each record to its writer process (search/xapian/pipeline.py);
+        # an update copies the live database on its first add and replaces records by id
+        "build": "search.xapian.pipeline:ForkedWriter.add",
         "add": "xapian:WritableDatabase.replace_document",
         "commit": ("xapian:WritableDatabase.commit", 1),
     },
@@ -114,6 +114,30 @@ def test_kill_9_during_a_build(tmp_path, backend):
     assert served(index) == new
     builds = sorted((index / "builds").iterdir())
     assert len(builds) == 2 and all((b / "meta.json").exists() for b in builds)
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_a_killed_xapian_writer_process_fails_the_build_in_one_line(tmp_path, shards):
+    """A build's writer process (search/xapian/pipeline.py) killed while it adds documents: the
+    indexer stops with one line and the live index stays; killed the other way round (the
+    indexer), its writers die with it and leave the lock free at once."""
+    index = tmp_path / "index"
+    rebuild_index([str(DATA / "trials" / "xml")], index, backend="xapian")
+    live = os.readlink(index / "current")
+    args = ("build", "--index", str(index), "--backend", "xapian", "--shards", str(shards))
+    args += tuple(map(str, FIXTURES))
+    cmd = [sys.executable, str(KILL_AT), "xapian:WritableDatabase.add_document", "30", *args]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    which = "shard " if shards > 1 else "the database"
+    assert line.startswith(f"error: cannot write the index: the writer of {which}")
+    assert "stopped (-9)" in line and line.endswith("; the live index is unchanged")
+    assert os.readlink(index / "current") == live
+    kill_at("search.xapian.pipeline:ForkedWriter.add", 40, *args)
+    done = indexer(*args, "--lock-timeout", "0")
+    assert done.returncode == 0, done.stderr
+    assert served(index) == {"trial": 25, "article": 26, "mesh": 26}
 
 
 def test_kill_9_during_an_update(tmp_path, backend):

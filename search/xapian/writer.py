@@ -101,6 +101,14 @@ class XapianWriter:
         self._counted()
         return existed
 
+    @guarded
+    def add_made(self, record_id: str, serialised: bytes, spelling: list[str]) -> bool:
+        """`add` of a document made elsewhere (xapian.Document.serialise: the term list,
+        positions, values and data), with its spelling words."""
+        existed = self.put(record_id, xapian.Document.unserialise(serialised), spelling)
+        self._counted()
+        return existed
+
     def put(self, record_id: str, doc: xapian.Document, spelling: list[str]) -> bool:
         """Write a made document (make_document) under its id, unflushed; whether the id was
         there."""
