@@ -69,9 +69,9 @@ def write(
     made = replaced = flushed = 0.0
     for key, document in docs:
         a = clock()
-        doc, spelling = schema.make_document(document)
+        doc, _ = schema.make_document(document)
         b = clock()
-        w.put(key, doc, spelling)
+        w.put(key, doc)
         c = clock()
         w._counted()
         flushed += clock() - c

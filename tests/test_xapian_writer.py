@@ -195,21 +195,35 @@ def test_a_full_disk_while_writing_the_copy_is_one_line(live):
 
 
 def spelling_frequency(build: Path, word: str) -> int:
+    """How many records of the build hold `word` in their did-you-mean vocabulary (the SPELL
+    field's terms: what search/xapian/view.py counts)."""
     import xapian
 
-    db = xapian.Database(str(build / "xapian"))
+    db = xapian.Database(str(build / DB_DIR))
     try:
-        return next((s.termfreq for s in db.spellings() if s.term == word.encode()), 0)
+        return db.get_termfreq(f"XSPELL:{word}")
+    finally:
+        db.close()
+
+
+def spelling_table(build: Path) -> list[bytes]:
+    import xapian
+
+    db = xapian.Database(str(build / DB_DIR))
+    try:
+        return [s.term for s in db.spellings()]
     finally:
         db.close()
 
 
 def test_spelling_frequencies_follow_replacements_and_deletions(live):
-    """The writer sums spelling changes per word and writes them at each flush: a record
-    replaced within one batch counts once, and a deleted record's words go."""
+    """Did-you-mean's vocabulary is the records' SPELL terms: a record replaced counts once,
+    a deleted record's words go; no build writes Xapian's spelling table (never read)."""
     doc = changed_document()
     doc[f.SPELL] = f"{doc.get(f.SPELL, '')} {NEW_WORD}"
     old = current_build(live)
+    assert spelling_table(old) == [], "a build writes no spelling table"
+    assert spelling_frequency(old, "melanoma") > 1
     build = store.new_build_dir(live)
     writer = update(old, build)
     assert writer.add(TRIAL, doc) and writer.add(TRIAL, doc)
@@ -223,6 +237,7 @@ def test_spelling_frequencies_follow_replacements_and_deletions(live):
     writer.commit()
     assert spelling_frequency(again, NEW_WORD) == 0
     assert spelling_frequency(again, "melanoma") == spelling_frequency(old, "melanoma") - 1
+    assert spelling_table(again) == []
 
 
 def test_a_new_build_appends_first_copies_and_replaces_repeats(tmp_path):

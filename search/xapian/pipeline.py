@@ -69,7 +69,7 @@ def _write(build: str, path: str, k: int, jobs: Any, results: Any, parent: int) 
                 continue
             for op, record_id, item in batch:
                 if op == MADE:
-                    writer.add_made(record_id, *item)
+                    writer.add_made(record_id, item)
                 elif op == ADD:
                     writer.add(record_id, item)
                 else:
@@ -163,8 +163,7 @@ class ForkedWriter:
         existed = record_id in self.seen
         self.seen.add(record_id)
         if self.make:
-            doc, spelling = make_document(document)
-            self._send(k, (MADE, record_id, (doc.serialise(), spelling)))
+            self._send(k, (MADE, record_id, make_document(document)[0].serialise()))
         else:
             self._send(k, (ADD, record_id, document))
         return existed

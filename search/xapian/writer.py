@@ -8,13 +8,16 @@ copy (an update that changes nothing copies nothing). The live build is only eve
 crash (kill -9) at any point leaves it untouched; the indexer switches the `current` link to
 the new folder only after `commit`. A write the file system refuses is an OSError naming the
 file or folder (search/xapian/files.py).
+
+No spelling table (Xapian's add_spelling): did-you-mean reads the SPELL field's terms
+(search/xapian/view.py), and the table, never read, cost ~10% of a build's CPU in its flushes
+(bench/REPORT.md, 2026-12-07 xbuild7). Builds written before keep theirs, unread.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,6 @@ from search.xapian.schema import (
     SLOT_TYPE,
     id_term,
     make_document,
-    prefix,
     term,
 )
 from search.xapian.shards import BUILD_KEY
@@ -75,8 +77,6 @@ class XapianWriter:
         # the bindings reading it (bench/REPORT.md, 2026-12-07)
         self.extra_flags = 0
         self.pending = 0
-        # Spelling frequency changes, written at each flush (one call per distinct word)
-        self.spelling: Counter[str] = Counter()
         if source is None:
             self._open()  # a new build: the (empty) database now
 
@@ -96,31 +96,27 @@ class XapianWriter:
     # -- writes ------------------------------------------------------------------------------
     @guarded
     def add(self, record_id: str, document: dict[str, Any]) -> bool:
-        doc, spelling = make_document(document)
-        existed = self.put(record_id, doc, spelling)
+        existed = self.put(record_id, make_document(document)[0])
         self._counted()
         return existed
 
     @guarded
-    def add_made(self, record_id: str, serialised: bytes, spelling: list[str]) -> bool:
+    def add_made(self, record_id: str, serialised: bytes) -> bool:
         """`add` of a document made elsewhere (xapian.Document.serialise: the term list,
-        positions, values and data), with its spelling words."""
-        existed = self.put(record_id, xapian.Document.unserialise(serialised), spelling)
+        positions, values and data)."""
+        existed = self.put(record_id, xapian.Document.unserialise(serialised))
         self._counted()
         return existed
 
-    def put(self, record_id: str, doc: xapian.Document, spelling: list[str]) -> bool:
+    def put(self, record_id: str, doc: xapian.Document) -> bool:
         """Write a made document (make_document) under its id, unflushed; whether the id was
         there."""
-        self.spelling.update(spelling)
         if self.written is not None and record_id not in self.written:
             self.written.add(record_id)
             self.db.add_document(doc)
             return False
         key = id_term(record_id)
         existed = self.db.term_exists(key)
-        if existed:
-            self._forget_spelling(key)
         self.db.replace_document(key, doc)
         return existed
 
@@ -133,18 +129,9 @@ class XapianWriter:
             self.written.discard(record_id)
         elif not self.db.term_exists(key):
             return False
-        self._forget_spelling(key)
         self.db.delete_document(key)
         self._counted()
         return True
-
-    def _forget_spelling(self, key: str) -> None:
-        spell = prefix(f.SPELL)
-        for docid in self.db.postlist(key):
-            for t in self.db.termlist(docid.docid):
-                word = t.term.decode("utf-8")
-                if word.startswith(spell):
-                    self.spelling[word[len(spell) :]] -= 1
 
     def _counted(self) -> None:
         self.pending += 1
@@ -152,14 +139,8 @@ class XapianWriter:
             self._flush()
 
     def _flush(self) -> None:
-        """Write the buffered documents and spelling changes (the folder is not live yet: a
-        flush is not a switch)."""
-        for word, change in self.spelling.items():
-            if change > 0:
-                self.db.add_spelling(word, change)
-            elif change < 0:
-                self.db.remove_spelling(word, -change)
-        self.spelling.clear()
+        """Write the buffered documents (the folder is not live yet: a flush is not a
+        switch)."""
         self.db.commit()
         self.pending = 0
 
