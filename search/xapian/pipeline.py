@@ -2,10 +2,12 @@
 
 The indexer's process routes each record to a database (one for a one-database build, one per
 shard) and sends it in batches over a bounded queue to that database's writer process: as the
-index document (the writer makes the Xapian document), or, with `make`, as the Xapian document
-already made and serialised (xapian.Document.serialise: the writer only unserialises and adds
-it). The parsing and Xapian's own work then run on two cores at once; where the document is made
-balances the two sides (bench/REPORT.md, "Issues #12/#13", 2026-12-07 xbuild7).
+index document (the writer makes the Xapian document), or as the Xapian document already made
+and serialised (xapian.Document.serialise: the writer only unserialises and adds it). Which of
+the two is chosen per batch (BALANCED): the indexer makes the documents while the writer's queue
+is at least half full (the writer is the slower side), else the writer makes them. Parsing and
+Xapian's own work then keep two cores busy whatever the mix of records (bench/REPORT.md,
+"Issues #12/#13", 2026-12-07 xbuild7).
 
 A writer process dies with the indexer's process (Linux's PR_SET_PDEATHSIG, and a check of its
 parent): a killed build leaves no writer behind holding the index's lock (an inherited flock).
@@ -34,6 +36,7 @@ from search.xapian.writer import XapianWriter
 BATCH = 200  # documents sent to a writer process at a time
 QUEUED_BATCHES = 8  # batches waiting per writer process (bounds the parser's lead)
 ADD, DELETE, MADE = "add", "delete", "made"
+HERE, THERE, BALANCED = "here", "there", "balanced"  # where the Xapian documents are made
 WRITTEN = "written"  # sent after the last batch: the writer answers once it has added them
 _PR_SET_PDEATHSIG = 1
 
@@ -85,15 +88,15 @@ def _write(build: str, path: str, k: int, jobs: Any, results: Any, parent: int) 
 class ForkedWriter:
     """A new build's databases (search.backend.Writer), each written by its own process:
     `paths` maps a database's number to its folder, `route` a record id to a database's
-    number (None: a database written elsewhere, `--shard K/N`); `make`: make and serialise
-    each Xapian document here rather than in the writer process."""
+    number (None: a database written elsewhere, `--shard K/N`); `make`: where the Xapian
+    documents are made (HERE, THERE: in the writer process, or BALANCED)."""
 
     def __init__(
         self,
         build: Path,
         paths: dict[int, Path],
         route: Callable[[str], int | None],
-        make: bool = False,
+        make: str = BALANCED,
     ) -> None:
         self.build, self.paths, self.route, self.make = Path(build), paths, route, make
         for path in paths.values():  # a folder the file system refuses is refused here
@@ -103,6 +106,7 @@ class ForkedWriter:
         self.jobs = {k: ctx.Queue(QUEUED_BATCHES) for k in paths}
         self.batches: dict[int, list[tuple[str, str, Any]]] = {k: [] for k in paths}
         self.seen: set[str] = set()
+        self.making = dict.fromkeys(paths, make == HERE)  # the batch being filled: made here
         self.waiting: set[int] = set()  # writers yet to say they added every record sent
         parent = os.getpid()
         self.procs = {
@@ -162,7 +166,9 @@ class ForkedWriter:
             return False  # another machine's shard (--shard K/N)
         existed = record_id in self.seen
         self.seen.add(record_id)
-        if self.make:
+        if not self.batches[k] and self.make == BALANCED:  # a new batch: which side is slower
+            self.making[k] = self.jobs[k].qsize() >= QUEUED_BATCHES // 2
+        if self.making[k]:
             self._send(k, (MADE, record_id, make_document(document)[0].serialise()))
         else:
             self._send(k, (ADD, record_id, document))

@@ -3,10 +3,11 @@
 
 A full build runs one writer process per database written (search/xapian/pipeline.py): the
 indexer's process parses the sources and makes each record's index document, then routes it
-(by shard_of its id) in batches over a queue to its database's process. Parsing and writing
-then keep two cores busy. An update (small by nature) writes in the indexer's process:
-each shard is copied from the live build on its first write (or at commit, untouched), so the
-new build again holds every shard and the indexer switches them in together.
+(by shard_of its id) in batches over a queue to its database's process; the Xapian document is
+made on whichever side is less busy. Parsing and writing then keep the cores busy. An update
+(small by nature) writes in the indexer's process: each shard is copied from the live build on
+its first write (or at commit, untouched), so the new build again holds every shard and the
+indexer switches them in together.
 """
 
 from __future__ import annotations
@@ -19,14 +20,10 @@ import xapian
 
 from search.backend import Stored
 from search.xapian.files import copy_database
-from search.xapian.pipeline import ForkedWriter, counts
+from search.xapian.pipeline import BALANCED, ForkedWriter, counts
 from search.xapian.schema import DB_DIR
 from search.xapian.shards import SHARDS_DIR, shard_dirs, shard_of
 from search.xapian.writer import XapianWriter
-
-# Where a sharded build makes the Xapian documents: in each shard's writer process (False), so
-# that the indexer's process, which parses for every shard, is not the one that waits
-MAKE_IN_PARSER = False
 
 
 def shard_path(build: Path, k: int) -> Path:
@@ -42,7 +39,7 @@ class ParallelWriter(ForkedWriter):
         written = [only] if only is not None else list(range(shards))
         (Path(build) / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
         paths = {k: shard_path(build, k) for k in written}
-        super().__init__(build, paths, self._shard, make=MAKE_IN_PARSER)
+        super().__init__(build, paths, self._shard, make=BALANCED)
 
     def _shard(self, record_id: str) -> int | None:
         k = shard_of(record_id, self.shards)
@@ -124,7 +121,7 @@ def create(build: Path, shards: int = 1, only: int | None = None) -> Any:
     """A writer of a new build: one database, or `shards` shards (only shard `only`), each
     written by a process of its own while this one parses (search/xapian/pipeline.py)."""
     if shards <= 1 and only is None:
-        return ForkedWriter(build, {0: Path(build) / DB_DIR}, lambda record_id: 0, make=True)
+        return ForkedWriter(build, {0: Path(build) / DB_DIR}, lambda record_id: 0, make=BALANCED)
     return ParallelWriter(build, shards, only)
 
 
