@@ -5,10 +5,13 @@ an update writes), and its flushes.
     nice -n 10 .venv/bin/python bench/buildparts.py dump data/sample /tmp/docs.pkl
     nice -n 10 .venv/bin/python bench/buildparts.py write /tmp/docs.pkl /tmp/xw [--flush N]
         [--types trial,article] [--limit N] [--replace] [--dangerous]
+    nice -n 10 .venv/bin/python bench/buildparts.py build ../shared/data /tmp/xi [--shards N]
 
 `dump` parses as `indexer build` does (MeSH first) and pickles (id, index document) pairs;
 `write` writes them through search/xapian/writer.py's XapianWriter, timing each part in CPU
-seconds (time.process_time), and prints the figures and the load average.
+seconds (time.process_time), and prints the figures and the load average. `build` is a whole
+`indexer build` (rebuild_index) with the CPU seconds of the indexer's process and of its writer
+processes apart (search/xapian/pipeline.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import resource
 import shutil
 import sys
 import time
@@ -24,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.build import BuildReport, collect_sources, load_mesh  # noqa: E402
+from indexer.build import BuildReport, collect_sources, load_mesh, rebuild_index  # noqa: E402
 from indexer.documents import record_id, to_document  # noqa: E402
 from indexer.parse import parse_source  # noqa: E402
 from indexer.records import Article, Trial  # noqa: E402
@@ -89,6 +93,20 @@ def write(
     )
 
 
+def build(paths: list[str], index: Path, shards: int) -> None:
+    started = time.perf_counter()
+    report = rebuild_index(paths, index, backend="xapian", shards=shards)
+    wall = time.perf_counter() - started
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    mine, theirs = own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+    n = report.total
+    print(
+        f"{n:,} records in {wall:.1f} s wall ({n / wall:.0f} records/s); CPU s: indexer"
+        f" {mine:.1f}, writers {theirs:.1f}, total {mine + theirs:.1f}"
+        f" ({n / (mine + theirs):.0f} records/CPU-s); load {os.getloadavg()[0]:.1f}"
+    )
+
+
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -98,6 +116,9 @@ def main() -> None:
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("dump")
     d.add_argument("paths", nargs="+")
+    b = sub.add_parser("build")
+    b.add_argument("paths", nargs="+")
+    b.add_argument("--shards", type=int, default=1)
     w = sub.add_parser("write")
     w.add_argument("docs")
     w.add_argument("folder")
@@ -113,6 +134,9 @@ def main() -> None:
     args = p.parse_args()
     if args.command == "dump":
         dump(args.paths[:-1], Path(args.paths[-1]))
+        return
+    if args.command == "build":
+        build(args.paths[:-1], Path(args.paths[-1]), args.shards)
         return
     docs = pickle.loads(Path(args.docs).read_bytes())
     if args.types:
