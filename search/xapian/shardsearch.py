@@ -8,8 +8,10 @@ instead: one match per set of facet filters, with a xapian.ValueCountMatchSpy pe
 (serialisable: each shard counts its own matches, the client adds the counts) and
 `check_at_least` = every document, so the total is exact. A multi-valued facet's slot holds its
 values joined by VALUE_SEP: the spy counts each distinct joined string, which the client splits
-(values within one record are distinct, so the sums are the records holding each value). The
-page of hits comes from the same match, and its documents are fetched in one batch.
+(values within one record are distinct, so the sums are the records holding each value). These
+counting matches are unscored (BoolWeight, no posting source); the page of hits comes from a
+ranking of its own, which Xapian prunes (a ranking that counted every match scored them all, on
+every shard), and its documents are fetched in one batch.
 
 The same counts as XapianReader's, the same scores and order: tests/test_shards.py compares
 both with one database of the same records. The requests this does not serve (date sorts,
@@ -142,19 +144,24 @@ class ShardSearch(XapianReader):
             groups.setdefault(others, []).append(d.field)
         if f.TYPE not in groups.get((), []):
             groups.setdefault((), []).append("*")  # the types present in the whole match set
+        groups.setdefault(filters, [])  # its count is the total
         counts: dict[str, Counter[str]] = {}
-        enquire = self._enquire_ranked(st, req, tree)
-        mset, spies = self._spied(st, enquire, groups.pop(filters), first, req.size)
-        counts.update(spies)
-        for others, fields in groups.items():
+        total = 0
+        for others, fields in groups.items():  # the request's own filters' group first
             within = replace(req, filters=others)
             enquire = self._enquire(st)
             enquire.set_weighting_scheme(xapian.BoolWeight())
             enquire.set_query(self._matching(st, within, tree))
-            counts.update(self._spied(st, enquire, fields, 0, 0)[1])
+            counted, spies = self._spied(st, enquire, fields, 0, 0)
+            counts.update(spies)
+            if others == filters:
+                total = counted.get_matches_estimated()
         if "*" not in counts:
             counts["*"] = counts[f.TYPE]
-        return mset, mset.get_matches_estimated(), counts
+        # the page from a ranking of its own, which prunes: ranked with the spies, every match
+        # of every shard was scored (its field words' sources and all) to count them
+        mset = self._ranking(st, req, tree, first, req.size) if first < total else xapian.MSet()
+        return mset, total, counts
 
     def _spied(
         self, st: _State, enquire: xapian.Enquire, fields: list[str], first: int, size: int
