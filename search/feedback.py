@@ -19,7 +19,7 @@ from typing import Any
 from search import fields as f
 from search import querymodel
 from search import querytree as qt
-from search.analysis import analyzer
+from search.analysis import SECTION_MARK, WORD, analyzer
 from search.related_similar import sections
 
 FEEDBACK_DOCS = 10
@@ -28,6 +28,34 @@ FEEDBACK_WEIGHT = 0.5
 FEEDBACK_MAX_WORDS = 8  # longer queries (claims, descriptions) lost nDCG with it
 SHAPES = frozenset({querymodel.QUESTION})  # short questions; keywords gained nothing
 _ANALYZER = analyzer()
+_TERMS: dict[str, str | None] = {}  # a word as written -> its kept query term (None: left out)
+MAX_WORDS = 200_000  # words whose terms are kept (then forgotten at once)
+
+
+def _kept(term: str) -> bool:
+    return len(term) > 1 and not term.replace(".", "").isdigit()
+
+
+def words_of(text: str) -> list[str]:
+    """The query-mode terms of `text` the relevance model counts (stop words, numbers and
+    one-letter words left out), in order: `_ANALYZER.terms(text, mode="query")` filtered, with
+    one look-up per word as written (a query-mode word yields one term or none, the same alone
+    as within its text) instead of a token object and a stem look-up per word."""
+    if SECTION_MARK in text:  # weighted sections: the analyzer's own path
+        return [t for t in _ANALYZER.terms(text, mode="query") if _kept(t)]
+    out: list[str] = []
+    terms = _TERMS
+    for word in WORD.findall(text):
+        found = terms.get(word, "")
+        if found == "":
+            analysed = _ANALYZER.terms(word, mode="query")
+            found = analysed[0] if analysed and _kept(analysed[0]) else None
+            if len(terms) >= MAX_WORDS:
+                terms.clear()
+            terms[word] = found
+        if found is not None:
+            out.append(found)
+    return out
 
 
 def wanted(shape: str | None, sort: str, words: int) -> bool:
@@ -42,13 +70,7 @@ def relevance_model(
     total = sum(scores) or 1.0
     model: Counter[str] = Counter()
     for record, score in zip(records, scores, strict=True):
-        words = [
-            t
-            for _, text in sections(record)
-            if text
-            for t in _ANALYZER.terms(text, mode="query")
-            if len(t) > 1 and not t.replace(".", "").isdigit()
-        ]
+        words = [t for _, text in sections(record) if text for t in words_of(text)]
         if not words:
             continue
         share = score / total

@@ -45,3 +45,27 @@ def test_feedback_reranks_and_never_changes_the_match_set(engine, monkeypatch):
     assert (with_feedback.total, with_feedback.more) == (without.total, without.more)
     assert {h.id for h in with_feedback.hits} == {h.id for h in without.hits}
     assert [h.score for h in with_feedback.hits] != [h.score for h in without.hits]
+
+
+def test_the_words_counted_are_the_analyzers_query_terms(engine):
+    """words_of (one cached look-up per word as written) gives exactly the analyzer's
+    query-mode terms of each section, stop words, numbers and one-letter words left out, on
+    the describing sections of the records of several searches (compounds, digits, "+")."""
+    from search.analysis import analyzer, weighted_text
+    from search.related_similar import sections
+
+    plain = analyzer()
+    texts = []
+    for q in ("melanoma interleukin-2", "vaccine", "cancer", "COVID-19", "heart"):
+        for hit in engine.search(SearchRequest(q=q, size=20)).hits:
+            texts += [text for _, text in sections(engine.get(hit.id)) if text]
+    texts.append(weighted_text([(2.0, "T-cells in IL-2 therapy"), (1.0, texts[0])]))
+    assert len(texts) > 50
+    for text in texts * 2:  # the second time from the cache
+        expected = [
+            t
+            for t in plain.terms(text, mode="query")
+            if len(t) > 1 and not t.replace(".", "").isdigit()
+        ]
+        assert feedback.words_of(text) == expected
+    assert any("-" in w for text in texts for w in feedback.words_of(text))
