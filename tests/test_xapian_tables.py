@@ -7,10 +7,13 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import xapian
 
 from search import fields as f
+from search import querytree as qt
 from search.xapian import Reader
-from search.xapian.schema import FACET_SLOTS
+from search.xapian.matching import value_range
+from search.xapian.schema import FACET_SLOTS, NUMBER_SLOTS
 from search.xapian.tables import SPARSE_SHARE
 
 
@@ -71,3 +74,73 @@ def test_a_documents_rows_are_its_values(tables):
         for d in range(tables.size):
             mine = sorted(which[docs == d].tolist())
             assert sorted(by_doc[offsets[d] : offsets[d + 1]].tolist()) == mine
+
+
+def xapian_matches(reader, query) -> np.ndarray:  # noqa: ANN001
+    """The mask of what Xapian itself matches of a query (BoolWeight, every match)."""
+    st = reader.state()
+    enquire = xapian.Enquire(st.db)
+    enquire.set_weighting_scheme(xapian.BoolWeight())
+    enquire.set_query(query)
+    mask = np.zeros(st.tables.size, dtype=bool)
+    for m in enquire.get_mset(0, st.db.get_doccount()):
+        mask[m.docid] = True
+    return mask
+
+
+@pytest.mark.parametrize("field", sorted(NUMBER_SLOTS))
+def test_a_number_range_is_what_xapian_matches_of_it(xapian_index, field):
+    reader = Reader(xapian_index)
+    tables = reader.state().tables
+    numbers = sorted(
+        {
+            int(xapian.sortable_unserialise(item.value))
+            for item in reader.state().db.valuestream(NUMBER_SLOTS[field])
+        }
+    )
+    middle = numbers[len(numbers) // 2]
+    bounds = [(None, None), (numbers[0], numbers[-1]), (middle, middle), (None, middle),
+              (middle, None), (numbers[-1] + 1, None), (middle + 1, middle - 1)]  # fmt: skip
+    for low, high in bounds:
+        expected = xapian_matches(reader, value_range(qt.Range(field, low, high)))
+        got = tables.in_range(field, low, high)
+        assert np.array_equal(got, expected), (field, low, high)
+    assert tables.in_range(field, numbers[-1] + 1, None).sum() == 0
+    assert 0 < tables.in_range(field, middle, middle).sum() < tables.live.sum()
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["melanoma year:1990..2030", "cancer treatment year:2000..2030", "year:2015..2030",
+     "vaccine year:2019", "patients \"clinical trial\" year:..2020",
+     "heart year:2010.. date:2010..", "what is the effect of aspirin on pain year:1990..2030"],
+)  # fmt: skip
+def test_a_match_set_with_a_range_is_what_xapian_matches(xapian_index, q):
+    """The match sets take an And's ranges from the tables (search/xapian/matchsets.py): the
+    same documents as Xapian's own match of the whole query, ranges and words together."""
+    from search.models import SearchRequest
+    from search.xapian import matchsets
+    from search.xapian.matching import boolean, needs_masks
+
+    reader = Reader(xapian_index)
+    req = SearchRequest(q=q, size=10)
+    seen = []
+    real = matchsets.MatchSets._match
+
+    def spy(self, st, request, tree):  # noqa: ANN001, ANN202
+        out = real(self, st, request, tree)
+        seen.append((tree, out[1]))
+        return out
+
+    matchsets.MatchSets._match = spy
+    try:
+        page = reader.search(req)
+    finally:
+        matchsets.MatchSets._match = real
+    assert seen
+    for tree, matched in seen:
+        if not needs_masks(tree):
+            expected = xapian_matches(reader, boolean(reader.state().translator, tree))
+            assert np.array_equal(matched, expected), q
+    ranged = [t for t, _ in seen if any(map(matchsets._number_range, qt.leaves(t)))]
+    assert ranged and page.total <= int(seen[0][1].sum())

@@ -20,6 +20,7 @@ from search.xapian import facets as xfacets
 from search.xapian.listing import InMask
 from search.xapian.matching import boolean, needs_masks
 from search.xapian.query import weighting
+from search.xapian.schema import NUMBER_SLOTS
 from search.xapian.shards import ranked_within
 
 if TYPE_CHECKING:
@@ -61,10 +62,28 @@ class MatchSets:
             query, matched = None, st.tables.live.copy()
         else:
             query = boolean(st.translator, tree)
-            matched = self._mask(st, tree) if needs_masks(tree) else self._matches(st, query)
+            matched = self._mask(st, tree) if needs_masks(tree) else self._ranged(st, tree, query)
         deadline.check()
         allowed = matched & xfacets.filter_mask(st.tables, req)
         return query, matched, allowed, int(allowed.sum())
+
+    def _ranged(self, st: _State, tree: qt.Node, query: xapian.Query) -> np.ndarray:
+        """The matches of `tree` (translated: `query`); an And's numeric ranges (year:A..B)
+        taken from the tables' values and AND'ed with its other parts' matches: Xapian 1.4.26
+        checked a range for every document of an OR holding a phrase ("evaluation equations
+        independent year:1977..1981" on the full data: 24.7 ms, 3.8 ms so)."""
+        if isinstance(tree, qt.And):
+            ranges = [r for c in tree.children if (r := _number_range(c)) is not None]
+            rest = tuple(c for c in tree.children if _number_range(c) is None)
+            if ranges and rest:
+                part = rest[0] if len(rest) == 1 else qt.And(rest)
+                mask = self._matches(st, boolean(st.translator, part))
+                for found in ranges:
+                    mask &= st.tables.in_range(*found)
+                return mask
+        if (found := _number_range(tree)) is not None:
+            return st.tables.in_range(*found)
+        return self._matches(st, query)
 
     def _mask(self, st: _State, node: qt.Node) -> np.ndarray:
         """The match set of a tree from its parts' (for an "m of n" too wide to translate)."""
@@ -82,6 +101,8 @@ class MatchSets:
             return self._mask(st, node.required)
         if isinstance(node, qt.Every):
             return st.tables.live.copy()
+        if (found := _number_range(node)) is not None:
+            return st.tables.in_range(*found)
         return self._matches(st, boolean(st.translator, node))
 
     def _enquire(self, st: _State) -> xapian.Enquire:
@@ -105,3 +126,13 @@ class MatchSets:
         mask = np.zeros(st.tables.size, dtype=bool)
         mask[np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())] = True
         return mask
+
+
+def _number_range(node: qt.Node) -> tuple[str, int | None, int | None] | None:
+    """(field, low, high) of a numeric range (year:1979 is year:1979..1979); None otherwise."""
+    if isinstance(node, qt.Range) and node.field in NUMBER_SLOTS:
+        return node.field, node.low, node.high
+    if isinstance(node, qt.Term) and node.field in NUMBER_SLOTS:
+        number = int(node.text)
+        return node.field, number, number
+    return None
