@@ -67,3 +67,31 @@ def test_frequencies_per_type_sum_to_the_terms(db):
         assert dict(zip((t for t, _ in counts.types), found, strict=True)) == {
             term(f.TYPE, kind): holding.get(kind, 0) for kind in types_of(db, "")
         }
+
+
+@pytest.mark.parametrize("rare", [None, 5])
+def test_rare_terms_looked_up_by_type_count_as_the_matches_per_type(db, rare, monkeypatch):
+    """A term of at most RARE documents has its documents' types looked up in the docid ->
+    type array (search/xapian/sources.py kinds); every term of the fixture index (each field,
+    each count term) counts the same per type so as by a match per type, and both as the
+    documents' own types say, for a sample of them."""
+    from search.xapian import typestats
+    from search.xapian.sources import Sources
+
+    if rare is not None:  # the fixture's terms are all rare: take both ways
+        monkeypatch.setattr(typestats, "RARE", rare)
+    counted = TypeCounts(db)
+    looked_up = TypeCounts(db, Sources(db, 1.2, 0.75).kinds)
+    rare = common = 0
+    for n, item in enumerate(db.allterms()):
+        key, total = item.term.decode("utf-8"), item.termfreq
+        found = looked_up.frequencies(key, total)
+        assert found == counted.frequencies(key, total), key
+        if n % 97 == 0:
+            holding = types_of(db, key)
+            assert found == tuple(holding.get(t[len(counted._pre) :], 0) for t, _ in counted.types)
+        if total <= typestats.RARE:
+            rare += 1
+        else:
+            common += 1
+    assert rare > 1000 and (common > 500 or typestats.RARE > 5)  # both ways taken

@@ -93,11 +93,11 @@ class Translator:
     ) -> None:
         self.db = db
         self.k1, self.b = k1, b
-        self.types = TypeCounts(db) if per_type else None
+        self.sources = Sources(db, k1, b)
+        self.types = TypeCounts(db, self.sources.kinds) if per_type else None
         self.max_expanded = max_expanded
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
         self.k1_factor = (k1 + 1) / (k1 * WDF_SCALE + 1)
-        self.sources = Sources(db, k1, b)
         self._counted: dict[str, Counted] = {}  # term -> its count terms (TF_PREFIX)
         self._kind: str | None = None  # the record type being translated for (None: any)
         self._holds: dict[tuple[str, str], bool] = {}  # (field, type) -> has a record of it

@@ -4,31 +4,44 @@ article is scored against articles and the ~27,000 short MeSH records of a small
 shrink a rare word's idf.
 
 Each record type's document count is its type term's frequency; a term's document frequency
-per type is counted once per database (the matches of the term filtered by each type but the
-most common one, which gets the rest) and kept while the database is open. The query
+per type is counted once per database and kept while the database is open: a rare term's
+documents read out and looked up in the docid -> type array (search/xapian/sources.py kinds),
+a common one's matches filtered by each type but the most common one, which gets the rest. The query
 translator (search/xapian/query.py) scores a tree translated for one type with that type's idf.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import xapian
 
 from search import fields as f
 from search.xapian.schema import SLOT_TYPE, term
 
 MAX_CACHED = 100_000  # terms whose frequencies per type are kept (then forgotten at once)
+# A term held by at most this many documents has its documents' types looked up (one match
+# reading them out: 18-30 us a term on data/sample, where a count per type took 53-64); from
+# ~100 documents on, a count per type is cheaper (bench/REPORT.md, branch xfeed7).
+RARE = 100
 
 
 class TypeCounts:
     """Documents per record type of one database and each term's frequency per type."""
 
-    def __init__(self, db: xapian.Database) -> None:
+    def __init__(self, db: xapian.Database, kinds: Callable[[], np.ndarray] | None = None) -> None:
+        """`kinds`: each docid's record type as its index in f.TYPES (-1: none), for the rare
+        terms (None: every term is counted per type)."""
         self.db = db
+        self._kinds = kinds
         self.spied = db.size() > 1  # shards: each count is a round trip to every shard
         self._pre = pre = term(f.TYPE, "")
         found = [(item.term.decode("utf-8"), item.termfreq) for item in db.allterms(pre)]
         # the most common type last: its frequency is the term's total minus the others'
         self.types: list[tuple[str, int]] = sorted(found, key=lambda t: (t[1], t[0]))
+        names = [t[len(pre) :] for t, _ in self.types]
+        self._order = [f.TYPES.index(n) if n in f.TYPES else -1 for n in names]
         self._frequencies: dict[str, tuple[int, ...]] = {}
 
     def __bool__(self) -> bool:
@@ -50,6 +63,8 @@ class TypeCounts:
         found = self._frequencies.get(key)
         if found is None and self.spied:
             found = self._spied(key)
+        elif found is None and self._kinds is not None and total <= RARE and -1 not in self._order:
+            found = self._looked_up(key, total)
         elif found is None:
             counts = [self._count(key, type_term) for type_term, _ in self.types[:-1]]
             found = (*counts, max(0, total - sum(counts)))
@@ -70,6 +85,20 @@ class TypeCounts:
         enquire.get_mset(0, 0, self.db.get_doccount())
         counts = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
         return tuple(counts.get(t[len(self._pre) :], 0) for t, _ in self.types)
+
+    def _looked_up(self, key: str, total: int) -> tuple[int, ...]:
+        """The frequencies of a rare `key` per type: its documents' types looked up."""
+        assert self._kinds is not None
+        enquire = xapian.Enquire(self.db)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_docid_order(xapian.Enquire.ASCENDING)
+        enquire.set_query(xapian.Query(key))
+        mset = enquire.get_mset(0, total)
+        docid = mset.get_docid
+        docids = np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())
+        kinds = self._kinds()
+        per_kind = np.bincount(kinds[docids] + 1, minlength=len(f.TYPES) + 1)[1:]
+        return tuple(int(per_kind[i]) for i in self._order)
 
     def _count(self, key: str, type_term: str) -> int:
         q = xapian.Query
