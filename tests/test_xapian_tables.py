@@ -12,6 +12,7 @@ import xapian
 from search import fields as f
 from search import querytree as qt
 from search.xapian import Reader
+from search.xapian import tables as tables_module
 from search.xapian.matching import value_range
 from search.xapian.schema import FACET_SLOTS, NUMBER_SLOTS
 from search.xapian.tables import SPARSE_SHARE
@@ -49,8 +50,14 @@ def masks(tables) -> list[np.ndarray]:
     return out
 
 
+@pytest.mark.parametrize("share", [0, tables_module.BINCOUNT_SHARE, 10**9])
 @pytest.mark.parametrize("field", sorted(FACET_SLOTS))
-def test_counts_are_those_of_every_pair_whichever_way_they_are_taken(tables, field):
+def test_counts_are_those_of_every_pair_whichever_way_they_are_taken(
+    tables, field, share, monkeypatch
+):
+    """Few matches counted from their own values with np.unique (share 0), np.bincount
+    (10**9) or as chosen by their number (BINCOUNT_SHARE); many over every pair."""
+    monkeypatch.setattr(tables_module, "BINCOUNT_SHARE", share)
     values, docs, _ = tables.facet(field)
     sparse = dense = 0
     for within in masks(tables):

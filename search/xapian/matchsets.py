@@ -122,9 +122,8 @@ class MatchSets:
                 f"A prefix in the query stands for more than {qt.MAX_EXPANSIONS:,} words: "
                 "type more letters before the *."
             ) from None
-        docid = mset.get_docid
         mask = np.zeros(st.tables.size, dtype=bool)
-        mask[np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())] = True
+        mask[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
         return mask
 
 

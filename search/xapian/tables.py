@@ -26,6 +26,10 @@ TERM_CACHE_SIZE = 5_000
 # A facet is counted from its matching documents' own values (their rows, in docid order) when
 # they are fewer than this share of its (docid, value) pairs; else over all pairs at once.
 SPARSE_SHARE = 0.25
+# The matching documents' values are counted with np.bincount (no sort: a MeSH facet of 39,172
+# matches on the full data sorted 600,000 values per count, ~5 ms) when they are at least
+# 1/BINCOUNT_SHARE of the facet's distinct values; fewer, with np.unique (no table of every value).
+BINCOUNT_SHARE = 8
 
 
 class Tables:
@@ -150,7 +154,13 @@ class Tables:
             if not len(ends) or not ends[-1]:
                 return Counter()
             at = np.arange(ends[-1]) + np.repeat(starts - (ends - lengths), lengths)
-            found, counts = np.unique(by_doc[at], return_counts=True)
+            picked = by_doc[at]
+            if len(picked) * BINCOUNT_SHARE >= len(values):  # counted without a sort
+                every = np.bincount(picked, minlength=len(values))
+                found = np.flatnonzero(every)
+                counts = every[found]
+            else:
+                found, counts = np.unique(picked, return_counts=True)
             names = [values[i] for i in found.tolist()]
             return Counter(dict(zip(names, counts.tolist(), strict=True)))
         counts = np.bincount(which[within[docs]], minlength=len(values))
