@@ -14,6 +14,10 @@ builds per source and of everything; a 1% update (a held-out 1% of the files app
 build of the rest); search latency over drawn queries with facets and snippets, cold / warm
 (unseen queries after a warm-up set) / repeat; related items; HTTP load on `python -m web`.
 The report (markdown: machine, date, every figure and ratio) goes to bench/REPORT.md.
+Each step's figures are saved as it ends (bench/out/perf/NAME.json): a run that stops keeps
+them and a rerun skips them (`--redo 'search/*'` measures the named steps again, `--fresh`
+all; bench/perf_steps.py). The queries are drawn from our Whoosh build (`ours`), or from
+`ours-xapian`'s when `--engines` leaves `ours` out (the same records).
 `--quick` builds a small slice of the sample with ours and plain Whoosh, times 3 warm search
 passes of each (alternating), and fails when a ratio to plain Whoosh (search: of the best
 pass's median / p95 of each) falls more than 30% below bench/reference.json.
@@ -29,13 +33,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import perf_report  # noqa: E402
-from bench.corpus import Query, draw_queries  # noqa: E402
+from bench.corpus import Query  # noqa: E402
+from bench.perf_steps import Steps, draw, load, query_source, record_ids, save  # noqa: E402
+from search.store import build_meta, current_build  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SAMPLE = ROOT / "data" / "sample"
@@ -206,51 +213,85 @@ def run_dataset(
     http: bool,
     quick: bool = False,
     per_source: bool = True,
+    redo: Sequence[str] = (),
+    fresh: bool = False,
+    spec: dict | None = None,
+    root: Path = WORK,
 ) -> dict:
     """Everything for one dataset; `quick`: one build each, warm searches only, no related;
-    `per_source` False: only the build of everything (no build per source)."""
-    spec = DATASETS[name]
-    work = WORK / name
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    res: dict = {"dataset": name, "builds": {}, "search": {}}
-    sources = spec["sources"]
+    `per_source` False: only the build of everything (no build per source). Each step is
+    saved as it ends, and a step saved by an earlier run is skipped unless `redo` names it
+    (bench/perf_steps.py); `fresh` (and `quick`): every saved figure and build discarded."""
+    spec = spec or DATASETS[name]
+    work, saved = root / name, root / f"{name}.json"
+    if fresh or quick or not saved.exists():
+        shutil.rmtree(work, ignore_errors=True)
+    steps = Steps(saved, name, redo, fresh=fresh or quick)
+    work.mkdir(parents=True, exist_ok=True)
+    res, source = steps.res, query_source(engines)
     for engine in engines:
-        for source, paths in sources.items() if per_source and not quick else ():
-            print(f"[{name}] build {engine} {source}", flush=True)
-            out = work / f"{engine}-{source}"
-            res["builds"][(engine, source)] = child(["build", engine, str(out), *map(str, paths)])
-            shutil.rmtree(out, ignore_errors=True)
-        print(f"[{name}] build {engine} all", flush=True)
-        res["builds"][(engine, "all")] = build_all(name, engine, work)
-    if spec["holdout"]:
-        res["update"] = measure_update(name, work)
-        if "ours-xapian" in engines:  # the same records in both of our indexes
-            res["update_xapian"] = measure_update(name, work, "ours-xapian")
-    queries = draw_queries(work / "ours", n_queries, seed=7)
-    warmup = draw_queries(work / "ours", min(100, n_queries // 2), seed=8)
-    ids = _record_ids(work / "ours", n_queries)
+        for src, paths in spec["sources"].items() if per_source and not quick else ():
+            out = work / f"{engine}-{src}"
+            if not steps.saved(f"build/{engine}/{src}"):
+                print(f"[{name}] build {engine} {src}", flush=True)
+                shutil.rmtree(out, ignore_errors=True)
+                steps.put(
+                    f"build/{engine}/{src}", child(["build", engine, str(out), *map(str, paths)])
+                )
+                shutil.rmtree(out, ignore_errors=True)
+        if _needs_build(steps, engine, work, bool(spec["holdout"])):
+            print(f"[{name}] build {engine} all", flush=True)
+            # its update and every pass on it measured what this build replaces
+            steps.drop(f"update/{engine}", f"search/{engine}/*",
+                       *(f"search/{r}/*" for r, e in RELATED.items() if e == engine))  # fmt: skip
+            shutil.rmtree(work / engine, ignore_errors=True)
+            steps.put(f"build/{engine}/all", build_all(spec, engine, work))
+        if spec["holdout"] and engine in OURS and not steps.saved(f"update/{engine}"):
+            steps.put(f"update/{engine}", measure_update(name, spec, work, engine))
     qfile = work / "queries.json"
-    qfile.write_text(json.dumps({
-        "measured": [q.peer() for q in queries], "warmup": [q.peer() for q in warmup],
-        "related": ids[:n_queries], "related_warmup": ids[n_queries:],
-    }))  # fmt: skip
+    if not steps.saved("queries") or not qfile.exists():
+        steps.drop("search/*")  # the passes measured other queries
+        index = work / source
+        queries = draw(index, n_queries, seed=7)
+        warmup = draw(index, min(100, n_queries // 2), seed=8)
+        ids = record_ids(index, n_queries)
+        qfile.write_text(json.dumps({
+            "measured": [q.peer() for q in queries], "warmup": [q.peer() for q in warmup],
+            "related": ids[:n_queries], "related_warmup": ids[n_queries:],
+        }))  # fmt: skip
+        res["queries_from"] = source
+        steps.put("queries", [q.text for q in queries])
     related = [r for r, e in RELATED.items() if e in engines]
     if quick:
         res["search"] = quick_passes(name, engines, work, qfile)
     for engine in () if quick else [*engines, *related]:
         index = work / RELATED.get(engine, engine)
         for mode in ("cold", "warm"):
-            print(f"[{name}] search {engine} {mode}", flush=True)
-            res["search"][(engine, mode)] = child(["search", engine, str(index), str(qfile), mode])
-    res["queries"] = [q.text for q in queries]
-    if http:
+            if not steps.saved(f"search/{engine}/{mode}"):
+                print(f"[{name}] search {engine} {mode}", flush=True)
+                run = ["search", engine, str(index), str(qfile), mode]
+                steps.put(f"search/{engine}/{mode}", child(run))
+    if http and not steps.saved("http"):
         from bench.perf_http import serve_and_load
 
-        print(f"[{name}] http load", flush=True)
-        res["http"] = serve_and_load(work / "ours", res["queries"], 4, work / "http.json")
-    save(res, WORK / f"{name}.json")
+        print(f"[{name}] http load on {source}", flush=True)
+        res["http_engine"] = source
+        steps.put("http", serve_and_load(work / source, res["queries"], 4, work / "http.json"))
+    save(res, steps.path)
     return res
+
+
+def _needs_build(steps: Steps, engine: str, work: Path, holdout: bool) -> bool:
+    """Whether `engine`'s build of everything is (re)done: not saved, asked again, its index
+    gone, or its update to be measured again on an index that already holds it."""
+    if not steps.saved(f"build/{engine}/all") or not (work / engine).exists():
+        return True
+    if engine not in OURS:
+        return False
+    if current_build(work / engine) is None:
+        return True
+    updated = bool(build_meta(current_build(work / engine)).get("updated_at"))
+    return holdout and updated and not steps.saved(f"update/{engine}")
 
 
 def quick_passes(name: str, engines: list[str], work: Path, qfile: Path) -> dict:
@@ -266,31 +307,17 @@ def quick_passes(name: str, engines: list[str], work: Path, qfile: Path) -> dict
     return found
 
 
-def save(res: dict, path: Path) -> None:
-    """The raw figures (tuple keys joined with '|'), so a report can be rendered again."""
-    flat = {k: ({"|".join(x): y for x, y in v.items()} if k in ("builds", "search") else v)
-            for k, v in res.items()}  # fmt: skip
-    path.write_text(json.dumps(flat))
-
-
-def load(path: Path) -> dict:
-    raw = json.loads(path.read_text())
-    return {k: ({tuple(x.split("|")): y for x, y in v.items()} if k in ("builds", "search") else v)
-            for k, v in raw.items()}  # fmt: skip
-
-
-def build_all(name: str, engine: str, work: Path) -> dict:
+def build_all(spec: dict, engine: str, work: Path) -> dict:
     """Every source in one build; ours without the held-out files, which the update adds."""
-    spec = DATASETS[name]
     everything = [p for paths in spec["sources"].values() for p in paths]
     inputs = source_files(everything, spec["holdout"]) if engine in OURS else everything
     return child(["build", engine, str(work / engine), *map(str, inputs)])
 
 
-def measure_update(name: str, work: Path, engine: str = "ours") -> dict:
+def measure_update(name: str, spec: dict, work: Path, engine: str = "ours") -> dict:
     """Apply the held-out files to our build of the rest (the `all` build)."""
     print(f"[{name}] update {engine} with the held-out files", flush=True)
-    return child(["update", str(work / engine), *map(str, DATASETS[name]["holdout"])])
+    return child(["update", str(work / engine), *map(str, spec["holdout"])])
 
 
 def redo_update(name: str) -> None:
@@ -299,24 +326,9 @@ def redo_update(name: str) -> None:
     res = load(WORK / f"{name}.json")
     work = WORK / name
     shutil.rmtree(work / "ours", ignore_errors=True)
-    res["builds"][("ours", "all")] = build_all(name, "ours", work)
-    res["update"] = measure_update(name, work)
+    res["builds"][("ours", "all")] = build_all(DATASETS[name], "ours", work)
+    res["update"] = measure_update(name, DATASETS[name], work)
     save(res, WORK / f"{name}.json")
-
-
-def _record_ids(index: Path, n: int) -> list[str]:
-    """Record ids of every type, seeded: n to measure, then up to 100 to warm up with."""
-    import random
-
-    from search import fields as f
-    from search.engine import SearchEngine
-
-    engine = SearchEngine(index)
-    with engine.reader().lock:
-        reader = engine.reader().state().searcher.reader()
-        ids = [reader.stored_fields(d)[f.ID] for d in reader.all_doc_ids()]
-    random.Random(9).shuffle(ids)
-    return ids[: n + min(100, n // 2)]
 
 
 def quick() -> int:
@@ -357,6 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--all-only", action="store_true", help="no build per source and no HTTP load (faster)"
     )
+    p.add_argument(
+        "--redo", nargs="+", default=[], metavar="STEP",
+        help="measure these saved steps again (patterns: 'search/*', 'build/ours/all', 'http')",
+    )  # fmt: skip
+    p.add_argument("--fresh", action="store_true", help="discard every saved step and build")
     p.add_argument("--render", action="store_true", help="only re-render saved results")
     p.add_argument("--redo-update", action="store_true", help="re-measure build all + update")
     args = p.parse_args(argv)
@@ -377,7 +394,15 @@ def main(argv: list[str] | None = None) -> int:
 
         engines = args.engines.split(",") if args.engines else [*OURS, *PEERS]
         results = [
-            run_dataset(n, engines, args.queries, not args.all_only, per_source=not args.all_only)
+            run_dataset(
+                n,
+                engines,
+                args.queries,
+                not args.all_only,
+                per_source=not args.all_only,
+                redo=args.redo,
+                fresh=args.fresh,
+            )  # fmt: skip
             for n in names
         ]
     args.out.write_text(perf_report.render(results))

@@ -65,10 +65,11 @@ def quick_table(now: dict[str, float], reference: dict[str, float], tolerance: f
 def machine() -> str:
     cpu = "unknown CPU"
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (OSError, ValueError):
         mem = 0.0
@@ -119,17 +120,19 @@ def _search_table(res: dict) -> list[str]:
         "p95 of this ÷ p95 of ours (same queries)",
     )  # fmt: skip
     s = res["search"]
-    ours = {
-        "cold": s[("ours", "cold")]["first"],
-        "warm": s[("ours", "warm")]["first"],
-        "repeat": s[("ours", "cold")]["repeat"],
-    }
+    ours = {}  # (empty in a run without the Whoosh engine: no ratio column then)
+    if ("ours", "cold") in s and ("ours", "warm") in s:
+        ours = {
+            "cold": s[("ours", "cold")]["first"],
+            "warm": s[("ours", "warm")]["first"],
+            "repeat": s[("ours", "cold")]["repeat"],
+        }
     for (engine, mode), r in s.items():
         passes = [(mode, r["first"])] + ([("repeat", r["repeat"])] if "repeat" in r else [])
         for name, ms in passes:
             med, p95, mx = stats(ms)
             ratio = ""
-            if engine not in ("ours", *RELATED):  # ours over the same prefix of the queries
+            if ours and engine not in ("ours", *RELATED):  # ours over the same prefix
                 ratio = f"{p95 / stats(ours[name][: len(ms)])[1]:.1f}"
             label = f"related items ({RELATED[engine]})" if engine in RELATED else engine
             out.append(
@@ -140,7 +143,10 @@ def _search_table(res: dict) -> list[str]:
 
 
 def targets(res: dict) -> list[str]:
+    """The Whoosh backend's (ours) targets; none in a run without it (--engines)."""
     b, s = res["builds"], res["search"]
+    if ("ours", "all") not in b or ("ours", "warm") not in s:
+        return []
     p95 = stats(s[("ours", "warm")]["first"])[1]
     rows = [("search with facets and snippets, p95 warm", f"{p95:.1f} ms", "<= 50 ms", p95 <= 50)]
     if ("related", "warm") in s:
@@ -166,15 +172,17 @@ def xapian_targets(res: dict) -> list[str]:
     b, s = res["builds"], res["search"]
     if (XAPIAN, "all") not in b:
         return []
-    x, w = b[(XAPIAN, "all")], b[("ours", "all")]
+    x, w = b[(XAPIAN, "all")], b.get(("ours", "all"), {})
     rows = []
     for label, key in (("wall", "seconds"), ("CPU", "cpu_s")):
-        if key not in x or key not in w:
+        if key not in x:
             continue
-        rate, whoosh = x["records"] / x[key], w["records"] / w[key]
+        rate = x["records"] / x[key]
         rows.append((f"build records/s ({label})", f"{rate:.0f}", ">= 600", rate >= 600))
-        rows.append((f"build vs the Whoosh backend ({label})", f"{rate / whoosh:.2f}x", ">= 3x",
-                     rate / whoosh >= 3))  # fmt: skip
+        if key in w:  # a run without the Whoosh backend (--engines) has no ratio to it
+            whoosh = w["records"] / w[key]
+            rows.append((f"build vs the Whoosh backend ({label})", f"{rate / whoosh:.2f}x",
+                         ">= 3x", rate / whoosh >= 3))  # fmt: skip
         t = b.get((TANTIVY, "all"))
         if t and key in t:
             ratio = rate / (t["records"] / t[key])
@@ -212,23 +220,34 @@ def xapian_targets(res: dict) -> list[str]:
     return out
 
 
+def _update_table(res: dict) -> list[str]:
+    """The held-out files applied to each of our builds of the rest (ours, ours-xapian)."""
+    found = [(e, res[k]) for e, k in (("ours", "update"), (XAPIAN, "update_xapian")) if k in res]
+    if not found:
+        return []
+    out = ["### Update (held-out files applied to a build of the rest)", ""]
+    out += _header("engine", "added", "replaced", "unchanged", "deleted", "s", "full build s",
+                   "%", "peak MB")  # fmt: skip
+    for engine, u in found:
+        full = res["builds"][(engine, "all")]["seconds"]
+        out.append(
+            f"| {engine} | {u['added']} | {u['replaced']} | {u['unchanged']} | {u['deleted']} "
+            f"| {u['seconds']:.1f} | {full:.1f} | {100 * u['seconds'] / full:.1f} "
+            f"| {u['peak_mb']:.0f} |"
+        )
+    return [*out, ""]
+
+
 def render(results: list[dict]) -> str:
     lines = ["# Performance report (bench/perf.py)", "", f"Machine: {machine()}", ""]
     for res in results:
-        lines += [f"## Data: {res['dataset']}", "", "### Targets", "", *targets(res), ""]
+        lines += [f"## Data: {res['dataset']}", ""]
+        if targets(res):
+            lines += ["### Targets", "", *targets(res), ""]
         if xapian_targets(res):
             lines += ["### The Xapian backend (issue #12)", "", *xapian_targets(res), ""]
         lines += ["### Build", "", *_build_table(res), ""]
-        if "update" in res:
-            u, full = res["update"], res["builds"][("ours", "all")]
-            lines += [
-                "### Update (held-out files applied to a build of the rest)", "",
-                "| added | replaced | unchanged | deleted | s | full build s | % | peak MB |",
-                "|---|---|---|---|---|---|---|---|",
-                f"| {u['added']} | {u['replaced']} | {u['unchanged']} | {u['deleted']} "
-                f"| {u['seconds']:.1f} | {full['seconds']:.1f} "
-                f"| {100 * u['seconds'] / full['seconds']:.1f} | {u['peak_mb']:.0f} |", "",
-            ]  # fmt: skip
+        lines += _update_table(res)
         lines += [
             f"### Search ({len(res['queries'])} queries drawn, facets and snippets; a pass "
             "stops after 240 s, so a slow engine is timed on the first queries of the list)",
@@ -236,7 +255,9 @@ def render(results: list[dict]) -> str:
         ]
         lines += [*_search_table(res), ""]
         if "http" in res:
-            lines += ["### HTTP (`python -m web`, 4 concurrent clients from another process)", ""]
+            on = res.get("http_engine", "ours")
+            lines += [f"### HTTP (`python -m web` on {on}, 4 concurrent clients from another "
+                      "process)", ""]  # fmt: skip
             lines += ["| endpoint | requests | errors | req/s | median ms | p95 ms | max ms |"]
             lines += ["|---|---|---|---|---|---|---|"]
             for kind, h in res["http"].items():
@@ -245,5 +266,7 @@ def render(results: list[dict]) -> str:
                     f"| {h['median_ms']:.1f} | {h['p95_ms']:.1f} | {h['max_ms']:.0f} |"
                 )
             lines.append("")
-        lines += ["Example queries: " + "; ".join(f"`{q}`" for q in res["queries"][:12]), ""]
+        drawn = f" (drawn from {res['queries_from']}'s build)" if "queries_from" in res else ""
+        examples = "; ".join(f"`{q}`" for q in res["queries"][:12])
+        lines += [f"Example queries{drawn}: {examples}", ""]
     return "\n".join(lines)

@@ -1,9 +1,18 @@
 """bench/perf_report.py: the ratios bench/perf.py --quick compares with bench/reference.json,
-on pass latencies written out by hand (no timing here)."""
+on pass latencies written out by hand (no timing here); bench/perf.py's steps saved as they
+end and skipped by a rerun, and its queries drawn from either backend's build (real builds
+of tests/data by bench/perf.py's child processes; no figure is checked, only which steps ran)."""
 
 from __future__ import annotations
 
-from bench.perf_report import best, ratios
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import draw_queries
+from bench.perf import _needs_build, run_dataset
+from bench.perf_report import best, ratios, render
+from bench.perf_steps import Steps, draw, load, query_source, record_ids
 
 BUILDS = {
     ("ours", "all"): {"records": 3000, "seconds": 10.0},
@@ -60,3 +69,94 @@ def test_ratios_of_a_run_with_one_pass_each() -> None:
     }
     assert ratios(res)["search_median_warm"] == 10.0
     assert ratios(res)["search_p95_warm"] == 10.0  # 100 / 10: ours' slow tail is past query 15
+
+
+# -- bench/perf.py's steps saved as they end, and its queries drawn from any of our builds ----
+
+DATA = Path(__file__).parent / "data"
+SPEC = {
+    "sources": {"trials": [DATA / "trials"], "pubmed": [DATA / "pubmed"], "mesh": [DATA / "mesh"]},
+    "holdout": [DATA / "pubmed" / "PubData2XL_book.xml"],
+}
+
+
+def test_queries_drawn_through_the_view_are_those_of_the_whoosh_reader(
+    whoosh_index: Path, xapian_index: Path
+) -> None:
+    # bench/corpus.py's draw_queries reads the Whoosh reader; perf_steps.draw reads the index
+    # view of either backend: on the same records, the same queries in the same order
+    whoosh = [q.text for q in draw_queries(whoosh_index, 30, seed=7)]
+    assert len(whoosh) == 30
+    assert [q.text for q in draw(whoosh_index, 30, seed=7)] == whoosh
+    assert [q.text for q in draw(xapian_index, 30, seed=7)] == whoosh
+    assert record_ids(xapian_index, 10) == record_ids(whoosh_index, 10)
+    assert len(set(record_ids(xapian_index, 10))) == 15  # 10 measured, then 5 to warm up
+
+
+def test_a_run_needs_one_of_our_builds_to_draw_its_queries_from() -> None:
+    assert query_source(["tantivy", "ours-xapian", "ours"]) == "ours"
+    assert query_source(["tantivy", "ours-xapian"]) == "ours-xapian"
+    with pytest.raises(SystemExit, match="--engines needs ours or ours-xapian"):
+        query_source(["tantivy", "sqlite-fts5"])
+
+
+def test_redo_patterns_and_dropping_what_a_step_replaces(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    steps = Steps(path, "d")
+    steps.put("build/ours-xapian/all", {"records": 3})
+    steps.put("update/ours-xapian", {"seconds": 1.0})
+    steps.put("search/ours-xapian/warm", {"first": [1.0]})
+    steps.put("search/related-xapian/warm", {"first": [2.0]})
+    steps.put("search/tantivy/warm", {"first": [3.0]})
+    again = Steps(path, "d", redo=["search/*xapian/warm"])  # as a rerun loads them
+    assert again.saved("build/ours-xapian/all") and again.saved("update/ours-xapian")
+    assert again.saved("search/tantivy/warm")
+    assert not again.saved("search/ours-xapian/warm")
+    assert not again.saved("search/related-xapian/warm")
+    assert not again.saved("search/ours-xapian/cold")  # never measured
+    again.drop("update/ours-xapian", "search/ours-xapian/*")
+    assert "update_xapian" not in again.res
+    assert set(again.res["search"]) == {("related-xapian", "warm"), ("tantivy", "warm")}
+    assert not Steps(path, "d", fresh=True).saved("build/ours-xapian/all")
+    again.put("build/tantivy/all", {"records": 3})
+    assert _needs_build(again, "tantivy", tmp_path, True)  # saved, but its index is gone
+    (tmp_path / "tantivy").mkdir()
+    assert not _needs_build(again, "tantivy", tmp_path, True)
+
+
+def test_a_run_stopped_early_keeps_its_steps_and_a_rerun_skips_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the first run stops at an engine that cannot be built: what came before it is saved
+    with pytest.raises(SystemExit, match="child"):
+        run_dataset("t", ["ours-xapian", "no-such-engine"], 8, http=False, per_source=False,
+                    spec=SPEC, root=tmp_path)  # fmt: skip
+    first = load(tmp_path / "t.json")
+    assert set(first["builds"]) == {("ours-xapian", "all")}
+    assert first["update_xapian"]["added"] > 0  # the held-out file, applied to the rest
+    capsys.readouterr()
+
+    # without the Whoosh engine `ours`: the queries come from ours-xapian's build
+    res = run_dataset("t", ["ours-xapian"], 8, http=False, per_source=False, spec=SPEC,
+                      root=tmp_path)  # fmt: skip
+    ran = capsys.readouterr().out
+    assert "build ours-xapian" not in ran and "update ours-xapian" not in ran
+    assert res["builds"][("ours-xapian", "all")] == first["builds"][("ours-xapian", "all")]
+    assert res["update_xapian"] == first["update_xapian"]
+    assert res["queries_from"] == "ours-xapian" and len(res["queries"]) == 8
+    passes = {(e, m) for e in ("ours-xapian", "related-xapian") for m in ("cold", "warm")}
+    assert set(res["search"]) == passes
+    assert load(tmp_path / "t.json") == res
+
+    # a rerun measures only what --redo names
+    again = run_dataset("t", ["ours-xapian"], 8, http=False, per_source=False, spec=SPEC,
+                        root=tmp_path, redo=["search/related-xapian/warm"])  # fmt: skip
+    ran = capsys.readouterr().out
+    assert "search related-xapian warm" in ran
+    assert "search ours-xapian" not in ran and "search related-xapian cold" not in ran
+    for key in passes - {("related-xapian", "warm")}:
+        assert again["search"][key] == res["search"][key]
+    report = render([again])
+    assert "Example queries (drawn from ours-xapian's build)" in report
+    assert "### The Xapian backend (issue #12)" in report
+    assert "| ours-xapian | " in report.split("### Update")[1]
