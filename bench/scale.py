@@ -306,8 +306,8 @@ def remote_search(index_dir: Path, size: int, work: Path) -> dict[str, Any]:
             p.wait()
     row = {f"remote_{k}": v for k, v in remote.items()}
     signatures = index_dir / f"signatures-remote{TAG}.json"
-    pairs = {"one_db": work / f"{size}x-xapian1" / "signatures-local.json",
-             "local_shards": index_dir / "signatures-local.json"}  # fmt: skip
+    pairs = {"one_db": local_signatures(work / f"{size}x-xapian1"),
+             "local_shards": local_signatures(index_dir)}  # fmt: skip
     for name, other in pairs.items():
         if other.exists():
             row[f"mismatch_counts_remote_vs_{name}"] = mismatches(
@@ -316,6 +316,14 @@ def remote_search(index_dir: Path, size: int, work: Path) -> dict[str, Any]:
             row[f"mismatch_top10_remote_vs_{name}"] = mismatches(signatures, other)
     row["queries"] = len(json.loads(signatures.read_text()))
     return row
+
+
+def local_signatures(index_dir: Path, tag: str | None = None) -> Path:
+    """The local run's signatures to compare a remote run with: those taken under the same
+    SCALE_TAG when there are (a re-measure after the 1% update, whose build the untagged ones
+    predate), else the untagged ones of `run`."""
+    tagged = index_dir / f"signatures-local{TAG if tag is None else tag}.json"
+    return tagged if tagged.exists() else index_dir / "signatures-local.json"
 
 
 def mismatches(a: Path, b: Path, keys: tuple[str, ...] = ("groups", "scores")) -> int:

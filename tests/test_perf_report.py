@@ -13,6 +13,7 @@ from bench.corpus import draw_queries
 from bench.perf import _needs_build, run_dataset
 from bench.perf_report import best, ratios, render
 from bench.perf_steps import Steps, draw, load, query_source, record_ids
+from bench.scale import local_signatures
 
 BUILDS = {
     ("ours", "all"): {"records": 3000, "seconds": 10.0},
@@ -160,3 +161,13 @@ def test_a_run_stopped_early_keeps_its_steps_and_a_rerun_skips_them(
     assert "Example queries (drawn from ours-xapian's build)" in report
     assert "### The Xapian backend (issue #12)" in report
     assert "| ours-xapian | " in report.split("### Update")[1]
+
+
+def test_a_tagged_remote_run_is_compared_with_the_local_run_of_its_tag(tmp_path: Path) -> None:
+    # bench/scale.py: after `run`'s 1% update, a re-measure (SCALE_TAG=-quiet) searches the
+    # updated build; its remote signatures must meet the local ones taken on that build
+    (tmp_path / "signatures-local.json").write_text("{}")
+    assert local_signatures(tmp_path, "-quiet") == tmp_path / "signatures-local.json"
+    (tmp_path / "signatures-local-quiet.json").write_text("{}")
+    assert local_signatures(tmp_path, "-quiet") == tmp_path / "signatures-local-quiet.json"
+    assert local_signatures(tmp_path, "") == tmp_path / "signatures-local.json"
