@@ -18,46 +18,53 @@ import json
 import subprocess
 import sys
 import tempfile
+from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import xapian  # noqa: E402
+
+from search import querytree as qt  # noqa: E402
+from search.xapian.matching import matcher, some_of  # noqa: E402
+from search.xapian.query import Translator, scaled  # noqa: E402
+
 FORMS = ({}, {"page": 2}, {"size": 50}, {"sort": "newest"})  # as the result comparisons'
+
+
+class AndMaybeTranslator(Translator):
+    """The translation before: qt.AndMaybe as OP_AND_MAYBE, an "m of n" as an OP_AND_MAYBE of
+    its match set (unscored) and its OR (tests/test_xapian_search.py compares the rankings with
+    it; `old_forms` makes every Translator one). The originals are called by name, not through
+    super(), so that the methods also serve patched onto Translator itself."""
+
+    def node(self, node: qt.Node) -> xapian.Query:
+        q = xapian.Query
+        if isinstance(node, qt.AndMaybe):
+            return q(q.OP_AND_MAYBE, self.node(node.required), self.node(node.optional))
+        if isinstance(node, qt.And) and node.children:
+            children = [self.node(c) for c in node.children]
+            joined = children[0] if len(children) == 1 else q(q.OP_AND, children)
+            return scaled(joined, node.boost)
+        if isinstance(node, qt.Or) and some_of(node):
+            children = [self.node(c) for c in node.children]
+            subsets = [q(q.OP_AND, list(c)) for c in combinations(children, node.minimum)]
+            joined = q(q.OP_AND_MAYBE, matcher(q(q.OP_OR, subsets)), q(q.OP_OR, children))
+            return scaled(joined, node.boost)
+        return _NODE(self, node)
+
+    def __call__(self, node, kind=None, within=None, filtered=None):  # noqa: ANN001, ANN204
+        return _CALL(self, node, kind, within)  # no AndMaybe joins the caller's filter
+
+
+_NODE, _CALL = Translator.node, Translator.__call__
 
 
 def old_forms() -> None:
     """Patch the translator to send qt.AndMaybe (and an "m of n") as OP_AND_MAYBE."""
-    import xapian
-
-    from search import querytree as qt
-    from search.xapian import query
-    from search.xapian.matching import matcher, some_of
-
-    node = query.Translator.node
-
-    def with_and_maybe(self: query.Translator, tree: qt.Node) -> xapian.Query:
-        q = xapian.Query
-        if isinstance(tree, qt.AndMaybe):
-            return q(q.OP_AND_MAYBE, self.node(tree.required), self.node(tree.optional))
-        if isinstance(tree, qt.And) and tree.children:
-            children = [self.node(c) for c in tree.children]
-            joined = children[0] if len(children) == 1 else q(q.OP_AND, children)
-            return query.scaled(joined, tree.boost)
-        if isinstance(tree, qt.Or) and some_of(tree):
-            from itertools import combinations
-
-            children = [self.node(c) for c in tree.children]
-            subsets = [q(q.OP_AND, list(c)) for c in combinations(children, tree.minimum)]
-            maybe = q(q.OP_AND_MAYBE, matcher(q(q.OP_OR, subsets)), q(q.OP_OR, children))
-            return query.scaled(maybe, tree.boost)
-        return node(self, tree)
-
-    call = query.Translator.__call__
-    query.Translator.node = with_and_maybe  # type: ignore[method-assign]
-    query.Translator.__call__ = lambda self, tree, kind=None, within=None, filtered=None: call(  # type: ignore[method-assign]
-        self, tree, kind, within
-    )
+    Translator.node = AndMaybeTranslator.node  # type: ignore[method-assign]
+    Translator.__call__ = AndMaybeTranslator.__call__  # type: ignore[method-assign]
 
 
 def child(index: Path, texts: list[str], and_maybe: bool) -> None:

@@ -5,13 +5,12 @@ partial matches ranked by AND_NOT: the same matches, order and scores as the for
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pytest
 import xapian
 from test_xapian import TYPED
 
+from bench.prune_check import AndMaybeTranslator
 from search import fields as f
 from search import querytree as qt
 from search.expansion import MeshExpander
@@ -21,7 +20,7 @@ from search.scoring import MESH_PRIOR
 from search.xapian import Reader, sources
 from search.xapian.listing import InMask
 from search.xapian.matching import boolean, hoisted, matcher, nodes, unphrased
-from search.xapian.query import Translator, scaled, weighting
+from search.xapian.query import scaled, weighting
 from search.xapian.schema import term
 from search.xapian.shards import ranked_within
 
@@ -127,29 +126,6 @@ def test_partial_matches_ranked_by_and_not_as_by_the_decider(reader):
         want = ranked_within(enquire, st.db, 0, 100, extra, InMask(extra))
         assert [(d, scores[d]) for d in docids] == [(m.docid, m.weight) for m in want]
         assert all(extra[d] for d in docids) and len(docids) == int(extra.sum())
-
-
-class AndMaybeTranslator(Translator):
-    """The translation before: qt.AndMaybe as OP_AND_MAYBE, an "m of n" as an OP_AND_MAYBE of
-    its match set (unscored) and its OR."""
-
-    def node(self, node: qt.Node) -> xapian.Query:
-        q = xapian.Query
-        if isinstance(node, qt.AndMaybe):
-            return q(q.OP_AND_MAYBE, self.node(node.required), self.node(node.optional))
-        if isinstance(node, qt.And) and node.children:
-            children = [self.node(c) for c in node.children]
-            joined = children[0] if len(children) == 1 else q(q.OP_AND, children)
-            return scaled(joined, node.boost)
-        if isinstance(node, qt.Or) and 1 < node.minimum < len(node.children):
-            children = [self.node(c) for c in node.children]
-            subsets = [q(q.OP_AND, list(c)) for c in combinations(children, node.minimum)]
-            joined = q(q.OP_AND_MAYBE, matcher(q(q.OP_OR, subsets)), q(q.OP_OR, children))
-            return scaled(joined, node.boost)
-        return super().node(node)
-
-    def __call__(self, node, kind=None, within=None, filtered=None):  # noqa: ANN001, ANN204
-        return super().__call__(node, kind, within)  # no AndMaybe joins the caller's filter
 
 
 QUESTION = "does interleukin-2 help patients with metastatic melanoma"
