@@ -85,11 +85,11 @@ class ShardSearch(XapianReader):
         first = (req.page - 1) * req.size
         tree = parsed.tree if parsed is not None else qt.Every()
         loose = parsed.loose if parsed is not None else None
-        mset, total, counts = self._counted(st, req, tree, first)
+        total, counts = self._counted(st, req, tree)
         partial = False
         if not total and loose is not None:
             tree, partial = loose, True  # no record has enough of the words: any of them
-            mset, total, counts = self._counted(st, req, tree, first)
+            total, counts = self._counted(st, req, tree)
         more = 0
         if total and not partial and loose is not None:
             more = self._count(st, req, qt.AndNot(loose, tree))
@@ -98,15 +98,16 @@ class ShardSearch(XapianReader):
         ranked_tree, loose_tree = tree, loose
         if total and reading is not None and feedback.wanted(reading.shape, req.sort, words):
             gained = self._feedback(st, req, tree, st.tables.live, words)
-            if gained is not None:  # the same matches, ranked again
+            if gained is not None:  # the same matches, ranked with the clause
                 ranked_tree = qt.AndMaybe(tree, gained)
                 loose_tree = qt.AndMaybe(loose, gained) if loose is not None else None
-                if first < total:
-                    mset = self._ranking(st, req, ranked_tree, first, req.size)
+        # the page from a ranking of its own, which prunes (the counting matches are unscored)
+        mset = self._ranking(st, req, ranked_tree, first, req.size) if first < total else None
         plain = parsed.plain if parsed is not None else tree
-        docids = [m.docid for m in mset] if first < total else []
-        scores = {m.docid: m.weight for m in mset}
-        self._fetch(st, mset)
+        docids = [m.docid for m in mset] if mset is not None else []
+        scores = {m.docid: m.weight for m in mset} if mset is not None else {}
+        if mset is not None:
+            self._fetch(st, mset)
         hits = self._render(st, req, docids, scores, plain, set())
         if more and len(hits) < req.size and loose_tree is not None:
             start = max(0, first - total)
@@ -132,11 +133,11 @@ class ShardSearch(XapianReader):
         return self._enquire_ranked(st, req, tree).get_mset(first, size)
 
     def _counted(
-        self, st: _State, req: SearchRequest, tree: qt.Node, first: int
-    ) -> tuple[xapian.MSet, int, dict[str, Counter[str]]]:
-        """The page of `tree`'s ranking from `first`, its exact total, and the value counts
-        every facet is shown with: each facet over the matches the OTHER facets' selections
-        allow, "type" also over all the matches (which types are present), under "*"."""
+        self, st: _State, req: SearchRequest, tree: qt.Node
+    ) -> tuple[int, dict[str, Counter[str]]]:
+        """`tree`'s exact total and the value counts every facet is shown with, from unscored
+        matches: each facet over the matches the OTHER facets' selections allow, "type" also
+        over all the matches (which types are present), under "*"."""
         filters = active(req)
         groups: dict[Filters, list[str]] = {}
         for d in FACETS:
@@ -152,25 +153,23 @@ class ShardSearch(XapianReader):
             enquire = self._enquire(st)
             enquire.set_weighting_scheme(xapian.BoolWeight())
             enquire.set_query(self._matching(st, within, tree))
-            counted, spies = self._spied(st, enquire, fields, 0, 0)
+            counted, spies = self._spied(st, enquire, fields)
             counts.update(spies)
             if others == filters:
                 total = counted.get_matches_estimated()
         if "*" not in counts:
             counts["*"] = counts[f.TYPE]
-        # the page from a ranking of its own, which prunes: ranked with the spies, every match
-        # of every shard was scored (its field words' sources and all) to count them
-        mset = self._ranking(st, req, tree, first, req.size) if first < total else xapian.MSet()
-        return mset, total, counts
+        return total, counts
 
     def _spied(
-        self, st: _State, enquire: xapian.Enquire, fields: list[str], first: int, size: int
+        self, st: _State, enquire: xapian.Enquire, fields: list[str]
     ) -> tuple[xapian.MSet, dict[str, Counter[str]]]:
+        """Every match of `enquire` counted (no hit kept), with each field's value counts."""
         spies = {name: xapian.ValueCountMatchSpy(FACET_SLOTS[name if name != "*" else f.TYPE])
                  for name in fields}  # fmt: skip
         for spy in spies.values():
             enquire.add_matchspy(spy)
-        mset = enquire.get_mset(first, size, st.db.get_doccount())
+        mset = enquire.get_mset(0, 0, st.db.get_doccount())
         out = {}
         for name, spy in spies.items():
             out[name] = split_counts(Counter({v.term: v.termfreq for v in spy.values()}))
