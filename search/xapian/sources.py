@@ -4,14 +4,15 @@ A word of a field other than ALL scores BM25 on that field's own length: a Value
 maps each length (a value slot) to BM25's saturated tf times SOURCE_SCALE, and the word's query
 scales it down to idf x boost. Xapian copies a source's weights each time a query is made of it
 and each time a match uses it (about 100 us for the 685 lengths of the sample's `aside`), so:
-- a source of every length (of one record type's documents, for a query translated for that
-  type) is made once per (field, tf) with its query, and shared;
-- a ranking within a known match set (`within`) gets sources of only the lengths found there
-  (a document outside it is never scored), made for that ranking, unless they are most of them;
-- a ranking without one (on shards, which count their own matches) gets, for a word held by
-  at most MAX_HELD documents, sources of only the lengths of those holding it with each wdf
-  (read once: `postings`). A query is sent to every shard for each ranked match, tables and
-  all: with every length of `aside` (~1,000 at 1x) for each of a word's wdfs, megabytes.
+- a word held by at most MAX_HELD documents gets, for each of its wdfs, a source of only the
+  lengths of the documents holding it that often (read once: `postings`), shared while the
+  database is open, in every ranking (a query is sent to every shard for each ranked match,
+  tables and all: with every length of `aside`, ~1,000 at 1x, for each wdf, megabytes);
+- for other words, a source of every length (of one record type's documents, for a query
+  translated for that type) is made once per (field, tf) with its query, and shared;
+- unless the ranking is within a known match set (`within`): then a source of only the lengths
+  found there (a document outside it is never scored), made for that ranking, unless they are
+  most of them.
 Constant scores come from one FixedWeightPostingSource per score.
 """
 
