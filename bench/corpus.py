@@ -112,24 +112,30 @@ class Query:
 
 
 def draw_queries(index_dir: Path, n: int, seed: int) -> list[Query]:
-    """`n` queries from the records of the index at `index_dir` (seeded)."""
-    from search.engine import SearchEngine
-
-    engine = SearchEngine(index_dir)
+    """`n` queries from the records of the index at `index_dir` (seeded), of either backend:
+    its live documents in docid order, shuffled, read through the index view (search/view.py)."""
+    reader, view, docnums = live_documents(index_dir)
     rng = random.Random(seed)
-    with engine.reader().lock:
-        reader = engine.reader().state().searcher.reader()
-        docnums = list(reader.all_doc_ids())
-        rng.shuffle(docnums)
-        out: list[Query] = []
+    rng.shuffle(docnums)
+    out: list[Query] = []
+    with reader.lock:
         for docnum in docnums:
             if len(out) >= n:
                 break
-            record = f.unpack_record(reader.stored_fields(docnum)[f.RECORD])
-            query = _one(rng, record)
+            query = _one(rng, view.record(docnum))
             if query is not None:
                 out.append(query)
     return out
+
+
+def live_documents(index_dir: Path) -> tuple[Any, Any, list[int]]:
+    """The index's reader, its view and its live documents' numbers, ascending."""
+    from search.bitsets import iter_bits
+    from search.engine import SearchEngine
+
+    reader = SearchEngine(index_dir).reader()
+    view = reader.view()
+    return reader, view, list(iter_bits(view.live))
 
 
 def _one(rng: random.Random, record: dict[str, Any]) -> Query | None:

@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import perf_report  # noqa: E402
-from bench.corpus import Query  # noqa: E402
-from bench.perf_steps import Steps, draw, load, query_source, record_ids, save  # noqa: E402
+from bench.corpus import Query, draw_queries  # noqa: E402
+from bench.perf_steps import Steps, load, query_source, record_ids, save  # noqa: E402
 from search.store import build_meta, current_build  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -261,8 +261,8 @@ def run_dataset(
     if not steps.saved("queries") or not qfile.exists():
         steps.drop("search/*")  # the passes measured other queries
         index = work / source
-        queries = draw(index, n_queries, seed=7)
-        warmup = draw(index, min(100, n_queries // 2), seed=8)
+        queries = draw_queries(index, n_queries, seed=7)
+        warmup = draw_queries(index, min(100, n_queries // 2), seed=8)
         ids = record_ids(index, n_queries)
         qfile.write_text(json.dumps({
             "measured": [q.peer() for q in queries], "warmup": [q.peer() for q in warmup],

@@ -11,23 +11,22 @@ and `--redo PATTERN...` (shell patterns of those names: 'search/*', 'build/ours/
 the steps it names again; a step that runs again drops the saved steps measured on what it
 replaced (a build: its update and its searches; the queries: every search).
 
-Queries and related-items ids are drawn, seeded, from the records of one of our builds
-through the backend-neutral index view (search/view.py), so a run without the Whoosh engine
-`ours` draws them from `ours-xapian`. On a Whoosh build they are the queries of
-bench/corpus.py's `draw_queries` (the same documents in the same order:
-tests/test_perf_report.py).
+Queries (bench/corpus.py `draw_queries`) and related-items ids are drawn, seeded, from the
+records of one of our builds through the backend-neutral index view (search/view.py), so a run
+without the Whoosh engine `ours` draws them from `ours-xapian`: the same queries
+(tests/test_perf_report.py).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import Query, _one
+from bench.corpus import live_documents
 
 # our engines, in the order a run draws its queries from the first one it has
 SOURCES = ("ours", "ours-xapian")
@@ -101,17 +100,6 @@ class Steps:
         save(self.res, self.path)
         return value
 
-    def get(self, step: str) -> Any:
-        key, sub = _slot(step)
-        return self.res[key] if sub is None else self.res[key][sub]
-
-    def run(self, step: str, measure: Callable[[], Any]) -> Any:
-        """The saved figures of `step`, or `measure()`'s, saved at once."""
-        if self.saved(step):
-            print(f"[{self.res['dataset']}] {step}: saved, skipped", flush=True)
-            return self.get(step)
-        return self.put(step, measure())
-
 
 def query_source(engines: Sequence[str]) -> str:
     """The build the queries are drawn from: `ours`, else `ours-xapian` (the same records)."""
@@ -124,34 +112,9 @@ def query_source(engines: Sequence[str]) -> str:
     )
 
 
-def _live(index: Path) -> tuple[Any, Any, list[int]]:
-    from search.bitsets import iter_bits
-    from search.engine import SearchEngine
-
-    reader = SearchEngine(index).reader()
-    view = reader.view()
-    return reader, view, list(iter_bits(view.live))
-
-
-def draw(index: Path, n: int, seed: int) -> list[Query]:
-    """`n` queries from the records of the index at `index` (seeded), any backend."""
-    reader, view, docnums = _live(index)
-    rng = random.Random(seed)
-    rng.shuffle(docnums)
-    out: list[Query] = []
-    with reader.lock:
-        for docnum in docnums:
-            if len(out) >= n:
-                break
-            query = _one(rng, view.record(docnum))
-            if query is not None:
-                out.append(query)
-    return out
-
-
 def record_ids(index: Path, n: int) -> list[str]:
     """Record ids of every type, seeded: n to measure, then up to 100 to warm up with."""
-    reader, view, docnums = _live(index)
+    reader, view, docnums = live_documents(index)
     with reader.lock:
         ids = [view.head(d).id for d in docnums]
     random.Random(9).shuffle(ids)
