@@ -13,7 +13,8 @@ same parser, facets and snippets), and the peers of bench/peers.py
 builds per source and of everything; a 1% update (a held-out 1% of the files applied to a
 build of the rest); search latency over drawn queries with facets and snippets, cold / warm
 (unseen queries after a warm-up set) / repeat; related items; HTTP load on `python -m web`.
-The report (markdown: machine, date, every figure and ratio) goes to bench/REPORT.md.
+The report (markdown: machine, date, every figure and ratio) replaces its own block of
+bench/REPORT.md (marked; the file's other sections are kept), or is written whole to `--out`.
 Each step's figures are saved as it ends (bench/out/perf/NAME.json): a run that stops keeps
 them and a rerun skips them (`--redo 'search/*'` measures the named steps again, `--fresh`
 all; bench/perf_steps.py). The queries are drawn from our Whoosh build (`ours`), or from
@@ -27,21 +28,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from resource import RUSAGE_CHILDREN, RUSAGE_SELF
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import perf_report  # noqa: E402
-from bench.corpus import Query, draw_queries  # noqa: E402
+from bench.corpus import draw_queries  # noqa: E402
+from bench.perf_child import (  # noqa: E402
+    OURS,
+    RELATED,
+    child_build,
+    child_search,
+    child_update,
+)
 from bench.perf_steps import Steps, load, query_source, record_ids, save  # noqa: E402
 from search.store import build_meta, current_build  # noqa: E402
 
@@ -69,12 +73,10 @@ DATASETS = {
     },
 }  # fmt: skip
 WORK = ROOT / "bench" / "out" / "perf"
+REPORT = ROOT / "bench" / "REPORT.md"
 REFERENCE = ROOT / "bench" / "reference.json"
-PASS_BUDGET_S = 240.0  # a search pass stops here (plain Whoosh needs ~1.4 s a query on full)
 TOLERANCE = 0.30  # --quick fails when a ratio falls more than this below the reference
 QUICK_ROUNDS = 3  # --quick: warm passes of each engine, alternating; the best of each is kept
-OURS = {"ours": "whoosh", "ours-xapian": "xapian"}  # our engine -> its backend
-RELATED = {"related": "ours", "related-xapian": "ours-xapian"}  # related items of each
 
 
 def child(args: list[str]) -> dict:
@@ -85,123 +87,6 @@ def child(args: list[str]) -> dict:
     if done.returncode:
         raise SystemExit(f"child {args[:2]} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _peak_mb() -> float:
-    """The peak of this process or of its largest child (a Xapian build's writer process)."""
-    own, children = (resource.getrusage(w).ru_maxrss for w in (RUSAGE_SELF, RUSAGE_CHILDREN))
-    return max(own, children) / 1024
-
-
-def _engine(name: str):  # noqa: ANN202 - a peer class instance
-    from bench.peers import PEERS
-
-    return PEERS[name]()
-
-
-def _cpu_s() -> float:
-    """This process's CPU seconds and those of its children that ended (a Xapian build's writer
-    processes, joined before the build returns)."""
-    return sum(u.ru_utime + u.ru_stime
-               for u in map(resource.getrusage, (RUSAGE_SELF, RUSAGE_CHILDREN)))  # fmt: skip
-
-
-def child_build(engine: str, out: Path, paths: list[str]) -> dict:
-    started = time.perf_counter()
-    if engine in OURS:
-        from indexer.build import rebuild_index
-
-        report = rebuild_index(paths, out, backend=OURS[engine])
-        records, size = sum(report.counts.values()), report.size_bytes
-    else:
-        from bench.corpus import peer_docs
-        from bench.peers import size_bytes
-
-        out.mkdir(parents=True)
-        records = _engine(engine).build(peer_docs(paths), out)
-        size = size_bytes(out)
-    seconds = time.perf_counter() - started
-    return {
-        "records": records, "seconds": seconds, "cpu_s": _cpu_s(), "peak_mb": _peak_mb(),
-        "size_mb": size / 1e6,
-    }  # fmt: skip
-
-
-def child_update(index: Path, paths: list[str]) -> dict:
-    from indexer.update import update_index
-
-    cpu = time.process_time()  # the update's own CPU (a build's cpu_s counts its imports too)
-    report = update_index(paths, index)
-    cpu = time.process_time() - cpu
-    return {**report.summary(), "seconds": report.seconds, "cpu_s": cpu, "peak_mb": _peak_mb()}
-
-
-def _timed(run, queries: list, budget: float, cpu: list | None = None) -> tuple[list, list]:  # noqa: ANN001
-    """Milliseconds and totals of each query, in order, until `budget` seconds are spent;
-    each query's CPU milliseconds (process time) go to `cpu` when given."""
-    times, totals = [], []
-    spent = 0.0
-    for q in queries:
-        t, c = time.perf_counter(), time.process_time()
-        totals.append(run(q))
-        times.append((time.perf_counter() - t) * 1000)
-        if cpu is not None:
-            cpu.append((time.process_time() - c) * 1000)
-        spent += times[-1] / 1000
-        if spent > budget:
-            break
-    return times, totals
-
-
-def child_search(engine: str, index: Path, queries_file: Path, mode: str) -> dict:
-    """mode cold: each query once on a just-opened index, then (ours) again: repeat; mode
-    warm: a warm-up set first, then each query once. A pass stops after PASS_BUDGET_S
-    seconds: queries are in a fixed order, so every engine is measured on the same prefix."""
-    data = json.loads(queries_file.read_text())
-    measured = [Query(**q) for q in data["measured"]]
-    warmup = [Query(**q) for q in data["warmup"]]
-    started = time.perf_counter()
-    ours_side = engine in OURS or engine in RELATED
-    if ours_side:
-        from search.engine import SearchEngine
-        from search.errors import InvalidRequest
-        from search.models import SearchRequest
-
-        ours = SearchEngine(index)
-        with ours.reader().lock:
-            ours.reader().state()
-        if engine in OURS:
-
-            def run(q: Query) -> int:
-                try:
-                    return ours.search(SearchRequest(q=q.text)).total
-                except InvalidRequest:  # e.g. a drawn stop word: refused with a reason, as a
-                    return 0  # 400 is in the HTTP load; the peers find nothing for it
-        else:
-            measured, warmup = data["related"], data["related_warmup"]
-
-            def run(q: str) -> int:  # type: ignore[misc]
-                found = ours.related(q)
-                return found.trials.total + found.articles.total + found.mesh.total
-    else:
-        peer = _engine(engine)
-        peer.open(index)
-
-        def run(q: Query) -> int:
-            return peer.search(q.peer()).total
-
-    opened = time.perf_counter() - started
-    if mode == "warm":
-        if ours_side:
-            ours.warm()
-        _timed(run, warmup, PASS_BUDGET_S)
-    cpu: list[float] = []
-    first, totals = _timed(run, measured, PASS_BUDGET_S, cpu)
-    out = {"open_s": opened, "first": first, "cpu": cpu, "mean_total": statistics.mean(totals)}
-    if mode == "cold" and ours_side:
-        out["repeat"] = _timed(run, measured, PASS_BUDGET_S)[0]
-    out["peak_mb"] = _peak_mb()
-    return out
 
 
 def source_files(paths: list[Path], holdout: list[Path]) -> list[str]:
@@ -373,7 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", type=int, default=500)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--write-reference", action="store_true", help="with --quick")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "REPORT.md")
+    p.add_argument(
+        "--out", type=Path, default=REPORT,
+        help="the report's file: bench/REPORT.md (the default) gets its perf.py block replaced "
+        "and keeps every other section; any other file is written whole",
+    )  # fmt: skip
     p.add_argument("--engines", help="comma-separated (default: ours, ours-xapian, every peer)")
     p.add_argument(
         "--all-only", action="store_true", help="no build per source and no HTTP load (faster)"
@@ -414,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             for n in names
         ]
-    args.out.write_text(perf_report.render(results))
+    report = perf_report.render(results)
+    if args.out.resolve() == REPORT.resolve():
+        report = perf_report.placed(report, REPORT.read_text() if REPORT.exists() else "")
+    args.out.write_text(report)
     print(f"report written to {args.out}")
     return 0
 

@@ -238,6 +238,21 @@ def _update_table(res: dict) -> list[str]:
     return [*out, ""]
 
 
+START, END = "<!-- bench/perf.py report: start -->", "<!-- bench/perf.py report: end -->"
+
+
+def placed(report: str, existing: str) -> str:
+    """`existing` (bench/REPORT.md) with its bench/perf.py block replaced by `report`, or with
+    `report` put first when it has none: every other section of the file is kept as it is."""
+    block = f"{START}\n{report.rstrip()}\n{END}\n"
+    head, start, rest = existing.partition(START)
+    if start:
+        _, end, tail = rest.partition(END)
+        if end:
+            return head + block + tail.removeprefix("\n")
+    return block + "\n" + existing if existing else block
+
+
 def render(results: list[dict]) -> str:
     lines = ["# Performance report (bench/perf.py)", "", f"Machine: {machine()}", ""]
     for res in results:

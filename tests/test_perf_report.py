@@ -11,7 +11,7 @@ import pytest
 
 from bench.corpus import draw_queries
 from bench.perf import _needs_build, run_dataset
-from bench.perf_report import best, ratios, render
+from bench.perf_report import END, START, best, placed, ratios, render
 from bench.perf_steps import Steps, load, query_source, record_ids
 from bench.scale import local_signatures
 
@@ -170,3 +170,16 @@ def test_a_tagged_remote_run_is_compared_with_the_local_run_of_its_tag(tmp_path:
     (tmp_path / "signatures-local-quiet.json").write_text("{}")
     assert local_signatures(tmp_path, "-quiet") == tmp_path / "signatures-local-quiet.json"
     assert local_signatures(tmp_path, "") == tmp_path / "signatures-local.json"
+
+
+def test_the_report_replaces_only_its_own_block_of_the_report_file() -> None:
+    others = "# Session 7\n\nquiet figures\n\n# Scale\n\n10x table\n"
+    first = placed("# Performance report\n\nrun 1\n", others)
+    assert first.endswith(others) and "run 1" in first
+    second = placed("# Performance report\n\nrun 2\n", first)
+    assert "run 1" not in second and "run 2" in second
+    assert second.endswith(others)  # every other section kept, once
+    assert second.count(START) == second.count(END) == 1
+    moved = placed("run 3", "# Top\n\n" + second)  # a block further down is replaced in place
+    assert moved.startswith("# Top\n\n" + START) and "run 2" not in moved
+    assert placed("run 4", "") == f"{START}\nrun 4\n{END}\n"
