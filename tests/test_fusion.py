@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import search.whoosh.engine as whoosh_engine
+import search.whoosh.listing as whoosh_listing
 import search.xapian.listing as xapian_listing
 from search import querymodel
 from search.engine import SearchEngine
@@ -33,7 +33,7 @@ def built(request, vector_built) -> Path:
 @pytest.fixture
 def small_pool(monkeypatch: pytest.MonkeyPatch) -> int:
     """A pool of 3, so the sample's listings reach beyond it (the product's is 200)."""
-    for module in (fusion, whoosh_engine, xapian_listing):
+    for module in (fusion, whoosh_listing, xapian_listing):
         monkeypatch.setattr(module, "POOL", 3)
     return 3
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 from whoosh import scoring
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
@@ -22,27 +21,25 @@ from whoosh.searching import Searcher
 from search import deadline, feedback
 from search import fields as f
 from search import querytree as qt
-from search.datesort import core_query, date_column, date_order
+from search.datesort import core_query
 from search.eligibility import RERANK_DEPTH, factors, patient_of, patient_request
 from search.errors import DocumentNotFound, IndexNotBuilt
 from search.expansion import MeshExpander
 from search.facets import FACETS
 from search.fairlock import FairLock
-from search.hits import URL_PREFIX, summary_fields
 from search.models import Hit, Overview, Related, SearchPage, SearchRequest
 from search.querymodel import DESCRIPTION
 from search.related import find_related
 from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1, MESH_PRIOR, idf
-from search.semantic.fusion import POOL, Rerank, dense_ids
-from search.snippets import make_snippet
+from search.semantic.fusion import Rerank
 from search.spelling import suggest
 from search.store import CURRENT, read_meta
 from search.syntax import QueryBuilder
-from search.whoosh.docsets import DocSets, bits_to_mask, iter_bits, mask_to_bits
+from search.whoosh.docsets import DocSets, bits_to_mask, mask_to_bits
 from search.whoosh.facets import count_facets, filter_bits
-from search.whoosh.mesh_labels import name_from_records
+from search.whoosh.listing import Listing
 from search.whoosh.postings import Postings
 from search.whoosh.query import (
     COORDINATION,
@@ -89,7 +86,7 @@ class _State:
         return found
 
 
-class WhooshEngine:
+class WhooshEngine(Listing):
     """Searches the live index. One searcher and one set of caches serve every thread, one
     request at a time: a Whoosh reader copies its term index and postings into memory (about
     1 GB for the full shared data), reads them through a shared file position, and Python
@@ -270,111 +267,6 @@ class WhooshEngine:
             strong=None if strong is None else int(strong.sum()),
             reading=reading,
         )
-
-    def _hits(
-        self,
-        st: _State,
-        plain: wq.Query,
-        req: SearchRequest,
-        allowed: np.ndarray,
-        scores: Any,
-        shown: Any,
-        extra: np.ndarray | None,
-        strong: np.ndarray | None = None,
-        rerank: Rerank | None = None,
-    ) -> tuple[Hit, ...]:
-        """The page of hits in `scores` order; snippets mark the words of `plain` (the query
-        without its MeSH alternatives, which would light up every synonym). `shown` are the
-        scores to show; `extra` marks the partial matches listed after the full ones; `strong`
-        the strong matches a date sort lists first (search/datesort.py; None: all). `rerank`
-        orders the first POOL records again (search/semantic/fusion.py)."""
-        limit = req.page * req.size
-        if req.sort == "relevance" and rerank is not None:
-            docs = st.ranker.top(allowed, scores, max(limit, POOL))
-            first = len(docs)
-            docs = np.concatenate([docs, self._joiners(st, rerank, allowed, docs)])
-            ids = [st.record_id(int(d)) for d in docs]
-            bm25 = np.asarray(shown[docs], dtype=np.float64)
-            bm25[first:] = np.nan  # dense joiners (search/semantic/fusion.py)
-            order, fused = rerank(ids, bm25)
-            shown = dict(zip(docs[order].tolist(), fused.tolist(), strict=True))
-            docs = docs[order][:limit]
-        elif req.sort == "relevance":
-            docs = st.ranker.top(allowed, scores, limit)
-        else:  # strong matches first, by date, then by docnum; undated records last
-            found = np.flatnonzero(allowed)
-            dates = self._numbers(st, date_column(req.sort))[found]
-            first = None if strong is None else strong[found]
-            docs = date_order(found, dates, first, req.sort)[:limit]
-        terms = {
-            t.decode("utf-8") if isinstance(t, bytes) else t
-            for fieldname, t in plain.existing_terms(st.searcher.reader(), expand=True)
-            if fieldname in f.TEXT_FIELDS
-        }
-        out = []
-        for docnum in docs[(req.page - 1) * req.size :]:
-            deadline.check()
-            stored = st.searcher.stored_fields(int(docnum))
-            record = f.unpack_record(stored[f.RECORD])
-            out.append(
-                Hit(
-                    id=stored[f.ID],
-                    type=stored[f.TYPE],
-                    title=stored.get(f.TITLE, "").split("\n")[0],
-                    url=URL_PREFIX[stored[f.TYPE]] + stored[f.ID],
-                    snippet=make_snippet(record, terms),
-                    score=round(float(shown[docnum]), 4) if req.sort == "relevance" else None,
-                    fields=summary_fields(record, stored.get(f.DISPLAY_DATE, "")),
-                    partial=bool(extra is not None and extra[docnum]),
-                )
-            )
-        return tuple(out)
-
-    @staticmethod
-    def _joiners(st: _State, rerank: Rerank, listed: np.ndarray, docs: np.ndarray) -> np.ndarray:
-        """The docnums of the records `rerank` offers to join (search/semantic/fusion.py) that
-        the listing holds (the search's words and filters allow them) beyond `docs`."""
-        taken = set(docs.tolist())
-        out = []
-        for record_id in dense_ids(rerank):
-            docnum = st.searcher.document_number(**{f.ID: record_id})
-            if docnum is not None and listed[docnum] and docnum not in taken:
-                out.append(docnum)
-                taken.add(docnum)
-        return np.array(out, dtype=docs.dtype)
-
-    @staticmethod
-    def _numbers(st: _State, column: str) -> np.ndarray:
-        """A numeric column per document; zeros (undated) when the index predates it."""
-        if column not in st.searcher.reader().schema:
-            return np.zeros(st.docsets.size, dtype=np.int64)
-        return st.ranker.postings.numbers(column)
-
-    @staticmethod
-    def _record(st: _State, docnum: int) -> dict[str, Any]:
-        return f.unpack_record(st.searcher.stored_fields(int(docnum))[f.RECORD])
-
-    def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
-        """Headings for MeSH facet values: a UI's heading, a tree number's descriptor."""
-        out = {}
-        mesh_docs = st.docsets.term(f.TYPE, f.MESH_TYPE)
-        for v in values:
-            key = f"{facet}:{v}"
-            if key not in st.labels:
-                if facet == "mesh":
-                    docnum = st.searcher.document_number(**{f.ID: v})
-                else:
-                    docnum = next(iter_bits(st.docsets.term(f.MESH_TREE, v) & mesh_docs), None)
-                stored = st.searcher.stored_fields(docnum) if docnum is not None else {}
-                if facet == "topic":
-                    fallback = f"{f.MESH_CATEGORIES.get(v[:1], 'MeSH')} {v}"
-                elif not stored:  # no MeSH record: the name the records give it
-                    fallback = name_from_records(st.searcher, st.docsets, v) or v
-                else:
-                    fallback = v
-                st.labels[key] = stored.get(f.TITLE) or fallback
-            out[v] = st.labels[key]
-        return out
 
     # -- records -------------------------------------------------------------------------
     def get(self, record_id: str) -> dict[str, Any]:
