@@ -19,7 +19,7 @@ from search.related_mesh import ViewMeshSource
 from search.scoring import MESH_PRIOR
 from search.xapian import Reader, sources
 from search.xapian.listing import InMask
-from search.xapian.matching import boolean, hoisted, matcher, nodes, unphrased
+from search.xapian.matching import boolean, conjunction, hoisted, matcher, nodes, unphrased
 from search.xapian.query import scaled, weighting
 from search.xapian.schema import term
 from search.xapian.shards import ranked_within
@@ -33,6 +33,9 @@ QUERIES = dict.fromkeys(
         "herniated disc surgery",
         "title:melanom*",
         "melanoma year:1970..1990",
+        '"skin cancer" melanoma year:1970..2000',
+        "melanoma neoplasms year:1980..2010 NOT interleukin",
+        "what is the role of interleukin in melanoma year:1980..2010",
     ]
 )
 
@@ -267,3 +270,33 @@ def test_a_words_lengths_are_grouped_by_wdf_as_one_wdf_at_a_time(reader):
                     assert grouped.get(wdf, want[:0]).tolist() == want.tolist()
                 assert all(len(v) for v in grouped.values())
         assert len(found._group(table, None, *found.held("XASIDE:melanoma"))) > 1  # wdfs
+
+
+def test_a_range_beside_an_any_of_with_a_phrase_is_taken_into_each_of_its_children(reader):
+    """The matches of an And's parts (an optional clause's filter X'): a numeric range beside
+    an any-of holding a phrase is AND'ed with each of its children (Xapian 1.4.26 checked the
+    phrase for every document of the range), the same matches as the plain AND."""
+    q = xapian.Query
+    words = qt.Or((qt.Term(f.ALL, "melanoma"), qt.Phrase(f.ALL, ("skin", "cancer"))))
+    concept = qt.DisMax((qt.Term(f.ALL, "neoplasm"), qt.Phrase(f.ALL, ("skin", "neoplasm"))))
+    year = qt.Range("year", 1970, 2000)
+    with reader.lock:
+        st = reader.state()
+        form = str(conjunction(st.translator, [words, year]))
+        assert form.count("VALUE_RANGE") == 2 and ") OR ((skin PHRASE 2 cancer) AND VALUE" in form
+        assert "(melanoma AND VALUE_RANGE" in form
+        cases = [
+            [words, year],
+            [year, qt.Or((words, concept, qt.Term(f.ALL, "interleukin")))],
+            [words, qt.Term("year", "1990"), concept],
+            [qt.Term(f.ALL, "melanoma"), year],  # no phrase: the plain AND
+            [words, qt.Range("year", None, 1995), qt.Range("year", 1980, None)],
+        ]
+        for parts in cases:
+            plain = q(q.OP_AND, [boolean(st.translator, p) for p in parts])
+            mine = reader._matches(st, conjunction(st.translator, parts))
+            assert (mine == reader._matches(st, plain)).all()
+            assert (reader._matches(st, boolean(st.translator, qt.And(tuple(parts)))) == mine).all()
+        assert str(conjunction(st.translator, cases[3])) == str(
+            q(q.OP_AND, [boolean(st.translator, p) for p in cases[3]])
+        )

@@ -13,7 +13,7 @@ from search import fields as f
 from search import querytree as qt
 from search.xapian import Reader
 from search.xapian import tables as tables_module
-from search.xapian.matching import value_range
+from search.xapian.matching import number_range, value_range
 from search.xapian.schema import FACET_SLOTS, NUMBER_SLOTS
 from search.xapian.tables import SPARSE_SHARE
 
@@ -149,5 +149,5 @@ def test_a_match_set_with_a_range_is_what_xapian_matches(xapian_index, q):
         if not needs_masks(tree):
             expected = xapian_matches(reader, boolean(reader.state().translator, tree))
             assert np.array_equal(matched, expected), q
-    ranged = [t for t, _ in seen if any(map(matchsets._number_range, qt.leaves(t)))]
+    ranged = [t for t, _ in seen if any(map(number_range, qt.leaves(t)))]
     assert ranged and page.total <= int(seen[0][1].sum())

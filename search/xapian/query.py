@@ -41,6 +41,7 @@ from search.scoring import BM25_B, BM25_K1, idf
 from search.xapian.matching import (
     NOTHING,
     boolean,
+    conjunction,
     hoisted,
     matcher,
     nodes,
@@ -250,9 +251,8 @@ class Translator:
         docstring); kept whole (x1) in an OR above it, as Xapian keeps an OP_AND_MAYBE."""
         q = xapian.Query
         scored = [self.node(n) for n in required]
-        plain = [boolean(self, n) for n in required]
         x = scored[0] if len(scored) == 1 else q(q.OP_AND, scored)
-        matches = plain[0] if len(plain) == 1 else q(q.OP_AND, plain)
+        matches = conjunction(self, required)
         if filtered is not None:
             x, matches = q(q.OP_FILTER, x, filtered), q(q.OP_FILTER, matches, filtered)
         if negated:
