@@ -300,3 +300,54 @@ def test_a_range_beside_an_any_of_with_a_phrase_is_taken_into_each_of_its_childr
         assert str(conjunction(st.translator, cases[3])) == str(
             q(q.OP_AND, [boolean(st.translator, p) for p in cases[3]])
         )
+
+
+def _ranked_both_ways(reader, monkeypatch, tree, req=None):
+    """(ranking, count terms in the query) of `tree` within its match set: with a field
+    word's wdfs the ranked documents lack left out, and with every wdf (Sources.present
+    knowing none)."""
+    req = req or SearchRequest(q="x")
+    out = []
+    for every in (False, True):
+        if every:
+            monkeypatch.setattr(sources.Sources, "present", lambda self, key: None)
+        with reader.lock:
+            st = reader.state()
+            st.translator.reset()
+            _, _, allowed, total = reader._match(st, req, tree)
+            query = reader._ranked(st, tree, req, allowed)
+            out.append((ranking(reader, st, query, 200), str(query).count("XTF:"), total))
+    monkeypatch.undo()
+    return out
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_a_ranking_leaves_out_the_wdfs_its_documents_lack(reader, monkeypatch, text):
+    """A field word's sources and count terms for the wdfs no ranked document has it with
+    are left out (an `aside` word has dozens): the same ranking, the same scores."""
+    with reader.lock:
+        _, req, found = parse(reader, text)
+    for tree in (found.query, found.loose):
+        if tree is None:
+            continue
+        (pruned, fewer, total), (every, more, _) = _ranked_both_ways(reader, monkeypatch, tree, req)
+        assert pruned == every and len(pruned) == min(total, 200)
+        assert fewer <= more
+
+
+def test_fewer_count_terms_rank_a_few_documents(reader, monkeypatch):
+    (pruned, fewer, total), (every, more, _) = _ranked_both_ways(
+        reader, monkeypatch, qt.AndMaybe(qt.Term(f.ALL, "melanoma"), qt.Term("aside", "patient"))
+    )
+    assert total and pruned == every
+    assert 0 < fewer < more
+
+
+@pytest.mark.parametrize("word", ["no", "diseas", "least", "medic", "prior", "patient", "3"])
+def test_a_word_under_a_not_keeps_every_wdf(reader, monkeypatch, word):
+    """Under a NOT, the documents holding the word outside the ranked ones count: they must
+    stay out. The word's every wdf is kept there (the same matches and ranking)."""
+    for positive in ("cancer", "patient", "therapi"):
+        tree = qt.AndNot(qt.Term(f.ALL, positive), qt.Term("aside", word))
+        (pruned, _, total), (every, _, _) = _ranked_both_ways(reader, monkeypatch, tree)
+        assert pruned == every and len(pruned) == min(total, 200)

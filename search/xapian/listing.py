@@ -221,8 +221,9 @@ class Listing:
         tests/test_xapian.py) on AND_NOT or a filter by an OR over the same queries."""
         q = xapian.Query
         halves = []
+        types = lambda t: st.tables.term(f.TYPE, t)  # noqa: E731
         for t in f.TYPES:
-            inside = None if within is None else within & st.tables.term(f.TYPE, t)
+            inside = None if within is None else st.translator.part(within, t, types(t))
             if inside is None or inside.any():
                 kind = q(term(f.TYPE, t))
                 prior = MESH_PRIOR if t == f.MESH_TYPE else 1.0

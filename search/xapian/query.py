@@ -9,7 +9,8 @@ length in the document, as on Whoosh: a ValueMapPostingSource maps the field's l
 slot) to the saturated tf of one occurrence, filtered by the term and scaled by its idf (a word
 repeated within one field counts once there). Constant scores (prefixes, ranges, id and type
 terms, Every) come from a FixedWeightPostingSource filtered by the match.
-The posting sources: search/xapian/sources.py. The match set (totals, facet counts) comes from
+The leaves (terms, field words, prefixes): search/xapian/words.py; the posting sources:
+search/xapian/sources.py. The match set (totals, facet counts) comes from
 `boolean` (search/xapian/matching.py), the same tree without scores and without sources.
 
 No translation holds an OP_AND_MAYBE, so every ranking may prune (get_mset's check_at_least
@@ -28,16 +29,13 @@ the whole index's (Xapian's BM25 has one per database); the Whoosh backend has b
 
 from __future__ import annotations
 
-import math
 from itertools import combinations
 
 import numpy as np
 import xapian
 
-from search import fields as f
 from search import querytree as qt
-from search.errors import InvalidRequest
-from search.scoring import BM25_B, BM25_K1, idf
+from search.scoring import BM25_B, BM25_K1
 from search.xapian.matching import (
     NOTHING,
     boolean,
@@ -49,19 +47,13 @@ from search.xapian.matching import (
     value_range,
 )
 from search.xapian.schema import (
-    CONSTANT_FIELDS,
-    LENGTH_SLOTS,
     NUMBER_SLOTS,
-    TF_MARK,
-    TF_PREFIX,
     WDF_SCALE,
     term,
 )
-from search.xapian.sources import SOURCE_SCALE, Sources
+from search.xapian.sources import Sources
 from search.xapian.typestats import TypeCounts
-
-MAX_COUNTED = 5_000  # terms whose count terms' queries are kept per database
-Counted = tuple[xapian.Query, list[tuple[int, xapian.Query]]]
+from search.xapian.words import Counted, Words, scaled
 
 
 def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
@@ -69,19 +61,7 @@ def weighting(k1: float = BM25_K1, b: float = BM25_B) -> xapian.BM25Weight:
     return xapian.BM25Weight(k1 * WDF_SCALE, 0.0, 1.0, b, 0.0)
 
 
-def xapian_idf(doc_count: int, doc_frequency: int) -> float:
-    """The idf Xapian's BM25Weight uses (without a relevance set)."""
-    tw = (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5)
-    if tw < 2:
-        tw = max(tw, 1e-6) / 2 + 1
-    return math.log(tw)
-
-
-def scaled(query: xapian.Query, factor: float) -> xapian.Query:
-    return query if factor == 1.0 else xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, factor)
-
-
-class Translator:
+class Translator(Words):
     """Translates trees against one database (term statistics decide each leaf's factor)."""
 
     def __init__(
@@ -102,17 +82,31 @@ class Translator:
         self._counted: dict[str, Counted] = {}  # term -> its count terms (TF_PREFIX)
         self._kind: str | None = None  # the record type being translated for (None: any)
         self._holds: dict[tuple[str, str], bool] = {}  # (field, type) -> has a record of it
+        self._within: np.ndarray | None = None  # the mask ranked within (None: any document)
+        # this search's translations: (node, type, mask) -> the scored query (see `node`)
+        self._memo: dict[tuple[int, str | None, int, int], tuple[object, object, xapian.Query]] = {}
+        self._negated = 0  # how many NOTs the node being translated is under
+        self._parts: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._pruned: dict[tuple[str, frozenset[int]], Counted] = {}  # this search's
 
     def reset(self) -> None:
         """Forget the prefixes and sources of earlier queries (call before a search, under
         the lock)."""
         self.sources.reset()
         self._expanded.clear()
+        self._memo.clear()
+        self._parts.clear()
+        self._pruned.clear()
 
-    def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
-        """`score` for every document `query` matches (every document when None)."""
-        fixed = self.sources.constant(score)
-        return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
+    def part(self, within: np.ndarray, kind: str, of_kind: np.ndarray) -> np.ndarray:
+        """`within & of_kind` (the documents of `kind` ranked): the same array for the same
+        `within` and kind during a search, so that a tree ranked twice within it (the feedback's
+        first ranking, then the ranking with the feedback clause) is translated once."""
+        key = (id(within), kind)
+        found = self._parts.get(key)
+        if found is None or found[0] is not within:
+            found = self._parts[key] = (within, within & of_kind)
+        return found[1]
 
     def __call__(
         self,
@@ -126,103 +120,14 @@ class Translator:
         source); `within`: only ranked within this mask (search/xapian/sources.py); `filtered`:
         the unscored filter the caller ANDs the query with, unscaled (a type term), which
         then joins the AND of a top AndMaybe's required parts, as Xapian joins them."""
-        self._kind = kind
+        self._kind, self._within = kind, within
         self.sources.within(within)
         try:
             parts = hoisted(qt.And((node,))) if filtered is not None else None
             return self.node(node) if parts is None else self.maybe(*parts, filtered=filtered)
         finally:
             self.sources.within(None)
-
-    def _absent(self, field: str) -> bool:
-        """Whether no record of the translated type (if any) has the field."""
-        if self._kind is None or field not in LENGTH_SLOTS:
-            return False
-        key = (field, self._kind)
-        found = self._holds.get(key)
-        if found is None:
-            q = xapian.Query
-            has = q(q.OP_VALUE_GE, LENGTH_SLOTS[field], b"1")  # a length from 1 (not "0")
-            enquire = xapian.Enquire(self.db)
-            enquire.set_query(q(q.OP_FILTER, has, q(term(f.TYPE, self._kind))))
-            enquire.set_weighting_scheme(xapian.BoolWeight())
-            found = self._holds[key] = bool(enquire.get_mset(0, 1).size())
-        return not found
-
-    def term(self, field: str, text: str, boost: float) -> xapian.Query:
-        key = term(field, text)
-        if self._absent(field):
-            return NOTHING
-        if field in CONSTANT_FIELDS:
-            return self.constant(boost, xapian.Query(key))
-        n = self.db.get_termfreq(key)
-        if not n:
-            return xapian.Query(key)  # matches nothing; scaled or not
-        total = self.db.get_doccount()
-        weight = idf(total, n)
-        if self.types and self._kind is not None:  # that of the documents of the kind
-            count, df = self.types.of(self._kind, key, n)
-            if not df:
-                return xapian.Query(key)  # no document of the kind holds it
-            weight = idf(count, df)
-        return self.scored(field, key, weight * boost, n, total)
-
-    def scored(self, field: str, key: str, weight: float, n: int, total: int) -> xapian.Query:
-        """The documents holding `key` (`n` of `total`), scored BM25 with this idf x boost."""
-        if field not in LENGTH_SLOTS:  # ALL: Xapian's BM25 on the section-weighted wdf
-            factor = weight / xapian_idf(total, n) * self.k1_factor
-            return scaled(xapian.Query(key), factor)
-        q = xapian.Query
-        # documents where the word occurs more than once in the field carry a count term
-        once, counted = self._counted.get(key) or self._count_terms(key)
-        factor = weight / SOURCE_SCALE
-        lengths, kind = self.sources.length, self._kind
-        parts = [scaled(q(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
-        for wdf, only in counted:
-            source = lengths(field, wdf / WDF_SCALE, kind, (key, wdf))
-            parts.append(scaled(q(q.OP_FILTER, source, only), factor))
-        return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
-
-    def _count_terms(self, key: str) -> Counted:
-        """The documents holding `key` once (unscored), and each other wdf with its count
-        term's query; kept for MAX_COUNTED terms (then forgotten at once)."""
-        q = xapian.Query
-        terms = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
-        counted = [(int(t.rpartition(TF_MARK.encode())[2]), q(t)) for t in terms]
-        once = q(key)
-        if counted:
-            once = q(q.OP_AND_NOT, once, q(q.OP_OR, [only for _, only in counted]))
-        if len(self._counted) >= MAX_COUNTED:
-            self._counted.clear()
-        self._counted[key] = once, counted
-        return once, counted
-
-    def expand(self, node: qt.Prefix) -> list[str]:
-        """The index terms a prefix stands for; InvalidRequest when it, or the prefixes of this
-        search together (since `reset`), stand for more than `max_expanded` (MeSH tree
-        prefixes exempt), with the Whoosh backend's sentences."""
-        key = (node.field, node.text)
-        words = self._expanded.get(key)
-        if words is not None:
-            return words
-        pre, limit = term(node.field, ""), self.max_expanded
-        exempt = node.field == f.MESH_TREE
-        words = []
-        for item in self.db.allterms(pre + node.text):
-            if len(words) == limit and not exempt:
-                raise InvalidRequest(
-                    f"{node.text[:40]}* matches more than {limit:,} different words: type more "
-                    "letters before the *."
-                )
-            words.append(item.term.decode("utf-8")[len(pre) :])
-        self._expanded[key] = words
-        used = sum(len(w) for (field, _), w in self._expanded.items() if field != f.MESH_TREE)
-        if used > limit:
-            raise InvalidRequest(
-                f"The prefixes of this query match more than {limit:,} different words "
-                "together: use fewer of them, or more letters."
-            )
-        return words
+            self._within = None
 
     def check(self, tree: qt.Node) -> None:
         """InvalidRequest when translating `tree` would be refused (its prefixes' words)."""
@@ -230,13 +135,6 @@ class Translator:
         for node in nodes(tree):
             if isinstance(node, qt.Prefix) and not node.constant:
                 self.expand(node)
-
-    def prefix(self, node: qt.Prefix) -> xapian.Query:
-        """The index terms the prefix stands for, each scored as a Term, OR'ed."""
-        words = [self.term(node.field, w, node.boost) for w in self.expand(node)]
-        if not words:
-            return NOTHING
-        return words[0] if len(words) == 1 else xapian.Query(xapian.Query.OP_OR, words)
 
     def maybe(
         self,
@@ -263,7 +161,18 @@ class Translator:
         x_or_y = q(q.OP_OR, [q(q.OP_SCALE_WEIGHT, x, 1.0), q(q.OP_FILTER, y, matches)])
         return q(q.OP_SCALE_WEIGHT, x_or_y, 1.0)
 
-    def node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
+    def node(self, node: qt.Node) -> xapian.Query:
+        """The scored query of a node, translated once per search for each type and mask
+        (the same objects: the memo keeps them, as it keeps the sources until `reset`)."""
+        key = (id(node), self._kind, id(self._within), self._negated)
+        found = self._memo.get(key)
+        if found is not None and found[0] is node and found[1] is self._within:
+            return found[2]
+        query = self._node(node)
+        self._memo[key] = (node, self._within, query)
+        return query
+
+    def _node(self, node: qt.Node) -> xapian.Query:  # noqa: C901 - one branch per node type
         q = xapian.Query
         if isinstance(node, qt.Term):
             if node.field in NUMBER_SLOTS:  # year:1979 has no term: a range of one number
@@ -303,7 +212,12 @@ class Translator:
                 joined = q(q.OP_FILTER, joined, q(q.OP_OR, subsets))  # scored as the OR
             return scaled(joined, node.boost)
         if isinstance(node, qt.AndNot):
-            return q(q.OP_AND_NOT, self.node(node.positive), self.node(node.negative))
+            positive = self.node(node.positive)
+            self._negated += 1
+            try:
+                return q(q.OP_AND_NOT, positive, self.node(node.negative))
+            finally:
+                self._negated -= 1
         if isinstance(node, qt.AndMaybe):
             return self.maybe([node.required], [], [node.optional])
         if isinstance(node, qt.DisMax):

@@ -129,6 +129,7 @@ class Sources:
         self._within: np.ndarray | None = None
         self._local: dict[object, xapian.Query] = {}  # this ranking's, by (field, tf)
         self._local_lengths: dict[str, np.ndarray] = {}
+        self._present: dict[str, frozenset[int] | None] = {}  # this ranking's words' wdfs
         self._kept: list[xapian.PostingSource] = []
         self._kinds: np.ndarray | None = None  # each docid's type (index in f.TYPES; -1: none)
         self.held = _Held(db)
@@ -147,6 +148,23 @@ class Sources:
         self._within = mask
         self._local.clear()
         self._local_lengths.clear()
+        self._present.clear()
+
+    def present(self, key: str) -> frozenset[int] | None:
+        """The wdfs `key` has in the documents ranked (the `within` mask); None when not known
+        (no mask, or too many documents hold the word to read them: _Held)."""
+        if self._within is None:
+            return None
+        if key in self._present:
+            return self._present[key]
+        found, out = self.held(key), None
+        if found is not None:
+            docids, wdfs = found
+            mask = self._within
+            inside = docids < len(mask)
+            out = frozenset(np.unique(wdfs[inside][mask[docids[inside]]]).tolist())
+        self._present[key] = out
+        return out
 
     def _keep(self, key: object, source: xapian.PostingSource) -> xapian.Query:
         query = xapian.Query(source)
