@@ -16,7 +16,7 @@ from search import querytree as qt
 from search.expansion import MeshExpander
 from search.models import SearchRequest
 from search.related_mesh import ViewMeshSource
-from search.scoring import MESH_PRIOR
+from search.scoring import MESH_PRIOR, saturated_tf
 from search.xapian import Reader, sources
 from search.xapian.listing import InMask
 from search.xapian.matching import boolean, conjunction, hoisted, matcher, nodes, unphrased
@@ -351,3 +351,23 @@ def test_a_word_under_a_not_keeps_every_wdf(reader, monkeypatch, word):
         tree = qt.AndNot(qt.Term(f.ALL, positive), qt.Term("aside", word))
         (pruned, _, total), (every, _, _) = _ranked_both_ways(reader, monkeypatch, tree)
         assert pruned == every and len(pruned) == min(total, 200)
+
+
+@pytest.mark.parametrize("field", ["title", "aside"])
+def test_a_length_sources_weight_is_the_saturated_tf_of_each_length(reader, field):
+    """The weights of a field's length source (computed for every length at once) are BM25's
+    saturated tf of each document's own length, to the bit, times SOURCE_SCALE."""
+    with reader.lock:
+        st = reader.state()
+        made = st.translator.sources
+        table = made.table(field)
+        for tf in (1, 0.2, 2.5):
+            source = made._mapped(table, field, tf, table.distinct)
+            enquire = xapian.Enquire(st.db)
+            enquire.set_query(xapian.Query(source))
+            found = enquire.get_mset(0, st.db.get_doccount())
+            assert found.size() == int((table.per_doc >= 0).sum())
+            for m in found:
+                length = int(table.per_doc[m.docid])
+                one = saturated_tf(tf, length, table.average, made.k1, made.b)
+                assert m.weight == one * sources.SOURCE_SCALE

@@ -278,9 +278,11 @@ class Sources:
         self, table: _Lengths, field: str, tf: float, lengths: np.ndarray
     ) -> xapian.ValueMapPostingSource:
         mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
-        for n in lengths.tolist():
-            weight = saturated_tf(tf, n, table.average, self.k1, self.b) * SOURCE_SCALE
-            mapped.add_mapping(str(n), weight)
+        # the weights at once (the same operations as for each length alone: the same floats)
+        weights = saturated_tf(tf, lengths.astype(np.float64), table.average, self.k1, self.b)
+        add, texts = mapped.add_mapping, lengths.astype(str).tolist()
+        for text, weight in zip(texts, (weights * SOURCE_SCALE).tolist(), strict=True):
+            add(text, weight)
         return mapped
 
     def _held_lengths(
