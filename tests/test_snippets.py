@@ -157,15 +157,37 @@ def test_snippets_of_real_records_are_those_of_the_straightforward_way():
     assert cases > 300
 
 
-def test_a_plain_words_only_term_is_its_stem_with_its_first_letter():
+def test_a_plain_words_only_term_is_its_stem_the_word_but_its_last_two_letters():
     """What _could_match relies on (words it need not analyse): an alphabetic word's terms are
-    its Snowball stem alone, which starts with the word's first letter; on every word of the
-    fixture records."""
+    its Snowball stem alone, which is the word's own beginning but for at most its last two
+    letters; on every word of the fixture records and NLTK's special words."""
+    from nltk.stem.snowball import EnglishStemmer
+
     from search.analysis import WORD
     from search.snippets import _terms_of, _texts
 
     words = {w for r in _fixture_records() for _, text in _texts(r) for w in WORD.findall(text)}
+    words |= set(EnglishStemmer()._EnglishStemmer__special_words)  # skies -> sky, dying -> die
+    words |= {"ability", "possibility", "activity", "organization", "valency", "relational"}
     plain = {w for w in words if w.lower().isalpha()}
     assert len(plain) > 5000
     known = _terms_of(plain)
-    assert [w for w in plain if len(known[w]) != 1 or known[w][0][:1] != w.lower()[:1]] == []
+    assert [
+        w for w in plain if len(known[w]) != 1 or not w.lower().startswith(known[w][0][:-2])
+    ] == []
+    assert not "dying".startswith(known["dying"][0][:-1])  # "die": the last letter is not enough
+
+
+def test_only_words_beginning_as_a_term_does_are_analysed():
+    """A plain word is analysed (a new word's stem costs ~15-80 us) only when it begins with a
+    query term less that term's last two letters; other words, non-alphabetic ones and those
+    analysed before are all kept."""
+    from search.snippets import _could_match
+
+    words = {"qwertzability", "qwertzium", "qwertzable-2", "Qwertzabilities", "qxz"}
+    assert _could_match(words, {"qwertzabl"}) == {
+        "qwertzability",
+        "qwertzable-2",
+        "Qwertzabilities",
+    }
+    assert _could_match(words, {"qw"}) == words  # a term of two letters filters nothing
