@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from search import fields as f
-from search.analysis import WORD, analyzer
+from search.analysis import JOINERS, WORD, analyzer
 from search.sentences import splitter
 
 MAX_CHARS = 320
@@ -50,29 +50,52 @@ def _terms_of(words: set[str]) -> dict[str, tuple[str, ...]]:
     missing = set(filterfalse(_TERMS_OF.__contains__, words))
     if not missing:
         return _TERMS_OF
-    found = {
-        w: tuple(dict.fromkeys(t.text for t in _ANALYZER(w.lower(), removestops=False)))
-        for w in missing
-    }
+    found = {w: _analysed(w.lower()) for w in missing}
     if len(_TERMS_OF) + len(found) <= _TERMS_CACHE_LIMIT:
         _TERMS_OF.update(found)
         return _TERMS_OF
     return {**found, **{w: _TERMS_OF[w] for w in words - missing}}
 
 
+def _analysed(word: str) -> tuple[str, ...]:
+    """The analyzer's terms of one lower-case WORD match, stop words kept: a plain word's is
+    its stem, a word of letters and digits ("2019", "covid19") is its own, a compound's are
+    the analyzer's (the whole, its parts, their joined form)."""
+    if word.isalpha():
+        return (_ANALYZER.stem_word(word),)
+    if word.isalnum():
+        return (word,)
+    return tuple(dict.fromkeys(t.text for t in _ANALYZER(word, removestops=False)))
+
+
 def _could_match(words: set[str], terms: set[str]) -> set[str]:
-    """The words that may make one of `terms`: all but the plain alphabetic words that start
-    with no term less its last two letters. Such a word's only term is its Snowball stem
-    (lower-cased), and Snowball only rewrites a word's ending: the stem is the word's beginning
-    but for at most its last two letters ("ability" -> "abl", "dying" -> "die"; every one of
-    the 263,795 alphabetic words of ../shared/data's records, and of NLTK's special words:
-    tests/test_snippets.py on the fixtures'). Spares analysing words that cannot match (a new
-    word's stem costs ~15-80 us)."""
+    """The words that may make one of `terms` (those analysed before, and the others that
+    could): a word of letters and digits only when it is a term itself; a plain word only when
+    it starts with a term less the term's last two letters: its only term is its Snowball stem,
+    and Snowball only rewrites a word's ending, so the stem is the word's beginning but for at
+    most its last two letters ("ability" -> "abl", "dying" -> "die"; every one of the 263,795
+    alphabetic words of ../shared/data's records, and of NLTK's special words:
+    tests/test_snippets.py on the fixtures'); a compound only when it, one of its parts or
+    their joined form starts so. Spares analysing words that cannot match (a new word's stem
+    costs ~15-80 us)."""
     starts = tuple({t[:-2] for t in terms})
     known = _TERMS_OF
-    return {
-        w for w in words if w in known or not (lw := w.lower()).isalpha() or lw.startswith(starts)
-    }
+    out = set()
+    for w in words:
+        if w in known:
+            out.add(w)
+            continue
+        lw = w.lower()
+        if lw.isalpha():
+            found = lw.startswith(starts)
+        elif lw.isalnum():
+            found = lw in terms
+        else:
+            parts = [p for p in JOINERS.split(lw.rstrip("+")) if p]
+            found = any(p.startswith(starts) for p in (lw, "".join(parts), *parts))
+        if found:
+            out.add(w)
+    return out
 
 
 def _matching_words(text: str, terms: set[str]) -> tuple[set[str], set[str]]:

@@ -191,3 +191,21 @@ def test_only_words_beginning_as_a_term_does_are_analysed():
         "Qwertzabilities",
     }
     assert _could_match(words, {"qw"}) == words  # a term of two letters filters nothing
+
+
+def test_a_words_terms_are_the_analyzers():
+    """_analysed (a plain word: its stem; letters and digits: itself; a compound: the
+    analyzer) gives the analyzer's terms of every word of the fixture records, stop words kept;
+    and a word of letters and digits is analysed only when it is a query term."""
+    from search.analysis import WORD, analyzer
+    from search.snippets import _analysed, _could_match, _texts
+
+    analyse = analyzer()
+    words = {w for r in _fixture_records() for _, text in _texts(r) for w in WORD.findall(text)}
+    words |= {"İstanbul", "COVID-19", "CD4+", "t-cells", "3.5", "h1n1", "²³", "The", "of"}
+    assert len({w for w in words if not w.isalpha()}) > 500
+    for w in words:
+        expected = tuple(dict.fromkeys(t.text for t in analyse(w.lower(), removestops=False)))
+        assert _analysed(w.lower()) == expected, w
+    found = _could_match({"h1n1zz", "2019zz", "covid-19zz", "covid-2019zz"}, {"2019zz"})
+    assert found == {"2019zz", "covid-2019zz"}
