@@ -280,7 +280,7 @@ class Sources:
         mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
         # the weights at once (the same operations as for each length alone: the same floats)
         weights = saturated_tf(tf, lengths.astype(np.float64), table.average, self.k1, self.b)
-        add, texts = mapped.add_mapping, lengths.astype(str).tolist()
+        add, texts = mapped.add_mapping, list(map(str, lengths.tolist()))
         for text, weight in zip(texts, (weights * SOURCE_SCALE).tolist(), strict=True):
             add(text, weight)
         return mapped
