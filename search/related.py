@@ -27,10 +27,11 @@ from search.related_similar import (
     DEFAULT,
     Profile,
     Ranking,
+    Similar,
     Tuning,
+    ViewSimilar,
     concepts,
     key_terms,
-    rank,
 )
 from search.view import IndexView
 
@@ -40,12 +41,14 @@ _NCT = re.compile(r"\bNCT\d{8}\b")
 
 
 class _Lookup:
-    """One lookup: the index view, its MeSH book and the tuning."""
+    """One lookup: the index view, its MeSH book, the tuning and the ranking of similar
+    records."""
 
-    def __init__(self, view: IndexView, tuning: Tuning) -> None:
+    def __init__(self, view: IndexView, tuning: Tuning, similar: Similar | None = None) -> None:
         self.view = view
         self.book = MeshBook(view)
         self.tuning = tuning
+        self.ranker = similar if similar is not None else ViewSimilar(view)
 
     def docnum(self, record_id: str, kind: str | None = None) -> int | None:
         d = self.view.docnum(record_id)
@@ -61,7 +64,7 @@ class _Lookup:
         return Item(rid, kind, title or rid, reason, score)
 
     def similar(self, profile: Profile, target: str, limit: int, exclude: int = 0) -> Ranking:
-        return rank(self.view, profile, target, limit, exclude, self.tuning)
+        return self.ranker.rank(self.view, profile, target, limit, exclude, self.tuning)
 
     def newest(self, bits: int, n: int) -> list[int]:
         """The `n` newest records of a bitset (by their date)."""
@@ -74,17 +77,20 @@ def find_related(
     limit: int = 10,
     explicit: bool = True,
     tuning: Tuning = DEFAULT,
+    similar: Similar | None = None,
 ) -> Related:
     """The related items of a record. `explicit=False` leaves the explicit links (references,
-    NCT ids) out, so that similarity alone can be measured (bench/related.py)."""
-    look = _Lookup(view, tuning)
+    NCT ids) out, so that similarity alone can be measured (bench/related.py). `similar`: the
+    ranking of similar records (default: over the view's bitsets, ViewSimilar)."""
+    look = _Lookup(view, tuning, similar)
     docnum = look.docnum(record_id)
     if docnum is None:
         raise DocumentNotFound(f"No record has the id {record_id!r}.")
     record = look.record(docnum)
     if record["type"] == f.MESH_TYPE:
         return _descriptor_related(look, docnum, record, limit)
-    profile = Profile(docnum, concepts(look.book, record, tuning), key_terms(view, record, tuning))
+    terms = key_terms(view, record, tuning, look.ranker.doc_frequencies)
+    profile = Profile(docnum, concepts(look.book, record, tuning), terms)
     if record["type"] == f.TRIAL:
         trials = _similar_section(look, profile, f.TRIAL, limit, [], record)
         links = _trial_articles(look, record) if explicit else []
@@ -260,7 +266,7 @@ def _topics(look: _Lookup, descriptors: list[Descriptor]) -> tuple[Topic, ...]:
     out = []
     for code in codes:
         d = look.book.at_tree(code)
-        count = look.view.term(f.MESH_CAT, code).bit_count()
+        count = look.ranker.count(f.MESH_CAT, code)
         category = f.MESH_CATEGORIES.get(code[:1], "MeSH")
         out.append(Topic(code, d.heading if d else code, category, count))
     return tuple(out)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from search import fields as f
 from search.analysis import analyzer
@@ -150,12 +150,19 @@ def _query_terms(word: str) -> tuple[str, ...]:
     return found
 
 
+Frequencies = Callable[[Sequence[str]], dict[str, int]]  # terms of ALL -> documents holding each
+
+
 def key_terms(
-    view: IndexView, record: dict[str, Any], tuning: Tuning = DEFAULT
+    view: IndexView,
+    record: dict[str, Any],
+    tuning: Tuning = DEFAULT,
+    frequencies: Frequencies | None = None,
 ) -> tuple[KeyTerm, ...]:
     """The record's most telling words: weighted term frequency x idf over the whole index,
     leaving out words found in no other record or in more than `max_df` of them, and the
-    parts of compounds ("il", "2" and "il2" of "IL-2"), which would count one word thrice."""
+    parts of compounds ("il", "2" and "il2" of "IL-2"), which would count one word thrice.
+    `frequencies`: the terms' document frequencies all at once (default: one by one)."""
     weights: dict[str, float] = {}
     words: dict[str, str] = {}
     whole: dict[str, bool] = {}
@@ -175,10 +182,15 @@ def key_terms(
                     whole[token.text] = alone
                     words[token.text] = token.original
     n = view.live.bit_count()
+    wanted = [t for t in weights if whole[t]]  # a compound's parts: not again
+    if frequencies is not None:
+        dfs = frequencies(wanted)
+    else:
+        dfs = {t: view.doc_frequency(f.ALL, t) for t in wanted}
     scored = []
-    for term, tf in weights.items():
-        df = view.doc_frequency(f.ALL, term)
-        if whole[term] and 2 <= df <= tuning.max_df * n:  # a compound's parts: not again
+    for term in wanted:
+        tf, df = weights[term], dfs[term]
+        if 2 <= df <= tuning.max_df * n:  # a compound's parts: not again
             scored.append(KeyTerm(term, _display(words[term]), tf * math.log(n / df)))
     scored.sort(key=lambda k: (-k.weight, k.term))
     return tuple(scored[: tuning.key_terms])
@@ -204,6 +216,53 @@ def concepts(
             seen.add(d.ui)
             out.append(Concept(d, role, weight))
     return tuple(out)
+
+
+class Similar(Protocol):
+    """What related items read of similar records: the neutral ranking over the view's bitsets
+    (ViewSimilar), or a backend's own (search/xapian/related.py)."""
+
+    def rank(
+        self,
+        view: IndexView,
+        profile: Profile,
+        target: str,
+        limit: int,
+        exclude: int,
+        tuning: Tuning,
+    ) -> Ranking: ...
+
+    def count(self, field: str, value: str) -> int:
+        """Live documents holding `value` in `field`."""
+        ...
+
+    def doc_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """Documents holding each term of ALL (view.doc_frequency)."""
+        ...
+
+
+class ViewSimilar:
+    """Similar over an index view's bitsets (every backend)."""
+
+    def __init__(self, view: IndexView) -> None:
+        self.view = view
+
+    def rank(
+        self,
+        view: IndexView,
+        profile: Profile,
+        target: str,
+        limit: int,
+        exclude: int,
+        tuning: Tuning,
+    ) -> Ranking:
+        return rank(view, profile, target, limit, exclude, tuning)
+
+    def count(self, field: str, value: str) -> int:
+        return self.view.term(field, value).bit_count()
+
+    def doc_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        return {t: self.view.doc_frequency(f.ALL, t) for t in terms}
 
 
 def _at_least(sets: Iterable[int], m: int, everything: int) -> int:

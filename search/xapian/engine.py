@@ -38,7 +38,6 @@ from search.models import (
     SearchRequest,
 )
 from search.querymodel import DESCRIPTION
-from search.related import find_related
 from search.related_mesh import MeshBook, ViewMeshSource, overview
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1
@@ -47,6 +46,7 @@ from search.spelling import suggest
 from search.store import CURRENT, current_build, read_meta
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
+from search.xapian import related as xrelated
 from search.xapian.listing import Listing
 from search.xapian.matchsets import MatchSets
 from search.xapian.query import Translator
@@ -301,8 +301,7 @@ class XapianReader(Listing, MatchSets):
         """Trials, articles and MeSH descriptors related to a record, each with its reason
         (search/related.py); DocumentNotFound if there is no such record."""
         with self.locked():
-            view = self._view(self.state())
-            return find_related(view, record_id, limit=limit, explicit=explicit)
+            return xrelated.related(self._view(self.state()), record_id, limit, explicit)
 
     def mesh_overview(self, ui: str) -> Overview | None:
         """The MeSH page of a descriptor (None if `ui` is no descriptor)."""

@@ -1,0 +1,238 @@
+"""Related items' similar records ranked by Xapian (search/related_similar.py `rank` is the
+neutral one, over the view's bitsets): one match scores every candidate exactly and counts
+them, on the shards when the database is made of them, so the reader reads no posting list.
+
+The candidates are those of `rank`: records of the wanted type sharing one of the record's
+MeSH descriptors or holding `pool_min_match` of its leading key terms (the record itself and
+the explicit links left out). Each scores
+
+    MESH_SHARE x (weights of the shared descriptors / weights of the record's) (+ major bonus)
+    + (1 - MESH_SHARE) x (BM25F of the key terms / its upper bound)
+
+the descriptors' parts as constant weights (a FixedWeightPostingSource filtered by the
+descriptor), the key terms' as Xapian's BM25 scaled to search/scoring.py's (as the search's
+own ranking, search/xapian/query.py). `rank` computes that exact score only for the best
+`rerank` x limit candidates of a cheaper estimate, since it reads postings in Python; here
+every candidate has it, so the best are the best by the exact score, and the strong matches
+are counted by it. The few reads that stay (the descriptors' frequencies among the wanted
+type, which of them or of the leading words a record holds) are matches too: a document's
+weight of 2**i for the i-th term tells which terms it holds (CoordWeight, exact sums).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from collections.abc import Sequence
+from itertools import count
+
+import xapian
+
+from search import fields as f
+from search.bitsets import iter_bits
+from search.models import Related
+from search.related import find_related
+from search.related_similar import Concept, Profile, Ranking, Scored, Tuning
+from search.scoring import idf
+from search.view import IndexView
+from search.xapian.query import weighting
+from search.xapian.schema import MAX_TERM_BYTES, WDF_SCALE, id_term, term
+from search.xapian.shards import RemoteShards
+from search.xapian.typestats import TypeCounts
+from search.xapian.view import XapianView
+from search.xapian.words import xapian_idf
+
+Q = xapian.Query
+BITS = 50  # terms told apart by one membership match (2**i weights stay exact in a double)
+FREQUENCIES_KEPT = 200_000  # terms whose document frequency is kept per database
+
+
+def _or(queries: Sequence[xapian.Query]) -> xapian.Query:
+    return queries[0] if len(queries) == 1 else Q(Q.OP_OR, list(queries))
+
+
+def at_least(m: int, keys: Sequence[str]) -> xapian.Query:
+    """Documents holding at least `m` of the terms (m >= 1, m <= len(keys)): the first term and
+    m - 1 of the others after it, or m of those after it."""
+    if m == 1:
+        return _or([Q(k) for k in keys])
+    return _or(
+        [Q(Q.OP_AND, Q(keys[i]), at_least(m - 1, keys[i + 1 :])) for i in range(len(keys) - m + 1)]
+    )
+
+
+def _fits(key: str) -> bool:
+    return len(key.encode("utf-8")) <= MAX_TERM_BYTES
+
+
+_rankers: weakref.WeakKeyDictionary[XapianView, XapianSimilar] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def related(view: XapianView, record_id: str, limit: int, explicit: bool) -> Related:
+    """search/related.py find_related with the similar records ranked by Xapian (one ranker
+    per view: its term frequencies are kept while the view's build is open)."""
+    with _lock:
+        ranker = _rankers.get(view)
+        if ranker is None:
+            ranker = _rankers[view] = XapianSimilar(view.db)
+    return find_related(view, record_id, limit=limit, explicit=explicit, similar=ranker)
+
+
+class XapianSimilar:
+    """search/related_similar.py's Similar over one Xapian database (or its shards)."""
+
+    def __init__(self, db: xapian.Database) -> None:
+        self.db = db
+        self.types = TypeCounts(db)
+        self._sharded = isinstance(db, RemoteShards)
+        self._frequencies: dict[str, int] = {}
+
+    # -- counts --------------------------------------------------------------------------
+    def count(self, field: str, value: str) -> int:
+        """Documents holding `value` in `field` (every document of a Xapian database is live)."""
+        key = term(field, value)
+        return self.db.get_termfreq(key) if key and _fits(key) else 0
+
+    def doc_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """Documents holding each term of ALL: over shards those not known yet in one match
+        (its statistics), not a round trip each."""
+        if not self._sharded:
+            return {t: self.db.get_termfreq(t) if _fits(t) else 0 for t in terms}
+        wanted = [t for t in dict.fromkeys(terms) if t not in self._frequencies and _fits(t)]
+        if wanted:
+            enquire = xapian.Enquire(self.db)
+            enquire.set_weighting_scheme(xapian.BoolWeight())
+            enquire.set_query(_or([Q(t) for t in wanted]))
+            mset = enquire.get_mset(0, 0)
+            if len(self._frequencies) + len(wanted) > FREQUENCIES_KEPT:
+                self._frequencies.clear()
+            for t in wanted:
+                self._frequencies[t] = mset.get_termfreq(t)
+        return {t: self._frequencies.get(t, 0) for t in terms}
+
+    def _held(self, docids: Sequence[int], ids: Sequence[str], keys: Sequence[str]) -> list[int]:
+        """For each document (`docids`, whose record ids are `ids`), a bitset of the `keys` it
+        holds: matches restricted to those records whose weights are sums of 2**i."""
+        found = dict.fromkeys(docids, 0)
+        if not docids or not keys:
+            return [0] * len(docids)
+        records = _or([Q(id_term(i)) for i in ids])
+        for start in range(0, len(keys), BITS):
+            chunk = keys[start : start + BITS]
+            held = [
+                Q(Q.OP_SCALE_WEIGHT, Q(k), float(2**i)) for i, k in enumerate(chunk) if _fits(k)
+            ]
+            if not held:
+                continue
+            enquire = xapian.Enquire(self.db)
+            enquire.set_weighting_scheme(xapian.CoordWeight())
+            enquire.set_query(Q(Q.OP_FILTER, _or(held), records))
+            for item in enquire.get_mset(0, len(docids)):
+                if item.docid in found:
+                    found[item.docid] |= round(item.weight) << start
+        return [found[d] for d in docids]
+
+    # -- the ranking -----------------------------------------------------------------------
+    def rank(
+        self,
+        view: IndexView,
+        profile: Profile,
+        target: str,
+        limit: int,
+        exclude: int,
+        tuning: Tuning,
+    ) -> Ranking:
+        """The records of type `target` most like the profile (the record itself and the
+        bitset `exclude` left out), as search/related_similar.py `rank` returns them."""
+        out = sorted(set(iter_bits(exclude)) | {profile.docnum})
+        heads = [view.head(d) for d in out]
+        out_ids = [h.id for h in heads]
+        typed = [(d, h.id) for d, h in zip(out, heads, strict=True) if h.type == target]
+        type_key = term(f.TYPE, target)
+        n_target = max(1, self.db.get_termfreq(type_key) - len(typed))
+        # MeSH: each shared descriptor counts by its specificity among the wanted records.
+        keys = [term(f.MESH_UI, c.descriptor.ui) for c in profile.concepts]
+        held = self._held([d for d, _ in typed], [i for _, i in typed], keys)
+        weighted: list[tuple[Concept, str, float]] = []  # (concept, its term, its weight)
+        for i, c, key in zip(count(), profile.concepts, keys, strict=False):
+            df = self.types.of(target, key, self.db.get_termfreq(key))[1] if _fits(key) else 0
+            df -= sum(1 for bits in held if bits >> i & 1)
+            if df > 0:
+                depth = min(1.0, tuning.depth_base + tuning.depth_step * c.descriptor.depth)
+                weighted.append((c, key, c.weight * math.log(1 + n_target / df) * depth))
+        leading = [k.term for k in profile.terms[: tuning.pool_terms] if _fits(k.term)]
+        pool = [Q(key) for _, key, _ in weighted]
+        if leading:
+            pool.append(at_least(min(tuning.pool_min_match, len(leading)), leading))
+        if not pool:
+            return Ranking(0, ())
+        allowed = Q(Q.OP_FILTER, _or(pool), Q(type_key))
+        allowed = Q(Q.OP_AND_NOT, allowed, _or([Q(id_term(i)) for i in out_ids]))
+        scored = self._scores(view, profile, target, weighted, tuning)
+        enquire = xapian.Enquire(self.db)
+        enquire.set_weighting_scheme(weighting(view.k1, view.b))
+        enquire.set_query(Q(Q.OP_FILTER, scored, allowed))
+        everything = self.db.get_doccount()
+        mset = enquire.get_mset(0, limit, everything)
+        total = mset.get_matches_estimated()  # exact: every match was counted
+        best = [(item.docid, item.weight) for item in mset]
+        if not total or not best:
+            return Ranking(total, ())
+        floor = tuning.strong_share * best[0][1]
+        strong = 0
+        if floor > 0:
+            enquire.set_cutoff(0, floor)
+            strong = enquire.get_mset(0, 0, everything).get_matches_estimated()
+        hit_ids = [view.head(d).id for d, _ in best]
+        leading_words = [k.word for k in profile.terms[: tuning.pool_terms] if _fits(k.term)]
+        concepts = weighted
+        found = self._held([d for d, _ in best], hit_ids, [*(k for _, k, _ in concepts), *leading])
+        hits = []
+        for (d, score), bits in zip(best, found, strict=True):
+            shared = sorted(
+                ((w, c) for i, (c, _, w) in enumerate(concepts) if bits >> i & 1),
+                key=lambda pair: (-pair[0], pair[1].descriptor.heading),
+            )
+            words = dict.fromkeys(
+                w for i, w in enumerate(leading_words) if bits >> (len(concepts) + i) & 1
+            )
+            hits.append(Scored(d, score, tuple(c.descriptor for _, c in shared), tuple(words)))
+        return Ranking(total, tuple(hits), strong, floor)
+
+    def _scores(
+        self,
+        view: IndexView,
+        profile: Profile,
+        target: str,
+        weighted: list[tuple[Concept, str, float]],
+        tuning: Tuning,
+    ) -> xapian.Query:
+        """The score of a candidate as a query (see the module's docstring)."""
+        parts = []
+        total = sum(w for _, _, w in weighted)
+        share = tuning.mesh_share if profile.terms else 1.0
+        for c, key, w in weighted:
+            part = share * w / total
+            parts.append(Q(Q.OP_FILTER, Q(xapian.FixedWeightPostingSource(part)), Q(key)))
+            if target == f.ARTICLE and tuning.major_bonus:
+                major = Q(Q.OP_AND, Q(term(f.MESH_MAJOR, c.descriptor.ui)), Q(key))
+                bonus = xapian.FixedWeightPostingSource(part * tuning.major_bonus)
+                parts.append(Q(Q.OP_FILTER, Q(bonus), major))
+        if profile.terms:
+            text_share = 1.0 - tuning.mesh_share if weighted else 1.0
+            n = view.doc_count()
+            top = profile.terms[0].weight
+            dfs = self.doc_frequencies([k.term for k in profile.terms if _fits(k.term)])
+            weights = [
+                (k.term, k.weight / top * idf(n, dfs[k.term]))
+                for k in profile.terms
+                if dfs.get(k.term)
+            ]
+            bound = sum(w * (view.k1 + 1) for _, w in weights)
+            k1_factor = (view.k1 + 1) / (view.k1 * WDF_SCALE + 1)
+            for key, w in weights:
+                factor = text_share * w / bound / xapian_idf(n, dfs[key]) * k1_factor
+                parts.append(Q(Q.OP_SCALE_WEIGHT, Q(key), factor))
+        return _or(parts)

@@ -1,0 +1,136 @@
+"""search/xapian/related.py: related items' similar records ranked by Xapian matches, on one
+database and on shards, against the neutral ranking (search/related_similar.py `rank`) of the
+same records scoring every candidate exactly."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import xapian
+
+from indexer.build import rebuild_index
+from search import fields as f
+from search.bitsets import iter_bits
+from search.engine import SearchEngine
+from search.related_mesh import MeshBook
+from search.related_similar import DEFAULT, Profile, concepts, key_terms, rank
+from search.xapian import view as xview
+from search.xapian.related import XapianSimilar, at_least
+
+DATA = Path(__file__).parent / "data"
+SOURCES = [
+    DATA / "trials" / "xml",
+    DATA / "trials" / "both" / "xml",
+    DATA / "pubmed",
+    DATA / "mesh",
+]
+EXACT = replace(DEFAULT, rerank=10**6)  # the neutral ranking's exact score for every candidate
+
+
+def build(path: Path, shards: int) -> Path:
+    rebuild_index([str(p) for p in SOURCES], path, backend="xapian", shards=shards)
+    return path
+
+
+@pytest.fixture(scope="module")
+def one(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("related-one"), 1)
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("related-shards"), 2)
+
+
+def profile_of(view, record_id: str) -> Profile:
+    docnum = view.docnum(record_id)
+    record = view.record(docnum)
+    return Profile(docnum, concepts(MeshBook(view), record), key_terms(view, record))
+
+
+def records(view) -> list[str]:
+    heads = [view.head(d) for d in iter_bits(view.live)]
+    return sorted(h.id for h in heads if h.type in (f.TRIAL, f.ARTICLE))
+
+
+def same_ranking(a, b) -> None:
+    assert (a.total, a.strong) == (b.total, b.strong)
+    assert a.floor == pytest.approx(b.floor, rel=1e-12)
+    assert [(h.docnum, h.shared, h.words) for h in a.hits] == [
+        (h.docnum, h.shared, h.words) for h in b.hits
+    ]
+    assert [h.score for h in a.hits] == pytest.approx([h.score for h in b.hits], rel=1e-12)
+
+
+@pytest.mark.parametrize("limit", [3, 10])
+def test_the_ranking_is_the_neutral_one_scoring_every_candidate(xapian_index, limit):
+    view = SearchEngine(xapian_index).reader().view()
+    similar = XapianSimilar(view.db)
+    compared = 0
+    for record_id in records(view):
+        profile = profile_of(view, record_id)
+        for target in (f.TRIAL, f.ARTICLE):
+            # an explicit link of the record, left out of both rankings
+            exclude = 0
+            for d in iter_bits(view.term(f.TYPE, target)):
+                if d != profile.docnum:
+                    exclude = 1 << d
+                    break
+            expected = rank(view, profile, target, limit, exclude, EXACT)
+            same_ranking(similar.rank(view, profile, target, limit, exclude, DEFAULT), expected)
+            compared += len(expected.hits)
+    assert compared >= 200
+
+
+def test_shards_rank_as_one_database(one, sharded):
+    one = SearchEngine(one).reader().view()
+    shards = SearchEngine(sharded).reader().view()
+    a, b = XapianSimilar(one.db), XapianSimilar(shards.db)
+    for record_id in records(one)[::4]:
+        pa, pb = profile_of(one, record_id), profile_of(shards, record_id)
+        for target in (f.TRIAL, f.ARTICLE):
+            x = a.rank(one, pa, target, 10, 0, DEFAULT)
+            y = b.rank(shards, pb, target, 10, 0, DEFAULT)
+            assert (x.total, x.strong) == (y.total, y.strong), record_id
+            heads = lambda r, v: [(v.head(h.docnum).id, round(h.score, 9)) for h in r.hits]  # noqa: E731
+            assert sorted(heads(x, one)) == sorted(heads(y, shards)), record_id
+
+
+def test_related_items_on_shards_read_no_key_terms_documents(sharded, monkeypatch):
+    """The candidates are matched and scored on the shards: the reader reads none of the
+    record's key terms' documents (each a whole posting list through the network)."""
+    read: list[str] = []
+    whole = xview.postings
+    monkeypatch.setattr(xview, "postings", lambda db, key, n: read.append(key) or whole(db, key, n))
+    engine = SearchEngine(sharded)
+    related = engine.related("NCT00003222")
+    assert related.trials.items and related.articles.items
+    terms = {k.term for k in profile_of(engine.reader().view(), "NCT00003222").terms}
+    assert terms and not terms & set(read)
+
+
+def test_at_least_matches_documents_holding_m_of_the_terms(xapian_index):
+    db = SearchEngine(xapian_index).reader().view().db
+    words = ["melanoma", "interleukin", "cancer", "patient"]
+    held = {w: {p.docid for p in db.postlist(w)} for w in words}
+    for m in (1, 2, 3):
+        enquire = xapian.Enquire(db)
+        enquire.set_query(at_least(m, words))
+        found = {item.docid for item in enquire.get_mset(0, db.get_doccount())}
+        every = set().union(*held.values())
+        assert found == {d for d in every if sum(d in held[w] for w in words) >= m}
+        assert found
+
+
+def test_counts_and_frequencies(xapian_index, sharded):
+    for path in (xapian_index, sharded):
+        view = SearchEngine(path).reader().view()
+        similar = XapianSimilar(view.db)
+        assert similar.count(f.MESH_CAT, "C04") == view.term(f.MESH_CAT, "C04").bit_count() > 0
+        assert similar.count(f.MESH_CAT, "X" * 300) == 0
+        words = ["melanoma", "interleukin", "zzzyx", "x" * 300]
+        expected = {w: view.doc_frequency(f.ALL, w) if len(w) < 300 else 0 for w in words}
+        assert similar.doc_frequencies(words) == expected
+        assert similar.doc_frequencies(words) == expected  # kept
