@@ -16,6 +16,7 @@ from search.bitsets import iter_bits
 from search.engine import SearchEngine
 from search.related_mesh import MeshBook
 from search.related_similar import DEFAULT, Profile, concepts, key_terms, rank
+from search.xapian import related as xrelated
 from search.xapian import view as xview
 from search.xapian.related import XapianSimilar, at_least
 
@@ -64,8 +65,13 @@ def same_ranking(a, b) -> None:
     assert [h.score for h in a.hits] == pytest.approx([h.score for h in b.hits], rel=1e-12)
 
 
-@pytest.mark.parametrize("limit", [3, 10])
-def test_the_ranking_is_the_neutral_one_scoring_every_candidate(xapian_index, limit):
+@pytest.mark.parametrize(("limit", "window"), [(3, xrelated.STRONG_WINDOW), (10, 10), (3, 1)])
+def test_the_ranking_is_the_neutral_one_scoring_every_candidate(
+    xapian_index, limit, window, monkeypatch
+):
+    """(`window`: the candidates a ranking returns to count the strong ones; past them a
+    match counts them.)"""
+    monkeypatch.setattr(xrelated, "STRONG_WINDOW", window)
     view = SearchEngine(xapian_index).reader().view()
     similar = XapianSimilar(view.db)
     compared = 0

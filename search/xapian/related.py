@@ -25,7 +25,7 @@ import math
 import threading
 import weakref
 from collections.abc import Sequence
-from itertools import count
+from itertools import count, islice
 
 import xapian
 
@@ -46,6 +46,22 @@ from search.xapian.words import xapian_idf
 Q = xapian.Query
 BITS = 50  # terms told apart by one membership match (2**i weights stay exact in a double)
 FREQUENCIES_KEPT = 200_000  # terms whose document frequency is kept per database
+STRONG_WINDOW = (
+    1_000  # candidates a ranking returns, so that a count of strong ones is rarely asked
+)
+
+
+def _at_or_above(mset: xapian.MSet, floor: float) -> int:
+    """How many of a ranking's matches weigh at least `floor` (bisection: best first)."""
+    weight = lambda i: mset._get_hit_internal(i).get_weight()  # noqa: E731
+    low, high = 0, mset.size()
+    while low < high:
+        mid = (low + high) // 2
+        if weight(mid) >= floor:
+            low = mid + 1
+        else:
+            high = mid
+    return low
 
 
 def _or(queries: Sequence[xapian.Query]) -> xapian.Query:
@@ -175,14 +191,16 @@ class XapianSimilar:
         enquire.set_weighting_scheme(weighting(view.k1, view.b))
         enquire.set_query(Q(Q.OP_FILTER, scored, allowed))
         everything = self.db.get_doccount()
-        mset = enquire.get_mset(0, limit, everything)
+        # the best `limit` and those after them down to STRONG_WINDOW, which count the strong
+        # matches when fewer (else one more match counts them)
+        mset = enquire.get_mset(0, max(limit, STRONG_WINDOW), everything)
         total = mset.get_matches_estimated()  # exact: every match was counted
-        best = [(item.docid, item.weight) for item in mset]
+        best = [(item.docid, item.weight) for item in islice(mset, limit)]
         if not total or not best:
             return Ranking(total, ())
         floor = tuning.strong_share * best[0][1]
-        strong = 0
-        if floor > 0:
+        strong = _at_or_above(mset, floor) if floor > 0 else 0
+        if floor > 0 and strong == mset.size() and mset.size() < total:
             enquire.set_cutoff(0, floor)
             strong = enquire.get_mset(0, 0, everything).get_matches_estimated()
         hit_ids = [view.head(d).id for d, _ in best]
