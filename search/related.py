@@ -23,13 +23,12 @@ from search.bitsets import iter_bits
 from search.errors import DocumentNotFound
 from search.models import Descriptor, Item, Related, Section, Topic
 from search.related_mesh import MeshBook
+from search.related_rank import Similar, ViewSimilar
 from search.related_similar import (
     DEFAULT,
     Profile,
     Ranking,
-    Similar,
     Tuning,
-    ViewSimilar,
     concepts,
     key_terms,
 )

@@ -12,7 +12,8 @@ from search.engine import SearchEngine
 from search.errors import DocumentNotFound
 from search.related import _naming_reason
 from search.related_mesh import MeshBook, narrower_query, overview
-from search.related_similar import _at_least, key_terms
+from search.related_rank import _at_least
+from search.related_similar import key_terms
 
 RELATED_DATA = Path(__file__).parent / "data" / "related"
 MELANOMA_IL2 = ["NCT00006022", "NCT00002845", "NCT00002786"]

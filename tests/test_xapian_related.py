@@ -15,7 +15,8 @@ from search import fields as f
 from search.bitsets import iter_bits
 from search.engine import SearchEngine
 from search.related_mesh import MeshBook
-from search.related_similar import DEFAULT, Profile, concepts, key_terms, rank
+from search.related_rank import rank
+from search.related_similar import DEFAULT, Profile, concepts, key_terms
 from search.xapian import related as xrelated
 from search.xapian import view as xview
 from search.xapian.related import XapianSimilar, at_least
