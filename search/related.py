@@ -14,12 +14,10 @@
 
 from __future__ import annotations
 
-import heapq
 import re
 from typing import Any
 
 from search import fields as f
-from search.bitsets import iter_bits
 from search.errors import DocumentNotFound
 from search.models import Descriptor, Item, Related, Section, Topic
 from search.related_mesh import MeshBook
@@ -67,7 +65,7 @@ class _Lookup:
 
     def newest(self, bits: int, n: int) -> list[int]:
         """The `n` newest records of a bitset (by their date)."""
-        return heapq.nlargest(n, iter_bits(bits), key=lambda d: (self.view.date(d), -d))
+        return self.ranker.newest(bits, n) if n > 0 else []
 
 
 def find_related(

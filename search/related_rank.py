@@ -45,6 +45,10 @@ class Similar(Protocol):
         """Documents holding each term of ALL (view.doc_frequency)."""
         ...
 
+    def newest(self, bits: int, n: int) -> list[int]:
+        """The `n` newest documents of a bitset, by their date (view.date), then docnum."""
+        ...
+
 
 class ViewSimilar:
     """Similar over an index view's bitsets (every backend)."""
@@ -68,6 +72,9 @@ class ViewSimilar:
 
     def doc_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         return {t: self.view.doc_frequency(f.ALL, t) for t in terms}
+
+    def newest(self, bits: int, n: int) -> list[int]:
+        return heapq.nlargest(n, iter_bits(bits), key=lambda d: (self.view.date(d), -d))
 
 
 def _at_least(sets: Iterable[int], m: int, everything: int) -> int:

@@ -301,7 +301,8 @@ class XapianReader(Listing, MatchSets):
         """Trials, articles and MeSH descriptors related to a record, each with its reason
         (search/related.py); DocumentNotFound if there is no such record."""
         with self.locked():
-            return xrelated.related(self._view(self.state()), record_id, limit, explicit)
+            st = self.state()
+            return xrelated.related(self._view(st), st.tables, record_id, limit, explicit)
 
     def mesh_overview(self, ui: str) -> Overview | None:
         """The MeSH page of a descriptor (None if `ui` is no descriptor)."""

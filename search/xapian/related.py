@@ -21,24 +21,27 @@ weight of 2**i for the i-th term tells which terms it holds (CoordWeight, exact 
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 import weakref
 from collections.abc import Sequence
 from itertools import count, islice
 
+import numpy as np
 import xapian
 
 from search import fields as f
-from search.bitsets import iter_bits
+from search.bitsets import bits_to_mask, iter_bits
 from search.models import Related
 from search.related import find_related
 from search.related_similar import Concept, Profile, Ranking, Scored, Tuning
 from search.scoring import idf
 from search.view import IndexView
 from search.xapian.query import weighting
-from search.xapian.schema import MAX_TERM_BYTES, WDF_SCALE, id_term, term
+from search.xapian.schema import MAX_TERM_BYTES, SLOT_DATE, WDF_SCALE, id_term, term
 from search.xapian.shards import RemoteShards
+from search.xapian.tables import Tables
 from search.xapian.typestats import TypeCounts
 from search.xapian.view import XapianView
 from search.xapian.words import xapian_idf
@@ -78,6 +81,11 @@ def at_least(m: int, keys: Sequence[str]) -> xapian.Query:
     )
 
 
+def bits_to_docs(bits: int) -> np.ndarray:
+    """The documents of a bitset as an ascending array."""
+    return np.flatnonzero(bits_to_mask(bits, bits.bit_length()))
+
+
 def _fits(key: str) -> bool:
     return len(key.encode("utf-8")) <= MAX_TERM_BYTES
 
@@ -86,21 +94,26 @@ _rankers: weakref.WeakKeyDictionary[XapianView, XapianSimilar] = weakref.WeakKey
 _lock = threading.Lock()
 
 
-def related(view: XapianView, record_id: str, limit: int, explicit: bool) -> Related:
+def related(
+    view: XapianView, tables: Tables, record_id: str, limit: int, explicit: bool
+) -> Related:
     """search/related.py find_related with the similar records ranked by Xapian (one ranker
-    per view: its term frequencies are kept while the view's build is open)."""
+    per view: its term frequencies are kept while the view's build is open), the newest
+    records found by the docids' dates in `tables`."""
     with _lock:
         ranker = _rankers.get(view)
         if ranker is None:
-            ranker = _rankers[view] = XapianSimilar(view.db)
+            ranker = _rankers[view] = XapianSimilar(view.db, tables.numbers[f.DATE])
     return find_related(view, record_id, limit=limit, explicit=explicit, similar=ranker)
 
 
 class XapianSimilar:
     """search/related_similar.py's Similar over one Xapian database (or its shards)."""
 
-    def __init__(self, db: xapian.Database) -> None:
+    def __init__(self, db: xapian.Database, dates: np.ndarray | None = None) -> None:
+        """`dates`: each docid's `date` number (None: read from the documents, one by one)."""
         self.db = db
+        self.dates = dates
         self.types = TypeCounts(db)
         self._sharded = isinstance(db, RemoteShards)
         self._frequencies: dict[str, int] = {}
@@ -127,6 +140,18 @@ class XapianSimilar:
             for t in wanted:
                 self._frequencies[t] = mset.get_termfreq(t)
         return {t: self._frequencies.get(t, 0) for t in terms}
+
+    def newest(self, bits: int, n: int) -> list[int]:
+        """The `n` newest documents of a bitset (date, then docid), from the dates array: no
+        document read (a MeSH descriptor's records at 10x: thousands of round trips)."""
+        if self.dates is None:
+            docs = list(iter_bits(bits))
+            key = {d: self.db.get_document(d).get_value(SLOT_DATE) for d in docs}
+            dated = {d: int(xapian.sortable_unserialise(v)) if v else 0 for d, v in key.items()}
+            return heapq.nlargest(n, docs, key=lambda d: (dated[d], -d))
+        docs = bits_to_docs(bits)
+        order = np.lexsort((docs, -self.dates[docs]))  # newest first, then the lower docid
+        return docs[order[:n]].tolist()
 
     def _held(self, docids: Sequence[int], ids: Sequence[str], keys: Sequence[str]) -> list[int]:
         """For each document (`docids`, whose record ids are `ids`), a bitset of the `keys` it
