@@ -1,4 +1,4 @@
-"""Related items' similar records ranked by Xapian (search/related_similar.py `rank` is the
+"""Related items' similar records ranked by Xapian (search/related_rank.py `rank` is the
 neutral one, over the view's bitsets): one match scores every candidate exactly and counts
 them, on the shards when the database is made of them, so the reader reads no posting list.
 
@@ -49,9 +49,9 @@ from search.xapian.words import xapian_idf
 Q = xapian.Query
 BITS = 50  # terms told apart by one membership match (2**i weights stay exact in a double)
 FREQUENCIES_KEPT = 200_000  # terms whose document frequency is kept per database
-STRONG_WINDOW = (
-    1_000  # candidates a ranking returns, so that a count of strong ones is rarely asked
-)
+# candidates a ranking returns, which count the strong ones unless all are (at 10x: 197 lists
+# of 200 have fewer than 1,000 strong ones)
+STRONG_WINDOW = 1_000
 
 
 def _at_or_above(mset: xapian.MSet, floor: float) -> int:
@@ -72,8 +72,8 @@ def _or(queries: Sequence[xapian.Query]) -> xapian.Query:
 
 
 def at_least(m: int, keys: Sequence[str]) -> xapian.Query:
-    """Documents holding at least `m` of the terms (m >= 1, m <= len(keys)): the first term and
-    m - 1 of the others after it, or m of those after it."""
+    """Documents holding at least `m` of the terms (1 <= m <= len(keys)): a term and m - 1 of
+    those after it, for each term that has m - 1 after it."""
     if m == 1:
         return _or([Q(k) for k in keys])
     return _or(
@@ -108,7 +108,7 @@ def related(
 
 
 class XapianSimilar:
-    """search/related_similar.py's Similar over one Xapian database (or its shards)."""
+    """search/related_rank.py's Similar over one Xapian database (or its shards)."""
 
     def __init__(self, db: xapian.Database, dates: np.ndarray | None = None) -> None:
         """`dates`: each docid's `date` number (None: read from the documents, one by one)."""
@@ -186,7 +186,7 @@ class XapianSimilar:
         tuning: Tuning,
     ) -> Ranking:
         """The records of type `target` most like the profile (the record itself and the
-        bitset `exclude` left out), as search/related_similar.py `rank` returns them."""
+        bitset `exclude` left out), as search/related_rank.py `rank` returns them."""
         out = sorted(set(iter_bits(exclude)) | {profile.docnum})
         heads = [view.head(d) for d in out]
         out_ids = [h.id for h in heads]
@@ -230,16 +230,16 @@ class XapianSimilar:
             strong = enquire.get_mset(0, 0, everything).get_matches_estimated()
         hit_ids = [view.head(d).id for d, _ in best]
         leading_words = [k.word for k in profile.terms[: tuning.pool_terms] if _fits(k.term)]
-        concepts = weighted
-        found = self._held([d for d, _ in best], hit_ids, [*(k for _, k, _ in concepts), *leading])
+        # which of the shared descriptors and leading words each hit holds (the reasons)
+        found = self._held([d for d, _ in best], hit_ids, [*(k for _, k, _ in weighted), *leading])
         hits = []
         for (d, score), bits in zip(best, found, strict=True):
             shared = sorted(
-                ((w, c) for i, (c, _, w) in enumerate(concepts) if bits >> i & 1),
+                ((w, c) for i, (c, _, w) in enumerate(weighted) if bits >> i & 1),
                 key=lambda pair: (-pair[0], pair[1].descriptor.heading),
             )
             words = dict.fromkeys(
-                w for i, w in enumerate(leading_words) if bits >> (len(concepts) + i) & 1
+                w for i, w in enumerate(leading_words) if bits >> (len(weighted) + i) & 1
             )
             hits.append(Scored(d, score, tuple(c.descriptor for _, c in shared), tuple(words)))
         return Ranking(total, tuple(hits), strong, floor)
