@@ -23,18 +23,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import xapian  # noqa: E402
-
-from search import fields as f  # noqa: E402
 from search.store import current_build  # noqa: E402
 from search.xapian.related import related  # noqa: E402
-from search.xapian.schema import SLOT_DATE  # noqa: E402
 from search.xapian.shards import RemoteShards, open_build, open_remote, parse_addresses  # noqa: E402
 from search.xapian.view import XapianView  # noqa: E402
 
@@ -46,7 +39,7 @@ def pct(values: list[float], p: int) -> float:
     return round(statistics.quantiles(values, n=100)[p - 1], 1) if len(values) > 1 else 0.0
 
 
-def open_view(index: Path, remote: str) -> tuple[XapianView, Any]:
+def open_view(index: Path, remote: str) -> XapianView:
     if remote:
         db = RemoteShards()
         for address in parse_addresses(remote):
@@ -55,28 +48,24 @@ def open_view(index: Path, remote: str) -> tuple[XapianView, Any]:
         build = current_build(index)
         assert build is not None, f"no build in {index}"
         db = open_build(build)
-    view = XapianView(db, ("related_scale", str(index)))
-    dates = np.zeros(view.size, dtype=np.int64)  # what the reader's tables hold
-    for item in db.valuestream(SLOT_DATE):
-        dates[item.docid] = int(xapian.sortable_unserialise(item.value))
-    return view, SimpleNamespace(numbers={f.DATE: dates})
+    return XapianView(db, ("related_scale", str(index)))
 
 
 def measure(args: argparse.Namespace) -> None:
     index = Path(args.index)
     t = time.perf_counter()
-    view, tables = open_view(index, args.remote)
+    view = open_view(index, args.remote)
     print(f"opened in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     records = json.loads((index / "sample.json").read_text())
     ids = [r.get("nct_id") or r.get("pmid") for r in records[: args.n]]
-    related(view, tables, ids[0], 10, True)  # warm-up, as bench/scale.py
+    related(view, None, ids[0], 10, True)  # warm-up, as bench/scale.py (the dates read)
     profile = cProfile.Profile() if args.profile else None
     wall, cpu, lists = [], [], {}
     for record_id in ids:
         t, c = time.perf_counter(), time.process_time()
         if profile is not None:
             profile.enable()
-        found = related(view, tables, record_id, 10, True)
+        found = related(view, None, record_id, 10, True)
         if profile is not None:
             profile.disable()
         wall.append((time.perf_counter() - t) * 1000)

@@ -21,7 +21,6 @@ weight of 2**i for the i-th term tells which terms it holds (CoordWeight, exact 
 
 from __future__ import annotations
 
-import heapq
 import math
 import threading
 import weakref
@@ -95,15 +94,16 @@ _lock = threading.Lock()
 
 
 def related(
-    view: XapianView, tables: Tables, record_id: str, limit: int, explicit: bool
+    view: XapianView, tables: Tables | None, record_id: str, limit: int, explicit: bool
 ) -> Related:
     """search/related.py find_related with the similar records ranked by Xapian (one ranker
     per view: its term frequencies are kept while the view's build is open), the newest
-    records found by the docids' dates in `tables`."""
+    records found by the docids' dates in `tables` (None: read once from the date slot)."""
     with _lock:
         ranker = _rankers.get(view)
         if ranker is None:
-            ranker = _rankers[view] = XapianSimilar(view.db, tables.numbers[f.DATE])
+            dates = tables.numbers[f.DATE] if tables is not None else None
+            ranker = _rankers[view] = XapianSimilar(view.db, dates)
     return find_related(view, record_id, limit=limit, explicit=explicit, similar=ranker)
 
 
@@ -111,9 +111,10 @@ class XapianSimilar:
     """search/related_rank.py's Similar over one Xapian database (or its shards)."""
 
     def __init__(self, db: xapian.Database, dates: np.ndarray | None = None) -> None:
-        """`dates`: each docid's `date` number (None: read from the documents, one by one)."""
+        """`dates`: each docid's `date` number, as the reader's tables hold it (None: read
+        from the date slot when first wanted)."""
         self.db = db
-        self.dates = dates
+        self._dates = dates
         self.types = TypeCounts(db)
         self._sharded = isinstance(db, RemoteShards)
         self._frequencies: dict[str, int] = {}
@@ -144,13 +145,12 @@ class XapianSimilar:
     def newest(self, bits: int, n: int) -> list[int]:
         """The `n` newest documents of a bitset (date, then docid), from the dates array: no
         document read (a MeSH descriptor's records at 10x: thousands of round trips)."""
-        if self.dates is None:
-            docs = list(iter_bits(bits))
-            key = {d: self.db.get_document(d).get_value(SLOT_DATE) for d in docs}
-            dated = {d: int(xapian.sortable_unserialise(v)) if v else 0 for d, v in key.items()}
-            return heapq.nlargest(n, docs, key=lambda d: (dated[d], -d))
+        if self._dates is None:
+            self._dates = np.zeros(self.db.get_lastdocid() + 1, dtype=np.int64)
+            for item in self.db.valuestream(SLOT_DATE):
+                self._dates[item.docid] = int(xapian.sortable_unserialise(item.value))
         docs = bits_to_docs(bits)
-        order = np.lexsort((docs, -self.dates[docs]))  # newest first, then the lower docid
+        order = np.lexsort((docs, -self._dates[docs]))  # newest first, then the lower docid
         return docs[order[:n]].tolist()
 
     def _held(self, docids: Sequence[int], ids: Sequence[str], keys: Sequence[str]) -> list[int]:
