@@ -35,7 +35,10 @@ class Similar(Protocol):
         limit: int,
         exclude: int,
         tuning: Tuning,
-    ) -> Ranking: ...
+    ) -> Ranking:
+        """The records of type `target` most like the profile, the record itself and the
+        bitset `exclude` left out (`rank` below)."""
+        ...
 
     def count(self, field: str, value: str) -> int:
         """Live documents holding `value` in `field`."""
