@@ -126,21 +126,25 @@ class XapianSimilar:
         return self.db.get_termfreq(key) if key and _fits(key) else 0
 
     def doc_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
-        """Documents holding each term of ALL: over shards those not known yet in one match
-        (its statistics), not a round trip each."""
+        """Documents holding each term of ALL (unprefixed: a term is its key)."""
+        return self._frequencies_of(terms)
+
+    def _frequencies_of(self, keys: Sequence[str]) -> dict[str, int]:
+        """Documents holding each term: over shards those not known yet in one match (its
+        statistics), not a round trip each."""
         if not self._sharded:
-            return {t: self.db.get_termfreq(t) if _fits(t) else 0 for t in terms}
-        wanted = [t for t in dict.fromkeys(terms) if t not in self._frequencies and _fits(t)]
+            return {k: self.db.get_termfreq(k) if _fits(k) else 0 for k in keys}
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._frequencies and _fits(k)]
         if wanted:
             enquire = xapian.Enquire(self.db)
             enquire.set_weighting_scheme(xapian.BoolWeight())
-            enquire.set_query(_or([Q(t) for t in wanted]))
+            enquire.set_query(_or([Q(k) for k in wanted]))
             mset = enquire.get_mset(0, 0)
             if len(self._frequencies) + len(wanted) > FREQUENCIES_KEPT:
                 self._frequencies.clear()
-            for t in wanted:
-                self._frequencies[t] = mset.get_termfreq(t)
-        return {t: self._frequencies.get(t, 0) for t in terms}
+            for k in wanted:
+                self._frequencies[k] = mset.get_termfreq(k)
+        return {k: self._frequencies.get(k, 0) for k in keys}
 
     def newest(self, bits: int, n: int) -> list[int]:
         """The `n` newest documents of a bitset (date, then docid), from the dates array: no
@@ -196,9 +200,10 @@ class XapianSimilar:
         # MeSH: each shared descriptor counts by its specificity among the wanted records.
         keys = [term(f.MESH_UI, c.descriptor.ui) for c in profile.concepts]
         held = self._held([d for d, _ in typed], [i for _, i in typed], keys)
+        frequencies = self._frequencies_of(keys)
         weighted: list[tuple[Concept, str, float]] = []  # (concept, its term, its weight)
         for i, c, key in zip(count(), profile.concepts, keys, strict=False):
-            df = self.types.of(target, key, self.db.get_termfreq(key))[1] if _fits(key) else 0
+            df = self.types.of(target, key, frequencies[key])[1] if frequencies[key] else 0
             df -= sum(1 for bits in held if bits >> i & 1)
             if df > 0:
                 depth = min(1.0, tuning.depth_base + tuning.depth_step * c.descriptor.depth)
