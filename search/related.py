@@ -30,7 +30,7 @@ from search.related_similar import (
     concepts,
     key_terms,
 )
-from search.view import IndexView
+from search.view import Head, IndexView
 
 REFERENCE_ORDER = ("RESULT", "BACKGROUND", "DERIVED")
 EXPLICIT_LIMIT = 200  # explicit links listed at most (before the similar items)
@@ -56,8 +56,10 @@ class _Lookup:
     def record(self, docnum: int) -> dict[str, Any]:
         return self.view.record(docnum)
 
-    def item(self, docnum: int, reason: str, score: float | None = None) -> Item:
-        rid, kind, title = self.view.head(docnum)
+    def item(
+        self, docnum: int, reason: str, score: float | None = None, head: Head | None = None
+    ) -> Item:
+        rid, kind, title = head if head is not None else self.view.head(docnum)
         return Item(rid, kind, title or rid, reason, score)
 
     def similar(self, profile: Profile, target: str, limit: int, exclude: int = 0) -> Ranking:
@@ -121,7 +123,7 @@ def _similar_section(
     items = []
     for s in ranking.hits:
         same = _same_entries(record, look.record(s.docnum)) if record else []
-        items.append(look.item(s.docnum, _why(s.shared, s.words, same), round(s.score, 4)))
+        items.append(look.item(s.docnum, _why(s.shared, s.words, same), round(s.score, 4), s.head))
     query, about = more_search(look.view.head(profile.docnum).id, profile)
     return Section(
         tuple(links) + tuple(items),

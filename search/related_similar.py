@@ -22,7 +22,7 @@ from search.analysis import analyzer
 from search.facets import CHECK_TAGS
 from search.models import Descriptor
 from search.related_mesh import MeshBook
-from search.view import IndexView
+from search.view import Head, IndexView
 
 _ANALYZER = analyzer()  # the text fields' analyzer: key terms are terms as indexed
 
@@ -88,6 +88,7 @@ class Scored:
     score: float
     shared: tuple[Descriptor, ...]  # shared descriptors, heaviest first
     words: tuple[str, ...]  # leading key terms the candidate contains
+    head: Head | None = None  # its id, type and title, when the ranking read them
 
 
 @dataclass(frozen=True, slots=True)

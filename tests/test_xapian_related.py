@@ -170,3 +170,20 @@ def test_a_descriptors_records_are_dated_without_reading_them(sharded, monkeypat
 
     monkeypatch.setattr(xview.XapianView, "date", dated)
     assert SearchEngine(sharded).related("D008545") == expected
+
+
+@pytest.mark.parametrize("slack", [xrelated.HEADS_SLACK, 0])
+def test_shards_give_the_listed_records_heads_in_one_match(sharded, slack, monkeypatch):
+    """Over shards the listed records' ids and titles come from a match (collapse and sort
+    keys), not from their documents; a record it misses (slack 0: it reads none) is read."""
+    monkeypatch.setattr(xrelated, "HEADS_SLACK", slack)
+    view = SearchEngine(sharded).reader().view()
+    similar = XapianSimilar(view.db)
+    listed = 0
+    for record_id in records(view)[::3]:
+        profile = profile_of(view, record_id)
+        for target in (f.TRIAL, f.ARTICLE):
+            for hit in similar.rank(view, profile, target, 10, 0, DEFAULT).hits:
+                assert hit.head == view.head(hit.docnum)
+                listed += 1
+    assert listed > 50
