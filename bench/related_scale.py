@@ -80,7 +80,9 @@ def measure(args: argparse.Namespace) -> None:
         "load_1min": round(os.getloadavg()[0], 1),
     }
     print(json.dumps(summary))
-    Path(args.out).write_text(json.dumps({"summary": summary, "related": lists}, default=str))
+    times = [[i, round(w, 2), round(c, 2)] for i, w, c in zip(ids, wall, cpu, strict=True)]
+    found = {"summary": summary, "times": times, "related": lists}
+    Path(args.out).write_text(json.dumps(found, default=str))
     if profile is not None:
         profile.dump_stats(args.profile)
         pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
