@@ -1,6 +1,6 @@
-"""search/xapian/related.py: related items' similar records ranked by Xapian matches, on one
-database and on shards, against the neutral ranking (search/related_similar.py `rank`) of the
-same records scoring every candidate exactly."""
+"""search/xapian/related.py (+ relatedreads.py): related items' similar records ranked by
+Xapian matches, on one database and on shards, against the neutral ranking
+(search/related_rank.py `rank`) of the same records scoring every candidate exactly."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from search.related_mesh import MeshBook
 from search.related_rank import ViewSimilar, rank
 from search.related_similar import DEFAULT, Profile, concepts, key_terms
 from search.xapian import related as xrelated
+from search.xapian import relatedreads
 from search.xapian import view as xview
 from search.xapian.related import XapianSimilar, at_least
 
@@ -172,11 +173,11 @@ def test_a_descriptors_records_are_dated_without_reading_them(sharded, monkeypat
     assert SearchEngine(sharded).related("D008545") == expected
 
 
-@pytest.mark.parametrize("slack", [xrelated.HEADS_SLACK, 0])
+@pytest.mark.parametrize("slack", [relatedreads.HEADS_SLACK, 0])
 def test_shards_give_the_listed_records_heads_in_one_match(sharded, slack, monkeypatch):
     """Over shards the listed records' ids and titles come from a match (collapse and sort
     keys), not from their documents; a record it misses (slack 0: it reads none) is read."""
-    monkeypatch.setattr(xrelated, "HEADS_SLACK", slack)
+    monkeypatch.setattr(relatedreads, "HEADS_SLACK", slack)
     view = SearchEngine(sharded).reader().view()
     similar = XapianSimilar(view.db)
     listed = 0
