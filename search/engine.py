@@ -21,12 +21,14 @@ from search.semantic.fusion import Rerank, SemanticRanker
 from search.semantic.model import shared_encoder
 from search.store import CURRENT, DEFAULT_BACKEND, SHARDS_FILE, backend_name, linked_build
 
-SHARD_OPTIONS = ("shards", "shard_timeout", "shard_recheck")  # search/xapian/remote.py reader
+# search/xapian/remote.py reader's
+SHARD_OPTIONS = ("shards", "shard_timeout", "shard_recheck", "counters")
 
 
 class SearchEngine:
     """Searches the live index of `index_dir`; `options` go to the backend's reader (the
-    Xapian backend's include `shards`: "HOST:PORT,..." of shard servers to search instead).
+    Xapian backend's include `shards`: "HOST:PORT,..." of shard servers to search instead, and
+    `counters`: "HOST:PORT,..." of their count servers, one per shard in the same order).
     `semantic`: fuse BM25 with the build's vectors when it has some (search/semantic/);
     `learned`: then order the fused pool by the learned model (search/ltr/)."""
 
@@ -43,8 +45,11 @@ class SearchEngine:
 
     def backend_name(self) -> str:
         """The backend of the live build (the default when none is built yet); Xapian when
-        the index is served by shard servers (the `shards` option, or DIR/shards.txt)."""
-        if self.options.get("shards") or (self.index_dir / SHARDS_FILE).is_file():
+        the index is served by shard servers (the `shards` option, or DIR/shards.txt) or
+        given count servers (the `counters` option: which only shard servers can use)."""
+        if self.options.get("shards") or self.options.get("counters"):
+            return "xapian"
+        if (self.index_dir / SHARDS_FILE).is_file():
             return "xapian"
         try:
             target = os.readlink(self.index_dir / CURRENT)

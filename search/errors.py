@@ -34,11 +34,15 @@ class SearchTimeout(SearchError):
 
 
 class ShardUnavailable(SearchError):
-    """A shard of the index did not answer in time (down, unreachable or too slow), or the
-    shards hold different builds; `shards` says how each one answered."""
+    """A shard of the index (or its count server) did not answer in time (down, unreachable or
+    too slow), or the shards hold different builds; `shards` says how each one answered, and
+    `counters` how each count server did when one failed."""
 
     status = 503
 
-    def __init__(self, message: str, shards: tuple[dict, ...] = ()) -> None:
+    def __init__(
+        self, message: str, shards: tuple[dict, ...] = (), counters: tuple[dict, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.shards = shards
+        self.counters = counters

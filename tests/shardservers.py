@@ -1,5 +1,6 @@
 """Real Xapian servers on 127.0.0.1 for the shard tests: `xapian-tcpsrv` (one shard database
-each) and `xapian-replicate-server`, from Debian's xapian-tools (.ci/run installs it). Each
+each) and `xapian-replicate-server`, from Debian's xapian-tools (.ci/run installs it), and the
+shards' count servers (`python -m search.xapian.countserver`). Each
 server runs in its own process group, so stopping it stops the children it forked for its
 connections too; the tests' fixtures stop every server they start."""
 
@@ -10,10 +11,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 READY_SECONDS = 10.0
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def tool(name: str) -> str:
@@ -34,8 +37,8 @@ class Server:
     """One server process on 127.0.0.1:port; `stop`, `pause`/`resume` (SIGSTOP: a shard that
     takes connections but never answers), `start` again on the same port."""
 
-    def __init__(self, args: list[str], port: int) -> None:
-        self.args, self.port = args, port
+    def __init__(self, args: list[str], port: int, cwd: Path | None = None) -> None:
+        self.args, self.port, self.cwd = args, port, cwd
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -45,6 +48,7 @@ class Server:
     def start(self) -> Server:
         self.proc = subprocess.Popen(
             self.args,
+            cwd=self.cwd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -83,6 +87,13 @@ def tcpsrv(database: Path, port: int | None = None) -> Server:
     port = port or free_port()
     args = [tool("xapian-tcpsrv"), "--interface", "127.0.0.1", "--port", str(port)]
     return Server([*args, str(database)], port).start()
+
+
+def countserver(database: Path, port: int | None = None) -> Server:
+    """A started count server of the shard database `database` (its arrays read: ready)."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "search.xapian.countserver", "--db", str(database)]
+    return Server([*args, "--host", "127.0.0.1", "--port", str(port)], port, cwd=ROOT).start()
 
 
 def replicate_server(parent: Path) -> Server:

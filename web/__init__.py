@@ -30,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["INDEX_DIR"],
         facet_limit=app.config["FACET_LIMIT"],
         shards=app.config["SHARDS"],
+        counters=app.config["COUNTERS"],
         shard_timeout=float(app.config["SHARD_TIMEOUT"]),
         shard_recheck=float(app.config["SHARD_RECHECK"]),
     )

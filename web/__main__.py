@@ -1,5 +1,5 @@
-"""`python -m web [--index DIR] [--shards HOST:PORT,...] [--host H] [--port P] [--threads N]`:
-serve with waitress."""
+"""`python -m web [--index DIR] [--shards HOST:PORT,...] [--counters HOST:PORT,...] [--host H]
+[--port P] [--threads N]`: serve with waitress."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT[,HOST:PORT...]",
         help="search these xapian-tcpsrv shard servers as one index (default: FLASK_SHARDS, "
         "else INDEX/shards.txt, else the index folder's live build)",
+    )
+    parser.add_argument(
+        "--counters",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help="the shard servers' count servers, one per shard in the --shards order, which "
+        "count each search's total and facets (default: FLASK_COUNTERS, else "
+        "INDEX/counters.txt, else the shard servers count them)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -53,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     config = {"INDEX_DIR": args.index} if args.index else {}
     if args.shards:
         config["SHARDS"] = args.shards
+    if args.counters:
+        config["COUNTERS"] = args.counters
     app = create_app(config or None)
-    if app.config["SHARDS"]:
+    if app.config["SHARDS"] or app.config["COUNTERS"]:
         try:
-            app.extensions["search"].reader()  # a shard list that does not parse: a usage error
+            app.extensions["search"].reader()  # a list that does not parse: a usage error
         except InvalidRequest as e:
-            _parser().error(f"--shards: {e}")
+            _parser().error(f"--shards / --counters: {e}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     access = logging.StreamHandler()  # stderr, like the other lines: one JSON object per line
     access.setFormatter(logging.Formatter("%(message)s"))
@@ -67,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("web").info("Index folder: %s", app.config["INDEX_DIR"])
     if app.config["SHARDS"]:
         logging.getLogger("web").info("Shard servers: %s", app.config["SHARDS"])
+    if app.config["COUNTERS"]:
+        logging.getLogger("web").info("Count servers: %s", app.config["COUNTERS"])
     threading.Thread(target=_warm, args=(app,), daemon=True).start()
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="trials")
     return 0

@@ -265,6 +265,23 @@ SHARD = _obj(
     additionalProperties=False,
 )
 SHARDS = {"type": "array", "items": SHARD, "description": "Every shard of a sharded index."}
+COUNTER = _obj(
+    {
+        "counter": {**STR, "description": "HOST:PORT of a shard's count server."},
+        "status": {"type": "string", "enum": ["ok", "down"]},
+    },
+    {
+        "documents": INT,
+        "build": {**STR, "description": "The newest build the count server counts."},
+        "error": {**STR, "description": "Why the count server did not answer."},
+    },
+    additionalProperties=False,
+)
+COUNTERS = {
+    "type": "array",
+    "items": COUNTER,
+    "description": "The count server of each shard, when the index has count servers.",
+}
 HEALTH = _obj(
     {
         "status": {"const": "ok"},
@@ -273,7 +290,7 @@ HEALTH = _obj(
         "built_at": DATE_TIME,
         "updated_at": DATE_TIME,
     },
-    {"shards": SHARDS, "ranking": RANKING},
+    {"shards": SHARDS, "counters": COUNTERS, "ranking": RANKING},
     additionalProperties=False,
 )
 NO_INDEX = _obj(
@@ -282,6 +299,7 @@ NO_INDEX = _obj(
 )
 SHARD_DOWN = _obj(
     {"status": {"const": "shard down"}, "error": STR, "shards": SHARDS},
+    {"counters": COUNTERS},
     additionalProperties=False,
 )
 EXPORT_RECORD = _obj(

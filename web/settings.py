@@ -41,6 +41,14 @@ SETTINGS: tuple[Setting, ...] = (
         "else the live build of INDEX_DIR.",
     ),
     Setting(
+        "COUNTERS",
+        "",
+        "Count servers of the shard servers (`python -m search.xapian.countserver`), "
+        "`HOST:PORT,HOST:PORT...`, one per shard in the SHARDS order (`python -m web "
+        "--counters`): a search's total and facet counts are counted there; empty: those "
+        "listed in INDEX_DIR/counters.txt, else the shard servers count them (match spies).",
+    ),
+    Setting(
         "SHARD_TIMEOUT",
         5.0,
         "Seconds a shard server may take to answer (connecting included): a shard down or "

@@ -168,6 +168,8 @@ def api_health():
         return jsonify({"status": "no index", "error": str(e)}), 503
     except ShardUnavailable as e:  # every shard's answer, the ones down among them
         body = {"status": "shard down", "error": str(e), "shards": list(e.shards)}
+        if e.counters:  # and every count server's, when one of them failed
+            body["counters"] = list(e.counters)
         return jsonify(body), 503
     body = {
         "status": "ok",
@@ -179,4 +181,6 @@ def api_health():
     }
     if "shard_status" in info:  # a sharded index: how each shard answers
         body["shards"] = info["shard_status"]
+    if "counter_status" in info:  # and its count servers
+        body["counters"] = info["counter_status"]
     return jsonify(body)

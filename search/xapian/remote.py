@@ -20,10 +20,11 @@ from typing import Any
 import xapian
 
 from search import fields as f
-from search.errors import ShardUnavailable
+from search.errors import InvalidRequest, ShardUnavailable
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.store import current_build
+from search.xapian.counters import CountServers, counters_file
 from search.xapian.engine import Parsed, XapianReader, _State
 from search.xapian.query import Translator
 from search.xapian.schema import term
@@ -31,6 +32,7 @@ from search.xapian.shards import (
     Address,
     RemoteShards,
     open_remote,
+    parse_addresses,
     shard_dirs,
     shards_file,
     version,
@@ -113,7 +115,9 @@ class LocalReader(_Guarded):
 
 
 class RemoteReader(_Guarded):
-    """Searches the shards served at `addresses` as one index."""
+    """Searches the shards served at `addresses` as one index; with `counters` (a count server
+    per shard, in the same order: search/xapian/countserver.py) a relevance search's total and
+    facet counts are counted there, else with match spies on the shards."""
 
     def __init__(
         self,
@@ -121,12 +125,24 @@ class RemoteReader(_Guarded):
         addresses: tuple[Address, ...],
         timeout: float = SHARD_TIMEOUT,
         recheck: float = RECHECK,
+        counters: tuple[Address, ...] = (),
         **options: Any,
     ) -> None:
         super().__init__(index_dir, **options)
         self.addresses = addresses
         self.timeout, self.recheck = timeout, recheck
         self._checked = -float("inf")
+        if counters and len(counters) != len(addresses):
+            raise InvalidRequest(
+                f"{len(counters)} count servers for {len(addresses)} shards: give one per "
+                "shard, in the shard list's order."
+            )
+        self.counters = CountServers(counters, timeout) if counters else None
+
+    def _counters(self, st: _State) -> tuple[CountServers, list[str]] | None:
+        if self.counters is None:
+            return None
+        return self.counters, st.target.split("|")
 
     # -- connections -------------------------------------------------------------------------
     def _down(self, address: Address, error: Exception) -> ShardUnavailable:
@@ -185,10 +201,15 @@ class RemoteReader(_Guarded):
             self._state = None
 
     def _guard(self, method: Any, *args: Any, **kwargs: Any) -> Any:
-        """A reader call; a lost shard drops the connections (the next call reconnects)."""
+        """A reader call; a lost shard drops the connections (the next call reconnects); a
+        count server that failed makes the next call check the shards' builds again."""
         for attempt in (1, 2):
             try:
                 return method(*args, **kwargs)
+            except ShardUnavailable as e:
+                if e.counters:
+                    self._checked = -float("inf")
+                raise
             except xapian.DatabaseModifiedError:
                 self._drop()  # a replica moved on under this connection: read it afresh
                 if attempt == 2:
@@ -247,13 +268,31 @@ class RemoteReader(_Guarded):
                 return _counts(self.state().db)
 
         found = self._guard(counts)
-        return {
+        info = {
             "counts": found,
             "total": sum(found.values()),
             "backend": "xapian",
             "build": shards[0].get("build", ""),
             "shard_status": shards,
         }
+        if self.counters is not None:
+            counters = self.counters.probe()
+            down = [c for c in counters if c["status"] != "ok"]
+            if down:
+                raise ShardUnavailable(
+                    f"{len(down)} of {len(counters)} count servers did not answer: "
+                    f"{', '.join(c['counter'] for c in down)}.",
+                    tuple(shards),
+                    tuple(counters),
+                )
+            info["counter_status"] = counters
+        return info
+
+
+def _addresses(given: str | tuple[Address, ...]) -> tuple[Address, ...]:
+    if isinstance(given, str):
+        return parse_addresses(given) if given.strip() else ()
+    return tuple(given)
 
 
 def reader(
@@ -261,19 +300,21 @@ def reader(
     shards: str | tuple[Address, ...] = (),
     shard_timeout: float = SHARD_TIMEOUT,
     shard_recheck: float = RECHECK,
+    counters: str | tuple[Address, ...] = (),
     **options: Any,
 ) -> XapianReader:
     """The reader of an index folder: of the shard servers given (or listed in its
-    shards.txt) when there are any, else of its live build (one database or local shards)."""
-    from search.xapian.shards import parse_addresses
-
-    if isinstance(shards, str):
-        addresses = parse_addresses(shards) if shards.strip() else ()
-    else:
-        addresses = tuple(shards)
-    addresses = addresses or shards_file(Path(index_dir))
+    shards.txt) when there are any, else of its live build (one database or local shards).
+    `counters`: the shard servers' count servers (or those listed in its counters.txt)."""
+    addresses = _addresses(shards) or shards_file(Path(index_dir))
+    counting = _addresses(counters) or counters_file(Path(index_dir))
     if addresses:
-        return RemoteReader(index_dir, addresses, shard_timeout, shard_recheck, **options)
+        return RemoteReader(index_dir, addresses, shard_timeout, shard_recheck, counting, **options)
+    if counting:
+        raise InvalidRequest(
+            "Count servers count for shard servers: give the shard servers too (--shards, "
+            "the SHARDS setting or INDEX/shards.txt)."
+        )
     return LocalReader(index_dir, **options)
 
 

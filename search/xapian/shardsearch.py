@@ -34,6 +34,8 @@ from search.facets import BY_NAME, FACETS, facet_limit, facet_of
 from search.models import Facet, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
+from search.xapian.counters import CountServers
+from search.xapian.counting import EVERY_TYPE, Group
 from search.xapian.engine import XapianReader
 from search.xapian.matching import boolean, needs_masks
 from search.xapian.query import weighting
@@ -132,41 +134,57 @@ class ShardSearch(XapianReader):
         sends no OP_AND_MAYBE, the form Xapian 1.4.26 crashed pruning)."""
         return self._enquire_ranked(st, req, tree).get_mset(first, size)
 
+    def _counters(self, st: _State) -> tuple[CountServers, list[str]] | None:
+        """The count servers of the shards and the build of each the state holds (None: the
+        shards count with match spies)."""
+        return None
+
     def _counted(
         self, st: _State, req: SearchRequest, tree: qt.Node
     ) -> tuple[int, dict[str, Counter[str]]]:
         """`tree`'s exact total and the value counts every facet is shown with, from unscored
         matches: each facet over the matches the OTHER facets' selections allow, "type" also
-        over all the matches (which types are present), under "*"."""
+        over all the matches (which types are present), under "*". On the count servers when
+        there are (one request each for every group), else with a match spy per field and a
+        match per group."""
         filters = active(req)
         groups: dict[Filters, list[str]] = {}
         for d in FACETS:
             others = tuple(x for x in filters if x[0] != d.name)
             groups.setdefault(others, []).append(d.field)
         if f.TYPE not in groups.get((), []):
-            groups.setdefault((), []).append("*")  # the types present in the whole match set
+            groups.setdefault((), []).append(EVERY_TYPE)  # the types present in all the matches
         groups.setdefault(filters, [])  # its count is the total
         counts: dict[str, Counter[str]] = {}
         total = 0
-        for others, fields in groups.items():  # the request's own filters' group first
-            within = replace(req, filters=others)
-            enquire = self._enquire(st)
-            enquire.set_weighting_scheme(xapian.BoolWeight())
-            enquire.set_query(self._matching(st, within, tree))
-            counted, spies = self._spied(st, enquire, fields)
-            counts.update(spies)
-            if others == filters:
-                total = counted.get_matches_estimated()
-        if "*" not in counts:
-            counts["*"] = counts[f.TYPE]
+        servers = self._counters(st)
+        if servers is not None:
+            asked = [Group(others, tuple(fields)) for others, fields in groups.items()]
+            query = boolean(st.translator, tree)
+            for group, found in zip(asked, servers[0].count(query, asked, servers[1]), strict=True):
+                counts.update(found.counts)
+                if group.filters == filters:
+                    total = found.total
+        else:
+            for others, fields in groups.items():  # the request's own filters' group first
+                within = replace(req, filters=others)
+                enquire = self._enquire(st)
+                enquire.set_weighting_scheme(xapian.BoolWeight())
+                enquire.set_query(self._matching(st, within, tree))
+                counted, spies = self._spied(st, enquire, fields)
+                counts.update(spies)
+                if others == filters:
+                    total = counted.get_matches_estimated()
+        if EVERY_TYPE not in counts:
+            counts[EVERY_TYPE] = counts[f.TYPE]
         return total, counts
 
     def _spied(
         self, st: _State, enquire: xapian.Enquire, fields: list[str]
     ) -> tuple[xapian.MSet, dict[str, Counter[str]]]:
         """Every match of `enquire` counted (no hit kept), with each field's value counts."""
-        spies = {name: xapian.ValueCountMatchSpy(FACET_SLOTS[name if name != "*" else f.TYPE])
-                 for name in fields}  # fmt: skip
+        slots = {name: FACET_SLOTS[f.TYPE if name == EVERY_TYPE else name] for name in fields}
+        spies = {name: xapian.ValueCountMatchSpy(slot) for name, slot in slots.items()}
         for spy in spies.values():
             enquire.add_matchspy(spy)
         mset = enquire.get_mset(0, 0, st.db.get_doccount())
@@ -186,6 +204,10 @@ class ShardSearch(XapianReader):
         return query if filters is None else q(q.OP_FILTER, query, filters)
 
     def _count(self, st: _State, req: SearchRequest, tree: qt.Node) -> int:
+        servers = self._counters(st)
+        if servers is not None:
+            group = Group(active(req), ())
+            return servers[0].count(boolean(st.translator, tree), [group], servers[1])[0].total
         enquire = self._enquire(st)
         enquire.set_weighting_scheme(xapian.BoolWeight())
         enquire.set_query(self._matching(st, req, tree))
@@ -228,7 +250,7 @@ class ShardSearch(XapianReader):
     def _facets(
         self, st: _State, req: SearchRequest, counts: dict[str, Counter[str]]
     ) -> tuple[Facet, ...]:
-        present = {t for t, n in counts["*"].items() if n}
+        present = {t for t, n in counts[EVERY_TYPE].items() if n}
         out = []
         for d in FACETS:
             if not present.intersection(d.types) and not req.selected(d.name):

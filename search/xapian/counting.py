@@ -1,0 +1,182 @@
+"""Counting on one shard: the exact total and facet value counts of a boolean query's matches
+within sets of facet selections, over the shard's own per-document arrays
+(search/xapian/tables.py), in the process that holds the shard's database.
+
+One unscored match gives the query's docids (a mask); each group's selections are a NumPy mask
+of the shard's documents (search/xapian/facets.py filter_mask, as one database counts them), and
+each of its fields is counted over the two masks' intersection. A multi-valued field counts each
+of its values (never the joined strings a value-count match spy returns, one per distinct set of
+values). A count server (search/xapian/countserver.py) serves this to the web nodes; the counts
+of the shards of an index add up to one database's (tests/test_countserver.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import xapian
+
+from search import fields as f
+from search.errors import InvalidRequest
+from search.facets import BY_NAME
+from search.models import SearchRequest
+from search.xapian import facets as xfacets
+from search.xapian.schema import FACET_SLOTS
+from search.xapian.shards import version
+from search.xapian.tables import Tables
+
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+EVERY_TYPE = "*"  # a field name standing for the type field (the types of the whole match set)
+MAX_GROUPS = 64  # groups in one request (a search asks at most one per facet, plus two)
+MAX_VALUES = 1_000  # selected values in one group
+
+
+class Group(NamedTuple):
+    """Count `fields` over the matches the facet selections `filters` allow."""
+
+    filters: Filters
+    fields: tuple[str, ...]
+
+
+class Counted(NamedTuple):
+    total: int
+    counts: dict[str, Counter[str]]  # field (or EVERY_TYPE) -> value -> matching records
+
+
+def check_groups(groups: list[Group]) -> None:
+    """InvalidRequest unless every group names known facets and fields, within the limits."""
+    if not 0 < len(groups) <= MAX_GROUPS:
+        raise InvalidRequest(f"A count asks for 1 to {MAX_GROUPS} groups, not {len(groups)}.")
+    for group in groups:
+        values = sum(len(v) for _, v in group.filters)
+        if values > MAX_VALUES:
+            raise InvalidRequest(f"A group selects {values} values (at most {MAX_VALUES}).")
+        unknown = [n for n, _ in group.filters if n not in BY_NAME]
+        unknown += [x for x in group.fields if x != EVERY_TYPE and x not in FACET_SLOTS]
+        if unknown:
+            raise InvalidRequest(f"No facet or facet field is named {unknown[0]!r}.")
+
+
+def count(
+    db: xapian.Database, tables: Tables, query: xapian.Query, groups: list[Group]
+) -> list[Counted]:
+    """Each group's total and its fields' value counts among the matches of `query`."""
+    check_groups(groups)
+    enquire = xapian.Enquire(db)
+    enquire.set_weighting_scheme(xapian.BoolWeight())
+    enquire.set_docid_order(xapian.Enquire.ASCENDING)
+    enquire.set_query(query)
+    mset = enquire.get_mset(0, max(1, db.get_doccount()))
+    matched = np.zeros(tables.size, dtype=bool)
+    matched[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
+    out = []
+    for group in groups:
+        if group.filters:
+            within = matched & xfacets.filter_mask(tables, SearchRequest(filters=group.filters))
+        else:
+            within = matched
+        ids = np.flatnonzero(within)
+        counts = {}
+        for name in group.fields:
+            field = f.TYPE if name == EVERY_TYPE else name
+            counts[name] = tables.count(field, within, ids)
+        out.append(Counted(len(ids), counts))
+    return out
+
+
+class Shard(NamedTuple):
+    """One opened build of a shard database: its build name, documents and arrays."""
+
+    key: tuple
+    build: str
+    db: xapian.Database
+    tables: Tables
+
+
+def _key(path: Path) -> tuple:
+    """What changes when the database at `path` does: the folder it resolves to (a `current`
+    link switched to a new build) and its version file (a replica brought up to date)."""
+    real = os.path.realpath(path)
+    try:
+        stat = os.stat(os.path.join(real, "iamglass"))
+    except OSError:
+        return (real,)
+    return (real, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+class ShardCounter:
+    """Counts on the shard database at `path` (often DIR/current/shards/K, or a replica):
+    reopened when it changes, as `xapian-tcpsrv` serves each new connection the database the
+    path holds then. A previous build stays open while counts name it (a web node switches to
+    a new build only once every shard holds it) and for RETIRE seconds after the last; then it
+    is closed. One count at a time (a xapian.Database is not thread-safe)."""
+
+    RETIRE = 60.0  # seconds a build no longer the newest stays open after a count named it
+    KEPT = 2  # builds open at most (the oldest closed first)
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.lock = threading.Lock()
+        self._open: list[Shard] = []  # newest last
+        self._used: dict[str, float] = {}  # build -> when a count last named it
+
+    def current(self) -> Shard:
+        """The database the path holds now, opened (and its arrays read) if it is new (call
+        under lock)."""
+        key = _key(self.path)
+        if self._open and self._open[-1].key == key:
+            return self._open[-1]
+        db = xapian.Database(str(self.path))
+        tables = Tables(db)
+        tables.warm()
+        shard = Shard(key, version(db), db, tables)
+        self._open = [s for s in self._open if s.build != shard.build] + [shard]
+        self._used[shard.build] = time.monotonic()
+        while len(self._open) > self.KEPT:
+            self._close(self._open[0])
+        return shard
+
+    def _close(self, shard: Shard) -> None:
+        self._open.remove(shard)
+        self._used.pop(shard.build, None)
+        shard.db.close()
+
+    def held(self, build: str) -> Shard | None:
+        """The open shard of `build` ('': the newest), None if it is not open (call under
+        lock)."""
+        now = time.monotonic()
+        newest = self.current()
+        found = newest if not build else next((s for s in self._open if s.build == build), None)
+        if found is not None:
+            self._used[found.build] = now
+        for old in self._open[:-1]:
+            if now - self._used.get(old.build, 0.0) > self.RETIRE:
+                self._close(old)
+        return found
+
+    def count(
+        self, query: xapian.Query, groups: list[Group], build: str = ""
+    ) -> tuple[str, list[Counted]] | None:
+        """The counts on `build` ('': the newest), and its name; None when the shard no
+        longer holds that build (or never did)."""
+        with self.lock:
+            shard = self.held(build)
+            if shard is None:
+                return None
+            try:
+                return shard.build, count(shard.db, shard.tables, query, groups)
+            except xapian.DatabaseModifiedError:  # a replica brought up to date under it
+                self._close(shard)
+                return None
+
+    def status(self) -> dict[str, object]:
+        """The newest build's name and documents."""
+        with self.lock:
+            shard = self.current()
+            return {"build": shard.build, "documents": shard.db.get_doccount()}

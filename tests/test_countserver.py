@@ -1,0 +1,252 @@
+"""Count servers (search/xapian/countserver.py): one real process per shard on 127.0.0.1
+beside the shards' real `xapian-tcpsrv`, started and stopped here. The totals and facet counts
+they give a web node equal one database's and the match spies' (the fixtures of
+tests/test_shards.py); an update is counted once switched in; a count server killed or
+stalled gives a 503 naming it, then service again; /api/health lists them; a bad request is
+answered with its error and the server goes on."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import xapian
+from shardservers import countserver, tcpsrv
+from test_shards import (  # noqa: F401 (fixtures)
+    NEW_SOURCES,
+    QUERIES,
+    SHARDS,
+    TWO_FILTERS,
+    notice,
+    one,
+    same_page,
+    sharded,
+)
+
+from indexer.update import update_index
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.xapian.counting import MAX_GROUPS
+from search.xapian.countserver import MAX_BODY
+from search.xapian.shardsearch import ShardSearch
+from web import create_app
+
+# multi-select, two facets, a range of years (each shard's own years), the partial matches
+# after the full ones (`melanoma pevisone`: no record has both words)
+REQUESTS = [
+    {},
+    {"filters": (("type", ("trial", "article")),)},
+    {"filters": TWO_FILTERS},
+    {"filters": (("pub_year", ("1970..1985",)), ("type", ("article",)))},
+    {"filters": (("start_year", ("..1999", "2005")),)},
+    {"page": 2, "size": 3},
+]
+
+
+def serve(index_dir: Path) -> tuple[list, list]:
+    """A tcpsrv and a count server per live shard, each on DIR/current/shards/K."""
+    paths = [index_dir / "current" / "shards" / str(k) for k in range(SHARDS)]
+    return [tcpsrv(p) for p in paths], [countserver(p) for p in paths]
+
+
+def stop(*groups: list) -> None:
+    for group in groups:
+        for server in group:
+            server.stop()
+
+
+def joined(servers: list) -> str:
+    return ",".join(s.address for s in servers)
+
+
+@pytest.fixture(scope="module")
+def served(sharded):  # noqa: F811
+    shards, counters = serve(sharded)
+    yield shards, counters
+    stop(shards, counters)
+
+
+def engine(index_dir: Path, served: tuple[list, list], **options) -> SearchEngine:
+    shards, counters = served
+    return SearchEngine(index_dir, shards=joined(shards), counters=joined(counters), **options)
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_count_servers_count_as_one_database_and_as_the_spies(one, sharded, served, q):  # noqa: F811
+    counted = engine(sharded, served)
+    spied = SearchEngine(sharded, shards=joined(served[0]))
+    for options in REQUESTS:
+        req = SearchRequest(q=q, **options)
+        expected = SearchEngine(one).search(req)
+        same_page(counted.search(req), expected)
+        same_page(spied.search(req), expected)
+
+
+def test_with_count_servers_the_shards_run_no_spy(one, sharded, served, monkeypatch):  # noqa: F811
+    def spying(*args):  # noqa: ANN002, ANN202
+        raise AssertionError("a match spy ran")
+
+    counted = engine(sharded, served)
+    monkeypatch.setattr(ShardSearch, "_spied", spying)
+    for q in ("melanoma", "melanoma pevisone", "cancer year:1977..1979"):
+        req = SearchRequest(q=q, filters=TWO_FILTERS)
+        same_page(counted.search(req), SearchEngine(one).search(req))
+    with pytest.raises(AssertionError, match="spy"):  # (the check can fail)
+        SearchEngine(sharded, shards=joined(served[0])).search(SearchRequest(q="melanoma"))
+
+
+def ask(server, method: str, path: str, body: bytes | None = None, headers=None):  # noqa: ANN001, ANN201
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def count_body(build: str = "", query: xapian.Query | None = None, **group) -> bytes:
+    query = query if query is not None else xapian.Query("melanoma")
+    text = base64.b64encode(query.serialise()).decode("ascii")
+    groups = [{"filters": [], "fields": ["type"], **group}]
+    return json.dumps({"query": text, "build": build, "groups": groups}).encode()
+
+
+def test_a_bad_request_gets_its_error_and_the_server_goes_on(served):
+    server = served[1][0]
+    status, good = ask(server, "POST", "/count", count_body())
+    assert status == 200 and good["groups"][0]["total"] > 0
+    bad = [
+        ("POST", "/count", b"not json", {}),
+        ("POST", "/count", b"[1, 2]", {}),
+        ("POST", "/count", json.dumps({"query": "@@", "groups": []}).encode(), {}),
+        ("POST", "/count", count_body(fields=["nosuchfield"]), {}),
+        ("POST", "/count", count_body(filters=[["nosuchfacet", ["x"]]]), {}),
+        ("POST", "/count", count_body(filters="melanoma"), {}),
+        (
+            "POST",
+            "/count",
+            json.dumps({"query": "", "groups": [{}] * (MAX_GROUPS + 1)}).encode(),
+            {},
+        ),
+        ("GET", "/nothing", None, {}),
+    ]
+    for method, path, body, headers in bad:
+        status, answer = ask(server, method, path, body, headers)
+        assert status in (400, 404) and answer["error"], (body, answer)
+    # a body over the limit is refused before it is read
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.putrequest("POST", "/count")
+    conn.putheader("Content-Length", str(MAX_BODY + 1))
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 413
+    conn.close()
+    assert ask(server, "POST", "/count", count_body()) == (200, good)
+    status, info = ask(server, "GET", "/status")
+    assert status == 200 and info["status"] == "ok" and info["documents"] > 0
+
+
+def test_the_web_reads_count_servers_from_its_settings_or_the_index_folder(
+    one,  # noqa: F811
+    served,
+    tmp_path,
+):
+    shards, counters = served
+    plain = create_app({"INDEX_DIR": str(one), "TESTING": True}).test_client()
+    expected = plain.get("/api/search?q=neoplasms&type=trial").get_json()
+    (tmp_path / "shards.txt").write_text(joined(shards).replace(",", "\n"))
+    (tmp_path / "counters.txt").write_text(
+        "# count servers\n" + joined(counters).replace(",", "\n")
+    )
+    for config in (
+        {"SHARDS": joined(shards), "COUNTERS": joined(counters)},
+        {"INDEX_DIR": str(tmp_path)},
+    ):
+        client = create_app({**config, "TESTING": True}).test_client()
+        got = client.get("/api/search?q=neoplasms&type=trial").get_json()
+        assert (got["total"], got["facets"]) == (expected["total"], expected["facets"])
+        health = client.get("/api/health")
+        assert health.status_code == 200
+        listed = health.get_json()["counters"]
+        assert [c["counter"] for c in listed] == [c.address for c in counters]
+        assert {c["status"] for c in listed} == {"ok"}
+        assert [c["build"] for c in listed] == [s["build"] for s in health.get_json()["shards"]]
+
+
+def test_web_refuses_count_servers_it_cannot_use(served):
+    from web.__main__ import main as web_main
+
+    for args in (
+        ["--counters", "no-port-here"],
+        ["--shards", joined(served[0]), "--counters", "127.0.0.1:1"],
+    ):
+        with pytest.raises(SystemExit) as stop_:
+            web_main(args)
+        assert stop_.value.code == 2
+
+
+def test_a_count_server_down_or_stalled_gives_503_then_service_resumes(sharded, served):  # noqa: F811
+    shards, _ = served
+    counters = [countserver(sharded / "current" / "shards" / str(k)) for k in range(SHARDS)]
+    try:
+        config = {"SHARDS": joined(shards), "COUNTERS": joined(counters), "SHARD_TIMEOUT": 1}
+        client = create_app({**config, "TESTING": True}).test_client()
+        assert client.get("/api/search?q=melanoma").status_code == 200
+        counters[1].stop()  # killed: its kept connection breaks, a new one is refused
+        down = client.get("/api/search?q=melanoma")
+        assert down.status_code == 503 and counters[1].address in down.get_json()["error"]
+        page = client.get("/search?q=melanoma")
+        assert page.status_code == 503 and "Index unavailable" in page.get_data(as_text=True)
+        health = client.get("/api/health")
+        assert health.status_code == 503
+        states = {c["counter"]: c["status"] for c in health.get_json()["counters"]}
+        assert states == {
+            counters[0].address: "ok",
+            counters[1].address: "down",
+            counters[2].address: "ok",
+        }
+        counters[1].start()  # back on its port
+        assert client.get("/api/search?q=melanoma").status_code == 200
+        counters[2].pause()  # takes connections, never answers: the timeout ends the wait
+        stalled = client.get("/api/search?q=cancer")
+        assert stalled.status_code == 503 and "within 1 second" in stalled.get_json()["error"]
+        assert client.get("/api/records/NCT00002845").status_code == 200  # tcpsrv serves it
+        counters[2].resume()
+        assert client.get("/api/search?q=cancer").status_code == 200
+        assert client.get("/api/health").status_code == 200
+    finally:
+        stop(counters)
+
+
+def test_an_update_is_counted_once_switched_in(one, sharded, tmp_path):  # noqa: F811
+    single, split = tmp_path / "one", tmp_path / "split"
+    shutil.copytree(one, single, symlinks=True)
+    shutil.copytree(sharded, split, symlinks=True)
+    served = serve(split)
+    try:
+        remote = engine(split, served, shard_recheck=0)
+        spied = SearchEngine(split, shards=joined(served[0]), shard_recheck=0)
+        old_build = (split / "current").resolve().name
+        assert remote.search(SearchRequest(q="")).total == 69
+        changes = [str(p) for p in [*NEW_SOURCES, notice(tmp_path)]]
+        update_index(changes, single)
+        update_index(changes, split)
+        for q in QUERIES:
+            for options in REQUESTS[:3]:
+                req = SearchRequest(q=q, **options)
+                expected = SearchEngine(single).search(req)
+                same_page(remote.search(req), expected)
+                same_page(spied.search(req), expected)
+        assert remote.search(SearchRequest(q="")).total == 69 + 8 - 1
+        # a web node still on the previous build is counted on it; a build never held: 409
+        new = ask(served[1][0], "POST", "/count", count_body())
+        old = ask(served[1][0], "POST", "/count", count_body(old_build))
+        assert new[0] == old[0] == 200 and old[1]["build"] == old_build != new[1]["build"]
+        assert ask(served[1][0], "POST", "/count", count_body("no-such-build"))[0] == 409
+    finally:
+        stop(*served)
