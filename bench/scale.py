@@ -16,7 +16,9 @@ and its writer processes, index size), warm search (200 seeded queries drawn fro
 with facets and snippets, after 50 warm-up ones: p50/p95), related items (p95 over 100
 records), a 1% update (that many records' titles changed, through the indexer's Change), and
 for xapian2 the mismatches of remote shards against the one-database index of the same size
-(totals, facet counts, top 10 as groups of equal score).
+(totals, facet counts, top 10 as groups of equal score). The remote run starts a count server
+beside each shard server (search/xapian/countserver.py; `remote --no-counters`: without, the
+shard servers count with match spies) and reports its CPU seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ def signature(page: Any) -> dict[str, Any]:
     }
 
 
-def search(index_dir: Path, shards: str) -> dict[str, Any]:
+def search(index_dir: Path, shards: str, counters: str = "") -> dict[str, Any]:
     """Warm search and related latency through the face (SearchEngine); signatures saved."""
     from search.engine import SearchEngine
     from search.errors import InvalidRequest, SearchError
@@ -188,6 +190,8 @@ def search(index_dir: Path, shards: str) -> dict[str, Any]:
 
     # a shard's answer may take long on a loaded machine: the benchmark measures, not times out
     options = {"shards": shards, "shard_timeout": SHARD_TIMEOUT} if shards else {}
+    if counters:
+        options["counters"] = counters
     engine = SearchEngine(index_dir, **options)
     t = time.perf_counter()
     engine.warm()
@@ -275,36 +279,85 @@ def child(*args: str) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def serve_shards(index_dir: Path) -> tuple[list[subprocess.Popen], str]:
+def free_port() -> int:
     import socket
 
-    procs, addresses = [], []
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_shards(
+    index_dir: Path, counters: bool = False
+) -> tuple[list[subprocess.Popen], str, str]:
+    """2 xapian-tcpsrv on 127.0.0.1 serving the shards (and with `counters` a count server
+    beside each, ready once it listens: its arrays read), and their addresses."""
+    import socket
+
+    procs, addresses, counting = [], [], []
     for k in range(2):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         path = index_dir / "current" / "shards" / str(k)
         procs.append(subprocess.Popen(
             ["xapian-tcpsrv", "--interface", "127.0.0.1", "--port", str(port), str(path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         ))  # fmt: skip
         addresses.append(f"127.0.0.1:{port}")
+        if counters:
+            port = free_port()
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "search.xapian.countserver", "--db", str(path),
+                 "--host", "127.0.0.1", "--port", str(port)],
+                cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True,
+            ))  # fmt: skip
+            counting.append(f"127.0.0.1:{port}")
     time.sleep(1.0)
-    return procs, ",".join(addresses)
+    for address in counting:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", int(address.split(":")[1])), 1).close()
+                break
+            except OSError:
+                if any(p.poll() is not None for p in procs):
+                    raise RuntimeError("a shard server stopped while starting") from None
+                time.sleep(0.5)
+    return procs, ",".join(addresses), ",".join(counting)
 
 
-def remote_search(index_dir: Path, size: int, work: Path) -> dict[str, Any]:
-    """`search` against the size's shards behind 2 xapian-tcpsrv on 127.0.0.1 (started and
-    stopped here) and the mismatches against the other runs. (The servers' CPU is not counted:
-    xapian-tcpsrv's connection processes are reaped without adding to its own times.)"""
-    procs, addresses = serve_shards(index_dir)
+def _cpu_and_peak(pid: int) -> tuple[float, int]:
+    """A process's CPU seconds (user + system) and peak resident MB, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM"))
+    return cpu, round(peak / 1024)
+
+
+def remote_search(index_dir: Path, size: int, work: Path, counters: bool = True) -> dict[str, Any]:
+    """`search` against the size's shards behind 2 xapian-tcpsrv on 127.0.0.1, with a count
+    server beside each unless `counters` is false (all started and stopped here), and the
+    mismatches against the other runs. (xapian-tcpsrv's CPU is not counted: its connection
+    processes are reaped without adding to its own times; the count servers' is, from /proc.)"""
+    started = time.perf_counter()
+    procs, addresses, counting = serve_shards(index_dir, counters)
+    ready = time.perf_counter() - started
+    servers = [p for p in procs if p.args[0] == sys.executable]
     try:
-        remote = child("search", str(index_dir), addresses)
+        before = [_cpu_and_peak(p.pid)[0] for p in servers]
+        remote = child("search", str(index_dir), addresses, counting)
+        after = [_cpu_and_peak(p.pid) for p in servers]
     finally:
         for p in procs:
             os.killpg(p.pid, 9)
             p.wait()
     row = {f"remote_{k}": v for k, v in remote.items()}
+    if counters:
+        row["remote_counters_ready_s"] = round(ready, 1)
+        row["remote_counters_cpu_s"] = [
+            round(a[0] - b, 1) for a, b in zip(after, before, strict=True)
+        ]
+        row["remote_counters_peak_mb"] = [a[1] for a in after]
     signatures = index_dir / f"signatures-remote{TAG}.json"
     pairs = {"one_db": local_signatures(work / f"{size}x-xapian1"),
              "local_shards": local_signatures(index_dir)}  # fmt: skip
@@ -414,11 +467,14 @@ def main() -> None:
     s = sub.add_parser("search")
     s.add_argument("index", type=Path)
     s.add_argument("shards")
+    s.add_argument("counters", nargs="?", default="")
     u = sub.add_parser("update")
     u.add_argument("index", type=Path)
     m = sub.add_parser("remote", help="search SIZE's xapian2 shards behind xapian-tcpsrv")
     m.add_argument("size", type=int)
     m.add_argument("--work", type=Path, default=Path("/tmp/scale-bench"))
+    m.add_argument("--no-counters", action="store_true",
+                   help="no count servers: the shard servers count with match spies")  # fmt: skip
     a = sub.add_parser("add", help="merge a step's JSON output (build, search...) into a row")
     a.add_argument("size", type=int)
     a.add_argument("engine", choices=list(ENGINES))
@@ -431,12 +487,13 @@ def main() -> None:
     elif args.command == "build":
         print(json.dumps(build(args.index, args.engine, args.copies)))
     elif args.command == "search":
-        print(json.dumps(search(args.index, args.shards)))
+        print(json.dumps(search(args.index, args.shards, args.counters)))
     elif args.command == "update":
         print(json.dumps(update(args.index)))
     elif args.command == "remote":
         index_dir = args.work / f"{args.size}x-xapian2"
-        merge(args.size, "xapian2", remote_search(index_dir, args.size, args.work))
+        found = remote_search(index_dir, args.size, args.work, not args.no_counters)
+        merge(args.size, "xapian2", found)
     elif args.command == "add":
         found = json.loads(args.json.read_text().strip().splitlines()[-1])
         merge(args.size, args.engine, {args.prefix + k: v for k, v in found.items()})
