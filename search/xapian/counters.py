@@ -1,7 +1,8 @@
 """The web node's side of the count servers (search/xapian/countserver.py): one per shard, in
 the shard list's order, given as HOST:PORT (`python -m web --counters`, the COUNTERS setting,
-or the index folder's counters.txt, one a line). A search's counts are asked of every count
-server at once (one thread each, one kept-alive connection each) and added up.
+or the index folder's counters.txt, one a line). A search's counts are sent to every count
+server (one kept-alive connection each) before the page is ranked, so that the servers count
+while the shards rank; their answers are read after it and added up.
 
 A count server that is down, refuses, or does not answer within the shard timeout gives
 ShardUnavailable (503) naming it, never a hang; its connection is dropped and the next search
@@ -17,7 +18,6 @@ import json
 import socket
 import weakref
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from search.xapian.counting import Counted, Group
 from search.xapian.shards import Address, parse_addresses
 
 COUNTERS_FILE = "counters.txt"  # count servers of the shards, one HOST:PORT a line, in order
+JSON = "application/json"
 FAILED = (OSError, http.client.HTTPException, ValueError)  # (socket.timeout is an OSError)
 
 
@@ -54,74 +55,79 @@ class CountServers:
         self.addresses = addresses
         self.timeout = timeout
         self._connections: list[http.client.HTTPConnection | None] = [None] * len(addresses)
-        self._pool = ThreadPoolExecutor(len(addresses), thread_name_prefix="counters")
         # a reader dropped (a test's, or a web node's old engine) closes its connections
-        self._finalizer = weakref.finalize(self, _close, self._connections, self._pool)
+        self._finalizer = weakref.finalize(self, _close, self._connections)
 
-    def _ask(self, k: int, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
-        """One request to count server k on its kept connection (a new one if it has none, or
-        if the kept one was closed by the server: then once again)."""
-        for attempt in (1, 2):
-            conn = self._connections[k]
-            fresh = conn is None
-            if conn is None:
-                address = self.addresses[k]
-                conn = http.client.HTTPConnection(address.host, address.port, timeout=self.timeout)
-                self._connections[k] = conn
-            try:
-                headers = {"Content-Type": "application/json"} if body is not None else {}
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                if response.will_close:
-                    self._drop(k)
-                return response.status, json.loads(data)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self._drop(k)  # a kept connection the server closed: once again, on a new one
-                if fresh or attempt == 2:
-                    raise
-            except FAILED:
-                self._drop(k)
+    def _connection(self, k: int) -> http.client.HTTPConnection:
+        conn = self._connections[k]
+        if conn is None:
+            address = self.addresses[k]
+            conn = http.client.HTTPConnection(address.host, address.port, timeout=self.timeout)
+            self._connections[k] = conn
+        return conn
+
+    def _send(self, k: int, body: bytes) -> bool:
+        """Send a count to server k on its kept connection (a new one if that one was closed);
+        whether it went on a kept one (which the server may have closed meanwhile)."""
+        kept = self._connections[k] is not None
+        try:
+            self._connection(k).request("POST", "/count", body, {"Content-Type": JSON})
+            return kept
+        except (BrokenPipeError, ConnectionResetError):
+            if not kept:
                 raise
-        raise AssertionError("unreachable")
+        self._drop(k)  # closed by the server while idle: once again, on a new connection
+        self._connection(k).request("POST", "/count", body, {"Content-Type": JSON})
+        return False
+
+    def _receive(self, k: int, body: bytes, kept: bool) -> tuple[int, Any]:
+        """Server k's answer to what `_send` sent (sent again on a new connection when the
+        kept one turns out closed)."""
+        try:
+            response = self._connection(k).getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not kept:
+                raise
+            self._drop(k)
+            self._send(k, body)
+            response = self._connection(k).getresponse()
+        data = response.read()
+        if response.will_close:
+            self._drop(k)
+        return response.status, json.loads(data)
 
     def _drop(self, k: int) -> None:
         conn, self._connections[k] = self._connections[k], None
         if conn is not None:
             conn.close()
 
-    def count(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> list[Counted]:
-        """Each group's total and value counts over every shard (`builds[k]`: the build of
-        shard k the reader holds), added up; ShardUnavailable when a count server fails."""
-        wire = [{"filters": [[n, list(v)] for n, v in g.filters], "fields": list(g.fields)}
-                for g in groups]  # fmt: skip
-        text = base64.b64encode(query.serialise()).decode("ascii")
-        bodies = [
-            json.dumps({"query": text, "build": b, "groups": wire}).encode("utf-8") for b in builds
-        ]
-        futures = [self._pool.submit(self._ask, k, "POST", "/count", bodies[k])
-                   for k in range(len(self.addresses))]  # fmt: skip
-        answers = []
-        for k, future in enumerate(futures):
+    def send(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> Pending:
+        """Ask every count server for each group's total and value counts (`builds[k]`: the
+        build of shard k the reader holds; a group's own `query`, if any, instead of `query`)
+        and return at once: the servers count while the caller goes on (ranking the page),
+        and `Pending.result()` adds their answers up."""
+        text = _encoded(query)
+        wire = []
+        for g in groups:
+            item: dict[str, Any] = {"filters": [[n, list(v)] for n, v in g.filters],
+                                    "fields": list(g.fields)}  # fmt: skip
+            if g.query is not None:
+                item["query"] = _encoded(g.query)
+            wire.append(item)
+        bodies = [json.dumps({"query": text, "build": b, "groups": wire}).encode() for b in builds]
+        kept = []
+        for k, body in enumerate(bodies):
             try:
-                status, body = future.result()
+                kept.append(self._send(k, body))
             except FAILED as e:
+                for j in range(k + 1):
+                    self._drop(j)  # (those sent: their answers are not read)
                 raise self._down(k, e) from None
-            if status != 200:
-                error = body.get("error", "") if isinstance(body, dict) else ""
-                raise self._down(k, f"HTTP {status}: {error}")
-            answers.append(body["groups"])
-        out = []
-        for i, group in enumerate(groups):
-            total = sum(a[i]["total"] for a in answers)
-            counts: dict[str, Counter[str]] = {}
-            for name in group.fields:
-                found: Counter[str] = Counter()
-                for a in answers:
-                    found.update(a[i]["counts"][name])
-                counts[name] = found
-            out.append(Counted(total, counts))
-        return out
+        return Pending(self, groups, bodies, kept)
+
+    def count(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> list[Counted]:
+        """`send`, then its result."""
+        return self.send(query, groups, builds).result()
 
     def _down(self, k: int, error: Any) -> ShardUnavailable:
         if isinstance(error, (socket.timeout, TimeoutError)):
@@ -165,9 +171,51 @@ class CountServers:
         self._finalizer()
 
 
-def _close(connections: list[http.client.HTTPConnection | None], pool: ThreadPoolExecutor) -> None:
+def _close(connections: list[http.client.HTTPConnection | None]) -> None:
     for k, conn in enumerate(connections):
         connections[k] = None
         if conn is not None:
             conn.close()
-    pool.shutdown(wait=False)
+
+
+def _encoded(query: xapian.Query) -> str:
+    return base64.b64encode(query.serialise()).decode("ascii")
+
+
+class Pending:
+    """Counts sent to every count server, not read yet."""
+
+    def __init__(
+        self, servers: CountServers, groups: list[Group], bodies: list[bytes], kept: list[bool]
+    ) -> None:
+        self.servers, self.groups, self.bodies, self.kept = servers, groups, bodies, kept
+
+    def result(self) -> list[Counted]:
+        """Each group's total and value counts over every shard, added up; ShardUnavailable
+        when a count server fails (every connection with an answer unread is dropped)."""
+        servers = self.servers
+        answers = []
+        for k, body in enumerate(self.bodies):
+            try:
+                status, answer = servers._receive(k, body, self.kept[k])
+            except FAILED as e:
+                for j in range(k, len(self.bodies)):
+                    servers._drop(j)
+                raise servers._down(k, e) from None
+            if status != 200:
+                for j in range(k + 1, len(self.bodies)):
+                    servers._drop(j)
+                error = answer.get("error", "") if isinstance(answer, dict) else ""
+                raise servers._down(k, f"HTTP {status}: {error}")
+            answers.append(answer["groups"])
+        out = []
+        for i, group in enumerate(self.groups):
+            total = sum(a[i]["total"] for a in answers)
+            counts: dict[str, Counter[str]] = {}
+            for name in group.fields:
+                found: Counter[str] = Counter()
+                for a in answers:
+                    found.update(a[i]["counts"][name])
+                counts[name] = found
+            out.append(Counted(total, counts))
+        return out

@@ -38,10 +38,12 @@ MAX_VALUES = 1_000  # selected values in one group
 
 
 class Group(NamedTuple):
-    """Count `fields` over the matches the facet selections `filters` allow."""
+    """Count `fields` over the matches (of `query`, else of the request's query) that the
+    facet selections `filters` allow."""
 
     filters: Filters
     fields: tuple[str, ...]
+    query: xapian.Query | None = None
 
 
 class Counted(NamedTuple):
@@ -63,20 +65,32 @@ def check_groups(groups: list[Group]) -> None:
             raise InvalidRequest(f"No facet or facet field is named {unknown[0]!r}.")
 
 
-def count(
-    db: xapian.Database, tables: Tables, query: xapian.Query, groups: list[Group]
-) -> list[Counted]:
-    """Each group's total and its fields' value counts among the matches of `query`."""
-    check_groups(groups)
+def matches(db: xapian.Database, tables: Tables, query: xapian.Query) -> np.ndarray:
+    """The mask of the documents matching `query` (unscored)."""
     enquire = xapian.Enquire(db)
     enquire.set_weighting_scheme(xapian.BoolWeight())
     enquire.set_docid_order(xapian.Enquire.ASCENDING)
     enquire.set_query(query)
     mset = enquire.get_mset(0, max(1, db.get_doccount()))
-    matched = np.zeros(tables.size, dtype=bool)
-    matched[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
+    mask = np.zeros(tables.size, dtype=bool)
+    mask[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
+    return mask
+
+
+def count(
+    db: xapian.Database, tables: Tables, query: xapian.Query, groups: list[Group]
+) -> list[Counted]:
+    """Each group's total and its fields' value counts among the matches of `query` (or of
+    the group's own), each query matched once."""
+    check_groups(groups)
+    masks: dict[bytes, np.ndarray] = {}
     out = []
     for group in groups:
+        q = group.query if group.query is not None else query
+        key = q.serialise()
+        matched = masks.get(key)
+        if matched is None:
+            matched = masks[key] = matches(db, tables, q)
         if group.filters:
             within = matched & xfacets.filter_mask(tables, SearchRequest(filters=group.filters))
         else:

@@ -8,7 +8,8 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
 
     POST /count   {"query": base64 of xapian.Query.serialise() (unscored: no posting source),
                    "build": the build the web node reads ('' = the newest),
-                   "groups": [{"filters": [[facet, [value, ...]], ...], "fields": [field, ...]}]}
+                   "groups": [{"filters": [[facet, [value, ...]], ...], "fields": [field, ...],
+                               "query": its own query instead (optional)}]}
               ->  {"build": ..., "groups": [{"total": N, "counts": {field: {value: N}}}]}
     GET /status   {"status": "ok", "build": ..., "documents": N}
 
@@ -34,7 +35,7 @@ from typing import Any
 import xapian
 
 from search.errors import InvalidRequest
-from search.xapian.counting import Group, ShardCounter
+from search.xapian.counting import MAX_GROUPS, Group, ShardCounter
 
 MAX_BODY = 4_000_000  # bytes of one request
 MAX_CONNECTIONS = 64
@@ -44,18 +45,19 @@ log = logging.getLogger("countserver")
 
 def parse_groups(raw: Any) -> list[Group]:
     """The request's groups (InvalidRequest when they are not well formed)."""
-    if not isinstance(raw, list):
-        raise InvalidRequest("`groups` must be a list.")
+    if not isinstance(raw, list) or len(raw) > MAX_GROUPS:
+        raise InvalidRequest(f"`groups` must be a list of at most {MAX_GROUPS}.")
     groups = []
     for g in raw:
         try:
             filters = tuple((str(n), tuple(str(v) for v in vs)) for n, vs in g["filters"])
             fields = tuple(str(x) for x in g["fields"])
+            query = parse_query(g["query"]) if "query" in g else None
         except (KeyError, TypeError, ValueError):
             raise InvalidRequest(
-                "A group is {filters: [[facet, [values]]], fields: [...]}."
+                "A group is {filters: [[facet, [values]]], fields: [...], query?: ...}."
             ) from None
-        groups.append(Group(filters, fields))
+        groups.append(Group(filters, fields, query))
     return groups
 
 

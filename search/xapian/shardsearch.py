@@ -21,6 +21,7 @@ semantic re-ranking, patient mode, "m of n" too wide to translate) go to XapianR
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ from search import fields as f
 from search import querytree as qt
 from search.eligibility import patient_of
 from search.facets import BY_NAME, FACETS, facet_limit, facet_of
-from search.models import Facet, SearchPage, SearchRequest
+from search.models import Facet, Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian.counters import CountServers
@@ -87,29 +88,32 @@ class ShardSearch(XapianReader):
         first = (req.page - 1) * req.size
         tree = parsed.tree if parsed is not None else qt.Every()
         loose = parsed.loose if parsed is not None else None
-        total, counts = self._counted(st, req, tree)
-        partial = False
-        if not total and loose is not None:
-            tree, partial = loose, True  # no record has enough of the words: any of them
-            total, counts = self._counted(st, req, tree)
-        more = 0
-        if total and not partial and loose is not None:
-            more = self._count(st, req, qt.AndNot(loose, tree))
         reading = parsed.reading if parsed is not None else None
         words = len(parsed.words) if parsed is not None else 0
-        ranked_tree, loose_tree = tree, loose
-        if total and reading is not None and feedback.wanted(reading.shape, req.sort, words):
-            gained = self._feedback(st, req, tree, st.tables.live, words)
-            if gained is not None:  # the same matches, ranked with the clause
-                ranked_tree = qt.AndMaybe(tree, gained)
-                loose_tree = qt.AndMaybe(loose, gained) if loose is not None else None
-        # the page from a ranking of its own, which prunes (the counting matches are unscored)
-        mset = self._ranking(st, req, ranked_tree, first, req.size) if first < total else None
+        servers = self._counters(st)
+        partial, more = False, 0
+        if servers is not None:  # the count servers count while the shards rank the page
+            pending = self._send_counts(servers, st, req, tree, loose)
+            ranked = self._rank_page(st, req, tree, loose, reading, words, first, None)
+            total, counts, more = pending()
+            if not total and loose is not None:
+                tree, partial = loose, True  # no record has enough of the words: any of them
+                total, counts = self._counted(st, req, tree)
+                ranked = self._rank_page(st, req, tree, loose, reading, words, first, total)
+        else:
+            total, counts = self._counted(st, req, tree)
+            if not total and loose is not None:
+                tree, partial = loose, True
+                total, counts = self._counted(st, req, tree)
+            if total and not partial and loose is not None:
+                more = self._count(st, req, qt.AndNot(loose, tree))
+            ranked = self._rank_page(st, req, tree, loose, reading, words, first, total)
+        loose_tree, mset = ranked
+        if first >= total:
+            mset = None
         plain = parsed.plain if parsed is not None else tree
         docids = [m.docid for m in mset] if mset is not None else []
         scores = {m.docid: m.weight for m in mset} if mset is not None else {}
-        if mset is not None:
-            self._fetch(st, mset)
         hits = self._render(st, req, docids, scores, plain, set())
         if more and len(hits) < req.size and loose_tree is not None:
             start = max(0, first - total)
@@ -119,6 +123,33 @@ class ShardSearch(XapianReader):
         facets = self._facets(st, req, counts)
         return self._page(st, req, parsed, tree, total=total, hits=hits, facets=facets,
                           partial=partial, more=more, reading=reading)  # fmt: skip
+
+    def _rank_page(
+        self,
+        st: _State,
+        req: SearchRequest,
+        tree: qt.Node,
+        loose: qt.Node | None,
+        reading: Reading | None,
+        words: int,
+        first: int,
+        total: int | None,
+    ) -> tuple[qt.Node | None, xapian.MSet | None]:
+        """The page's ranking of `tree` (its documents read), with the feedback clause when
+        the query's shape asks for it, and the loose tree ranked alike. `total` None: not
+        known yet (counted meanwhile): ranked all the same (no match: nothing ranked)."""
+        ranked_tree, loose_tree = tree, loose
+        if total != 0 and reading is not None and feedback.wanted(reading.shape, req.sort, words):
+            gained = self._feedback(st, req, tree, st.tables.live, words)
+            if gained is not None:  # the same matches, ranked with the clause
+                ranked_tree = qt.AndMaybe(tree, gained)
+                loose_tree = qt.AndMaybe(loose, gained) if loose is not None else None
+        if total is not None and first >= total:
+            return loose_tree, None
+        # the page from a ranking of its own, which prunes (the counting matches are unscored)
+        mset = self._ranking(st, req, ranked_tree, first, req.size)
+        self._fetch(st, mset)
+        return loose_tree, mset
 
     # -- matches counted on the shards -------------------------------------------------------
     def _enquire_ranked(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Enquire:
@@ -139,44 +170,71 @@ class ShardSearch(XapianReader):
         shards count with match spies)."""
         return None
 
-    def _counted(
-        self, st: _State, req: SearchRequest, tree: qt.Node
-    ) -> tuple[int, dict[str, Counter[str]]]:
-        """`tree`'s exact total and the value counts every facet is shown with, from unscored
-        matches: each facet over the matches the OTHER facets' selections allow, "type" also
-        over all the matches (which types are present), under "*". On the count servers when
-        there are (one request each for every group), else with a match spy per field and a
-        match per group."""
+    @staticmethod
+    def _groups(req: SearchRequest) -> dict[Filters, list[str]]:
+        """The facet selections each facet is counted within (the OTHER facets'), the fields
+        counted within each, "type" also over all the matches (EVERY_TYPE: which types are
+        present); the request's own selections' group first (its count is the total)."""
         filters = active(req)
-        groups: dict[Filters, list[str]] = {}
+        groups: dict[Filters, list[str]] = {filters: []}
         for d in FACETS:
             others = tuple(x for x in filters if x[0] != d.name)
             groups.setdefault(others, []).append(d.field)
         if f.TYPE not in groups.get((), []):
-            groups.setdefault((), []).append(EVERY_TYPE)  # the types present in all the matches
-        groups.setdefault(filters, [])  # its count is the total
+            groups.setdefault((), []).append(EVERY_TYPE)
+        return groups
+
+    def _send_counts(
+        self,
+        servers: tuple[CountServers, list[str]],
+        st: _State,
+        req: SearchRequest,
+        tree: qt.Node,
+        loose: qt.Node | None,
+    ) -> Callable[[], tuple[int, dict[str, Counter[str]], int]]:
+        """Send `tree`'s counts (and with `loose`, the count of the partial matches after the
+        full ones) to the count servers; the returned call reads the total, the counts and
+        that count (0 when there is no full match)."""
+        groups = [Group(others, tuple(fields)) for others, fields in self._groups(req).items()]
+        if loose is not None:
+            partial = boolean(st.translator, qt.AndNot(loose, tree))
+            groups.append(Group(active(req), (), partial))
+        pending = servers[0].send(boolean(st.translator, tree), groups, servers[1])
+
+        def result() -> tuple[int, dict[str, Counter[str]], int]:
+            found = pending.result()
+            counts: dict[str, Counter[str]] = {}
+            for c in found[: len(found) - (loose is not None)]:
+                counts.update(c.counts)
+            counts.setdefault(EVERY_TYPE, counts[f.TYPE])
+            total = found[0].total
+            return total, counts, found[-1].total if loose is not None and total else 0
+
+        return result
+
+    def _counted(
+        self, st: _State, req: SearchRequest, tree: qt.Node
+    ) -> tuple[int, dict[str, Counter[str]]]:
+        """`tree`'s exact total and the value counts every facet is shown with (_groups), from
+        unscored matches: on the count servers when there are (one request each for every
+        group), else with a match spy per field and a match per group."""
+        filters = active(req)
+        groups = self._groups(req)
         counts: dict[str, Counter[str]] = {}
         total = 0
         servers = self._counters(st)
         if servers is not None:
-            asked = [Group(others, tuple(fields)) for others, fields in groups.items()]
-            query = boolean(st.translator, tree)
-            for group, found in zip(asked, servers[0].count(query, asked, servers[1]), strict=True):
-                counts.update(found.counts)
-                if group.filters == filters:
-                    total = found.total
-        else:
-            for others, fields in groups.items():  # the request's own filters' group first
-                within = replace(req, filters=others)
-                enquire = self._enquire(st)
-                enquire.set_weighting_scheme(xapian.BoolWeight())
-                enquire.set_query(self._matching(st, within, tree))
-                counted, spies = self._spied(st, enquire, fields)
-                counts.update(spies)
-                if others == filters:
-                    total = counted.get_matches_estimated()
-        if EVERY_TYPE not in counts:
-            counts[EVERY_TYPE] = counts[f.TYPE]
+            return self._send_counts(servers, st, req, tree, None)()[:2]
+        for others, fields in groups.items():  # the request's own filters' group first
+            within = replace(req, filters=others)
+            enquire = self._enquire(st)
+            enquire.set_weighting_scheme(xapian.BoolWeight())
+            enquire.set_query(self._matching(st, within, tree))
+            counted, spies = self._spied(st, enquire, fields)
+            counts.update(spies)
+            if others == filters:
+                total = counted.get_matches_estimated()
+        counts.setdefault(EVERY_TYPE, counts[f.TYPE])
         return total, counts
 
     def _spied(
@@ -204,10 +262,6 @@ class ShardSearch(XapianReader):
         return query if filters is None else q(q.OP_FILTER, query, filters)
 
     def _count(self, st: _State, req: SearchRequest, tree: qt.Node) -> int:
-        servers = self._counters(st)
-        if servers is not None:
-            group = Group(active(req), ())
-            return servers[0].count(boolean(st.translator, tree), [group], servers[1])[0].total
         enquire = self._enquire(st)
         enquire.set_weighting_scheme(xapian.BoolWeight())
         enquire.set_query(self._matching(st, req, tree))
