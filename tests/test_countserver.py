@@ -250,3 +250,38 @@ def test_an_update_is_counted_once_switched_in(one, sharded, tmp_path):  # noqa:
         assert ask(served[1][0], "POST", "/count", count_body("no-such-build"))[0] == 409
     finally:
         stop(*served)
+
+
+def test_local_shards_count_in_process_with_the_same_code(one, sharded, monkeypatch):  # noqa: F811
+    """A local sharded build (each shard ranked by its xapian-progsrv) is counted in the web
+    process, each shard on its own database with the count servers' code: no spy."""
+
+    def spying(*args):  # noqa: ANN002, ANN202
+        raise AssertionError("a match spy ran")
+
+    monkeypatch.setattr(ShardSearch, "_spied", spying)
+    local = SearchEngine(sharded)
+    local.warm()
+    for q in ("melanoma", "melanoma pevisone", "cancer interleukin"):
+        for options in REQUESTS:
+            req = SearchRequest(q=q, **options)
+            same_page(local.search(req), SearchEngine(one).search(req))
+
+
+def test_with_count_servers_the_web_node_reads_only_the_facets_ranking_needs(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,
+):
+    """Warm, a web node with count servers reads each document's type and years (the ranking
+    filters by them), never the other facets' values over the shards: those are counted on
+    the count servers."""
+    counted = engine(sharded, served)
+    counted.warm()
+    for q in ("melanoma", "cancer year:1977..1979", "neoplasms"):
+        for options in REQUESTS:
+            req = SearchRequest(q=q, **options)
+            same_page(counted.search(req), SearchEngine(one).search(req))
+    reader = counted.reader()
+    with reader.lock:
+        assert set(reader.state().tables._facets) == {"type", "start_year", "pub_year"}

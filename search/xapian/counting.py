@@ -189,6 +189,11 @@ class ShardCounter:
                 self._close(shard)
                 return None
 
+    def close(self) -> None:
+        with self.lock:
+            for shard in list(self._open):
+                self._close(shard)
+
     def status(self) -> dict[str, object]:
         """The newest build's name and documents."""
         with self.lock:

@@ -35,7 +35,7 @@ from search.facets import BY_NAME, FACETS, facet_limit, facet_of
 from search.models import Facet, Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
-from search.xapian.counters import CountServers
+from search.xapian.counters import Counters
 from search.xapian.counting import EVERY_TYPE, Group
 from search.xapian.engine import XapianReader
 from search.xapian.matching import boolean, needs_masks
@@ -165,7 +165,7 @@ class ShardSearch(XapianReader):
         sends no OP_AND_MAYBE, the form Xapian 1.4.26 crashed pruning)."""
         return self._enquire_ranked(st, req, tree).get_mset(first, size)
 
-    def _counters(self, st: _State) -> tuple[CountServers, list[str]] | None:
+    def _counters(self, st: _State) -> tuple[Counters, list[str]] | None:
         """The count servers of the shards and the build of each the state holds (None: the
         shards count with match spies)."""
         return None
@@ -186,7 +186,7 @@ class ShardSearch(XapianReader):
 
     def _send_counts(
         self,
-        servers: tuple[CountServers, list[str]],
+        servers: tuple[Counters, list[str]],
         st: _State,
         req: SearchRequest,
         tree: qt.Node,
