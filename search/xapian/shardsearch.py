@@ -1,17 +1,16 @@
-"""Searching remote shards with the counting done on the shards.
+"""Searching shards with the counting done beside each shard.
 
 XapianReader counts a search's total and facets over the whole match set, pulled into the
 reader as a mask of docids (search/xapian/tables.py). Over `xapian-tcpsrv` that is every
 matching docid of every shard through the network for each query, and the cost grows with the
-corpus. ShardSearch (the base of search/xapian/remote.py's RemoteReader) asks the shards
-instead: one match per set of facet filters, with a xapian.ValueCountMatchSpy per facet slot
-(serialisable: each shard counts its own matches, the client adds the counts) and
-`check_at_least` = every document, so the total is exact. A multi-valued facet's slot holds its
-values joined by VALUE_SEP: the spy counts each distinct joined string, which the client splits
-(values within one record are distinct, so the sums are the records holding each value). These
-counting matches are unscored (BoolWeight, no posting source); the page of hits comes from a
-ranking of its own, which Xapian prunes (a ranking that counted every match scored them all, on
-every shard), and its documents are fetched in one batch.
+corpus. ShardSearch (the base of the readers of search/xapian/remote.py and local.py) has each
+shard count its own matches, exactly, and adds the counts up: its count server's when there are
+(search/xapian/counters.py: NumPy over the shard's arrays; a local build's shards are counted
+so in this process), sent before the page is ranked and read after it; else the shard server's,
+one unscored match per set of facet filters with a xapian.ValueCountMatchSpy per facet slot
+and `check_at_least` = every document (search/xapian/shardfacets.py). The page of hits comes
+from a ranking of its own, which Xapian prunes (a ranking that counted every match scored them
+all, on every shard), and its documents are fetched in one batch.
 
 The same counts as XapianReader's, the same scores and order: tests/test_shards.py compares
 both with one database of the same records. The requests this does not serve (date sorts,
@@ -31,8 +30,8 @@ from search import feedback
 from search import fields as f
 from search import querytree as qt
 from search.eligibility import patient_of
-from search.facets import BY_NAME, FACETS, facet_limit, facet_of
-from search.models import Facet, Reading, SearchPage, SearchRequest
+from search.facets import BY_NAME, FACETS
+from search.models import Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian.counters import Counters
@@ -40,7 +39,7 @@ from search.xapian.counting import EVERY_TYPE, Group
 from search.xapian.engine import XapianReader
 from search.xapian.matching import boolean, needs_masks
 from search.xapian.query import weighting
-from search.xapian.schema import FACET_SLOTS, SLOT_ID, SLOT_TITLE, id_term
+from search.xapian.shardfacets import ShardFacets
 from search.xapian.shards import RemoteShards
 
 if TYPE_CHECKING:
@@ -55,17 +54,7 @@ def active(req: SearchRequest) -> Filters:
     return tuple((n, v) for n, v in req.filters if v and n in BY_NAME)
 
 
-def split_counts(counts: Counter[bytes]) -> Counter[str]:
-    """A spy's counts of joined values as counts of each value."""
-    out: Counter[str] = Counter()
-    for joined, n in counts.items():
-        for value in joined.decode("utf-8").split(f.VALUE_SEP):
-            if value:
-                out[value] += n
-    return out
-
-
-class ShardSearch(XapianReader):
+class ShardSearch(ShardFacets, XapianReader):
     """XapianReader whose searches count on the shards (see the module's docstring) when its
     database is made of shards (RemoteShards: remote, or local ones each in its own process);
     one database is searched as XapianReader searches it."""
@@ -237,21 +226,6 @@ class ShardSearch(XapianReader):
         counts.setdefault(EVERY_TYPE, counts[f.TYPE])
         return total, counts
 
-    def _spied(
-        self, st: _State, enquire: xapian.Enquire, fields: list[str]
-    ) -> tuple[xapian.MSet, dict[str, Counter[str]]]:
-        """Every match of `enquire` counted (no hit kept), with each field's value counts."""
-        slots = {name: FACET_SLOTS[f.TYPE if name == EVERY_TYPE else name] for name in fields}
-        spies = {name: xapian.ValueCountMatchSpy(slot) for name, slot in slots.items()}
-        for spy in spies.values():
-            enquire.add_matchspy(spy)
-        mset = enquire.get_mset(0, 0, st.db.get_doccount())
-        out = {}
-        for name, spy in spies.items():
-            out[name] = split_counts(Counter({v.term: v.termfreq for v in spy.values()}))
-        enquire.clear_matchspies()
-        return mset, out
-
     def _matching(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Query:
         """The matches of `tree` the request's filters allow, unscored."""
         q = xapian.Query
@@ -299,37 +273,3 @@ class ShardSearch(XapianReader):
         mset.fetch()
         for item in mset:
             keep(item.docid, item.document)
-
-    # -- facets ------------------------------------------------------------------------------
-    def _facets(
-        self, st: _State, req: SearchRequest, counts: dict[str, Counter[str]]
-    ) -> tuple[Facet, ...]:
-        present = {t for t, n in counts[EVERY_TYPE].items() if n}
-        out = []
-        for d in FACETS:
-            if not present.intersection(d.types) and not req.selected(d.name):
-                continue
-            limit = facet_limit(d, req, self.facet_limits)
-            labels = lambda n, v: self._labels(st, n, v)  # noqa: E731
-            facet = facet_of(d, Counter(counts[d.field]), req.selected(d.name), labels, limit)
-            if facet is not None:
-                out.append(facet)
-        return tuple(out)
-
-    def _labels(self, st: _State, facet: str, values: list[str]) -> dict[str, str]:
-        """As XapianReader's, the MeSH headings not known yet read in one match."""
-        if facet == "mesh" and isinstance(st.db, RemoteShards):
-            wanted = [v for v in values if f"mesh:{v}" not in st.labels]
-            if wanted:
-                q = xapian.Query
-                enquire = xapian.Enquire(st.db)
-                enquire.set_query(q(q.OP_OR, [q(id_term(v)) for v in wanted]))
-                enquire.set_weighting_scheme(xapian.BoolWeight())
-                mset = enquire.get_mset(0, len(wanted))
-                mset.fetch()
-                for item in mset:
-                    doc = item.document
-                    title = doc.get_value(SLOT_TITLE).decode("utf-8")
-                    if title:
-                        st.labels[f"mesh:{doc.get_value(SLOT_ID).decode('utf-8')}"] = title
-        return super()._labels(st, facet, values)
