@@ -193,9 +193,10 @@ def search(index_dir: Path, shards: str, counters: str = "") -> dict[str, Any]:
     if counters:
         options["counters"] = counters
     engine = SearchEngine(index_dir, **options)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     engine.warm()
-    warm_s = time.perf_counter() - t
+    warm_s, warm_cpu = time.perf_counter() - t, time.process_time() - c
+    warm_mb = peak_mb()  # the process's peak once warm, before any search
     queries, ids = draw(index_dir)
     times, cpu, sigs, failed = [], [], {}, []
     load = os.getloadavg()[0]
@@ -223,6 +224,8 @@ def search(index_dir: Path, shards: str, counters: str = "") -> dict[str, Any]:
     (index_dir / f"signatures-{name}{TAG}.json").write_text(json.dumps(sigs))
     return {
         "open_s": round(warm_s, 1),
+        "open_cpu_s": round(warm_cpu, 1),
+        "open_peak_mb": warm_mb,
         "search_p50_ms": pct(times, 50),
         "search_p95_ms": pct(times, 95),
         "related_p95_ms": pct(related, 95),

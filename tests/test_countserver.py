@@ -285,3 +285,11 @@ def test_with_count_servers_the_web_node_reads_only_the_facets_ranking_needs(
     reader = counted.reader()
     with reader.lock:
         assert set(reader.state().tables._facets) == {"type", "start_year", "pub_year"}
+
+
+def test_a_count_server_refuses_to_start_without_a_database(tmp_path):
+    from search.xapian.countserver import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--db", str(tmp_path / "nothing"), "--port", "0"])
+    assert stopped.value.code == 2

@@ -12,6 +12,7 @@ of the shards of an index add up to one database's (tests/test_countserver.py).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -127,46 +128,53 @@ def _key(path: Path) -> tuple:
 class ShardCounter:
     """Counts on the shard database at `path` (often DIR/current/shards/K, or a replica):
     reopened when it changes, as `xapian-tcpsrv` serves each new connection the database the
-    path holds then. A previous build stays open while counts name it (a web node switches to
-    a new build only once every shard holds it) and for RETIRE seconds after the last; then it
-    is closed. One count at a time (a xapian.Database is not thread-safe)."""
+    path holds then. A new build is opened (its arrays read) while counts go on on the previous
+    one, which stays open while counts name it (a web node switches to a new build only once
+    every shard holds it) and for RETIRE seconds after the last; then it is closed. One count at
+    a time (a xapian.Database is not thread-safe)."""
 
     RETIRE = 60.0  # seconds a build no longer the newest stays open after a count named it
     KEPT = 2  # builds open at most (the oldest closed first)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the open builds, and counting on them
+        self._opening = threading.Lock()  # one build opened at a time
         self._open: list[Shard] = []  # newest last
         self._used: dict[str, float] = {}  # build -> when a count last named it
 
     def current(self) -> Shard:
-        """The database the path holds now, opened (and its arrays read) if it is new (call
-        under lock)."""
+        """The database the path holds now, opened (and its arrays read) if it is new; counts
+        on the open builds go on meanwhile (call without `lock`)."""
         key = _key(self.path)
-        if self._open and self._open[-1].key == key:
-            return self._open[-1]
-        db = xapian.Database(str(self.path))
-        tables = Tables(db)
-        tables.warm()
-        shard = Shard(key, version(db), db, tables)
-        self._open = [s for s in self._open if s.build != shard.build] + [shard]
-        self._used[shard.build] = time.monotonic()
-        while len(self._open) > self.KEPT:
-            self._close(self._open[0])
-        return shard
+        found = self._open[-1] if self._open else None
+        if found is not None and found.key == key:
+            return found
+        with self._opening:
+            found = self._open[-1] if self._open else None
+            if found is not None and found.key == key:
+                return found  # (opened while this waited)
+            db = xapian.Database(str(self.path))
+            tables = Tables(db)
+            tables.warm()
+            shard = Shard(key, version(db), db, tables)
+            with self.lock:
+                self._open = [s for s in self._open if s.build != shard.build] + [shard]
+                self._used[shard.build] = time.monotonic()
+                while len(self._open) > self.KEPT:
+                    self._close(self._open[0])
+            return shard
 
     def _close(self, shard: Shard) -> None:
         self._open.remove(shard)
         self._used.pop(shard.build, None)
         shard.db.close()
 
-    def held(self, build: str) -> Shard | None:
-        """The open shard of `build` ('': the newest), None if it is not open (call under
-        lock)."""
+    def _held(self, build: str) -> Shard | None:
+        """The open shard of `build` ('': the newest), None if it is not open; the builds no
+        count named for RETIRE seconds closed (call under `lock`)."""
         now = time.monotonic()
-        newest = self.current()
-        found = newest if not build else next((s for s in self._open if s.build == build), None)
+        found = next((s for s in reversed(self._open) if not build or s.build == build), None)
         if found is not None:
             self._used[found.build] = now
         for old in self._open[:-1]:
@@ -179,8 +187,9 @@ class ShardCounter:
     ) -> tuple[str, list[Counted]] | None:
         """The counts on `build` ('': the newest), and its name; None when the shard no
         longer holds that build (or never did)."""
+        self.current()
         with self.lock:
-            shard = self.held(build)
+            shard = self._held(build)
             if shard is None:
                 return None
             try:
@@ -189,6 +198,16 @@ class ShardCounter:
                 self._close(shard)
                 return None
 
+    def watch(self, every: float = 1.0) -> None:
+        """Open the path's new build as soon as it changes, before a count asks for it (run
+        in a thread of its own; an error is logged and tried again)."""
+        while True:
+            time.sleep(every)
+            try:
+                self.current()
+            except xapian.Error as e:
+                logging.getLogger("countserver").warning("%s: %s", self.path, e)
+
     def close(self) -> None:
         with self.lock:
             for shard in list(self._open):
@@ -196,6 +215,6 @@ class ShardCounter:
 
     def status(self) -> dict[str, object]:
         """The newest build's name and documents."""
+        shard = self.current()
         with self.lock:
-            shard = self.current()
             return {"build": shard.build, "documents": shard.db.get_doccount()}

@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         status = counter.status()  # open and read the arrays before taking requests
     except xapian.Error as e:
         parser.error(f"--db: no shard database at {args.db} ({e})")
+    threading.Thread(target=counter.watch, name="watch", daemon=True).start()
     server = CountServer((args.host, args.port), counter)
     log.info("Counting %s (build %s, %s documents) on %s:%s", args.db, status["build"],
              status["documents"], args.host, server.server_address[1])  # fmt: skip
