@@ -293,3 +293,29 @@ def test_a_count_server_refuses_to_start_without_a_database(tmp_path):
     with pytest.raises(SystemExit) as stopped:
         main(["--db", str(tmp_path / "nothing"), "--port", "0"])
     assert stopped.value.code == 2
+
+
+def test_a_search_stopped_by_a_shard_leaves_no_count_unread(one, sharded):  # noqa: F811
+    """A shard server that fails while the count servers count (their answers sent, not yet
+    read): the 503, then, once it is back, the next searches' counts are their own (not the
+    stopped search's answers, left on the kept connections)."""
+    shards, counters = serve(sharded)
+    try:
+        config = {"SHARDS": joined(shards), "COUNTERS": joined(counters), "SHARD_TIMEOUT": 2,
+                  "SHARD_RECHECK": 600}  # fmt: skip
+        client = create_app({**config, "TESTING": True}).test_client()
+        plain = create_app({"INDEX_DIR": str(one), "TESTING": True}).test_client()
+        # (a fielded word: no MeSH expansion reads the shards before the counts are sent)
+        assert client.get("/api/search?q=title:melanoma").status_code == 200
+        shards[1].pause()  # the counts are sent, then the ranking waits for it
+        assert client.get("/api/search?q=title:melanoma").status_code == 503
+        shards[1].resume()
+        for q in ("neoplasms", "melanoma", "cancer"):
+            got, expected = client.get(f"/api/search?q={q}"), plain.get(f"/api/search?q={q}")
+            assert got.status_code == 200
+            assert (got.get_json()["total"], got.get_json()["facets"]) == (
+                expected.get_json()["total"],
+                expected.get_json()["facets"],
+            )
+    finally:
+        stop(shards, counters)

@@ -190,6 +190,11 @@ class Pending:
     ) -> None:
         self.servers, self.groups, self.bodies, self.kept = servers, groups, bodies, kept
 
+    def abandon(self) -> None:
+        """Drop the connections whose answers will not be read (the search stopped)."""
+        for k in range(len(self.bodies)):
+            self.servers._drop(k)
+
     def result(self) -> list[Counted]:
         """Each group's total and value counts over every shard, added up; ShardUnavailable
         when a count server fails (every connection with an answer unread is dropped)."""
@@ -235,6 +240,9 @@ class Done(NamedTuple):
 
     def result(self) -> list[Counted]:
         return self.found
+
+    def abandon(self) -> None:
+        pass
 
 
 class LocalCounters:

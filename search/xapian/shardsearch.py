@@ -34,7 +34,7 @@ from search.facets import BY_NAME, FACETS
 from search.models import Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
-from search.xapian.counters import Counters
+from search.xapian.counters import Counters, Done, Pending
 from search.xapian.counting import EVERY_TYPE, Group
 from search.xapian.engine import XapianReader
 from search.xapian.matching import boolean, needs_masks
@@ -82,9 +82,13 @@ class ShardSearch(ShardFacets, XapianReader):
         servers = self._counters(st)
         partial, more = False, 0
         if servers is not None:  # the count servers count while the shards rank the page
-            pending = self._send_counts(servers, st, req, tree, loose)
-            ranked = self._rank_page(st, req, tree, loose, reading, words, first, None)
-            total, counts, more = pending()
+            pending, read = self._send_counts(servers, st, req, tree, loose)
+            try:
+                ranked = self._rank_page(st, req, tree, loose, reading, words, first, None)
+            except BaseException:  # (a shard down, the deadline): their answers stay unread
+                pending.abandon()
+                raise
+            total, counts, more = read()
             if not total and loose is not None:
                 tree, partial = loose, True  # no record has enough of the words: any of them
                 total, counts = self._counted(st, req, tree)
@@ -180,17 +184,18 @@ class ShardSearch(ShardFacets, XapianReader):
         req: SearchRequest,
         tree: qt.Node,
         loose: qt.Node | None,
-    ) -> Callable[[], tuple[int, dict[str, Counter[str]], int]]:
+    ) -> tuple[Pending | Done, Callable[[], tuple[int, dict[str, Counter[str]], int]]]:
         """Send `tree`'s counts (and with `loose`, the count of the partial matches after the
-        full ones) to the count servers; the returned call reads the total, the counts and
-        that count (0 when there is no full match)."""
+        full ones) to the count servers: what was sent (`abandon` it if it will not be read),
+        and the call that reads the total, the counts and that count (0 when there is no full
+        match)."""
         groups = [Group(others, tuple(fields)) for others, fields in self._groups(req).items()]
         if loose is not None:
             partial = boolean(st.translator, qt.AndNot(loose, tree))
             groups.append(Group(active(req), (), partial))
         pending = servers[0].send(boolean(st.translator, tree), groups, servers[1])
 
-        def result() -> tuple[int, dict[str, Counter[str]], int]:
+        def read() -> tuple[int, dict[str, Counter[str]], int]:
             found = pending.result()
             counts: dict[str, Counter[str]] = {}
             for c in found[: len(found) - (loose is not None)]:
@@ -199,7 +204,7 @@ class ShardSearch(ShardFacets, XapianReader):
             total = found[0].total
             return total, counts, found[-1].total if loose is not None and total else 0
 
-        return result
+        return pending, read
 
     def _counted(
         self, st: _State, req: SearchRequest, tree: qt.Node
@@ -213,7 +218,7 @@ class ShardSearch(ShardFacets, XapianReader):
         total = 0
         servers = self._counters(st)
         if servers is not None:
-            return self._send_counts(servers, st, req, tree, None)()[:2]
+            return self._send_counts(servers, st, req, tree, None)[1]()[:2]
         for others, fields in groups.items():  # the request's own filters' group first
             within = replace(req, filters=others)
             enquire = self._enquire(st)
