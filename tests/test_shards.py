@@ -260,6 +260,7 @@ class Recording(xapian.Enquire):
 
     asked: list[tuple[str, int]] = []
     scored: list[int] = []
+    sizes: list[tuple[bool, int]] = []  # (unscored, hits asked) of each match
     boolean = False
 
     def set_weighting_scheme(self, weight):  # noqa: ANN001, ANN201
@@ -268,6 +269,7 @@ class Recording(xapian.Enquire):
 
     def get_mset(self, first, size, check_at_least=0, *rest):  # noqa: ANN001, ANN002
         Recording.asked.append((str(self.get_query()), check_at_least))
+        Recording.sizes.append((self.boolean, size))
         if not self.boolean:
             Recording.scored.append(check_at_least)
         return super().get_mset(first, size, check_at_least, *rest)
@@ -296,6 +298,25 @@ def test_shards_count_unscored_and_rank_the_page_pruned(one, sharded, servers, m
             same_page(engine.search(req), SearchEngine(one).search(req))
     assert Recording.scored and not any(Recording.scored)
     assert any(check for _, check in Recording.asked)  # the counting ones count every match
+
+
+def test_partial_matches_on_shards_are_ranked_from_their_place_reading_no_full_match(
+    one, sharded, servers, monkeypatch
+):
+    """The partial matches listed after the full ones ("cancer interleukin": 4 full, 39
+    partial) come from a ranking of the loose query AND NOT the full one, asked from their
+    place for the page's remaining size: no full match is read to skip it, and no ranking
+    asks more than a page (the old way ranked total + start + count loose matches)."""
+    monkeypatch.setattr(Recording, "sizes", [])
+    monkeypatch.setattr(ShardSearch, "_enquire", recording)
+    for page in (1, 2, 3, 15):
+        req = SearchRequest(q="cancer interleukin", size=3, page=page)
+        for engine in (SearchEngine(sharded), SearchEngine(sharded, shards=addresses(servers))):
+            got = engine.search(req)
+            same_page(got, SearchEngine(one).search(req))
+            assert got.more == 39 and len(got.hits) == (3 if page < 15 else 1)
+    scored = [size for unscored, size in Recording.sizes if not unscored]
+    assert scored and max(scored) <= 3
 
 
 def test_shard_rankings_send_no_and_maybe_and_prune(one, sharded, servers, monkeypatch):

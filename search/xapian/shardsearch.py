@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from search.xapian.engine import Parsed, _State
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
-SKIP_DOCS = 10_000  # full matches read to list the partial ones after them (a page's depth)
 
 
 def active(req: SearchRequest) -> Filters:
@@ -110,7 +109,7 @@ class ShardSearch(ShardFacets, XapianReader):
         hits = self._render(st, req, docids, scores, plain, set())
         if more and len(hits) < req.size and loose_tree is not None:
             start = max(0, first - total)
-            extra, extra_scores = self._after(st, req, tree, loose_tree, total, start,
+            extra, extra_scores = self._after(st, req, tree, loose_tree, start,
                                               req.size - len(hits))  # fmt: skip
             hits += self._render(st, req, extra, extra_scores, plain, set(extra))
         facets = self._facets(st, req, counts)
@@ -252,20 +251,17 @@ class ShardSearch(ShardFacets, XapianReader):
         req: SearchRequest,
         tree: qt.Node,
         loose_tree: qt.Node,
-        total: int,
         start: int,
         count: int,
     ) -> tuple[list[int], dict[int, float]]:
         """`count` partial matches (of `loose_tree`, not of `tree`) from `start`, in the
-        loose ranking: the full matches (`total`, at most a page's depth) are skipped."""
-        enquire = self._enquire(st)
-        enquire.set_weighting_scheme(xapian.BoolWeight())
-        enquire.set_query(self._matching(st, req, tree))
-        full = {m.docid for m in enquire.get_mset(0, min(total, SKIP_DOCS))}
-        ranking = self._ranking(st, req, loose_tree, 0, total + start + count)
-        kept = [m for m in ranking if m.docid not in full][start : start + count]
-        self._fetch(st, ranking)
-        return [m.docid for m in kept], {m.docid: m.weight for m in kept}
+        loose ranking: a ranking of `loose_tree` AND NOT `tree`, whose weights are the loose
+        tree's (Xapian weighs an AND_NOT by its left side), so it is pruned like the page's
+        and reads no full match (it used to rank total + start + count loose matches and
+        drop the full ones, read apart)."""
+        mset = self._ranking(st, req, qt.AndNot(loose_tree, tree), start, count)
+        self._fetch(st, mset)
+        return [m.docid for m in mset], {m.docid: m.weight for m in mset}
 
     @staticmethod
     def _fetch(st: _State, mset: xapian.MSet) -> None:
