@@ -30,6 +30,7 @@ from search.xapian import sources
 from search.xapian.schema import ID_PREFIX
 from search.xapian.shards import BUILD_KEY, RemoteShards, shard_dirs, shard_of
 from search.xapian.shardsearch import ShardSearch
+from search.xapian.view import XapianView
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -317,6 +318,27 @@ def test_partial_matches_on_shards_are_ranked_from_their_place_reading_no_full_m
             assert got.more == 39 and len(got.hits) == (3 if page < 15 else 1)
     scored = [size for unscored, size in Recording.sizes if not unscored]
     assert scored and max(scored) <= 3
+
+
+def test_spelling_on_shards_walks_a_letters_vocabulary_once(one, sharded, servers, monkeypatch):
+    """A correction walks every word of its first letter: over the shards that is a round
+    trip to each for every term, so a sharded view keeps the words it walked (bounded) and a
+    second misspelling of the same letter walks none. The suggestions are one database's."""
+    misspelt = ("leukemai", "lekemia melanoma", "leukeima")
+    wanted = [SearchEngine(one).search(SearchRequest(q=q)).suggestion for q in misspelt]
+    assert all(wanted)
+    walked: list[tuple[str, str]] = []
+    terms_under = XapianView.terms_under
+
+    def walking(self, field: str, prefix_text: str) -> list[str]:  # noqa: ANN001
+        walked.append((field, prefix_text))
+        return terms_under(self, field, prefix_text)
+
+    monkeypatch.setattr(XapianView, "terms_under", walking)
+    engine = SearchEngine(sharded, shards=addresses(servers))
+    got = [engine.search(SearchRequest(q=q)).suggestion for q in misspelt]
+    assert got == wanted
+    assert walked.count((f.SPELL, "l")) == 1
 
 
 def test_shard_rankings_send_no_and_maybe_and_prune(one, sharded, servers, monkeypatch):

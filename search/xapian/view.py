@@ -37,6 +37,7 @@ from search.xapian.sources import postings
 TERM_CACHE_SIZE = 20_000  # term bitsets kept (as search/whoosh/docsets.py)
 FEW_POSTINGS = 16  # term(): up to this many postings, read one by one
 POSTINGS_KEPT = 4_000_000  # shards: (docid, wdf) pairs and document lengths kept per view
+VOCABULARY_WORDS = 2_000_000  # shards: vocabulary words kept per view for spelling corrections
 
 
 def _text(value: bytes) -> str:
@@ -77,6 +78,8 @@ class XapianView:
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lengths: dict[int, float] = {}
         self._kept = 0
+        self._vocabulary: dict[tuple[str, str], list[str]] = {}
+        self._vocabulary_words = 0
         if live is None:
             self.live = bits_from_docs((i.docid for i in db.valuestream(SLOT_ID)), self.size)
         else:
@@ -242,4 +245,19 @@ class XapianView:
 
     # -- vocabulary --------------------------------------------------------------------------
     def words_within(self, field: str, word: str, distance: int, prefix_len: int) -> Iterable[str]:
-        return words_within(self.terms_under(field, word[:prefix_len]), word, distance, prefix_len)
+        return words_within(self._under(field, word[:prefix_len]), word, distance, prefix_len)
+
+    def _under(self, field: str, prefix_text: str) -> list[str]:
+        """terms_under, kept on shards while the build is open (a spelling correction walks
+        every word of its first letter: over xapian-tcpsrv ~50 ms a letter at 10x), up to
+        VOCABULARY_WORDS words in all; one database walks its own terms each time."""
+        if not self._sharded:
+            return self.terms_under(field, prefix_text)
+        found = self._vocabulary.get((field, prefix_text))
+        if found is None:
+            found = self.terms_under(field, prefix_text)
+            with self._lock:
+                if self._vocabulary_words + len(found) <= VOCABULARY_WORDS:
+                    self._vocabulary[(field, prefix_text)] = found
+                    self._vocabulary_words += len(found)
+        return found
