@@ -1,4 +1,4 @@
-"""The Xapian backend's files: copying a database folder, and the file system's refusals
+"""The Xapian backend's files: copying or linking a database folder, and the file system's refusals
 (disk full, permission denied) raised as OSError naming the file or folder, as the Writer
 protocol asks (search/backend.py): the indexer reports them in one line.
 
@@ -62,5 +62,25 @@ def copy_database(source: Path, target: Path) -> None:
         into = target / item.name
         try:
             shutil.copyfile(item, into)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(into)) from e
+
+
+def link_database(source: Path, target: Path) -> None:
+    """Share a committed database folder with a new build: `target` (which must not exist)
+    gets a hard link to each of `source`'s files, or a copy where the file system refuses a
+    link (another device, no hard links). Safe because no writer ever opens a database of a
+    build once it is committed: an update copies it first (copy_database). OSError names the
+    file that could not be written."""
+    target.mkdir(parents=True)
+    for item in sorted(source.iterdir()):
+        into = target / item.name
+        try:
+            try:
+                os.link(item, into)
+            except OSError as e:
+                if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                shutil.copyfile(item, into)
         except OSError as e:
             raise OSError(e.errno, e.strerror, str(into)) from e

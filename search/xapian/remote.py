@@ -6,10 +6,11 @@ RemoteReader is XapianReader over a database made of the remote shards. Each cal
 fails after `timeout` seconds without an answer (Xapian's remote timeout): a shard that is
 down, unreachable or too slow gives ShardUnavailable (503) then, never a hang; the connections
 are dropped and the next request connects again, so service resumes when the shard is back.
-Every `recheck` seconds the reader connects afresh and compares the shards' builds (the
-`build` metadata the indexer writes): when all hold a new one it switches to it; while they
-differ (an update being copied to them) it keeps the build it has, so a reader never mixes an
-updated shard with one not updated.
+Every `recheck` seconds the reader connects afresh and reads the shards' builds (the `build`
+and `shard_builds` metadata the indexer writes): when they are a new build's whole set
+(shards.whole_set; a shard an update left untouched keeps the build before) it switches to it;
+while they are not (an update being copied to them) it keeps the build it has, so a reader
+never mixes an updated shard with one not updated.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from search.xapian.engine import XapianReader, _State
 from search.xapian.local import RANKING_FACETS, LocalReader, _counts, _Guarded, _seconds
 from search.xapian.query import Translator
 from search.xapian.shards import (
+    SET_KEY,
     Address,
     RemoteShards,
     open_remote,
     parse_addresses,
     shards_file,
     version,
+    whole_set,
 )
 from search.xapian.tables import Tables
 from search.xapian.view import XapianView
@@ -81,18 +84,19 @@ class RemoteReader(_Guarded):
             tuple(self.probe()),
         )
 
-    def _connect(self) -> tuple[RemoteShards, list[str]]:
+    def _connect(self) -> tuple[RemoteShards, list[str], list[str]]:
         db = RemoteShards()
-        versions = []
+        versions, sets = [], []
         for address in self.addresses:
             try:
                 part = open_remote(address, self.timeout)
                 versions.append(version(part))
+                sets.append(part.get_metadata(SET_KEY).decode("utf-8"))
             except LOST as e:
                 db.close()
                 raise self._down(address, e) from None
             db.add_database(part)
-        return db, versions
+        return db, versions, sets
 
     def state(self) -> _State:
         """The open shards; every `recheck` seconds, the shards' new build once all hold it
@@ -101,9 +105,9 @@ class RemoteReader(_Guarded):
         now = time.monotonic()
         if st is not None and now - self._checked < self.recheck:
             return st
-        db, versions = self._connect()
+        db, versions, sets = self._connect()
         self._checked = now
-        if len(set(versions)) > 1:
+        if not whole_set(versions, sets):
             db.close()
             if st is not None:
                 return st  # the build it has, whole, until every shard holds the new one

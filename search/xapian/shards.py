@@ -8,7 +8,10 @@ the `current` link, so every shard of a build goes live together):
     builds/<stamp>/meta.json                   {"backend": "xapian", "shards": N, ...}
 A build of one shard for another machine (`--shard K/N`) holds only shards/K and records
 "shard": K. Every database written by the indexer carries its build's folder name in the
-metadata key `build`: remote readers compare it across shards (search/xapian/remote.py).
+metadata key `build`; a shard that an update left untouched is shared with the build before
+(hard links) and keeps that build's name, and each shard the update wrote names the build of
+every shard of its set (`shard_builds`): remote readers check with whole_set that the shards
+they reach are one set (search/xapian/remote.py).
 
 Remote shards are `xapian-tcpsrv` servers (Debian `xapian-tools`); the shards of a local
 build are each served by a `xapian-progsrv` child process (open_build). Either way every
@@ -33,7 +36,8 @@ from search.store import SHARDS_FILE, build_meta
 from search.xapian.schema import DB_DIR
 
 SHARDS_DIR = "shards"
-BUILD_KEY = "build"  # metadata key: the build folder's name (the same on every shard of it)
+BUILD_KEY = "build"  # metadata key: the name of the build folder that wrote the database
+SET_KEY = "shard_builds"  # metadata key of a shard an update wrote: each shard's BUILD_KEY, "|"
 DEFAULT_PORT = 7000
 PROGSRV = "xapian-progsrv"  # serves one database over a pipe (Debian's xapian-tools)
 RANK_CHUNK = 1_000  # ranked matches read at a time when a mask must filter them remotely
@@ -211,6 +215,17 @@ def open_remote(address: Address, timeout: float) -> xapian.Database:
 def version(db: xapian.Database) -> str:
     """The build a database was written by (its BUILD_KEY metadata; '' if none)."""
     return db.get_metadata(BUILD_KEY).decode("utf-8")
+
+
+def whole_set(builds: list[str], sets: list[str]) -> bool:
+    """Whether shards written by `builds` (each one's BUILD_KEY, in shard order), with their
+    SET_KEY metadata `sets`, are the shards of one live build: the newest shard (build names
+    are time stamps) names exactly these builds, or, written without a set (a full build,
+    a gather), all are one build's."""
+    newest = max(range(len(builds)), key=lambda k: builds[k])
+    if sets[newest]:
+        return sets[newest] == "|".join(builds)
+    return len(set(builds)) == 1
 
 
 def ranked_within(

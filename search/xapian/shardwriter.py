@@ -6,8 +6,12 @@ indexer's process parses the sources and makes each record's index document, the
 (by shard_of its id) in batches over a queue to its database's process; the Xapian document is
 made on whichever side is less busy. Parsing and writing then keep the cores busy. An update
 (small by nature) writes in the indexer's process: each shard is copied from the live build on
-its first write (or at commit, untouched), so the new build again holds every shard and the
-indexer switches them in together.
+its first write; a shard the update leaves untouched is shared with the live build (hard links
+to its files: no writer opens a committed database, search/xapian/files.py), so the new build
+again holds every shard, the indexer switches them in together, and an update costs the
+shards it changes, not the whole index. Every shard an update writes records the build of each
+shard of the new set (SET_KEY): remote readers tell a whole set from one being copied by it
+(search/xapian/shards.py, whole_set).
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from typing import Any
 import xapian
 
 from search.backend import Stored
-from search.xapian.files import copy_database
+from search.xapian.files import copy_database, link_database
 from search.xapian.pipeline import BALANCED, ForkedWriter, counts
 from search.xapian.schema import DB_DIR
-from search.xapian.shards import SHARDS_DIR, shard_dirs, shard_of
-from search.xapian.writer import XapianWriter
+from search.xapian.shards import SET_KEY, SHARDS_DIR, shard_dirs, shard_of, version
+from search.xapian.writer import XapianWriter, sync_folder
 
 
 def shard_path(build: Path, k: int) -> Path:
@@ -90,13 +94,21 @@ class ShardedUpdate:
         return [i for db in self.before for i in _Before(db).ids_with(field, value)]
 
     def commit(self) -> None:
+        builds = [
+            self.build.name if k in self.writers else version(self.before[k])
+            for k in range(self.shards)
+        ]
         for k in range(self.shards):
-            self._writer(k)  # untouched shards: copied as they are (with this build's name)
+            if k not in self.writers:  # untouched: shared with the live build as it is
+                link_database(self.sources[k], shard_path(self.build, k))
+                sync_folder(shard_path(self.build, k))
         for writer in self.writers.values():
             writer.before = None  # closed below, once
+            writer.db.set_metadata(SET_KEY, "|".join(builds))
             writer.commit()
         for db in self.before:
             db.close()
+        sync_folder(self.build / SHARDS_DIR)
 
     def counts(self) -> dict[str, int]:
         return counts([shard_path(self.build, k) for k in range(self.shards)])

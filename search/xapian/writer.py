@@ -149,7 +149,7 @@ class XapianWriter:
         self.db.set_metadata(BUILD_KEY, self.version)  # which build (search/xapian/shards.py)
         self._flush()
         self.db.close()
-        _sync(self.path)
+        sync_folder(self.path)
         if self.before is not None:
             self.before.close()
 
@@ -203,7 +203,7 @@ class XapianWriter:
         ]
 
 
-def _sync(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """fsync every file of the database folder and the folder (its commits did not)."""
     for path in folder.iterdir():
         if path.is_file():
