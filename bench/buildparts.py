@@ -6,12 +6,14 @@ an update writes), and its flushes.
     nice -n 10 .venv/bin/python bench/buildparts.py write /tmp/docs.pkl /tmp/xw [--flush N]
         [--types trial,article] [--limit N] [--replace] [--dangerous]
     nice -n 10 .venv/bin/python bench/buildparts.py build ../shared/data /tmp/xi [--shards N]
+        [--part-docs N]
 
 `dump` parses as `indexer build` does (MeSH first) and pickles (id, index document) pairs;
 `write` writes them through search/xapian/writer.py's XapianWriter, timing each part in CPU
 seconds (time.process_time), and prints the figures and the load average. `build` is a whole
 `indexer build` (rebuild_index) with the CPU seconds of the indexer's process and of its writer
-processes apart (search/xapian/pipeline.py).
+processes apart (search/xapian/pipeline.py); `--part-docs N` writes each database in parts of
+N documents merged at the end (search/xapian/writer.py's PART_DOCS; 0: one part).
 """
 
 from __future__ import annotations
@@ -93,7 +95,9 @@ def write(
     )
 
 
-def build(paths: list[str], index: Path, shards: int) -> None:
+def build(paths: list[str], index: Path, shards: int, part_docs: int | None = None) -> None:
+    if part_docs is not None:
+        writer.PART_DOCS = part_docs  # the writer processes fork from this one: they inherit it
     started = time.perf_counter()
     report = rebuild_index(paths, index, backend="xapian", shards=shards)
     wall = time.perf_counter() - started
@@ -103,7 +107,8 @@ def build(paths: list[str], index: Path, shards: int) -> None:
     print(
         f"{n:,} records in {wall:.1f} s wall ({n / wall:.0f} records/s); CPU s: indexer"
         f" {mine:.1f}, writers {theirs:.1f}, total {mine + theirs:.1f}"
-        f" ({n / (mine + theirs):.0f} records/CPU-s); load {os.getloadavg()[0]:.1f}"
+        f" ({n / (mine + theirs):.0f} records/CPU-s); parts of {writer.PART_DOCS or 'all'}"
+        f" documents; load {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -119,6 +124,7 @@ def main() -> None:
     b = sub.add_parser("build")
     b.add_argument("paths", nargs="+")
     b.add_argument("--shards", type=int, default=1)
+    b.add_argument("--part-docs", type=int, help="documents per part (writer.PART_DOCS)")
     w = sub.add_parser("write")
     w.add_argument("docs")
     w.add_argument("folder")
@@ -136,7 +142,7 @@ def main() -> None:
         dump(args.paths[:-1], Path(args.paths[-1]))
         return
     if args.command == "build":
-        build(args.paths[:-1], Path(args.paths[-1]), args.shards)
+        build(args.paths[:-1], Path(args.paths[-1]), args.shards, args.part_docs)
         return
     docs = pickle.loads(Path(args.docs).read_bytes())
     if args.types:

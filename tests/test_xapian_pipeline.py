@@ -13,6 +13,7 @@ import xapian
 from test_xapian_schema import documents
 
 from search.xapian import pipeline
+from search.xapian import writer as writer_module
 from search.xapian.pipeline import BALANCED, HERE, THERE, ForkedWriter
 from search.xapian.writer import XapianWriter
 
@@ -92,3 +93,66 @@ def test_the_balance_makes_documents_where_the_queue_says(docs, tmp_path, monkey
     assert set(sent[half:]) == {pipeline.MADE}
     writer.cancel()
     assert not (tmp_path / "db").exists()
+
+
+def statistics(path: Path) -> dict:
+    """What a reader reads of the database as a whole: counts, lengths and their bounds, each
+    term's frequencies and wdf bound, each value slot's frequency and bounds, metadata."""
+    db = xapian.Database(str(path))
+    try:
+        terms = {t.term: (t.termfreq, db.get_collection_freq(t.term), db.get_wdf_upper_bound(
+            t.term)) for t in db.allterms()}  # fmt: skip
+        slots = {s: (db.get_value_freq(s), db.get_value_lower_bound(s),
+                     db.get_value_upper_bound(s)) for s in range(40)}  # fmt: skip
+        keys = {k.decode(): db.get_metadata(k) for k in db.metadata_keys()}
+        return {
+            "docs": (db.get_doccount(), db.get_lastdocid(), db.get_total_length()),
+            "lengths": (db.get_doclength_lower_bound(), db.get_doclength_upper_bound()),
+            "terms": terms,
+            "slots": slots,
+            "metadata": keys,
+        }
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("part_docs", [7, 30])
+def test_a_build_written_in_parts_is_the_database_written_whole(
+    docs, expected, tmp_path, monkeypatch, part_docs
+):
+    """Parts of 7 or 30 documents merged at commit (the replaced trial and the deleted
+    descriptor in a part finished before): every document under its docid, the statistics
+    and metadata of one database written whole; the parts are removed."""
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    (tmp_path / "in").mkdir()
+    write(XapianWriter(whole, None), docs)
+    monkeypatch.setattr(writer_module, "PART_DOCS", part_docs)
+    in_process = XapianWriter(tmp_path / "in", None)
+    keys = [key for key, _ in docs]
+    last = (len(keys) - 1) // part_docs  # the part written when the repeat comes
+    assert keys.index(REPLACED) // part_docs < last and keys.index(DELETED) // part_docs < last
+    write(in_process, docs)
+    assert not in_process.parts and sorted(p.name for p in (tmp_path / "in").iterdir()) == [
+        "xapian"
+    ]
+    forked = ForkedWriter(tmp_path, {0: tmp_path / "db"}, lambda record_id: 0)
+    write(forked, docs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db", "in", "whole"]
+    want = statistics(whole / "xapian")
+    assert want["metadata"].pop("build") == b"whole"
+    for path, build in ((tmp_path / "in" / "xapian", "in"), (tmp_path / "db", tmp_path.name)):
+        assert content(path) == expected
+        got = statistics(path)
+        assert got["metadata"].pop("build") == build.encode()
+        assert got == want
+
+
+def test_a_cancelled_build_in_parts_leaves_nothing(docs, tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "PART_DOCS", 7)
+    writer = XapianWriter(tmp_path, None)
+    for key, document in docs[:30]:
+        writer.add(key, document)
+    assert len(writer.parts) == 4 and (tmp_path / "xapian.parts").is_dir()
+    writer.cancel()
+    assert list(tmp_path.iterdir()) == []

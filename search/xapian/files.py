@@ -84,3 +84,22 @@ def link_database(source: Path, target: Path) -> None:
                 shutil.copyfile(item, into)
         except OSError as e:
             raise OSError(e.errno, e.strerror, str(into)) from e
+
+
+def part_path(path: Path, k: int) -> Path:
+    """Where part k of the database at `path` is written (search/xapian/writer.py)."""
+    return path.with_name(f"{path.name}.parts") / str(k)
+
+
+def merge_parts(parts: list[Path], target: Path) -> None:
+    """Xapian's compactor: the databases `parts` (disjoint docid ranges, ascending) as one
+    database at `target`, every docid kept (DBCOMPACT_NO_RENUMBER): the same documents,
+    terms, postings, positions, values, metadata and statistics as one database written
+    whole, its B-trees packed full."""
+    sources = xapian.Database()
+    for part in parts:
+        sources.add_database(xapian.Database(str(part)))
+    try:
+        sources.compact(str(target), xapian.DBCOMPACT_NO_RENUMBER)
+    finally:
+        sources.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import xapian
 
 from search import fields as f
 from search.backend import Stored
-from search.xapian.files import copy_database, guarded
+from search.xapian.files import copy_database, guarded, merge_parts, part_path
 from search.xapian.schema import (
     DB_DIR,
     SLOT_HASH,
@@ -43,6 +44,11 @@ from search.xapian.shards import BUILD_KEY
 # the postlists. A flush of a build that is not live needs no fsync: `commit` syncs every file
 # once at the end, before the indexer switches to the build.
 FLUSH_THRESHOLD = 1_000
+# A new build's database is written in parts of this many documents (0: one part), merged at
+# commit by Xapian's compactor (search/xapian/files.py, merge_parts): each flush then merges
+# its batch into a bounded part, not into B-trees that grow with the build (bench/REPORT.md,
+# "Session 8: build at scale").
+PART_DOCS = 40_000
 IN_PLACE = xapian.DB_DANGEROUS  # not for builds (XapianWriter.extra_flags); bench/buildparts.py
 
 
@@ -67,10 +73,14 @@ class XapianWriter:
         self.source = source
         self._db: xapian.WritableDatabase | None = None
         self.before = before
-        # A new build knows every id it wrote: a record met for the first time is appended
-        # (add_document) without asking Xapian for its id term, which a replace_document or a
-        # term_exists looks up in every batch flushed so far; None for an update.
-        self.written: set[str] | None = set() if before is None and source is None else None
+        # A new build knows every id it wrote and in which part: a record met for the first
+        # time is appended (the next docid) without asking Xapian for its id term, which a
+        # replace_document or a term_exists looks up in every batch flushed so far; None for
+        # an update.
+        self.written: dict[str, int] | None = {} if before is None and source is None else None
+        self.parts: list[Path] = []  # a new build's finished parts (PART_DOCS), oldest first
+        self.later: dict[int, list[Callable[[xapian.WritableDatabase], None]]] = {}
+        self.in_part = self.docid = 0  # documents in the part being written; the last docid
         # More xapian.DB_* flags (bench/buildparts.py --dangerous). Not DB_DANGEROUS for
         # builds: its in-place writes leave a third fewer bytes, but a refused write (a full
         # disk) is then an InvalidOperationError without the system's reason, or a crash of
@@ -90,8 +100,41 @@ class XapianWriter:
         if self.source is not None:
             copy_database(self.source, self.path)
         flags = xapian.DB_CREATE_OR_OPEN | xapian.DB_NO_SYNC | self.extra_flags
-        self._db = xapian.WritableDatabase(str(self.path), flags)
+        self._db = xapian.WritableDatabase(str(self._part(len(self.parts))), flags)
         return self._db
+
+    def _part(self, k: int) -> Path:
+        """The folder of a new build's part k (the database's own folder until a second)."""
+        return part_path(self.path, k) if self.parts else self.path
+
+    def _next_part(self) -> None:
+        """Close the full part and open the next one (the first moves into the parts'
+        folder)."""
+        self._flush()
+        self.db.close()
+        if not self.parts:
+            part_path(self.path, 0).parent.mkdir()
+            self.path.rename(part_path(self.path, 0))
+        self.parts.append(part_path(self.path, len(self.parts)))
+        self.in_part = 0
+        self._open()
+
+    def _earlier(self, k: int, change: Callable[[xapian.WritableDatabase], None]) -> None:
+        """Apply `change` to finished part k (a record met again, or deleted), with the
+        part's other changes once FLUSH_THRESHOLD wait, or at commit."""
+        waiting = self.later.setdefault(k, [])
+        waiting.append(change)
+        if len(waiting) >= FLUSH_THRESHOLD:
+            self._apply(k)
+
+    def _apply(self, k: int) -> None:
+        db = xapian.WritableDatabase(str(self.parts[k]), xapian.DB_OPEN | xapian.DB_NO_SYNC)
+        try:
+            for change in self.later.pop(k, []):
+                change(db)
+            db.commit()
+        finally:
+            db.close()
 
     # -- writes ------------------------------------------------------------------------------
     @guarded
@@ -111,11 +154,23 @@ class XapianWriter:
     def put(self, record_id: str, doc: xapian.Document) -> bool:
         """Write a made document (make_document) under its id, unflushed; whether the id was
         there."""
-        if self.written is not None and record_id not in self.written:
-            self.written.add(record_id)
-            self.db.add_document(doc)
-            return False
         key = id_term(record_id)
+        if self.written is not None:
+            k = self.written.get(record_id)
+            if k is None:
+                if PART_DOCS and self.in_part >= PART_DOCS:
+                    self._next_part()
+                self.written[record_id] = len(self.parts)
+                self.docid += 1
+                if self.parts and not self.in_part:  # a part's first: the build's next docid
+                    self.db.replace_document(self.docid, doc)
+                else:  # appended: the part's last docid + 1, which is the build's next
+                    self.db.add_document(doc)
+                self.in_part += 1
+                return False
+            if k < len(self.parts):
+                self._earlier(k, lambda db: db.replace_document(key, doc))
+                return True
         existed = self.db.term_exists(key)
         self.db.replace_document(key, doc)
         return existed
@@ -124,9 +179,12 @@ class XapianWriter:
     def delete(self, record_id: str) -> bool:
         key = id_term(record_id)
         if self.written is not None:
-            if record_id not in self.written:
+            k = self.written.pop(record_id, None)
+            if k is None:
                 return False
-            self.written.discard(record_id)
+            if k < len(self.parts):
+                self._earlier(k, lambda db: db.delete_document(key))
+                return True
         elif not self.db.term_exists(key):
             return False
         self.db.delete_document(key)
@@ -149,6 +207,13 @@ class XapianWriter:
         self.db.set_metadata(BUILD_KEY, self.version)  # which build (search/xapian/shards.py)
         self._flush()
         self.db.close()
+        if self.parts:  # the last one too; their docids are the build's: merged as they are
+            for k in list(self.later):
+                self._apply(k)
+            self.parts.append(part_path(self.path, len(self.parts)))
+            merge_parts(self.parts, self.path)
+            shutil.rmtree(self.parts[0].parent)
+            self.parts = []
         sync_folder(self.path)
         if self.before is not None:
             self.before.close()
@@ -172,6 +237,7 @@ class XapianWriter:
         if self.before is not None:
             self.before.close()
         shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(part_path(self.path, 0).parent, ignore_errors=True)
 
     # -- the build before this writer --------------------------------------------------------
     def _docid(self, record_id: str) -> int | None:
