@@ -7,13 +7,17 @@ an update writes), and its flushes.
         [--types trial,article] [--limit N] [--replace] [--dangerous]
     nice -n 10 .venv/bin/python bench/buildparts.py build ../shared/data /tmp/xi [--shards N]
         [--part-docs N]
+    nice -n 10 .venv/bin/python bench/buildparts.py update /tmp/xi [--records N] [--shard K]
 
 `dump` parses as `indexer build` does (MeSH first) and pickles (id, index document) pairs;
 `write` writes them through search/xapian/writer.py's XapianWriter, timing each part in CPU
 seconds (time.process_time), and prints the figures and the load average. `build` is a whole
 `indexer build` (rebuild_index) with the CPU seconds of the indexer's process and of its writer
 processes apart (search/xapian/pipeline.py); `--part-docs N` writes each database in parts of
-N documents merged at the end (search/xapian/writer.py's PART_DOCS; 0: one part).
+N documents merged at the end (search/xapian/writer.py's PART_DOCS; 0: one part). `update`
+changes the title of N indexed records (of shard K only, or of any) through the indexer's
+Change into a new build and switches it in (as bench/scale.py's 1% update), timing it in wall
+and CPU seconds; it writes into the index: not for a kept one.
 """
 
 from __future__ import annotations
@@ -112,6 +116,51 @@ def build(paths: list[str], index: Path, shards: int, part_docs: int | None = No
     )
 
 
+def update(index: Path, records: int, shard: int | None) -> None:
+    from dataclasses import replace
+
+    from indexer import store
+    from indexer.change import Change
+    from indexer.indexed import IndexedMesh, record_from_dict
+    from search import fields as f
+    from search.backend import backend
+    from search.engine import SearchEngine
+    from search.models import SearchRequest
+    from search.store import backend_name, current_build
+    from search.xapian.shards import shard_count, shard_of
+
+    live = current_build(index)
+    engine, n = SearchEngine(index), shard_count(live)
+    chosen: list[str] = []
+    page = 1
+    while len(chosen) < records:  # browse pages in order: the newest records first
+        hits = engine.search(SearchRequest(q="", size=100, page=page)).hits
+        if not hits:
+            break
+        ids = (h.id for h in hits if h.type != f.MESH_TYPE)
+        chosen += [i for i in ids if shard is None or shard_of(i, n) == shard]
+        page += 1
+    found = [record_from_dict(engine.get(i)) for i in chosen[:records]]
+    started, cpu = time.perf_counter(), time.process_time()
+    build = store.new_build_dir(index)
+    writer = backend(backend_name(live)).update(live, build)
+    change = Change(writer)
+    lookup = IndexedMesh(change.indexed)
+    for rec in found:
+        field = "brief_title" if isinstance(rec, Trial) else "title"
+        change.put(replace(rec, **{field: getattr(rec, field) + " (updated)"}), lookup)
+    writer.commit()
+    store.write_meta(build, {**store.read_build_meta(live), "counts": writer.counts()})
+    store.switch_to(index, build)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    where = "any shard" if shard is None else f"shard {shard} of {n}"
+    print(
+        f"{len(found):,} records of {where} updated in {wall:.1f} s wall, {cpu:.1f} CPU-s;"
+        f" new build {_size(build) / 1e6:,.0f} MB (hard links included); load"
+        f" {os.getloadavg()[0]:.1f}"
+    )
+
+
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -125,6 +174,10 @@ def main() -> None:
     b.add_argument("paths", nargs="+")
     b.add_argument("--shards", type=int, default=1)
     b.add_argument("--part-docs", type=int, help="documents per part (writer.PART_DOCS)")
+    u = sub.add_parser("update")
+    u.add_argument("index")
+    u.add_argument("--records", type=int, default=100)
+    u.add_argument("--shard", type=int, help="only records of this shard")
     w = sub.add_parser("write")
     w.add_argument("docs")
     w.add_argument("folder")
@@ -143,6 +196,9 @@ def main() -> None:
         return
     if args.command == "build":
         build(args.paths[:-1], Path(args.paths[-1]), args.shards, args.part_docs)
+        return
+    if args.command == "update":
+        update(Path(args.index), args.records, args.shard)
         return
     docs = pickle.loads(Path(args.docs).read_bytes())
     if args.types:
