@@ -188,3 +188,22 @@ def test_a_replica_of_a_shard_no_update_changed_copies_nothing(sharded, tmp_path
         assert (db.get_doccount(), db.get_uuid()) == (live.get_doccount(), live.get_uuid())
     finally:
         master.stop()
+
+
+def test_shards_gathered_after_an_update_of_a_part_are_one_set(tmp_path):
+    """A `build --shard 0/2` output updated before it is gathered: its shard's `shard_builds`
+    names the part's builds, which the gathered index does not have; gather clears it, so
+    readers take the gathered shards as the one set they are."""
+    parts = []
+    for k in range(2):
+        part = tmp_path / f"part{k}"
+        args = ["build", "--backend", "xapian", "--shard", f"{k}/2", "--index", str(part)]
+        assert indexer_main([*args, *map(str, SOURCES)]) == 0
+        parts.append(str(part))
+    assert update_index([str(notice(tmp_path))], Path(parts[0])).deleted == 1  # shard 0 of 2
+    updated = builds((Path(parts[0]) / "current").resolve())
+    assert updated[1][0]  # the part's update named its set
+    whole = tmp_path / "whole"
+    assert indexer_main(["gather", "--index", str(whole), *parts]) == 0
+    names, sets = builds((whole / "current").resolve())
+    assert sets == ["", ""] and whole_set(names, sets)

@@ -158,6 +158,7 @@ def gather(parts: list[Path], build: Path) -> None:
             db = xapian.WritableDatabase(str(target), xapian.DB_OPEN)
             try:
                 db.set_metadata(BUILD_KEY, Path(build).name)
+                db.set_metadata(SET_KEY, "")  # one build's set (a part's updates before: gone)
                 db.commit()
             finally:
                 db.close()
