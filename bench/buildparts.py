@@ -117,16 +117,12 @@ def build(paths: list[str], index: Path, shards: int, part_docs: int | None = No
 
 
 def update(index: Path, records: int, shard: int | None) -> None:
-    from dataclasses import replace
-
-    from indexer import store
-    from indexer.change import Change
-    from indexer.indexed import IndexedMesh, record_from_dict
+    from bench.scale import retitle
+    from indexer.indexed import record_from_dict
     from search import fields as f
-    from search.backend import backend
     from search.engine import SearchEngine
     from search.models import SearchRequest
-    from search.store import backend_name, current_build
+    from search.store import current_build
     from search.xapian.shards import shard_count, shard_of
 
     live = current_build(index)
@@ -142,16 +138,7 @@ def update(index: Path, records: int, shard: int | None) -> None:
         page += 1
     found = [record_from_dict(engine.get(i)) for i in chosen[:records]]
     started, cpu = time.perf_counter(), time.process_time()
-    build = store.new_build_dir(index)
-    writer = backend(backend_name(live)).update(live, build)
-    change = Change(writer)
-    lookup = IndexedMesh(change.indexed)
-    for rec in found:
-        field = "brief_title" if isinstance(rec, Trial) else "title"
-        change.put(replace(rec, **{field: getattr(rec, field) + " (updated)"}), lookup)
-    writer.commit()
-    store.write_meta(build, {**store.read_build_meta(live), "counts": writer.counts()})
-    store.switch_to(index, build)
+    build = retitle(index, found)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     where = "any shard" if shard is None else f"shard {shard} of {n}"
     print(

@@ -242,11 +242,9 @@ def search(index_dir: Path, shards: str, counters: str = "") -> dict[str, Any]:
 def update(index_dir: Path) -> dict[str, Any]:
     """1% of the records (the sample's kinds, drawn from every copy) get a changed title and
     are written through the indexer's Change into a new build, switched in."""
-    from indexer.change import Change
-    from indexer.indexed import IndexedMesh, record_from_dict
+    from indexer.indexed import record_from_dict
     from search.engine import SearchEngine
     from search.models import SearchRequest
-    from search.store import backend_name, current_build
 
     engine = SearchEngine(index_dir)
     total = engine.status()["total"]
@@ -260,6 +258,17 @@ def update(index_dir: Path) -> dict[str, Any]:
         page += 1
     records = [record_from_dict(engine.get(i)) for i in dict.fromkeys(chosen[:want])]
     t = time.perf_counter()
+    retitle(index_dir, records)
+    return {"update_records": len(records), "update_s": round(time.perf_counter() - t, 1)}
+
+
+def retitle(index_dir: Path, records: list[Any]) -> Path:
+    """The records with " (updated)" added to their titles, written through the indexer's
+    Change into a new build of `index_dir`, switched in (the benchmarks' updates)."""
+    from indexer.change import Change
+    from indexer.indexed import IndexedMesh
+    from search.store import backend_name, current_build
+
     live = current_build(index_dir)
     build_dir = store.new_build_dir(index_dir)
     writer = backend_package(backend_name(live)).update(live, build_dir)
@@ -272,7 +281,7 @@ def update(index_dir: Path) -> dict[str, Any]:
     meta = {**store.read_build_meta(live), "counts": writer.counts(), "updated_at": store.now_iso()}
     store.write_meta(build_dir, meta)
     store.switch_to(index_dir, build_dir)
-    return {"update_records": len(records), "update_s": round(time.perf_counter() - t, 1)}
+    return build_dir
 
 
 def child(*args: str) -> dict[str, Any]:
