@@ -49,7 +49,7 @@ def check() -> None:
     value = _DEADLINE.get()
     if value is not None and time.monotonic() >= value[0]:
         raise SearchTimeout(
-            f"The search took longer than {_seconds(value[1])} and was stopped; try fewer "
+            f"The search took longer than {duration(value[1])} and was stopped; try fewer "
             "words or a narrower query."
         )
 
@@ -57,15 +57,16 @@ def check() -> None:
 def busy() -> SearchTimeout:
     """The error for a request whose deadline passed while other requests held the index."""
     value = _DEADLINE.get()
-    within = f" within {_seconds(value[1])}" if value is not None else ""
+    within = f" within {duration(value[1])}" if value is not None else ""
     return SearchTimeout(
         f"The server is busy with other searches and could not start this one{within}; "
         "try again in a moment."
     )
 
 
-def _seconds(seconds: float) -> str:
-    return f"{seconds:g} second" + ("" if seconds == 1 else "s")
+def duration(value: float) -> str:
+    """`value` seconds in words: "1 second", "2.5 seconds" (for the errors' sentences)."""
+    return f"{value:g} second" + ("" if value == 1 else "s")
 
 
 @contextmanager

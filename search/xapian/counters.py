@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import socket
 import weakref
 from collections import Counter
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, NamedTuple
 
 import xapian
 
+from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
 from search.xapian.counting import Counted, Group, ShardCounter
 from search.xapian.shards import Address, parse_addresses
@@ -40,10 +40,6 @@ def counters_file(index_dir: Path) -> tuple[Address, ...]:
         return ()
     lines = [line.split("#", 1)[0] for line in text.splitlines()]
     return parse_addresses(" ".join(lines)) if any(x.strip() for x in lines) else ()
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g} second" + ("" if value == 1 else "s")
 
 
 class CountServers:
@@ -129,11 +125,16 @@ class CountServers:
         """`send`, then its result."""
         return self.send(query, groups, builds).result()
 
+    def _reason(self, error: Any) -> str:
+        """What failed, in words (a timeout as the time waited)."""
+        if isinstance(error, TimeoutError):  # (socket.timeout is TimeoutError)
+            return f"no answer within {duration(self.timeout)}"
+        return str(error)
+
     def _down(self, k: int, error: Any) -> ShardUnavailable:
-        if isinstance(error, (socket.timeout, TimeoutError)):
-            error = f"no answer within {_seconds(self.timeout)}"
         return ShardUnavailable(
-            f"The count server at {self.addresses[k]} did not count ({error}); try again shortly.",
+            f"The count server at {self.addresses[k]} did not count ({self._reason(error)}); "
+            "try again shortly.",
             (),
             tuple(self.probe()),
         )
@@ -158,12 +159,7 @@ class CountServers:
                         status="down", error=f"HTTP {response.status}: {body.get('error')}"
                     )
             except FAILED as e:
-                error = (
-                    f"no answer within {_seconds(self.timeout)}"
-                    if isinstance(e, TimeoutError)
-                    else str(e)
-                )
-                entry.update(status="down", error=error)
+                entry.update(status="down", error=self._reason(e))
             out.append(entry)
         return out
 

@@ -28,10 +28,6 @@ def _counts(db: xapian.Database) -> dict[str, int]:
     return {kind: db.get_termfreq(term(f.TYPE, kind)) for kind in f.TYPES}
 
 
-def _seconds(value: float) -> str:
-    return f"{value:g} second" + ("" if value == 1 else "s")
-
-
 class _Guarded(ShardSearch):
     """A Xapian reader whose reads go through `_guard`: a shard (or its process) that stopped
     answering becomes ShardUnavailable (503), never a hang or a 500."""

@@ -21,10 +21,11 @@ from typing import Any
 
 import xapian
 
+from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
 from search.xapian.counters import Counters, CountServers, counters_file
 from search.xapian.engine import XapianReader, _State
-from search.xapian.local import RANKING_FACETS, LocalReader, _counts, _Guarded, _seconds
+from search.xapian.local import RANKING_FACETS, LocalReader, _counts, _Guarded
 from search.xapian.query import Translator
 from search.xapian.shards import (
     SET_KEY,
@@ -79,7 +80,7 @@ class RemoteReader(_Guarded):
     # -- connections -------------------------------------------------------------------------
     def _down(self, address: Address, error: Exception) -> ShardUnavailable:
         return ShardUnavailable(
-            f"The index shard at {address} did not answer within {_seconds(self.timeout)} "
+            f"The index shard at {address} did not answer within {duration(self.timeout)} "
             f"({error}); try again shortly.",
             tuple(self.probe()),
         )
@@ -152,7 +153,7 @@ class RemoteReader(_Guarded):
             except LOST as e:
                 self._drop()
                 raise ShardUnavailable(
-                    f"An index shard did not answer within {_seconds(self.timeout)} ({e}); "
+                    f"An index shard did not answer within {duration(self.timeout)} ({e}); "
                     "try again shortly.",
                     tuple(self.probe()),
                 ) from None
@@ -206,7 +207,7 @@ class RemoteReader(_Guarded):
         if down:
             raise ShardUnavailable(
                 f"{len(down)} of {len(shards)} index shards did not answer within "
-                f"{_seconds(self.timeout)}: {', '.join(s['shard'] for s in down)}.",
+                f"{duration(self.timeout)}: {', '.join(s['shard'] for s in down)}.",
                 tuple(shards),
             )
 
