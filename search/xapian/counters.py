@@ -25,7 +25,7 @@ import xapian
 from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
 from search.xapian.counting import Counted, Group, ShardCounter
-from search.xapian.shards import Address, parse_addresses
+from search.xapian.shards import Address, listed, parse_addresses
 
 COUNTERS_FILE = "counters.txt"  # count servers of the shards, one HOST:PORT a line, in order
 JSON = "application/json"
@@ -34,12 +34,8 @@ FAILED = (OSError, http.client.HTTPException, ValueError)  # (socket.timeout is 
 
 def counters_file(index_dir: Path) -> tuple[Address, ...]:
     """The count servers listed in the index folder's counters.txt (() when it has none)."""
-    try:
-        text = (Path(index_dir) / COUNTERS_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ()
-    lines = [line.split("#", 1)[0] for line in text.splitlines()]
-    return parse_addresses(" ".join(lines)) if any(x.strip() for x in lines) else ()
+    text = listed(Path(index_dir) / COUNTERS_FILE)
+    return parse_addresses(text) if text is not None and text.strip() else ()
 
 
 class CountServers:

@@ -118,14 +118,20 @@ def parse_addresses(text: str) -> tuple[Address, ...]:
     return tuple(out)
 
 
+def listed(path: Path) -> str | None:
+    """The addresses a list file holds (one or more a line, `#` starts a comment) as one
+    text for parse_addresses; None when there is no such file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return " ".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
 def shards_file(index_dir: Path) -> tuple[Address, ...]:
     """The shard servers listed in the index folder's shards.txt (() when it has none)."""
-    try:
-        text = (Path(index_dir) / SHARDS_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ()
-    lines = [line.split("#", 1)[0] for line in text.splitlines()]
-    return parse_addresses(" ".join(lines))
+    text = listed(Path(index_dir) / SHARDS_FILE)
+    return () if text is None else parse_addresses(text)
 
 
 class _Value(NamedTuple):
