@@ -54,36 +54,31 @@ def guarded(method: Callable[P, R]) -> Callable[P, R]:
     return call
 
 
-def copy_database(source: Path, target: Path) -> None:
+def copy_database(source: Path, target: Path, link: bool = False) -> None:
     """Copy a database folder (flat: one file per table) to `target` (which must not exist);
-    OSError names the file that could not be written."""
+    OSError names the file that could not be written. `link`: share a committed database with
+    a new build instead, each file a hard link (a copy where the file system refuses one:
+    another device, no hard links); safe because no writer ever opens a database of a build
+    once it is committed (an update copies it first)."""
     target.mkdir(parents=True)
     for item in sorted(source.iterdir()):
         into = target / item.name
         try:
-            shutil.copyfile(item, into)
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, str(into)) from e
-
-
-def link_database(source: Path, target: Path) -> None:
-    """Share a committed database folder with a new build: `target` (which must not exist)
-    gets a hard link to each of `source`'s files, or a copy where the file system refuses a
-    link (another device, no hard links). Safe because no writer ever opens a database of a
-    build once it is committed: an update copies it first (copy_database). OSError names the
-    file that could not be written."""
-    target.mkdir(parents=True)
-    for item in sorted(source.iterdir()):
-        into = target / item.name
-        try:
-            try:
-                os.link(item, into)
-            except OSError as e:
-                if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                    raise
+            if not (link and _linked(item, into)):
                 shutil.copyfile(item, into)
         except OSError as e:
             raise OSError(e.errno, e.strerror, str(into)) from e
+
+
+def _linked(item: Path, into: Path) -> bool:
+    """Whether `into` could be made a hard link to `item` (False: the file system refuses)."""
+    try:
+        os.link(item, into)
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        return False
+    return True
 
 
 def part_path(path: Path, k: int) -> Path:

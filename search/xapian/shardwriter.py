@@ -23,7 +23,7 @@ from typing import Any
 import xapian
 
 from search.backend import Stored
-from search.xapian.files import copy_database, link_database
+from search.xapian.files import copy_database
 from search.xapian.pipeline import BALANCED, ForkedWriter, counts
 from search.xapian.schema import DB_DIR
 from search.xapian.shards import SET_KEY, SHARDS_DIR, shard_dirs, shard_of, version
@@ -100,7 +100,7 @@ class ShardedUpdate:
         ]
         for k in range(self.shards):
             if k not in self.writers:  # untouched: shared with the live build as it is
-                link_database(self.sources[k], shard_path(self.build, k))
+                copy_database(self.sources[k], shard_path(self.build, k), link=True)
                 sync_folder(shard_path(self.build, k))
         for writer in self.writers.values():
             writer.before = None  # closed below, once
