@@ -30,7 +30,7 @@ from search.models import SearchRequest
 from search.xapian import facets as xfacets
 from search.xapian.schema import FACET_SLOTS
 from search.xapian.shards import version
-from search.xapian.tables import Tables
+from search.xapian.tables import Tables, match_mask
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
 EVERY_TYPE = "*"  # a field name standing for the type field (the types of the whole match set)
@@ -66,18 +66,6 @@ def check_groups(groups: list[Group]) -> None:
             raise InvalidRequest(f"No facet or facet field is named {unknown[0]!r}.")
 
 
-def matches(db: xapian.Database, tables: Tables, query: xapian.Query) -> np.ndarray:
-    """The mask of the documents matching `query` (unscored)."""
-    enquire = xapian.Enquire(db)
-    enquire.set_weighting_scheme(xapian.BoolWeight())
-    enquire.set_docid_order(xapian.Enquire.ASCENDING)
-    enquire.set_query(query)
-    mset = enquire.get_mset(0, max(1, db.get_doccount()))
-    mask = np.zeros(tables.size, dtype=bool)
-    mask[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
-    return mask
-
-
 def count(
     db: xapian.Database, tables: Tables, query: xapian.Query, groups: list[Group]
 ) -> list[Counted]:
@@ -91,7 +79,7 @@ def count(
         key = q.serialise()
         matched = masks.get(key)
         if matched is None:
-            matched = masks[key] = matches(db, tables, q)
+            matched = masks[key] = match_mask(db, q, tables.size)
         if group.filters:
             within = matched & xfacets.filter_mask(tables, SearchRequest(filters=group.filters))
         else:

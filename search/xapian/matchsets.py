@@ -21,6 +21,7 @@ from search.xapian.listing import InMask
 from search.xapian.matching import boolean, needs_masks, number_range
 from search.xapian.query import weighting
 from search.xapian.shards import ranked_within
+from search.xapian.tables import mset_mask
 
 if TYPE_CHECKING:
     from search.xapian.engine import _State
@@ -121,6 +122,4 @@ class MatchSets:
                 f"A prefix in the query stands for more than {qt.MAX_EXPANSIONS:,} words: "
                 "type more letters before the *."
             ) from None
-        mask = np.zeros(st.tables.size, dtype=bool)
-        mask[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
-        return mask
+        return mset_mask(mset, st.tables.size)

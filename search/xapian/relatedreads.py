@@ -16,6 +16,7 @@ from search.bitsets import bits_to_mask
 from search.view import Head, IndexView
 from search.xapian.schema import MAX_TERM_BYTES, SLOT_DATE, SLOT_ID, SLOT_TITLE, id_term
 from search.xapian.shards import RemoteShards
+from search.xapian.tables import slot_numbers
 
 Q = xapian.Query
 BITS = 50  # terms told apart by one membership match (2**i weights stay exact in a double)
@@ -91,9 +92,7 @@ class MatchReads:
         """The `n` newest documents of a bitset (date, then docid), from the dates array: no
         document read (a MeSH descriptor's records at 10x: thousands of round trips)."""
         if self._dates is None:
-            self._dates = np.zeros(self.db.get_lastdocid() + 1, dtype=np.int64)
-            for item in self.db.valuestream(SLOT_DATE):
-                self._dates[item.docid] = int(xapian.sortable_unserialise(item.value))
+            self._dates = slot_numbers(self.db, SLOT_DATE, 0)
         docs = bits_to_docs(bits)
         order = np.lexsort((docs, -self._dates[docs]))  # newest first, then the lower docid
         return docs[order[:n]].tolist()

@@ -32,6 +32,34 @@ SPARSE_SHARE = 0.25
 BINCOUNT_SHARE = 8
 
 
+def slot_numbers(db: xapian.Database, slot: int, missing: int) -> np.ndarray:
+    """Each docid's number in a sortable-serialised value slot (`missing` where it has none)."""
+    out = np.full(db.get_lastdocid() + 1, missing, dtype=np.int64)
+    for item in db.valuestream(slot):
+        out[item.docid] = int(xapian.sortable_unserialise(item.value))
+    return out
+
+
+def mset_mask(mset: xapian.MSet, size: int) -> np.ndarray:
+    """The docids of a match as a boolean mask of `size` docids."""
+    mask = np.zeros(size, dtype=bool)
+    mask[np.fromiter(map(mset.get_docid, range(mset.size())), np.int64, mset.size())] = True
+    return mask
+
+
+def match_mask(
+    db: xapian.Database, query: xapian.Query, size: int, at_most: int | None = None
+) -> np.ndarray:
+    """The documents `query` matches, unscored (at most `at_most`; None: every one), as a
+    mask of `size` docids."""
+    enquire = xapian.Enquire(db)
+    enquire.set_weighting_scheme(xapian.BoolWeight())
+    enquire.set_docid_order(xapian.Enquire.ASCENDING)
+    enquire.set_query(query)
+    mset = enquire.get_mset(0, max(1, db.get_doccount()) if at_most is None else at_most)
+    return mset_mask(mset, size)
+
+
 class Tables:
     def __init__(self, db: xapian.Database) -> None:
         self.size = db.get_lastdocid() + 1
@@ -52,10 +80,7 @@ class Tables:
         self._lock = threading.Lock()
 
     def _numbers(self, db: xapian.Database, slot: int, missing: int) -> np.ndarray:
-        out = np.full(self.size, missing, dtype=np.int64)
-        for item in db.valuestream(slot):
-            out[item.docid] = int(xapian.sortable_unserialise(item.value))
-        return out
+        return slot_numbers(db, slot, missing)
 
     def in_range(self, field: str, low: int | None, high: int | None) -> np.ndarray:
         """The mask of documents whose number in a NUMBER_SLOTS field is within low..high (None:

@@ -33,6 +33,7 @@ from search.xapian.schema import (
     term,
 )
 from search.xapian.sources import postings
+from search.xapian.tables import match_mask
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept (as search/whoosh/docsets.py)
 FEW_POSTINGS = 16  # term(): up to this many postings, read one by one
@@ -141,15 +142,7 @@ class XapianView:
 
     def _matching(self, query: xapian.Query, at_most: int) -> int:
         """The documents a query matches (at most `at_most` of them) as a bitset."""
-        enquire = xapian.Enquire(self.db)
-        enquire.set_query(query)
-        enquire.set_weighting_scheme(xapian.BoolWeight())
-        enquire.set_docid_order(xapian.Enquire.ASCENDING)
-        mset = enquire.get_mset(0, at_most)
-        n = mset.size()
-        mask = np.zeros(self.size, dtype=bool)
-        mask[np.fromiter(map(mset.get_docid, range(n)), np.int64, n)] = True
-        return mask_to_bits(mask)
+        return mask_to_bits(match_mask(self.db, query, self.size, at_most))
 
     def terms_under(self, field: str, prefix_text: str) -> list[str]:
         pre = prefix(field)
