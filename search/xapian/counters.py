@@ -159,6 +159,9 @@ class CountServers:
             out.append(entry)
         return out
 
+    def warm(self) -> None:
+        """Nothing here: each count server reads its shard's arrays when it starts."""
+
     def close(self) -> None:
         self._finalizer()
 

@@ -21,8 +21,6 @@ from search.xapian.schema import term
 from search.xapian.shards import RemoteShards, shard_dirs
 from search.xapian.shardsearch import ShardSearch
 
-RANKING_FACETS = (f.TYPE, f.START_YEAR, f.PUB_YEAR)  # facet values a relevance ranking reads
-
 
 def _counts(db: xapian.Database) -> dict[str, int]:
     return {kind: db.get_termfreq(term(f.TYPE, kind)) for kind in f.TYPES}
@@ -49,6 +47,9 @@ class _Guarded(ShardSearch):
 
     def mesh_overview(self, ui: str) -> Overview | None:
         return self._guard(super().mesh_overview, ui)
+
+    def warm(self) -> None:
+        self._guard(super().warm)
 
 
 class LocalReader(_Guarded):
@@ -86,24 +87,6 @@ class LocalReader(_Guarded):
             dirs = shard_dirs(self.index_dir / st.target)
             found = self._local = (st.target, LocalCounters(dirs))
         return found[1], [""] * len(found[1].shards)
-
-    def warm(self) -> None:
-        """As XapianReader's, but a sharded build's facet values are read by the shards'
-        counters (each shard's arrays), not over the shards' processes."""
-
-        def ranking() -> None:
-            with self.locked():
-                st = self.state()
-                counters = self._counters(st)
-                if counters is None:
-                    st.tables.warm()
-                else:
-                    for field in RANKING_FACETS:
-                        st.tables.facet(field)
-                    counters[0].warm()
-                st.translator.sources.warm()
-
-        self._guard(ranking)
 
     def status(self) -> dict[str, Any]:
         info = super().status()

@@ -25,7 +25,7 @@ from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
 from search.xapian.counters import Counters, CountServers, counters_file
 from search.xapian.engine import XapianReader, _State
-from search.xapian.local import RANKING_FACETS, LocalReader, _counts, _Guarded
+from search.xapian.local import LocalReader, _counts, _Guarded
 from search.xapian.query import Translator
 from search.xapian.shards import (
     SET_KEY,
@@ -181,23 +181,6 @@ class RemoteReader(_Guarded):
     # -- the reader --------------------------------------------------------------------------
     def view(self) -> XapianView:
         return self._guard(super().view)
-
-    def warm(self) -> None:
-        """Open the shards and read what searches need: with count servers, not the facets'
-        values (they count them), only those the ranking reads (each document's type, the
-        years a range of years stands for) and the fields' lengths; the other facets are read
-        the first time a request the count servers do not serve needs them (a date sort)."""
-        if self.counters is None:
-            return self._guard(super().warm)
-
-        def ranking() -> None:
-            with self.locked():
-                st = self.state()
-                for field in RANKING_FACETS:
-                    st.tables.facet(field)
-                st.translator.sources.warm()
-
-        self._guard(ranking)
 
     def status(self) -> dict[str, Any]:
         """Counts per type, the backend, and every shard's answer (ShardUnavailable when one

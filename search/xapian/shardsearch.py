@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from search.xapian.engine import Parsed, _State
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
+RANKING_FACETS = (f.TYPE, f.START_YEAR, f.PUB_YEAR)  # facet values a relevance ranking reads
 
 
 def active(req: SearchRequest) -> Filters:
@@ -66,6 +67,22 @@ class ShardSearch(ShardFacets, XapianReader):
             return False
         trees = (parsed.tree, parsed.loose) if parsed is not None else ()
         return not any(t is not None and needs_masks(t) for t in trees)
+
+    def warm(self) -> None:
+        """As XapianReader's; but when counters count (count servers, or a local build's
+        shards: their own arrays), only the facets the ranking reads (RANKING_FACETS) and the
+        fields' lengths: the other facets are read the first time a request the counters do
+        not serve needs them (a date sort)."""
+        with self.locked():
+            st = self.state()
+            counters = self._counters(st)
+            if counters is None:
+                st.tables.warm()
+            else:
+                for field in RANKING_FACETS:
+                    st.tables.facet(field)
+                counters[0].warm()
+            st.translator.sources.warm()
 
     def _search(
         self, req: SearchRequest, parsed: Parsed | None, st: _State, rerank: Rerank | None = None
