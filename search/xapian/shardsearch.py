@@ -228,14 +228,13 @@ class ShardSearch(ShardFacets, XapianReader):
         """`tree`'s exact total and the value counts every facet is shown with (_groups), from
         unscored matches: on the count servers when there are (one request each for every
         group), else with a match spy per field and a match per group."""
-        filters = active(req)
-        groups = self._groups(req)
-        counts: dict[str, Counter[str]] = {}
-        total = 0
         servers = self._counters(st)
         if servers is not None:
             return self._send_counts(servers, st, req, tree, None)[1]()[:2]
-        for others, fields in groups.items():  # the request's own filters' group first
+        filters = active(req)
+        counts: dict[str, Counter[str]] = {}
+        total = 0
+        for others, fields in self._groups(req).items():  # the request's own filters' group first
             within = replace(req, filters=others)
             enquire = self._enquire(st)
             enquire.set_weighting_scheme(xapian.BoolWeight())
