@@ -19,13 +19,13 @@ import dataclasses
 import json
 import os
 import pstats
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scale import pct  # noqa: E402
 from search.store import current_build  # noqa: E402
 from search.xapian.related import related  # noqa: E402
 from search.xapian.shards import RemoteShards, open_build, open_remote, parse_addresses  # noqa: E402
@@ -33,10 +33,6 @@ from search.xapian.view import XapianView  # noqa: E402
 
 SECTIONS = ("trials", "articles")
 COUNTS = ("total", "explicit", "strong", "close_items", "more_query", "more_about")
-
-
-def pct(values: list[float], p: int) -> float:
-    return round(statistics.quantiles(values, n=100)[p - 1], 1) if len(values) > 1 else 0.0
 
 
 def open_view(index: Path, remote: str) -> XapianView:

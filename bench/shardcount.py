@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import xapian  # noqa: E402
 
-from bench.scale import WARMUP, draw  # noqa: E402
+from bench.scale import WARMUP, draw, pct  # noqa: E402
 from search import fields as f  # noqa: E402
 from search.errors import SearchError  # noqa: E402
 from search.syntax import QueryBuilder  # noqa: E402
@@ -34,28 +34,23 @@ from search.xapian.counting import Group, count  # noqa: E402
 from search.xapian.matching import boolean  # noqa: E402
 from search.xapian.query import Translator  # noqa: E402
 from search.xapian.schema import FACET_SLOTS  # noqa: E402
-from search.xapian.shardfacets import split_counts  # noqa: E402
+from search.xapian.shardfacets import spied  # noqa: E402
 from search.xapian.tables import Tables  # noqa: E402
 
 
-def spied(db: xapian.Database, query: xapian.Query) -> tuple[int, dict[str, Counter[str]]]:
+def spy_counts(db: xapian.Database, query: xapian.Query) -> tuple[int, dict[str, Counter[str]]]:
+    """The shard servers' way (search/xapian/shardfacets.py): a match spy per facet slot."""
     enquire = xapian.Enquire(db)
     enquire.set_weighting_scheme(xapian.BoolWeight())
     enquire.set_query(query)
-    spies = {name: xapian.ValueCountMatchSpy(slot) for name, slot in FACET_SLOTS.items()}
-    for spy in spies.values():
-        enquire.add_matchspy(spy)
-    total = enquire.get_mset(0, 0, db.get_doccount()).get_matches_estimated()
-    counts = {n: split_counts(Counter({v.term: v.termfreq for v in s.values()}))
-              for n, s in spies.items()}  # fmt: skip
-    return total, counts
+    mset, counts = spied(db, enquire, list(FACET_SLOTS))
+    return mset.get_matches_estimated(), counts
 
 
 def stats(values: list[float]) -> dict[str, float]:
-    q = statistics.quantiles(values, n=100)
     return {
-        "p50": round(q[49], 1),
-        "p95": round(q[94], 1),
+        "p50": pct(values, 50),
+        "p95": pct(values, 95),
         "mean": round(statistics.mean(values), 1),
     }
 
@@ -86,7 +81,7 @@ def main() -> None:
     spy_ms, table_ms, differ, matches = [], [], [], []
     for q, query in parsed:
         c = time.process_time()
-        total, counts = spied(db, query)
+        total, counts = spy_counts(db, query)
         spy_ms.append((time.process_time() - c) * 1000)
         c = time.process_time()
         found = count(db, tables, query, group)[0]

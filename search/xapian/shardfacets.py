@@ -35,6 +35,23 @@ def split_counts(counts: Counter[bytes]) -> Counter[str]:
     return out
 
 
+def spied(
+    db: xapian.Database, enquire: xapian.Enquire, fields: list[str]
+) -> tuple[xapian.MSet, dict[str, Counter[str]]]:
+    """Every match of `enquire` counted (no hit kept), with each field's value counts (a
+    match spy per field's slot; EVERY_TYPE: the type's)."""
+    slots = {name: FACET_SLOTS[f.TYPE if name == EVERY_TYPE else name] for name in fields}
+    spies = {name: xapian.ValueCountMatchSpy(slot) for name, slot in slots.items()}
+    for spy in spies.values():
+        enquire.add_matchspy(spy)
+    mset = enquire.get_mset(0, 0, db.get_doccount())
+    out = {}
+    for name, spy in spies.items():
+        out[name] = split_counts(Counter({v.term: v.termfreq for v in spy.values()}))
+    enquire.clear_matchspies()
+    return mset, out
+
+
 class ShardFacets:
     """ShardSearch's facet half (its state and settings are the reader's)."""
 
@@ -43,17 +60,7 @@ class ShardFacets:
     def _spied(
         self, st: _State, enquire: xapian.Enquire, fields: list[str]
     ) -> tuple[xapian.MSet, dict[str, Counter[str]]]:
-        """Every match of `enquire` counted (no hit kept), with each field's value counts."""
-        slots = {name: FACET_SLOTS[f.TYPE if name == EVERY_TYPE else name] for name in fields}
-        spies = {name: xapian.ValueCountMatchSpy(slot) for name, slot in slots.items()}
-        for spy in spies.values():
-            enquire.add_matchspy(spy)
-        mset = enquire.get_mset(0, 0, st.db.get_doccount())
-        out = {}
-        for name, spy in spies.items():
-            out[name] = split_counts(Counter({v.term: v.termfreq for v in spy.values()}))
-        enquire.clear_matchspies()
-        return mset, out
+        return spied(st.db, enquire, fields)
 
     def _facets(
         self, st: _State, req: SearchRequest, counts: dict[str, Counter[str]]
