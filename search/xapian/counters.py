@@ -24,8 +24,10 @@ import xapian
 
 from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
+from search.xapian import termstats
 from search.xapian.counting import Counted, Group, ShardCounter
 from search.xapian.shards import Address, listed, parse_addresses
+from search.xapian.termstats import Answer
 
 COUNTERS_FILE = "counters.txt"  # count servers of the shards, one HOST:PORT a line, in order
 JSON = "application/json"
@@ -46,50 +48,56 @@ class CountServers:
             raise InvalidRequest("No count server given: write HOST:PORT[,HOST:PORT...].")
         self.addresses = addresses
         self.timeout = timeout
-        self._connections: list[http.client.HTTPConnection | None] = [None] * len(addresses)
+        # server k's connection for counts at k, for statistics (asked while counts are
+        # pending: a feedback clause's words) at k + len(addresses)
+        self._connections: list[http.client.HTTPConnection | None] = [None] * 2 * len(addresses)
         # a reader dropped (a test's, or a web node's old engine) closes its connections
         self._finalizer = weakref.finalize(self, _close, self._connections)
 
-    def _connection(self, k: int) -> http.client.HTTPConnection:
-        conn = self._connections[k]
+    def _slot(self, k: int, path: str) -> int:
+        return k if path == "/count" else k + len(self.addresses)
+
+    def _connection(self, k: int, path: str = "/count") -> http.client.HTTPConnection:
+        conn = self._connections[self._slot(k, path)]
         if conn is None:
             address = self.addresses[k]
             conn = http.client.HTTPConnection(address.host, address.port, timeout=self.timeout)
-            self._connections[k] = conn
+            self._connections[self._slot(k, path)] = conn
         return conn
 
-    def _send(self, k: int, body: bytes) -> bool:
+    def _send(self, k: int, body: bytes, path: str = "/count") -> bool:
         """Send a count to server k on its kept connection (a new one if that one was closed);
         whether it went on a kept one (which the server may have closed meanwhile)."""
-        kept = self._connections[k] is not None
+        kept = self._connections[self._slot(k, path)] is not None
         try:
-            self._connection(k).request("POST", "/count", body, {"Content-Type": JSON})
+            self._connection(k, path).request("POST", path, body, {"Content-Type": JSON})
             return kept
         except (BrokenPipeError, ConnectionResetError):
             if not kept:
                 raise
-        self._drop(k)  # closed by the server while idle: once again, on a new connection
-        self._connection(k).request("POST", "/count", body, {"Content-Type": JSON})
+        self._drop(k, path)  # closed by the server while idle: once again, on a new connection
+        self._connection(k, path).request("POST", path, body, {"Content-Type": JSON})
         return False
 
-    def _receive(self, k: int, body: bytes, kept: bool) -> tuple[int, Any]:
+    def _receive(self, k: int, body: bytes, kept: bool, path: str = "/count") -> tuple[int, Any]:
         """Server k's answer to what `_send` sent (sent again on a new connection when the
         kept one turns out closed)."""
         try:
-            response = self._connection(k).getresponse()
+            response = self._connection(k, path).getresponse()
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             if not kept:
                 raise
-            self._drop(k)
-            self._send(k, body)
-            response = self._connection(k).getresponse()
+            self._drop(k, path)
+            self._send(k, body, path)
+            response = self._connection(k, path).getresponse()
         data = response.read()
         if response.will_close:
-            self._drop(k)
+            self._drop(k, path)
         return response.status, json.loads(data)
 
-    def _drop(self, k: int) -> None:
-        conn, self._connections[k] = self._connections[k], None
+    def _drop(self, k: int, path: str = "/count") -> None:
+        slot = self._slot(k, path)
+        conn, self._connections[slot] = self._connections[slot], None
         if conn is not None:
             conn.close()
 
@@ -107,15 +115,45 @@ class CountServers:
                 item["query"] = _encoded(g.query)
             wire.append(item)
         bodies = [json.dumps({"query": text, "build": b, "groups": wire}).encode() for b in builds]
+        return Pending(self, groups, bodies, self._send_all(bodies))
+
+    def _send_all(self, bodies: list[bytes], path: str = "/count") -> list[bool]:
         kept = []
         for k, body in enumerate(bodies):
             try:
-                kept.append(self._send(k, body))
+                kept.append(self._send(k, body, path))
             except FAILED as e:
                 for j in range(k + 1):
-                    self._drop(j)  # (those sent: their answers are not read)
+                    self._drop(j, path)  # (those sent: their answers are not read)
                 raise self._down(k, e) from None
-        return Pending(self, groups, bodies, kept)
+        return kept
+
+    def _answers(self, bodies: list[bytes], kept: list[bool], path: str = "/count") -> list[Any]:
+        """Every server's answer to what `_send_all` sent; ShardUnavailable when one fails
+        (every connection with an answer unread is dropped)."""
+        answers = []
+        for k, body in enumerate(bodies):
+            try:
+                status, answer = self._receive(k, body, kept[k], path)
+            except FAILED as e:
+                for j in range(k, len(bodies)):
+                    self._drop(j, path)
+                raise self._down(k, e) from None
+            if status != 200:
+                for j in range(k + 1, len(bodies)):
+                    self._drop(j, path)
+                error = answer.get("error", "") if isinstance(answer, dict) else ""
+                raise self._down(k, f"HTTP {status}: {error}")
+            answers.append(answer)
+        return answers
+
+    def stats(self, terms: list[str], prefixes: list[str], builds: list[str]) -> Answer:
+        """The statistics of `terms` and listings under `prefixes` over every shard, added up
+        (search/xapian/termstats.py), asked of every server at once."""
+        bodies = [json.dumps({"terms": terms, "prefixes": prefixes, "build": b}).encode()
+                  for b in builds]  # fmt: skip
+        answers = self._answers(bodies, self._send_all(bodies, "/stats"), "/stats")
+        return termstats.add_up(answers)
 
     def count(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> list[Counted]:
         """`send`, then its result."""
@@ -193,22 +231,8 @@ class Pending:
     def result(self) -> list[Counted]:
         """Each group's total and value counts over every shard, added up; ShardUnavailable
         when a count server fails (every connection with an answer unread is dropped)."""
-        servers = self.servers
-        answers = []
-        for k, body in enumerate(self.bodies):
-            try:
-                status, answer = servers._receive(k, body, self.kept[k])
-            except FAILED as e:
-                for j in range(k, len(self.bodies)):
-                    servers._drop(j)
-                raise servers._down(k, e) from None
-            if status != 200:
-                for j in range(k + 1, len(self.bodies)):
-                    servers._drop(j)
-                error = answer.get("error", "") if isinstance(answer, dict) else ""
-                raise servers._down(k, f"HTTP {status}: {error}")
-            answers.append(answer["groups"])
-        return add_up(self.groups, answers)
+        answers = self.servers._answers(self.bodies, self.kept)
+        return add_up(self.groups, [a["groups"] for a in answers])
 
 
 def add_up(groups: list[Group], answers: list[list[Any]]) -> list[Counted]:
@@ -255,6 +279,14 @@ class LocalCounters:
             assert found is not None  # (the newest build: always held)
             answers.append(found[1])
         return Done(add_up(groups, answers))
+
+    def stats(self, terms: list[str], prefixes: list[str], builds: list[str]) -> Answer:
+        answers = []
+        for shard in self.shards:
+            found = shard.stats(terms, prefixes)
+            assert found is not None  # (the newest build: always held)
+            answers.append(found[1])
+        return termstats.add_up(answers)
 
     def warm(self) -> None:
         for shard in self.shards:

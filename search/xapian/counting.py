@@ -28,9 +28,11 @@ from search.errors import InvalidRequest
 from search.facets import BY_NAME
 from search.models import SearchRequest
 from search.xapian import facets as xfacets
+from search.xapian import termstats
 from search.xapian.schema import FACET_SLOTS
 from search.xapian.shards import version
 from search.xapian.tables import Tables, match_mask
+from search.xapian.typestats import TypeCounts
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
 EVERY_TYPE = "*"  # a field name standing for the type field (the types of the whole match set)
@@ -130,6 +132,7 @@ class ShardCounter:
         self._opening = threading.Lock()  # one build opened at a time
         self._open: list[Shard] = []  # newest last
         self._used: dict[str, float] = {}  # build -> when a count last named it
+        self._types: dict[str, TypeCounts] = {}  # build -> its frequencies per type
 
     def current(self) -> Shard:
         """The database the path holds now, opened (and its arrays read) if it is new; counts
@@ -156,6 +159,7 @@ class ShardCounter:
     def _close(self, shard: Shard) -> None:
         self._open.remove(shard)
         self._used.pop(shard.build, None)
+        self._types.pop(shard.build, None)
         shard.db.close()
 
     def _held(self, build: str) -> Shard | None:
@@ -183,6 +187,26 @@ class ShardCounter:
             try:
                 return shard.build, count(shard.db, shard.tables, query, groups)
             except xapian.DatabaseModifiedError:  # a replica brought up to date under it
+                self._close(shard)
+                return None
+
+    def stats(
+        self, terms: list[str], prefixes: list[str], build: str = ""
+    ) -> tuple[str, termstats.Answer] | None:
+        """The statistics of `terms` and listings under `prefixes` on `build` ('': the
+        newest: search/xapian/termstats.py), and its name; None when the shard no longer
+        holds that build."""
+        self.current()
+        with self.lock:
+            shard = self._held(build)
+            if shard is None:
+                return None
+            types = self._types.get(shard.build)
+            if types is None:
+                types = self._types[shard.build] = TypeCounts(shard.db)
+            try:
+                return shard.build, termstats.shard_stats(shard.db, types, terms, prefixes)
+            except xapian.DatabaseModifiedError:
                 self._close(shard)
                 return None
 

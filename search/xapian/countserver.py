@@ -11,6 +11,10 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
                    "groups": [{"filters": [[facet, [value, ...]], ...], "fields": [field, ...],
                                "query": its own query instead (optional)}]}
               ->  {"build": ..., "groups": [{"total": N, "counts": {field: {value: N}}}]}
+    POST /stats   {"build": ..., "terms": [term, ...], "prefixes": [prefix, ...]}
+              ->  {"build": ..., "terms": {term: [documents, {record type: documents}]},
+                   "prefixes": {prefix: [[term, documents], ...] | null (too many)}}
+                  (a search's term statistics at once: search/xapian/termstats.py)
     GET /status   {"status": "ok", "build": ..., "documents": N}
 
 Errors answer a JSON {"error": sentence}: 400 (a request it cannot read), 409 (the build asked
@@ -35,6 +39,7 @@ from typing import Any
 import xapian
 
 from search.errors import InvalidRequest
+from search.xapian import termstats
 from search.xapian.counting import MAX_GROUPS, Group, ShardCounter
 
 MAX_BODY = 4_000_000  # bytes of one request
@@ -87,7 +92,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path != "/status":
-            return self._send(404, {"error": "Not found: ask POST /count or GET /status."})
+            return self._send(
+                404, {"error": "Not found: ask POST /count, POST /stats or GET /status."}
+            )
         try:
             status = self.server.counter.status()
         except xapian.Error as e:
@@ -97,8 +104,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, {"status": "ok", **status})
 
     def do_POST(self) -> None:  # noqa: N802
-        if self.path != "/count":
-            return self._send(404, {"error": "Not found: ask POST /count or GET /status."})
+        if self.path not in ("/count", "/stats"):
+            return self._send(
+                404, {"error": "Not found: ask POST /count, POST /stats or GET /status."}
+            )
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
             self.close_connection = True
@@ -111,9 +120,14 @@ class Handler(BaseHTTPRequestHandler):
             request = json.loads(body)
             if not isinstance(request, dict):
                 raise InvalidRequest("A count request is a JSON object.")
-            query = parse_query(request.get("query"))
-            groups = parse_groups(request.get("groups"))
-            found = self.server.counter.count(query, groups, str(request.get("build") or ""))
+            build = str(request.get("build") or "")
+            if self.path == "/stats":
+                terms, prefixes = termstats.check(request.get("terms"), request.get("prefixes"))
+                found = self.server.counter.stats(terms, prefixes, build)
+            else:
+                query = parse_query(request.get("query"))
+                groups = parse_groups(request.get("groups"))
+                found = self.server.counter.count(query, groups, build)
         except (InvalidRequest, ValueError) as e:  # (json's errors are ValueErrors)
             return self._send(400, {"error": str(e)})
         except xapian.DatabaseOpeningError as e:
@@ -128,6 +142,8 @@ class Handler(BaseHTTPRequestHandler):
                 409, {"error": f"This shard no longer holds build {request.get('build')!r}."}
             )
         build, counted = found
+        if isinstance(counted, dict):  # (the statistics)
+            return self._send(200, {"build": build, **counted})
         groups_out = [{"total": c.total, "counts": c.counts} for c in counted]
         self._send(200, {"build": build, "groups": groups_out})
 

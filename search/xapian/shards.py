@@ -172,6 +172,22 @@ class RemoteShards(xapian.Database):
             found if found is not None else self._keep(self._freqs, key, super().get_termfreq(term))
         )
 
+    def knows_termfreq(self, term: str) -> bool:
+        return ("t", term) in self._freqs
+
+    def remember_termfreq(self, term: str, n: int) -> None:
+        """Keep a term's frequency found elsewhere (search/xapian/termstats.py: added up from
+        the shards' count servers), as if a call had read it."""
+        self._keep(self._freqs, ("t", term), n)
+
+    def knows_terms(self, prefix: str) -> bool:
+        return prefix in self._terms
+
+    def remember_terms(self, prefix: str, items: list[tuple[bytes, int]]) -> None:
+        """Keep the terms under a prefix and their frequencies (in term order) found
+        elsewhere, as `allterms` would have listed them."""
+        self._keep(self._terms, prefix, [_Term(t, n) for t, n in items])
+
     def get_collection_freq(self, term: str | bytes) -> int:  # type: ignore[override]
         key = ("c", term.decode("utf-8") if isinstance(term, bytes) else term)
         found = self._freqs.get(key)

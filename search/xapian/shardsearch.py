@@ -34,6 +34,7 @@ from search.facets import BY_NAME, FACETS
 from search.models import Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
+from search.xapian import termstats
 from search.xapian.counters import Counters, Done, Pending
 from search.xapian.counting import EVERY_TYPE, Group
 from search.xapian.engine import XapianReader
@@ -98,6 +99,7 @@ class ShardSearch(ShardFacets, XapianReader):
         servers = self._counters(st)
         partial, more = False, 0
         if servers is not None:  # the count servers count while the shards rank the page
+            self._prefetch(servers, st, (tree, loose))
             pending, read = self._send_counts(servers, st, req, tree, loose)
             try:
                 ranked = self._rank_page(st, req, tree, loose, reading, words, first, None)
@@ -150,6 +152,9 @@ class ShardSearch(ShardFacets, XapianReader):
         ranked_tree, loose_tree = tree, loose
         if total != 0 and reading is not None and feedback.wanted(reading.shape, req.sort, words):
             gained = self._feedback(st, req, tree, st.tables.live, words)
+            servers = self._counters(st) if gained is not None else None
+            if servers is not None:
+                self._prefetch(servers, st, (gained,))
             if gained is not None:  # the same matches, ranked with the clause
                 ranked_tree = qt.AndMaybe(tree, gained)
                 loose_tree = qt.AndMaybe(loose, gained) if loose is not None else None
@@ -159,6 +164,20 @@ class ShardSearch(ShardFacets, XapianReader):
         mset = self._ranking(st, req, ranked_tree, first, req.size)
         self._fetch(st, mset)
         return loose_tree, mset
+
+    @staticmethod
+    def _prefetch(
+        servers: tuple[Counters, list[str]], st: _State, trees: tuple[qt.Node | None, ...]
+    ) -> None:
+        """The statistics translating `trees` asks for (those not kept yet), from the count
+        servers in one request each (search/xapian/termstats.py), where each would be a round
+        trip to every shard."""
+        db, types = st.db, st.translator.types
+        terms, prefixes = termstats.wanted(trees)
+        terms = [t for t in terms if not (db.knows_termfreq(t) and (not types or types.knows(t)))]
+        prefixes = [p for p in prefixes if not db.knows_terms(p)]
+        if terms or prefixes:
+            termstats.remember(servers[0].stats(terms, prefixes, servers[1]), db, types)
 
     # -- matches counted on the shards -------------------------------------------------------
     def _enquire_ranked(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Enquire:

@@ -74,6 +74,23 @@ class TypeCounts:
             self._frequencies[key] = found
         return found
 
+    def knows(self, key: str) -> bool:
+        return key in self._frequencies
+
+    def named(self, key: str, total: int) -> dict[str, int]:
+        """`frequencies` by type name (only the types holding `key`)."""
+        counts = self.frequencies(key, total)
+        pre = len(self._pre)
+        return {t[pre:]: c for (t, _), c in zip(self.types, counts, strict=True) if c}
+
+    def remember(self, key: str, per_type: dict[str, int]) -> None:
+        """Keep `key`'s frequencies per type (by type name) found elsewhere (added up from the
+        shards' count servers: search/xapian/termstats.py), as if `frequencies` had counted."""
+        if len(self._frequencies) >= MAX_CACHED:
+            self._frequencies.clear()
+        pre = len(self._pre)
+        self._frequencies[key] = tuple(per_type.get(t[pre:], 0) for t, _ in self.types)
+
     def _spied(self, key: str) -> tuple[int, ...]:
         """The frequencies of `key` per type counted in one match (a spy on the type slot):
         over shards one round trip, where a count per type takes one each."""

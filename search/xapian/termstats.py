@@ -1,0 +1,136 @@
+"""A search's term statistics over shards gathered in one request per count server.
+
+Translating a query (search/xapian/query.py) asks the database, for each word of each field,
+its document frequency, its frequency in each record type's documents (typestats.py) and the
+count terms of its wdfs (an `allterms` listing). Over remote shards each of those is a round
+trip (a count per type one match with a spy over the word's postings on every shard): at 10x
+(628,607 records, 2 shards) that was about a third of a search's wall time. A search served
+by count servers (search/xapian/counters.py) asks them all at once before it translates: each
+count server answers for its own shard (`shard_stats`: counts over its local database, no
+spy), the web node adds the shards' answers up (the same numbers a database made of the
+shards gives: sums of frequencies, listings merged) and puts them in the caches the
+translation reads (`remember`). A word the request did not name (a feedback clause's, a
+prefix's) is still asked for as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
+
+import xapian
+
+from search import querytree as qt
+from search.errors import InvalidRequest
+from search.xapian.matching import nodes
+from search.xapian.schema import (
+    CONSTANT_FIELDS,
+    LENGTH_SLOTS,
+    NUMBER_SLOTS,
+    TF_MARK,
+    TF_PREFIX,
+    term,
+)
+from search.xapian.typestats import TypeCounts
+
+MAX_TERMS = 4_000  # terms in one request
+MAX_PREFIXES = 4_000  # prefixes listed in one request
+MAX_LISTED = 2_000  # terms listed under one prefix (a word's count terms: one per wdf above 1)
+MAX_TEXT = 1_000  # characters of one term or prefix
+
+# a shard's answer: term -> [documents holding it, {record type: those of that type}];
+# prefix -> [[term, documents holding it], ...] in term order (None: more than MAX_LISTED)
+TermAnswer = list  # [int, dict[str, int]]
+Answer = dict[str, dict[str, Any]]
+
+
+def check(terms: Any, prefixes: Any) -> tuple[list[str], list[str]]:
+    """The request's terms and prefixes (InvalidRequest when they are not lists of strings
+    within the limits)."""
+    for name, given, limit in (("terms", terms, MAX_TERMS), ("prefixes", prefixes, MAX_PREFIXES)):
+        if not isinstance(given, list) or len(given) > limit:
+            raise InvalidRequest(f"`{name}` must be a list of at most {limit:,} strings.")
+        if not all(isinstance(t, str) and 0 < len(t) <= MAX_TEXT for t in given):
+            raise InvalidRequest(f"Each of `{name}` is a string of 1 to {MAX_TEXT} characters.")
+    return terms, prefixes
+
+
+def shard_stats(
+    db: xapian.Database, types: TypeCounts, terms: list[str], prefixes: list[str]
+) -> Answer:
+    """One database's (a shard's) statistics of `terms` and listings under `prefixes`; `types`:
+    its frequencies per type (counted with a filter per type, kept while it is open)."""
+    found: dict[str, TermAnswer] = {}
+    for key in terms:
+        n = db.get_termfreq(key)
+        found[key] = [n, types.named(key, n) if n and types.types else {}]
+    listed: dict[str, list[list[Any]] | None] = {}
+    for pre in prefixes:
+        items = [
+            [i.term.decode("utf-8"), i.termfreq] for i in islice(db.allterms(pre), MAX_LISTED + 1)
+        ]
+        listed[pre] = items if len(items) <= MAX_LISTED else None
+    return {"terms": found, "prefixes": listed}
+
+
+def add_up(answers: list[Answer]) -> Answer:
+    """The shards' answers as one database's: frequencies added, listings merged in term
+    order with their frequencies added (None when a shard listed too many)."""
+    terms: dict[str, TermAnswer] = {}
+    for answer in answers:
+        for key, (n, per_type) in answer["terms"].items():
+            total = terms.setdefault(key, [0, {}])
+            total[0] += n
+            for kind, c in per_type.items():
+                total[1][kind] = total[1].get(kind, 0) + c
+    prefixes: dict[str, list[list[Any]] | None] = {}
+    for pre in answers[0]["prefixes"] if answers else ():
+        parts = [a["prefixes"].get(pre) for a in answers]
+        if any(p is None for p in parts):
+            prefixes[pre] = None
+            continue
+        merged: dict[str, int] = {}
+        for part in parts:
+            for text, n in part:  # type: ignore[union-attr]
+                merged[text] = merged.get(text, 0) + n
+        keys = sorted(merged, key=lambda t: t.encode("utf-8"))  # allterms' order: bytes
+        prefixes[pre] = [[t, merged[t]] for t in keys] if len(keys) <= MAX_LISTED else None
+    return {"terms": terms, "prefixes": prefixes}
+
+
+def wanted(trees: Iterable[qt.Node | None]) -> tuple[list[str], list[str]]:
+    """The terms whose statistics translating `trees` asks for, and the count terms' prefixes
+    of the field words among them (prefixes' words are expanded during the translation)."""
+    terms: dict[str, None] = {}
+    prefixes: dict[str, None] = {}
+    for tree in trees:
+        if tree is None:
+            continue
+        for node in nodes(tree):
+            if isinstance(node, qt.Term):
+                pairs: Iterable[tuple[str, str]] = ((node.field, node.text),)
+            elif isinstance(node, qt.Phrase):
+                pairs = ((node.field, w) for w in node.words)
+            else:
+                continue
+            for field, text in pairs:
+                if field in NUMBER_SLOTS or field in CONSTANT_FIELDS:
+                    continue
+                key = term(field, text)
+                terms[key] = None
+                if field in LENGTH_SLOTS:
+                    prefixes[TF_PREFIX + key + TF_MARK] = None
+    return list(terms), list(prefixes)
+
+
+def remember(answer: Answer, db: Any, types: TypeCounts | None) -> None:
+    """Put the added-up statistics where the translation reads them: the shards' frequency
+    and listing caches (search/xapian/shards.py RemoteShards) and `types`' frequencies."""
+    for key, (n, per_type) in answer["terms"].items():
+        db.remember_termfreq(key, n)
+        if types is not None and n:
+            types.remember(key, per_type)
+    for pre, items in answer["prefixes"].items():
+        if items is not None:
+            db.remember_terms(pre, [(t.encode("utf-8"), n) for t, n in items])

@@ -1,0 +1,125 @@
+"""A search's term statistics from the count servers (search/xapian/termstats.py): real count
+servers beside real `xapian-tcpsrv` on 127.0.0.1 (the fixtures of tests/test_countserver.py).
+Their added-up answers equal one database's frequencies, frequencies per type and listings; a
+search served by them asks the shards none of its words' statistics, and ranks as one database
+(a question's feedback clause too, asked while the counts are pending); a bad request gets
+its 400 and the server goes on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import xapian
+from test_countserver import ask, engine, joined, served  # noqa: F401 (fixtures)
+from test_shards import one, same_page, sharded  # noqa: F401 (fixtures)
+
+from search import feedback, querymodel
+from search import fields as f
+from search.engine import SearchEngine
+from search.models import SearchRequest
+from search.store import current_build
+from search.xapian import termstats
+from search.xapian.counters import CountServers, LocalCounters
+from search.xapian.schema import TF_MARK, TF_PREFIX, term
+from search.xapian.shards import RemoteShards, parse_addresses, shard_dirs
+from search.xapian.typestats import TypeCounts
+
+WORDS = [
+    *(term(field, "melanoma") for field in (f.ALL, f.ASIDE, f.TITLE)),
+    *(term(f.ALL, w) for w in ("interleukin", "znosuchword")),
+    term(f.MESH_UI, "D008545"),
+]
+QUESTION = "melanoma patients treated with interleukin"
+
+
+def one_database(one):  # noqa: ANN001, ANN201, F811
+    return xapian.Database(str(current_build(one) / "xapian"))
+
+
+def expected(db: xapian.Database) -> termstats.Answer:
+    types = TypeCounts(db)
+    terms = {}
+    for key in WORDS:
+        n = db.get_termfreq(key)
+        terms[key] = [n, types.named(key, n) if n else {}]
+    prefixes = {}
+    for key in WORDS:
+        pre = TF_PREFIX + key + TF_MARK
+        prefixes[pre] = [[t.term.decode(), t.termfreq] for t in db.allterms(pre)]
+    return {"terms": terms, "prefixes": prefixes}
+
+
+def test_the_shards_statistics_add_up_to_one_databases(one, sharded, served):  # noqa: F811
+    want = expected(one_database(one))
+    assert want["terms"][WORDS[0]][0] > 0 and len(want["terms"][WORDS[0]][1]) > 1
+    assert any(len(v) > 1 for v in want["prefixes"].values())  # a word with several wdfs
+    prefixes = list(want["prefixes"])
+    servers = CountServers(parse_addresses(joined(served[1])), 10.0)
+    assert servers.stats(WORDS, prefixes, [""] * len(served[1])) == want
+    local = LocalCounters(shard_dirs(current_build(sharded)))
+    try:
+        assert local.stats(WORDS, prefixes, [""] * len(local.shards)) == want
+    finally:
+        local.close()
+
+
+def test_a_search_on_count_servers_asks_the_shards_no_statistics_of_its_words(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+    monkeypatch,
+):
+    asked: list[str] = []
+    plain_termfreq, plain_allterms = RemoteShards.get_termfreq, RemoteShards.allterms
+
+    def termfreq(self, key):  # noqa: ANN001, ANN202
+        if not self.knows_termfreq(key.decode() if isinstance(key, bytes) else key):
+            asked.append(key)
+        return plain_termfreq(self, key)
+
+    def allterms(self, prefix=""):  # noqa: ANN001, ANN202
+        if prefix.startswith(TF_PREFIX) and not self.knows_terms(prefix):
+            asked.append(prefix)
+        return plain_allterms(self, prefix)
+
+    def spied(self, key):  # noqa: ANN001, ANN202
+        raise AssertionError(f"{key}'s frequencies per type were counted on the shards")
+
+    monkeypatch.setattr(RemoteShards, "get_termfreq", termfreq)
+    monkeypatch.setattr(RemoteShards, "allterms", allterms)
+    monkeypatch.setattr(TypeCounts, "_spied", spied)
+    counted = engine(sharded, served)
+    for q in ("melanoma", "cancer interleukin", '"herniated disc"', "title:melanoma"):
+        req = SearchRequest(q=q)
+        same_page(counted.search(req), SearchEngine(one).search(req))
+    words = {term(fd, w) for fd in (f.ALL, f.ASIDE, f.TITLE) for w in ("melanoma", "cancer")}
+    assert not [a for a in asked if a in words or str(a).startswith(TF_PREFIX)]
+    with pytest.raises(AssertionError, match="per type"):  # (the check can fail)
+        SearchEngine(sharded, shards=joined(served[0])).search(SearchRequest(q="interleukin"))
+
+
+def test_a_questions_feedback_on_count_servers_ranks_as_one_database(one, sharded, served):  # noqa: F811
+    assert feedback.wanted(querymodel.shape(QUESTION), "relevance", len(QUESTION.split()))
+    counted = engine(sharded, served)
+    for page in (1, 2):
+        req = SearchRequest(q=QUESTION, page=page, size=5)
+        same_page(counted.search(req), SearchEngine(one).search(req))
+
+
+def test_a_bad_statistics_request_gets_its_error_and_the_server_goes_on(served):  # noqa: F811
+    server = served[1][0]
+    good = json.dumps({"terms": WORDS, "prefixes": []}).encode()
+    status, first = ask(server, "POST", "/stats", good)
+    assert status == 200 and first["terms"][WORDS[0]][0] > 0
+    for body in (
+        {"terms": "melanoma", "prefixes": []},
+        {"terms": [1, 2], "prefixes": []},
+        {"terms": [""], "prefixes": []},
+        {"terms": ["x" * (termstats.MAX_TEXT + 1)], "prefixes": []},
+        {"terms": ["a"] * (termstats.MAX_TERMS + 1), "prefixes": []},
+        {"terms": []},
+    ):
+        status, answer = ask(server, "POST", "/stats", json.dumps(body).encode())
+        assert status == 400 and answer["error"], body
+    assert ask(server, "POST", "/stats", good) == (200, first)
