@@ -17,6 +17,19 @@ MESH_PRIOR = 0.5
 
 Num = TypeVar("Num", float, np.ndarray)
 
+# A field's length in a document as the Whoosh backend stores it, one byte a length (the table
+# of whoosh.util.numeric: round((1.033^n - 1) x 27) for n = 0..255): a length counts as the
+# first of these at or above it, 106,374 at most. The Xapian backend stores and scores the same
+# (search/xapian/schema.py, sources.py), so a field has at most 256 distinct lengths.
+LENGTH_STEPS = np.array([round((1.033**n - 1) * 27) for n in range(256)], dtype=np.int64)
+
+
+def stored_length(length: int | np.ndarray) -> int | np.ndarray:
+    """The length a field of `length` words is stored and scored with (LENGTH_STEPS)."""
+    steps = np.minimum(np.searchsorted(LENGTH_STEPS, length, side="left"), 255)
+    found = LENGTH_STEPS[steps]
+    return found if isinstance(found, np.ndarray) and np.ndim(length) else int(found)
+
 
 def idf(doc_count: int, doc_frequency: int) -> float:
     """Robertson/Lucene idf, log(1 + (N - n + 0.5) / (n + 0.5)): near 0 for a word in most

@@ -23,6 +23,7 @@ import xapian
 
 from search import fields as f
 from search.analysis import SECTION_GAP, SECTION_MARK, WEIGHT_MARK, analyzer, exact_analyzer
+from search.scoring import stored_length
 
 DB_DIR = "xapian"  # the database's folder inside a build folder
 WDF_SCALE = 10  # section weights (0.2 .. 8) x 10 are integers
@@ -51,8 +52,9 @@ KEYWORD_FIELDS = (
 )  # fmt: skip
 POSITIONAL_FIELDS = (*(n for n in f.TEXT_FIELDS if n != f.ALL), f.AUTHOR)
 CONSTANT_FIELDS = (f.ID, f.TYPE)  # not scored: a match scores its boost (as on Whoosh)
-# Each other field's length in a document (its token or value count, as a decimal string): its
-# terms score BM25 normalized by the field's own length, as on Whoosh (search/xapian/query.py).
+# Each other field's length in a document (its token or value count, as a decimal string, as the
+# Whoosh backend stores it: search/scoring.py stored_length): its terms score BM25 normalized
+# by the field's own length, as on Whoosh (search/xapian/query.py).
 LENGTH_SLOTS = {
     name: 50 + i for i, name in enumerate((*POSITIONAL_FIELDS, f.IDENT, *KEYWORD_FIELDS))
 }
@@ -136,7 +138,7 @@ class _Builder:
             pos += tokens[-1][1] + SECTION_GAP  # no phrase across sections
         self.length += total
         if wdfs is not None:
-            self.doc.add_value(LENGTH_SLOTS[field], str(count))
+            self.doc.add_value(LENGTH_SLOTS[field], str(stored_length(count)))
             self.counted(wdfs)
         return count
 
@@ -147,7 +149,7 @@ class _Builder:
                 self.doc.add_boolean_term(f"{TF_PREFIX}{t}{TF_MARK}{wdf}")
 
     def positional(self, field: str, words: list[tuple[str, int]]) -> None:
-        self.doc.add_value(LENGTH_SLOTS[field], str(len(words)))
+        self.doc.add_value(LENGTH_SLOTS[field], str(stored_length(len(words))))
         add, pre = self.doc.add_posting, prefix(field)
         wdfs: dict[str, int] = {}
         for text_term, p in words:
@@ -159,7 +161,7 @@ class _Builder:
         self.counted(wdfs)
 
     def keywords(self, field: str, values: list[str]) -> None:
-        self.doc.add_value(LENGTH_SLOTS[field], str(len(values)))
+        self.doc.add_value(LENGTH_SLOTS[field], str(stored_length(len(values))))
         add, pre = self.doc.add_term, prefix(field)
         for v in dict.fromkeys(values):
             t = pre + v

@@ -22,7 +22,7 @@ import numpy as np
 import xapian
 
 from search import fields as f
-from search.scoring import saturated_tf
+from search.scoring import saturated_tf, stored_length
 from search.xapian.schema import LENGTH_SLOTS, SLOT_TYPE
 
 MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf), each score)
@@ -46,7 +46,8 @@ class _Lengths:
         for item in db.valuestream(LENGTH_SLOTS[field]):
             per_doc[item.docid] = int(item.value)
         found = per_doc[per_doc >= 0]
-        self.average = float(found.sum()) / (db.get_doccount() or 1) or 1.0
+        # (a build before stored_length kept exact lengths: they score as stored now)
+        self.average = float(stored_length(found).sum()) / (db.get_doccount() or 1) or 1.0
         self.distinct = np.unique(found)
         self.per_doc = per_doc
         self._kinds: dict[int, np.ndarray] = {}
@@ -266,7 +267,8 @@ class Sources:
             query = xapian.Query.MatchNothing  # no document of the kind holds it so often
         if query is not None and len(lengths):
             mapped = self._mapped(table, field, tf, lengths)
-            top = saturated_tf(tf, int(full[0]), table.average, self.k1, self.b) * SOURCE_SCALE
+            shortest = stored_length(int(full[0]))
+            top = saturated_tf(tf, shortest, table.average, self.k1, self.b) * SOURCE_SCALE
             mapped.set_default_weight(top)  # full[0]: the shortest length, the highest weight
             query = xapian.Query(mapped)
         if len(self._words) >= MAX_WORDS:
@@ -279,7 +281,8 @@ class Sources:
     ) -> xapian.ValueMapPostingSource:
         mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
         # the weights at once (the same operations as for each length alone: the same floats)
-        weights = saturated_tf(tf, lengths.astype(np.float64), table.average, self.k1, self.b)
+        scored = stored_length(lengths).astype(np.float64)
+        weights = saturated_tf(tf, scored, table.average, self.k1, self.b)
         add, texts = mapped.add_mapping, list(map(str, lengths.tolist()))
         for text, weight in zip(texts, (weights * SOURCE_SCALE).tolist(), strict=True):
             add(text, weight)
