@@ -8,6 +8,7 @@ its 400 and the server goes on."""
 from __future__ import annotations
 
 import json
+import traceback
 
 import pytest
 import xapian
@@ -99,12 +100,29 @@ def test_a_search_on_count_servers_asks_the_shards_no_statistics_of_its_words(
         SearchEngine(sharded, shards=joined(served[0])).search(SearchRequest(q="interleukin"))
 
 
-def test_a_questions_feedback_on_count_servers_ranks_as_one_database(one, sharded, served):  # noqa: F811
+def test_a_questions_feedback_on_count_servers_ranks_as_one_database(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+    monkeypatch,
+):
+    """(and the feedback reads its best records in one batch, not one round trip each)"""
     assert feedback.wanted(querymodel.shape(QUESTION), "relevance", len(QUESTION.split()))
+    read: list[int] = []
+    plain = RemoteShards.get_document
+
+    def get_document(self, docid, flags=0):  # noqa: ANN001, ANN202
+        feeding = any(frame.name == "from_top" for frame in traceback.extract_stack())
+        if feeding and docid not in self._docs:  # a round trip to a shard for the feedback
+            read.append(docid)
+        return plain(self, docid, flags)
+
+    monkeypatch.setattr(RemoteShards, "get_document", get_document)
     counted = engine(sharded, served)
     for page in (1, 2):
         req = SearchRequest(q=QUESTION, page=page, size=5)
         same_page(counted.search(req), SearchEngine(one).search(req))
+    assert not read
 
 
 def test_a_bad_statistics_request_gets_its_error_and_the_server_goes_on(served):  # noqa: F811

@@ -45,6 +45,7 @@ class MatchSets:
             mset = ranked_within(enquire, st.db, 0, k, allowed, InMask(allowed))
         else:
             mset = enquire.get_mset(0, k)
+            self._fetch(st, mset)  # (shards: the records in one batch, not a round trip each)
         docids = [m.docid for m in mset]
         return feedback.from_top(
             docids,
@@ -52,6 +53,18 @@ class MatchSets:
             lambda d: f.unpack_record(st.db.get_document(d).get_data()),
             words,
         )
+
+    @staticmethod
+    def _fetch(st: _State, mset: xapian.MSet) -> None:
+        """Read the documents of a page in one batch (each shard answers them together). Not
+        from an MSet that starts past its first match: Xapian 1.4.26's MSet.fetch() then
+        crashes the process (SIGSEGV; tests/test_shards.py asks for a second page)."""
+        keep = getattr(st.db, "keep_document", None)
+        if keep is None or not mset.size() or mset.get_firstitem():
+            return
+        mset.fetch()
+        for item in mset:
+            keep(item.docid, item.document)
 
     def _match(
         self, st: _State, req: SearchRequest, tree: qt.Node

@@ -297,15 +297,3 @@ class ShardSearch(ShardFacets, XapianReader):
         mset = self._ranking(st, req, qt.AndNot(loose_tree, tree), start, count)
         self._fetch(st, mset)
         return [m.docid for m in mset], {m.docid: m.weight for m in mset}
-
-    @staticmethod
-    def _fetch(st: _State, mset: xapian.MSet) -> None:
-        """Read the documents of a page in one batch (each shard answers them together). Not
-        from an MSet that starts past its first match: Xapian 1.4.26's MSet.fetch() then
-        crashes the process (SIGSEGV; tests/test_shards.py asks for a second page)."""
-        keep = getattr(st.db, "keep_document", None)
-        if keep is None or not mset.size() or mset.get_firstitem():
-            return
-        mset.fetch()
-        for item in mset:
-            keep(item.docid, item.document)
