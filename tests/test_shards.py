@@ -27,7 +27,7 @@ from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.xapian import sources
-from search.xapian.schema import ID_PREFIX
+from search.xapian.schema import ID_PREFIX, term
 from search.xapian.shards import BUILD_KEY, RemoteShards, shard_dirs, shard_of
 from search.xapian.shardsearch import ShardSearch
 from search.xapian.view import XapianView
@@ -339,6 +339,40 @@ def test_spelling_on_shards_walks_a_letters_vocabulary_once(one, sharded, server
     got = [engine.search(SearchRequest(q=q)).suggestion for q in misspelt]
     assert got == wanted
     assert walked.count((f.SPELL, "l")) == 1
+
+
+def test_a_warm_sharded_view_corrects_spelling_walking_and_asking_nothing(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    servers,
+    monkeypatch,
+):
+    """Warming a reader of shards walks the spelling vocabulary once, in one listing, with each
+    word's frequency: a correction then walks no letter and asks no frequency of the shards
+    (each a round trip to every shard). The suggestions are one database's."""
+    misspelt = ("leukemai", "lekemia melanoma", "vaccin", "surgrey")
+    wanted = [SearchEngine(one).search(SearchRequest(q=q)).suggestion for q in misspelt]
+    assert all(wanted)
+    engine = SearchEngine(sharded, shards=addresses(servers))
+    engine.warm()
+    asked: list[object] = []
+
+    def walking(self, field: str, prefix_text: str) -> list[str]:  # noqa: ANN001
+        raise AssertionError(f"walked {field}:{prefix_text}")
+
+    def frequency(self, key):  # noqa: ANN001, ANN202
+        asked.append(key)
+        return plain(self, key)
+
+    plain = RemoteShards.get_termfreq
+    monkeypatch.setattr(XapianView, "terms_under", walking)
+    monkeypatch.setattr(RemoteShards, "get_termfreq", frequency)
+    got = [engine.search(SearchRequest(q=q)).suggestion for q in misspelt]
+    assert got == wanted
+    spell = term(f.SPELL, "")
+    assert not [k for k in asked if str(k).startswith(spell)]
+    with pytest.raises(AssertionError, match="walked"):  # (the check can fail: not warmed)
+        SearchEngine(sharded, shards=addresses(servers)).search(SearchRequest(q="leukemai"))
 
 
 def test_shard_rankings_send_no_and_maybe_and_prune(one, sharded, servers, monkeypatch):

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import xapian
 
-from search import feedback
+from search import feedback, spelling
 from search import fields as f
 from search import querytree as qt
 from search.eligibility import patient_of
@@ -84,6 +84,8 @@ class ShardSearch(ShardFacets, XapianReader):
                     st.tables.facet(field)
                 counters[0].warm()
             st.translator.sources.warm()
+            if isinstance(st.db, RemoteShards):  # (a correction walks a letter's words)
+                self._view(st).keep_vocabulary(f.SPELL, spelling.PREFIX)
 
     def _search(
         self, req: SearchRequest, parsed: Parsed | None, st: _State, rerank: Rerank | None = None

@@ -81,6 +81,9 @@ class XapianView:
         self._kept = 0
         self._vocabulary: dict[tuple[str, str], list[str]] = {}
         self._vocabulary_words = 0
+        self._listed: dict[str, int] = {}  # the kept vocabulary's terms -> their frequencies
+        self._letters = 0  # keep_vocabulary's letters a group
+        self._whole: dict[str, set[str]] = {}  # field -> the groups of letters it kept whole
         if live is None:
             self.live = bits_from_docs((i.docid for i in db.valuestream(SLOT_ID)), self.size)
         else:
@@ -181,7 +184,11 @@ class XapianView:
     def frequency(self, field: str, term_text: str) -> float:
         key = term(field, term_text)
         if field == f.SPELL:  # boolean terms (no wdf): the records holding the word
-            return self.db.get_termfreq(key)
+            found = self._listed.get(key)
+            whole = self._whole.get(field, ())
+            if found is None and self._letters and term_text[: self._letters] in whole:
+                found = 0  # its letters' words are all kept, and it is not one of them
+            return self.db.get_termfreq(key) if found is None else found
         return self.db.get_collection_freq(key) / WDF_SCALE
 
     def avg_length(self, field: str) -> float:
@@ -237,6 +244,37 @@ class XapianView:
         return out
 
     # -- vocabulary --------------------------------------------------------------------------
+    def keep_vocabulary(self, field: str, prefix_len: int) -> None:
+        """Shards: walk the field's whole vocabulary now, in one listing, and keep it by its
+        first `prefix_len` letters (as `_under` keeps the letters corrections walk) with each
+        word's frequency (which a correction ranks its candidates by: a round trip each),
+        up to VOCABULARY_WORDS words (the letters listed whole before that many)."""
+        if not self._sharded:
+            return
+        pre = prefix(field)
+        at, end = self.db._allterms_begin(pre), self.db._allterms_end(pre)
+        groups: dict[str, list[str]] = {}
+        listed: dict[str, int] = {}
+        whole = True
+        while at != end:
+            key = _text(at.get_term())
+            word = key[len(pre) :]
+            if pre or not word[:1].isupper():  # (ALL's terms are unprefixed: see terms_under)
+                if len(listed) == VOCABULARY_WORDS:
+                    whole = False
+                    break
+                groups.setdefault(word[:prefix_len], []).append(word)
+                listed[key] = at.get_termfreq()
+            next(at)
+        if not whole and groups:  # the last letter was cut short: not kept
+            cut = groups.pop(next(reversed(groups)))
+            for word in cut:
+                listed.pop(pre + word, None)
+        with self._lock:
+            self._vocabulary = {(field, letters): words for letters, words in groups.items()}
+            self._vocabulary_words = len(listed)
+            self._listed, self._letters, self._whole = listed, prefix_len, {field: set(groups)}
+
     def words_within(self, field: str, word: str, distance: int, prefix_len: int) -> Iterable[str]:
         return words_within(self._under(field, word[:prefix_len]), word, distance, prefix_len)
 
