@@ -1,9 +1,10 @@
-"""A search's term statistics from the count servers (search/xapian/termstats.py): real count
-servers beside real `xapian-tcpsrv` on 127.0.0.1 (the fixtures of tests/test_countserver.py).
-Their added-up answers equal one database's frequencies, frequencies per type and listings; a
-search served by them asks the shards none of its words' statistics, and ranks as one database
-(a question's feedback clause too, asked while the counts are pending); a bad request gets
-its 400 and the server goes on."""
+"""A search's term statistics and its page's documents from the count servers
+(search/xapian/termstats.py): real count servers beside real `xapian-tcpsrv` on 127.0.0.1 (the
+fixtures of tests/test_countserver.py). Their added-up answers equal one database's
+frequencies, frequencies per type and listings, their documents the shards' own; a search
+served by them asks the shards none of its words' statistics and reads none of its page's
+documents, and ranks and shows as one database (a question's feedback clause too, asked while
+the counts are pending); a bad request gets its 400 and the server goes on."""
 
 from __future__ import annotations
 
@@ -125,6 +126,59 @@ def test_a_questions_feedback_on_count_servers_ranks_as_one_database(
     assert not read
 
 
+def test_the_count_servers_documents_are_the_shards(sharded, served):  # noqa: F811
+    db = xapian.Database()
+    for path in shard_dirs(current_build(sharded)):
+        db.add_database(xapian.Database(str(path)))
+    docids = [1, 2, 3, 5, 8, 13, db.get_lastdocid()]
+    servers = CountServers(parse_addresses(joined(served[1])), 10.0)
+    local = LocalCounters(shard_dirs(current_build(sharded)))
+    try:
+        for found in (
+            servers.documents(docids, [""] * len(served[1])),
+            local.documents(docids, [""] * len(served[1])),
+        ):
+            assert sorted(found) == docids
+            for docid, doc in found.items():
+                mine = db.get_document(docid)
+                assert doc.get_data() == mine.get_data()
+                assert [(v.num, v.value) for v in doc.values()] == [
+                    (v.num, v.value) for v in mine.values()
+                ]
+    finally:
+        local.close()
+
+
+def test_a_page_on_count_servers_reads_no_document_of_the_shards(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+    monkeypatch,
+):
+    read: list[int] = []
+    plain = RemoteShards.get_document
+
+    def get_document(self, docid, flags=0):  # noqa: ANN001, ANN202
+        rendering = any(frame.name == "_render" for frame in traceback.extract_stack())
+        if rendering and docid not in self._docs:  # a round trip to a shard for the page
+            read.append(docid)
+        return plain(self, docid, flags)
+
+    monkeypatch.setattr(RemoteShards, "get_document", get_document)
+    counted = engine(sharded, served)
+    for page in (1, 2, 3):  # (past the first: MSet.fetch could not, its pages read each)
+        req = SearchRequest(q="melanoma", page=page, size=4)
+        got, want = counted.search(req), SearchEngine(one).search(req)
+        same_page(got, want)
+        shown = {h.id: (h.title, h.snippet, h.fields) for h in want.hits}
+        assert [shown.get(h.id, (h.title, h.snippet, h.fields)) for h in got.hits] == [
+            (h.title, h.snippet, h.fields) for h in got.hits
+        ]
+    assert not read
+    SearchEngine(sharded, shards=joined(served[0])).search(SearchRequest(q="melanoma", page=2))
+    assert read  # (the check can fail: without count servers a second page reads each)
+
+
 def test_a_bad_statistics_request_gets_its_error_and_the_server_goes_on(served):  # noqa: F811
     server = served[1][0]
     good = json.dumps({"terms": WORDS, "prefixes": []}).encode()
@@ -140,4 +194,10 @@ def test_a_bad_statistics_request_gets_its_error_and_the_server_goes_on(served):
     ):
         status, answer = ask(server, "POST", "/stats", json.dumps(body).encode())
         assert status == 400 and answer["error"], body
+    for body in ({"docids": "1"}, {"docids": [0]}, {"docids": [True]}, {"docids": ["1"]},
+                 {"docids": [1] * (termstats.MAX_DOCUMENTS + 1)}):  # fmt: skip
+        status, answer = ask(server, "POST", "/documents", json.dumps(body).encode())
+        assert status == 400 and answer["error"], body
+    status, found = ask(server, "POST", "/documents", json.dumps({"docids": [1, 10**6]}).encode())
+    assert status == 200 and list(found["documents"]) == ["1"]  # (a docid it lacks: left out)
     assert ask(server, "POST", "/stats", good) == (200, first)

@@ -31,6 +31,7 @@ from search.xapian.termstats import Answer
 
 COUNTERS_FILE = "counters.txt"  # count servers of the shards, one HOST:PORT a line, in order
 JSON = "application/json"
+Bodies = list[tuple[int, bytes]]  # (server k, request body) pairs
 FAILED = (OSError, http.client.HTTPException, ValueError)  # (socket.timeout is an OSError)
 
 
@@ -114,33 +115,35 @@ class CountServers:
             if g.query is not None:
                 item["query"] = _encoded(g.query)
             wire.append(item)
-        bodies = [json.dumps({"query": text, "build": b, "groups": wire}).encode() for b in builds]
+        bodies = [(k, json.dumps({"query": text, "build": b, "groups": wire}).encode())
+                  for k, b in enumerate(builds)]  # fmt: skip
         return Pending(self, groups, bodies, self._send_all(bodies))
 
-    def _send_all(self, bodies: list[bytes], path: str = "/count") -> list[bool]:
+    def _send_all(self, bodies: Bodies, path: str = "/count") -> list[bool]:
+        """Send each (server k, body) pair; whether each went on a kept connection."""
         kept = []
-        for k, body in enumerate(bodies):
+        for i, (k, body) in enumerate(bodies):
             try:
                 kept.append(self._send(k, body, path))
             except FAILED as e:
-                for j in range(k + 1):
+                for j, _ in bodies[: i + 1]:
                     self._drop(j, path)  # (those sent: their answers are not read)
                 raise self._down(k, e) from None
         return kept
 
-    def _answers(self, bodies: list[bytes], kept: list[bool], path: str = "/count") -> list[Any]:
-        """Every server's answer to what `_send_all` sent; ShardUnavailable when one fails
+    def _answers(self, bodies: Bodies, kept: list[bool], path: str = "/count") -> list[Any]:
+        """Each server's answer to what `_send_all` sent; ShardUnavailable when one fails
         (every connection with an answer unread is dropped)."""
         answers = []
-        for k, body in enumerate(bodies):
+        for i, (k, body) in enumerate(bodies):
             try:
-                status, answer = self._receive(k, body, kept[k], path)
+                status, answer = self._receive(k, body, kept[i], path)
             except FAILED as e:
-                for j in range(k, len(bodies)):
+                for j, _ in bodies[i:]:
                     self._drop(j, path)
                 raise self._down(k, e) from None
             if status != 200:
-                for j in range(k + 1, len(bodies)):
+                for j, _ in bodies[i + 1 :]:
                     self._drop(j, path)
                 error = answer.get("error", "") if isinstance(answer, dict) else ""
                 raise self._down(k, f"HTTP {status}: {error}")
@@ -150,14 +153,26 @@ class CountServers:
     def stats(self, terms: list[str], prefixes: list[str], builds: list[str]) -> Answer:
         """The statistics of `terms` and listings under `prefixes` over every shard, added up
         (search/xapian/termstats.py), asked of every server at once."""
-        bodies = [json.dumps({"terms": terms, "prefixes": prefixes, "build": b}).encode()
-                  for b in builds]  # fmt: skip
+        bodies = [(k, json.dumps({"terms": terms, "prefixes": prefixes, "build": b}).encode())
+                  for k, b in enumerate(builds)]  # fmt: skip
         answers = self._answers(bodies, self._send_all(bodies, "/stats"), "/stats")
         return termstats.add_up(answers)
 
     def count(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> list[Counted]:
         """`send`, then its result."""
         return self.send(query, groups, builds).result()
+
+    def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
+        """The data and values of documents (the shards' database's docids), each asked of its
+        shard's count server, the servers at once (search/xapian/termstats.py)."""
+        wanted = termstats.by_shard(docids, len(self.addresses))
+        bodies = [(k, json.dumps({"docids": local, "build": builds[k]}).encode())
+                  for k, local in enumerate(wanted) if local]  # fmt: skip
+        answers = self._answers(bodies, self._send_all(bodies, "/documents"), "/documents")
+        out: dict[int, xapian.Document] = {}
+        for (k, _), answer in zip(bodies, answers, strict=True):
+            out.update(termstats.by_docid(answer["documents"], k, len(self.addresses)))
+        return out
 
     def _reason(self, error: Any) -> str:
         """What failed, in words (a timeout as the time waited)."""
@@ -219,13 +234,13 @@ class Pending:
     """Counts sent to every count server, not read yet."""
 
     def __init__(
-        self, servers: CountServers, groups: list[Group], bodies: list[bytes], kept: list[bool]
+        self, servers: CountServers, groups: list[Group], bodies: Bodies, kept: list[bool]
     ) -> None:
         self.servers, self.groups, self.bodies, self.kept = servers, groups, bodies, kept
 
     def abandon(self) -> None:
         """Drop the connections whose answers will not be read (the search stopped)."""
-        for k in range(len(self.bodies)):
+        for k, _ in self.bodies:
             self.servers._drop(k)
 
     def result(self) -> list[Counted]:
@@ -287,6 +302,15 @@ class LocalCounters:
             assert found is not None  # (the newest build: always held)
             answers.append(found[1])
         return termstats.add_up(answers)
+
+    def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
+        out: dict[int, xapian.Document] = {}
+        for k, local in enumerate(termstats.by_shard(docids, len(self.shards))):
+            if local:
+                found = self.shards[k].documents(local)
+                assert found is not None  # (the newest build: always held)
+                out.update(termstats.by_docid(found[1]["documents"], k, len(self.shards)))
+        return out
 
     def warm(self) -> None:
         for shard in self.shards:

@@ -210,6 +210,20 @@ class ShardCounter:
                 self._close(shard)
                 return None
 
+    def documents(self, docids: list[int], build: str = "") -> tuple[str, dict] | None:
+        """The data and values of the shard's documents `docids` on `build` ('': the newest:
+        search/xapian/termstats.py), and its name; None when the shard no longer holds it."""
+        self.current()
+        with self.lock:
+            shard = self._held(build)
+            if shard is None:
+                return None
+            try:
+                return shard.build, {"documents": termstats.shard_documents(shard.db, docids)}
+            except xapian.DatabaseModifiedError:
+                self._close(shard)
+                return None
+
     def watch(self, every: float = 1.0) -> None:
         """Open the path's new build as soon as it changes, before a count asks for it (run
         in a thread of its own; an error is logged and tried again)."""

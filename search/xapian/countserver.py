@@ -15,6 +15,8 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
               ->  {"build": ..., "terms": {term: [documents, {record type: documents}]},
                    "prefixes": {prefix: [[term, documents], ...] | null (too many)}}
                   (a search's term statistics at once: search/xapian/termstats.py)
+    POST /documents  {"build": ..., "docids": [the shard's docid, ...]}
+              ->  {"build": ..., "documents": {docid: [data, {slot: value}] (base64)}}
     GET /status   {"status": "ok", "build": ..., "documents": N}
 
 Errors answer a JSON {"error": sentence}: 400 (a request it cannot read), 409 (the build asked
@@ -93,7 +95,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self.path != "/status":
             return self._send(
-                404, {"error": "Not found: ask POST /count, POST /stats or GET /status."}
+                404, {"error": "Not found: ask POST /count, /stats or /documents, or GET /status."}
             )
         try:
             status = self.server.counter.status()
@@ -104,9 +106,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, {"status": "ok", **status})
 
     def do_POST(self) -> None:  # noqa: N802
-        if self.path not in ("/count", "/stats"):
+        if self.path not in ("/count", "/stats", "/documents"):
             return self._send(
-                404, {"error": "Not found: ask POST /count, POST /stats or GET /status."}
+                404, {"error": "Not found: ask POST /count, /stats or /documents, or GET /status."}
             )
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
@@ -124,6 +126,9 @@ class Handler(BaseHTTPRequestHandler):
             if self.path == "/stats":
                 terms, prefixes = termstats.check(request.get("terms"), request.get("prefixes"))
                 found = self.server.counter.stats(terms, prefixes, build)
+            elif self.path == "/documents":
+                docids = termstats.check_docids(request.get("docids"))
+                found = self.server.counter.documents(docids, build)
             else:
                 query = parse_query(request.get("query"))
                 groups = parse_groups(request.get("groups"))

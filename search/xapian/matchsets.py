@@ -54,8 +54,7 @@ class MatchSets:
             words,
         )
 
-    @staticmethod
-    def _fetch(st: _State, mset: xapian.MSet) -> None:
+    def _fetch(self, st: _State, mset: xapian.MSet) -> None:
         """Read the documents of a page in one batch (each shard answers them together). Not
         from an MSet that starts past its first match: Xapian 1.4.26's MSet.fetch() then
         crashes the process (SIGSEGV; tests/test_shards.py asks for a second page)."""

@@ -208,6 +208,9 @@ class RemoteShards(xapian.Database):
             found = self._keep(self._docs, docid, super().get_document(docid))
         return found
 
+    def knows_document(self, docid: int) -> bool:
+        return docid in self._docs
+
     def keep_document(self, docid: int, doc: xapian.Document) -> None:
         """Keep a document read with others (MSet.fetch: one batch per shard)."""
         if docid not in self._docs:

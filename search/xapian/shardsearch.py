@@ -181,6 +181,17 @@ class ShardSearch(ShardFacets, XapianReader):
         if terms or prefixes:
             termstats.remember(servers[0].stats(terms, prefixes, servers[1]), db, types)
 
+    def _fetch(self, st: _State, mset: xapian.MSet) -> None:
+        """The page's documents from the count servers when there are (each reads its own
+        shard's: one request each, any page), else as one database's (MSet.fetch)."""
+        servers = self._counters(st) if isinstance(st.db, RemoteShards) else None
+        if servers is None:
+            return super()._fetch(st, mset)
+        docids = [m.docid for m in mset if not st.db.knows_document(m.docid)]
+        if docids:
+            for docid, doc in servers[0].documents(docids, servers[1]).items():
+                st.db.keep_document(docid, doc)
+
     # -- matches counted on the shards -------------------------------------------------------
     def _enquire_ranked(self, st: _State, req: SearchRequest, tree: qt.Node) -> xapian.Enquire:
         enquire = self._enquire(st)

@@ -1,4 +1,5 @@
-"""A search's term statistics over shards gathered in one request per count server.
+"""A search's term statistics (and its page's documents) over shards, gathered in one request
+per count server.
 
 Translating a query (search/xapian/query.py) asks the database, for each word of each field,
 its document frequency, its frequency in each record type's documents (typestats.py) and the
@@ -15,6 +16,7 @@ prefix's) is still asked for as before.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
@@ -38,6 +40,7 @@ MAX_TERMS = 4_000  # terms in one request
 MAX_PREFIXES = 4_000  # prefixes listed in one request
 MAX_LISTED = 2_000  # terms listed under one prefix (a word's count terms: one per wdf above 1)
 MAX_TEXT = 1_000  # characters of one term or prefix
+MAX_DOCUMENTS = 1_000  # documents in one request (a page has at most 100)
 
 # a shard's answer: term -> [documents holding it, {record type: those of that type}];
 # prefix -> [[term, documents holding it], ...] in term order (None: more than MAX_LISTED)
@@ -134,3 +137,56 @@ def remember(answer: Answer, db: Any, types: TypeCounts | None) -> None:
     for pre, items in answer["prefixes"].items():
         if items is not None:
             db.remember_terms(pre, [(t.encode("utf-8"), n) for t, n in items])
+
+
+def check_docids(docids: Any) -> list[int]:
+    """The request's docids (InvalidRequest unless a list of at most MAX_DOCUMENTS positive
+    integers)."""
+    if not isinstance(docids, list) or len(docids) > MAX_DOCUMENTS:
+        raise InvalidRequest(f"`docids` must be a list of at most {MAX_DOCUMENTS:,} numbers.")
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in docids):
+        raise InvalidRequest("Each of `docids` is a document number from 1.")
+    return docids
+
+
+def shard_documents(db: xapian.Database, docids: list[int]) -> dict[str, Any]:
+    """The data and values of a shard's documents (its own docids), as JSON: docid -> [data,
+    {slot: value}] in base64; a docid the shard does not hold is left out."""
+    out: dict[str, Any] = {}
+    for docid in docids:
+        try:
+            doc = db.get_document(docid)
+        except xapian.DocNotFoundError:
+            continue
+        values = {str(v.num): _b64(v.value) for v in doc.values()}
+        out[str(docid)] = [_b64(doc.get_data()), values]
+    return out
+
+
+def document(found: list[Any]) -> xapian.Document:
+    """A document as `shard_documents` sent it: its data and values (what the pages read of
+    a document; not its terms)."""
+    data, values = found
+    doc = xapian.Document()
+    doc.set_data(base64.b64decode(data))
+    for slot, value in values.items():
+        doc.add_value(int(slot), base64.b64decode(value))
+    return doc
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def by_shard(docids: list[int], shards: int) -> list[list[int]]:
+    """Each shard's own docids of these docids of the database made of `shards` shards (Xapian
+    interleaves them: docid d of shard k is (d - 1) x shards + k + 1)."""
+    wanted: list[list[int]] = [[] for _ in range(shards)]
+    for docid in docids:
+        wanted[(docid - 1) % shards].append((docid - 1) // shards + 1)
+    return wanted
+
+
+def by_docid(found: dict[str, Any], k: int, shards: int) -> dict[int, xapian.Document]:
+    """Shard k's answer (its docids) by the docids of the database made of the shards."""
+    return {(int(d) - 1) * shards + k + 1: document(v) for d, v in found.items()}
