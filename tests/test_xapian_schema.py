@@ -18,7 +18,7 @@ from indexer.documents import record_id, to_document
 from indexer.parse import parse_source
 from indexer.records import Article, Trial
 from indexer.sources import MESH_FORMATS
-from search.xapian.schema import make_document
+from search.xapian.schema import MAX_TERM_BYTES, PAD_TERM, make_document
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "xapian" / "documents.json"
@@ -79,6 +79,28 @@ def test_a_changed_word_changes_the_pinned_form():
     before = digest(canonical(*make_document(document)))
     document["title"] += " zebrafishy"
     assert digest(canonical(*make_document(document))) != before
+
+
+def test_an_overlong_word_is_no_term_yet_takes_its_place_in_the_length():
+    """A word past Xapian's term limit (ALL's own loop and a prefixed field's) is left out of
+    the terms, and the padding keeps the document's length ALL's token count as before."""
+    _, document = next(d for d in documents() if d[0] == SHOWN)
+    made = {}
+    for word in ("zebrafishy", "x" * 300):
+        extended = {**document, "all": f"{document['all']} {word}"}
+        extended["title"] = f"{document['title']} {word}"
+        made[word] = make_document(extended)[0]
+    short, long = ({t.term: (t.wdf, list(t.positer)) for t in d.termlist()} for d in made.values())
+    assert all(len(t) <= MAX_TERM_BYTES for t in long)
+    gone = {b"zebrafishi", b"XTITLE:zebrafishi"}
+    assert set(short) - set(long) == gone
+    pad = PAD_TERM.encode()
+    assert sum(w for w, _ in long.values()) == sum(w for w, _ in short.values())
+    assert long[pad][0] == short[pad][0] + short[b"zebrafishi"][0] + short[b"XTITLE:zebrafishi"][0]
+    kept = {t: v for t, v in short.items() if t not in gone and t != pad}
+    assert {t: v for t, v in long.items() if t != pad} == kept
+    values = [{v.num: v.value for v in d.values()} for d in made.values()]
+    assert values[0] == values[1]
 
 
 if __name__ == "__main__":  # rewrite the golden file (only for a layout changed on purpose)

@@ -126,12 +126,19 @@ class _Builder:
             wdf = round(float(weight) * WDF_SCALE)
             first = pos + 1  # Xapian positions from 1
             kept = 0
-            for text_term, p in tokens:
-                t = pre + text_term
-                if len(t) <= _SHORT or len(t.encode()) <= MAX_TERM_BYTES:
-                    add(t, first + p, wdf)
-                    kept += 1
-                    if wdfs is not None:
+            if wdfs is None:  # ALL: unprefixed, no count terms (the hot loop of a build)
+                for t, p in tokens:
+                    if len(t) <= _SHORT or len(t.encode()) <= MAX_TERM_BYTES:
+                        add(t, first + p, wdf)
+                    else:
+                        kept -= 1
+                kept += len(tokens)
+            else:
+                for text_term, p in tokens:
+                    t = pre + text_term
+                    if len(t) <= _SHORT or len(t.encode()) <= MAX_TERM_BYTES:
+                        add(t, first + p, wdf)
+                        kept += 1
                         wdfs[t] = wdfs.get(t, 0) + wdf
             count += len(tokens)
             total += kept * wdf
@@ -188,7 +195,8 @@ def make_document(document: dict[str, Any]) -> tuple[xapian.Document, list[str]]
         value = document.get(field)
         if value:
             b.keywords(field, keyword_values(field, value))
-    spelling = list(dict.fromkeys(_EXACT.terms(document.get(f.SPELL, ""))))
+    # the exact analyzer's index-mode terms, through its cached per-word path (positioned)
+    spelling = list(dict.fromkeys(t for t, _ in _EXACT.positioned(document.get(f.SPELL, ""))))
     for word in spelling:
         doc.add_boolean_term(term(f.SPELL, word))
     pad = LENGTH_UNIT * count - b.length
