@@ -78,20 +78,22 @@ def record_dict(record: Any) -> dict[str, Any]:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # kept as they are (exact types)
 
 
 def _plain(value: Any) -> Any:
     cls = type(value)
-    if cls in (str, int, float, bool) or value is None:
+    if cls in _ATOMS:
         return value
+    # an atom inside is taken here, not through a call (most of a record's values are strings)
     if cls is tuple or cls is list:
-        return [_plain(v) for v in value]
+        return [v if type(v) in _ATOMS else _plain(v) for v in value]
     names = _FIELD_NAMES.get(cls)
     if names is None:
         if not dataclasses.is_dataclass(value):
             return copy.deepcopy(value)
         names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: _plain(getattr(value, name)) for name in names}
+    return {name: v if type(v := getattr(value, name)) in _ATOMS else _plain(v) for name in names}
 
 
 def record_type(record: Any) -> str:
