@@ -4,7 +4,7 @@ an update writes), and its flushes.
 
     nice -n 10 .venv/bin/python bench/buildparts.py dump data/sample /tmp/docs.pkl
     nice -n 10 .venv/bin/python bench/buildparts.py write /tmp/docs.pkl /tmp/xw [--flush N]
-        [--types trial,article] [--limit N] [--replace] [--dangerous]
+        [--types trial,article] [--limit N] [--replace] [--dangerous] [--part-docs N]
     nice -n 10 .venv/bin/python bench/buildparts.py build ../shared/data /tmp/xi [--shards N]
         [--part-docs N]
     nice -n 10 .venv/bin/python bench/buildparts.py update /tmp/xi [--records N] [--shard K]
@@ -63,10 +63,13 @@ def write(
     flush: int,
     replace: bool = False,
     flags: int = 0,
+    part_docs: int | None = None,
 ) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     writer.FLUSH_THRESHOLD = flush
+    if part_docs is not None:
+        writer.PART_DOCS = part_docs
     os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(flush + 1)
     w = writer.XapianWriter(folder, None)
     if flags != w.extra_flags:  # reopened with them (the new database is still empty)
@@ -87,13 +90,16 @@ def write(
         flushed += clock() - c
         made, replaced = made + b - a, replaced + c - b
     a = clock()
+    w.db.commit()  # the last flush, then the parts' merge (if there are parts)
+    b = clock()
     w.commit()
-    flushed += clock() - a
-    total = made + replaced + flushed
+    flushed, merged = flushed + b - a, clock() - b
+    total = made + replaced + flushed + merged
     way = "replace_document" if replace else "add_document"
     print(
-        f"{len(docs):,} documents, flush every {flush}: make {made:.1f}, {way} {replaced:.1f},"
-        f" flush {flushed:.1f}, total {total:.1f}"
+        f"{len(docs):,} documents, flush every {flush}, parts of {writer.PART_DOCS or 'all'}:"
+        f" make {made:.1f}, {way} {replaced:.1f}, flush {flushed:.1f}, merge {merged:.1f},"
+        f" total {total:.1f}"
         f" CPU-s ({len(docs) / total:.0f} documents/CPU-s);"
         f" load {os.getloadavg()[0]:.1f}; {_size(folder) / 1e6:.1f} MB"
     )
@@ -169,6 +175,7 @@ def main() -> None:
     w.add_argument("docs")
     w.add_argument("folder")
     w.add_argument("--flush", type=int, default=writer.FLUSH_THRESHOLD)
+    w.add_argument("--part-docs", type=int, help="documents per part (writer.PART_DOCS)")
     w.add_argument("--types", help="comma-separated record types to keep")
     w.add_argument("--limit", type=int, help="at most this many of each type")
     w.add_argument(
@@ -200,7 +207,7 @@ def main() -> None:
                 kept_docs.append((key, document))
         docs = kept_docs
     flags = writer.IN_PLACE if args.dangerous else 0
-    write(docs, Path(args.folder), args.flush, args.replace, flags)
+    write(docs, Path(args.folder), args.flush, args.replace, flags, args.part_docs)
 
 
 if __name__ == "__main__":
