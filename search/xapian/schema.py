@@ -197,8 +197,9 @@ def make_document(document: dict[str, Any]) -> tuple[xapian.Document, list[str]]
             b.keywords(field, keyword_values(field, value))
     # the exact analyzer's index-mode terms, through its cached per-word path (positioned)
     spelling = list(dict.fromkeys(t for t, _ in _EXACT.positioned(document.get(f.SPELL, ""))))
+    spell = prefix(f.SPELL)
     for word in spelling:
-        doc.add_boolean_term(term(f.SPELL, word))
+        doc.add_boolean_term(spell + word)
     pad = LENGTH_UNIT * count - b.length
     if pad > 0:
         doc.add_term(PAD_TERM, pad)
