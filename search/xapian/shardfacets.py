@@ -87,9 +87,9 @@ class ShardFacets:
                 enquire.set_query(q(q.OP_OR, [q(id_term(v)) for v in wanted]))
                 enquire.set_weighting_scheme(xapian.BoolWeight())
                 mset = enquire.get_mset(0, len(wanted))
-                mset.fetch()
+                self._fetch(st, mset)  # type: ignore[attr-defined]  (in one batch: ShardSearch)
                 for item in mset:
-                    doc = item.document
+                    doc = st.db.get_document(item.docid)
                     title = doc.get_value(SLOT_TITLE).decode("utf-8")
                     if title:
                         st.labels[f"mesh:{doc.get_value(SLOT_ID).decode('utf-8')}"] = title
