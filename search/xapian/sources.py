@@ -23,6 +23,7 @@ import xapian
 
 from search import fields as f
 from search.scoring import saturated_tf, stored_length
+from search.xapian.lengths import Lengths, postings
 from search.xapian.schema import LENGTH_SLOTS, SLOT_TYPE
 
 MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf), each score)
@@ -34,61 +35,6 @@ HELD_CACHE = 2_000_000  # (docid, wdf) pairs kept for those words per database
 # The factor must stay <= 1: Xapian 1.4 gives a source the minimum weight of its match unscaled
 # and ends it early when that exceeds the source's own maximum (tests/test_xapian.py).
 SOURCE_SCALE = 1e4
-
-
-class _Lengths:
-    """One field's lengths: their average over every document, each distinct length (as the
-    slot holds it), each document's (-1: none), and the distinct lengths of each record
-    type's documents."""
-
-    def __init__(self, db: xapian.Database, field: str) -> None:
-        per_doc = np.full(db.get_lastdocid() + 1, -1, dtype=np.int32)
-        for item in db.valuestream(LENGTH_SLOTS[field]):
-            per_doc[item.docid] = int(item.value)
-        found = per_doc[per_doc >= 0]
-        # (a build before stored_length kept exact lengths: they score as stored now)
-        self.average = float(stored_length(found).sum()) / (db.get_doccount() or 1) or 1.0
-        self.distinct = np.unique(found)
-        self.per_doc = per_doc
-        self._kinds: dict[int, np.ndarray] = {}
-
-    def of_kind(self, kinds: np.ndarray, kind: int) -> np.ndarray:
-        """The distinct lengths of the documents whose type (`kinds`, docid-indexed) is `kind`."""
-        found = self._kinds.get(kind)
-        if found is None:
-            size = min(len(kinds), len(self.per_doc))
-            docs = self.per_doc[:size][kinds[:size] == kind]
-            found = self._kinds[kind] = np.unique(docs[docs >= 0])
-        return found
-
-
-def postings(db: xapian.Database, key: str, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The documents holding `key` and its wdf in each, in one match whose weight is the wdf
-    (TfIdfWeight "nnn"; over shards, one round trip to each, where a postlist comes whole
-    and is read a posting a call): the match lists the documents by wdf, most first, so each
-    wdf's run is found by bisection. `count`: the term's frequency. Docids ascending."""
-    enquire = xapian.Enquire(db)
-    enquire.set_query(xapian.Query(key))
-    enquire.set_weighting_scheme(xapian.TfIdfWeight("nnn"))
-    mset = enquire.get_mset(0, count)
-    n = mset.size()
-    docids = np.fromiter(map(mset.get_docid, range(n)), np.int64, n)
-    wdfs = np.empty(n, dtype=np.int64)
-    weight = lambda i: mset._get_hit_internal(i).get_weight()  # noqa: E731
-    i = 0
-    while i < n:
-        w = weight(i)
-        low, high = i + 1, n  # the first match of a smaller wdf
-        while low < high:
-            mid = (low + high) // 2
-            if weight(mid) < w:
-                high = mid
-            else:
-                low = mid + 1
-        wdfs[i:low] = round(w)
-        i = low
-    order = np.argsort(docids, kind="stable")
-    return docids[order], wdfs[order]
 
 
 class _Held:
@@ -125,7 +71,7 @@ class Sources:
     def __init__(self, db: xapian.Database, k1: float, b: float) -> None:
         self.db = db
         self.k1, self.b = k1, b
-        self._lengths: dict[str, _Lengths] = {}
+        self._lengths: dict[str, Lengths] = {}
         self._shared: dict[object, tuple[xapian.PostingSource, xapian.Query]] = {}
         self._within: np.ndarray | None = None
         self._local: dict[object, xapian.Query] = {}  # this ranking's, by (field, tf)
@@ -150,6 +96,11 @@ class Sources:
         self._local.clear()
         self._local_lengths.clear()
         self._present.clear()
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The mask ranked within (see `within`; None: any document)."""
+        return self._within
 
     def present(self, key: str) -> frozenset[int] | None:
         """The wdfs `key` has in the documents ranked (the `within` mask); None when not known
@@ -196,10 +147,10 @@ class Sources:
             self._kinds = kinds
         return self._kinds
 
-    def table(self, field: str) -> _Lengths:
+    def table(self, field: str) -> Lengths:
         table = self._lengths.get(field)
         if table is None:
-            table = self._lengths[field] = _Lengths(self.db, field)
+            table = self._lengths[field] = Lengths(self.db, field)
         return table
 
     def length(
@@ -247,7 +198,7 @@ class Sources:
 
     def _word(
         self,
-        table: _Lengths,
+        table: Lengths,
         field: str,
         tf: float,
         kind: str | None,
@@ -277,7 +228,7 @@ class Sources:
         return query
 
     def _mapped(
-        self, table: _Lengths, field: str, tf: float, lengths: np.ndarray
+        self, table: Lengths, field: str, tf: float, lengths: np.ndarray
     ) -> xapian.ValueMapPostingSource:
         mapped = xapian.ValueMapPostingSource(LENGTH_SLOTS[field])
         # the weights at once (the same operations as for each length alone: the same floats)
@@ -289,7 +240,7 @@ class Sources:
         return mapped
 
     def _held_lengths(
-        self, table: _Lengths, kind: str | None, word: tuple[str, int]
+        self, table: Lengths, kind: str | None, word: tuple[str, int]
     ) -> np.ndarray | None:
         """The distinct lengths of the documents (of `kind`) where the term has this wdf:
         those of every wdf found at once (a word of `aside` has a dozen), kept until the next
@@ -304,7 +255,7 @@ class Sources:
         return by_wdf.get(word[1], _NONE)
 
     def _group(
-        self, table: _Lengths, kind: str | None, docids: np.ndarray, wdfs: np.ndarray
+        self, table: Lengths, kind: str | None, docids: np.ndarray, wdfs: np.ndarray
     ) -> dict[int, np.ndarray]:
         """wdf -> the distinct lengths of the documents (of `kind`) holding the term so often."""
         if kind is not None:

@@ -21,6 +21,7 @@ from search.bitsets import bits_from_docs, mask_to_bits
 from search.scoring import BM25_B, BM25_K1
 from search.spelling import words_within
 from search.view import Head
+from search.xapian.lengths import postings
 from search.xapian.schema import (
     LENGTH_UNIT,
     SLOT_DATE,
@@ -32,7 +33,6 @@ from search.xapian.schema import (
     prefix,
     term,
 )
-from search.xapian.sources import postings
 from search.xapian.tables import match_mask
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept (as search/whoosh/docsets.py)
