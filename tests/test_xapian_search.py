@@ -17,7 +17,7 @@ from search.expansion import MeshExpander
 from search.models import SearchRequest
 from search.related_mesh import ViewMeshSource
 from search.scoring import MESH_PRIOR, saturated_tf
-from search.xapian import Reader, sources
+from search.xapian import Reader, docweights, sources
 from search.xapian.listing import InMask
 from search.xapian.matching import boolean, conjunction, hoisted, matcher, nodes, unphrased
 from search.xapian.query import scaled, weighting
@@ -336,6 +336,7 @@ def test_a_ranking_leaves_out_the_wdfs_its_documents_lack(reader, monkeypatch, t
 
 
 def test_fewer_count_terms_rank_a_few_documents(reader, monkeypatch):
+    monkeypatch.setattr(docweights, "PER_DOC", 0)  # a source per wdf (not one per word)
     (pruned, fewer, total), (every, more, _) = _ranked_both_ways(
         reader, monkeypatch, qt.AndMaybe(qt.Term(f.ALL, "melanoma"), qt.Term("aside", "patient"))
     )

@@ -143,7 +143,7 @@ class XapianReader(Listing, MatchSets):
         with self.locked():
             st = self.state()
             st.tables.warm()
-            st.translator.sources.warm()
+            st.translator.warm()
 
     # -- search ------------------------------------------------------------------------------
     def check(self, req: SearchRequest) -> None:

@@ -36,6 +36,7 @@ import xapian
 
 from search import querytree as qt
 from search.scoring import BM25_B, BM25_K1
+from search.xapian.docweights import DocWeights
 from search.xapian.matching import (
     NOTHING,
     boolean,
@@ -75,6 +76,7 @@ class Translator(Words):
         self.db = db
         self.k1, self.b = k1, b
         self.sources = Sources(db, k1, b)
+        self.docs = DocWeights(self.sources)
         self.types = TypeCounts(db, self.sources.kinds) if per_type else None
         self.max_expanded = max_expanded
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
@@ -93,10 +95,17 @@ class Translator(Words):
         """Forget the prefixes and sources of earlier queries (call before a search, under
         the lock)."""
         self.sources.reset()
+        self.docs.reset()
         self._expanded.clear()
         self._memo.clear()
         self._parts.clear()
         self._pruned.clear()
+
+    def warm(self) -> None:
+        """Read now what a ranking reads on first use (the fields' lengths, the record ids)."""
+        self.sources.warm()
+        if self.docs.single:
+            self.docs.ids()
 
     def part(self, within: np.ndarray, kind: str, of_kind: np.ndarray) -> np.ndarray:
         """`within & of_kind` (the documents of `kind` ranked): the same array for the same

@@ -13,6 +13,7 @@ from search import fields as f
 from search import querytree as qt
 from search.errors import InvalidRequest
 from search.scoring import idf
+from search.xapian.docweights import DocWeights
 from search.xapian.matching import NOTHING
 from search.xapian.schema import CONSTANT_FIELDS, LENGTH_SLOTS, TF_MARK, TF_PREFIX, WDF_SCALE, term
 from search.xapian.sources import SOURCE_SCALE, Sources
@@ -39,6 +40,7 @@ class Words:
 
     db: xapian.Database
     sources: Sources
+    docs: DocWeights
     types: TypeCounts | None
     max_expanded: int
     k1_factor: float
@@ -97,9 +99,13 @@ class Words:
         once, counted = self._counted.get(key) or self._count_terms(key)
         # (not under a NOT: there the word's documents outside the ranked ones count too)
         present = self.sources.present(key) if counted and not self._negated else None
+        factor = weight / SOURCE_SCALE
+        if present is not None and not present <= {WDF_SCALE}:  # count terms would be used
+            single = self.docs.query(field, key, self._kind, factor)  # docweights.py
+            if single is not None:
+                return scaled(q(q.OP_FILTER, single, q(key)), factor)
         if present is not None and not present.issuperset(wdf for wdf, _ in counted):
             once, counted = self._ranked_wdfs(key, counted, present)
-        factor = weight / SOURCE_SCALE
         lengths, kind = self.sources.length, self._kind
         parts = [scaled(q(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
         for wdf, only in counted:
