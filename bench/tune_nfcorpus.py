@@ -23,6 +23,7 @@ from search import expansion, scoring
 from search import fields as schema
 from search.engine import SearchEngine
 from search.whoosh import engine as engine_module
+from search.whoosh import listing as listing_module
 from search.whoosh import query
 
 SAMPLE_SIZE = 600
@@ -98,14 +99,21 @@ _CTX: dict = {}  # set before the pool forks: texts, corpus, fast
 _ENGINES: dict[tuple, SearchEngine] = {}
 
 
-_PRESENTATION = {"make_snippet": engine_module.make_snippet, "suggest": engine_module.suggest}
-_OFF = {"make_snippet": lambda *args, **kwargs: "", "suggest": lambda *args, **kwargs: None}
+# (module, name): snippets are made in search/whoosh/listing.py, suggestions in engine.py
+_PRESENTATION = {
+    (listing_module, "make_snippet"): listing_module.make_snippet,
+    (engine_module, "suggest"): engine_module.suggest,
+}
+_OFF = {
+    (listing_module, "make_snippet"): lambda *args, **kwargs: "",
+    (engine_module, "suggest"): lambda *args, **kwargs: None,
+}
 
 
 def presentation(on: bool) -> None:
     """Switch snippets and spelling suggestions on or off (they do not change the ranking)."""
-    for name, function in (_PRESENTATION if on else _OFF).items():
-        setattr(engine_module, name, function)
+    for (module, name), function in (_PRESENTATION if on else _OFF).items():
+        setattr(module, name, function)
 
 
 def _engine(index_dir: str, config: Config) -> SearchEngine:
