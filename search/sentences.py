@@ -16,7 +16,7 @@ fixtures and of real records of data/sample.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import regex
@@ -78,10 +78,9 @@ class SentenceSplitter:
                 self._decisions[context] = found
         return found
 
-    def _contexts(self, text: str) -> list[tuple[regex.Match, str]]:
+    def _contexts(self, text: str) -> Iterator[tuple[regex.Match, str]]:
         """Punkt's _match_potential_end_contexts: each candidate break with its context (the
-        word before it: from the last space after the previous candidate's word)."""
-        out = []
+        word before it: from the last space after the previous candidate's word), in order."""
         prev_start = prev_stop = 0
         previous = None
         for match in self._period.finditer(text):
@@ -90,33 +89,30 @@ class SentenceSplitter:
             # Punkt takes a space at the first position of that stretch as no space at all
             word_start = space + 1 if space > prev_stop else prev_start
             if previous is not None and prev_stop <= word_start:
-                out.append((previous, text[prev_start:prev_stop] + _tail(previous)))
+                yield previous, text[prev_start:prev_stop] + _tail(previous)
             previous, prev_start, prev_stop = match, word_start, begin
         if previous is not None:
-            out.append((previous, text[prev_start:prev_stop] + _tail(previous)))
-        return out
+            yield previous, text[prev_start:prev_stop] + _tail(previous)
 
-    def _slices(self, text: str) -> list[tuple[int, int]]:
-        """Punkt's _slices_from_text."""
-        out, last = [], 0
+    def _slices(self, text: str) -> Iterator[tuple[int, int]]:
+        """Punkt's _slices_from_text, in order."""
+        last = 0
         for match, context in self._contexts(text):
             if self._breaks(context):
-                out.append((last, match.end()))
+                yield last, match.end()
                 last = match.start("next_tok") if match.group("next_tok") else match.end()
-        out.append((last, len(text.rstrip())))
-        return out
+        yield last, len(text.rstrip())
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Punkt's span_tokenize(text) (with _realign_boundaries), as a list."""
+    def spans(self, text: str, until: int | None = None) -> list[tuple[int, int]]:
+        """Punkt's span_tokenize(text) (with _realign_boundaries), as a list; with `until`,
+        only its first spans: up to the first after the first two that starts beyond `until`
+        (the same spans: each is decided from the text before it and the next slice)."""
         slices = self._slices(text)
-        out, realign = [], 0
-        for i, (start, stop) in enumerate(slices):
+        out: list[tuple[int, int]] = []
+        realign = 0
+        start, stop = next(slices)
+        for nxt_start, nxt_stop in slices:
             start += realign
-            if i + 1 == len(slices):
-                if stop > start:
-                    out.append((start, stop))
-                continue
-            nxt_start, nxt_stop = slices[i + 1]
             m = self._realign.match(text[nxt_start:nxt_stop])
             if m:
                 out.append((start, nxt_start + len(m.group(0).rstrip())))
@@ -125,6 +121,12 @@ class SentenceSplitter:
                 realign = 0
                 if stop > start:
                     out.append((start, stop))
+            if until is not None and len(out) >= 2 and out[-1][0] > until:
+                return out
+            start, stop = nxt_start, nxt_stop
+        start += realign
+        if stop > start:
+            out.append((start, stop))
         return out
 
 

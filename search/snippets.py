@@ -154,7 +154,8 @@ def _mark(text: str, spans: list[tuple[int, int, str]], offset: int = 0) -> str:
 
 def _window(text: str, spans: list[tuple[int, int, str]]) -> tuple[int, int]:
     """The span of text to show: the sentences with the most distinct matched terms."""
-    sentences = splitter().spans(text) or [(0, len(text))]
+    # the sentences up to the one after the last match's (no later one can score)
+    sentences = splitter().spans(text, spans[-1][0] if spans else 0) or [(0, len(text))]
     starts = [s for s, _, _ in spans]  # in text order
     best, best_score = sentences[0], -1.0
     for i, (start, end) in enumerate(sentences):

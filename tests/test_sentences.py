@@ -76,3 +76,20 @@ def test_spans_are_punkts_on_texts_cut_anywhere(texts, cut):
 def test_an_empty_or_blank_text_has_no_sentence():
     assert splitter().spans("") == [] == list(nltkdata.sentence_splitter().span_tokenize(""))
     assert splitter().spans("  \n") == list(nltkdata.sentence_splitter().span_tokenize("  \n"))
+
+
+def test_the_first_spans_up_to_a_position_are_the_start_of_all_of_them(texts):
+    """spans(text, until) (search/snippets.py's window: sentences beyond the last match and
+    the one after it cannot be shown) stops after the first two spans and the first that
+    starts beyond `until`: the same spans as the whole text's, up to there."""
+    stopped = 0
+    for text in texts:
+        every = splitter().spans(text)
+        for until in sorted({0, 1, len(text) // 3, len(text) // 2, len(text) - 1, len(text)}):
+            first = splitter().spans(text, until)
+            assert first == every[: len(first)]
+            if first != every:
+                stopped += 1
+                assert len(first) >= 2 and first[-1][0] > until
+                assert all(start <= until for start, _ in first[:-1][1:])
+    assert stopped > 100
