@@ -35,6 +35,22 @@ WORDS = [
 QUESTION = "melanoma patients treated with interleukin"
 
 
+def shard_reads(monkeypatch, within: str) -> list[int]:  # noqa: ANN001
+    """The docids read from the shards (not kept yet: a round trip each) by calls made within
+    the function named `within`, from now on."""
+    read: list[int] = []
+    plain = RemoteShards.get_document
+
+    def get_document(self, docid, flags=0):  # noqa: ANN001, ANN202
+        inside = any(frame.name == within for frame in traceback.extract_stack())
+        if inside and docid not in self._docs:
+            read.append(docid)
+        return plain(self, docid, flags)
+
+    monkeypatch.setattr(RemoteShards, "get_document", get_document)
+    return read
+
+
 def one_database(one):  # noqa: ANN001, ANN201, F811
     return xapian.Database(str(current_build(one) / "xapian"))
 
@@ -109,16 +125,7 @@ def test_a_questions_feedback_on_count_servers_ranks_as_one_database(
 ):
     """(and the feedback reads its best records in one batch, not one round trip each)"""
     assert feedback.wanted(querymodel.shape(QUESTION), "relevance", len(QUESTION.split()))
-    read: list[int] = []
-    plain = RemoteShards.get_document
-
-    def get_document(self, docid, flags=0):  # noqa: ANN001, ANN202
-        feeding = any(frame.name == "from_top" for frame in traceback.extract_stack())
-        if feeding and docid not in self._docs:  # a round trip to a shard for the feedback
-            read.append(docid)
-        return plain(self, docid, flags)
-
-    monkeypatch.setattr(RemoteShards, "get_document", get_document)
+    read = shard_reads(monkeypatch, "from_top")
     counted = engine(sharded, served)
     for page in (1, 2):
         req = SearchRequest(q=QUESTION, page=page, size=5)
@@ -155,16 +162,7 @@ def test_a_page_on_count_servers_reads_no_document_of_the_shards(
     served,  # noqa: F811
     monkeypatch,
 ):
-    read: list[int] = []
-    plain = RemoteShards.get_document
-
-    def get_document(self, docid, flags=0):  # noqa: ANN001, ANN202
-        rendering = any(frame.name == "_render" for frame in traceback.extract_stack())
-        if rendering and docid not in self._docs:  # a round trip to a shard for the page
-            read.append(docid)
-        return plain(self, docid, flags)
-
-    monkeypatch.setattr(RemoteShards, "get_document", get_document)
+    read = shard_reads(monkeypatch, "_render")
     counted = engine(sharded, served)
     for page in (1, 2, 3):  # (past the first: MSet.fetch could not, its pages read each)
         req = SearchRequest(q="melanoma", page=page, size=4)

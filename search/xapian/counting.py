@@ -17,8 +17,9 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import xapian
@@ -38,6 +39,7 @@ Filters = tuple[tuple[str, tuple[str, ...]], ...]
 EVERY_TYPE = "*"  # a field name standing for the type field (the types of the whole match set)
 MAX_GROUPS = 64  # groups in one request (a search asks at most one per facet, plus two)
 MAX_VALUES = 1_000  # selected values in one group
+T = TypeVar("T")
 
 
 class Group(NamedTuple):
@@ -174,55 +176,46 @@ class ShardCounter:
                 self._close(old)
         return found
 
-    def count(
-        self, query: xapian.Query, groups: list[Group], build: str = ""
-    ) -> tuple[str, list[Counted]] | None:
-        """The counts on `build` ('': the newest), and its name; None when the shard no
-        longer holds that build (or never did)."""
+    def _on(self, build: str, read: Callable[[Shard], T]) -> tuple[str, T] | None:
+        """`read` of the open shard of `build` ('': the newest), and its name; None when the
+        shard no longer holds that build (or never did)."""
         self.current()
         with self.lock:
             shard = self._held(build)
             if shard is None:
                 return None
             try:
-                return shard.build, count(shard.db, shard.tables, query, groups)
+                return shard.build, read(shard)
             except xapian.DatabaseModifiedError:  # a replica brought up to date under it
                 self._close(shard)
                 return None
 
+    def count(
+        self, query: xapian.Query, groups: list[Group], build: str = ""
+    ) -> tuple[str, list[Counted]] | None:
+        """The counts on `build` ('': the newest), and its name (None: see `_on`)."""
+        return self._on(build, lambda shard: count(shard.db, shard.tables, query, groups))
+
     def stats(
         self, terms: list[str], prefixes: list[str], build: str = ""
     ) -> tuple[str, termstats.Answer] | None:
-        """The statistics of `terms` and listings under `prefixes` on `build` ('': the
-        newest: search/xapian/termstats.py), and its name; None when the shard no longer
-        holds that build."""
-        self.current()
-        with self.lock:
-            shard = self._held(build)
-            if shard is None:
-                return None
+        """The statistics of `terms` and listings under `prefixes` on `build`
+        (search/xapian/termstats.py), and its name (None: see `_on`)."""
+
+        def read(shard: Shard) -> termstats.Answer:
             types = self._types.get(shard.build)
             if types is None:
                 types = self._types[shard.build] = TypeCounts(shard.db)
-            try:
-                return shard.build, termstats.shard_stats(shard.db, types, terms, prefixes)
-            except xapian.DatabaseModifiedError:
-                self._close(shard)
-                return None
+            return termstats.shard_stats(shard.db, types, terms, prefixes)
+
+        return self._on(build, read)
 
     def documents(self, docids: list[int], build: str = "") -> tuple[str, dict] | None:
-        """The data and values of the shard's documents `docids` on `build` ('': the newest:
-        search/xapian/termstats.py), and its name; None when the shard no longer holds it."""
-        self.current()
-        with self.lock:
-            shard = self._held(build)
-            if shard is None:
-                return None
-            try:
-                return shard.build, {"documents": termstats.shard_documents(shard.db, docids)}
-            except xapian.DatabaseModifiedError:
-                self._close(shard)
-                return None
+        """The data and values of the shard's documents `docids` on `build`
+        (search/xapian/termstats.py), and its name (None: see `_on`)."""
+        return self._on(
+            build, lambda shard: {"documents": termstats.shard_documents(shard.db, docids)}
+        )
 
     def watch(self, every: float = 1.0) -> None:
         """Open the path's new build as soon as it changes, before a count asks for it (run
