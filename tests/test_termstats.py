@@ -18,6 +18,7 @@ from test_shards import one, same_page, sharded  # noqa: F401 (fixtures)
 
 from search import feedback, querymodel
 from search import fields as f
+from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
@@ -219,3 +220,16 @@ def test_on_shards_only_a_rare_words_documents_are_read(one, sharded, served, mo
     assert [n for size, n in read if size > 1 and n > 2] == []
     assert [n for size, n in read if size > 1]  # (rarer words' are read)
     assert [n for size, n in read if size == 1 and n > 2]  # (one database's up to MAX_HELD)
+
+
+def test_a_word_too_long_for_a_statistics_request_is_searched_as_one_database(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+):
+    long_word = "melanoma" + "x" * (termstats.MAX_TEXT + 10)
+    for q in (long_word, f"melanoma {long_word}", f'"{long_word} melanoma"'):
+        req = SearchRequest(q=q)
+        same_page(engine(sharded, served).search(req), SearchEngine(one).search(req))
+    terms, prefixes = termstats.wanted([qt.Term(f.ALL, "x" * 5_000)])
+    assert terms == prefixes == []

@@ -121,10 +121,12 @@ def wanted(trees: Iterable[qt.Node | None]) -> tuple[list[str], list[str]]:
                 if field in NUMBER_SLOTS or field in CONSTANT_FIELDS:
                     continue
                 key = term(field, text)
+                if len(key) + len(TF_PREFIX + TF_MARK) > MAX_TEXT:  # (no index term is so long:
+                    continue  # the translation finds it absent on its own)
                 terms[key] = None
                 if field in LENGTH_SLOTS:
                     prefixes[TF_PREFIX + key + TF_MARK] = None
-    return list(terms), list(prefixes)
+    return list(terms)[:MAX_TERMS], list(prefixes)[:MAX_PREFIXES]  # (the rest: asked as before)
 
 
 def remember(answer: Answer, db: Any, types: TypeCounts | None) -> None:
