@@ -224,8 +224,8 @@ def test_a_fielded_word_on_shards_maps_only_its_documents_lengths(
     reader = remote.reader()
     tree = qt.Term(f.ASIDE, "melanoma")
     sizes = []
-    for held in (sources.MAX_HELD_SHARDS, 0):  # 0: every length of the type's documents
-        monkeypatch.setattr(sources, "MAX_HELD_SHARDS", held)
+    for held in (sources.MAX_HELD, 0):  # 0: every length of the type's documents
+        monkeypatch.setattr(sources, "MAX_HELD", held)
         with reader.lock:
             reader._state = None  # a new translator: no source made before
             st = reader.state()

@@ -22,7 +22,7 @@ from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
-from search.xapian import sources, termstats
+from search.xapian import termstats
 from search.xapian.counters import CountServers, LocalCounters
 from search.xapian.schema import TF_MARK, TF_PREFIX, term
 from search.xapian.shards import RemoteShards, parse_addresses, shard_dirs
@@ -200,26 +200,6 @@ def test_a_bad_statistics_request_gets_its_error_and_the_server_goes_on(served):
     status, found = ask(server, "POST", "/documents", json.dumps({"docids": [1, 10**6]}).encode())
     assert status == 200 and list(found["documents"]) == ["1"]  # (a docid it lacks: left out)
     assert ask(server, "POST", "/stats", good) == (200, first)
-
-
-def test_on_shards_only_a_rare_words_documents_are_read(one, sharded, served, monkeypatch):  # noqa: F811
-    """Over shards a word's documents (to map only their lengths) are read only when at most
-    MAX_HELD_SHARDS hold it (a match through every shard), not up to MAX_HELD; the same pages."""
-    read: list[tuple[int, int]] = []  # (databases searched as one, documents)
-    plain = sources.postings
-
-    def postings(db, key, count):  # noqa: ANN001, ANN202
-        read.append((db.size(), count))
-        return plain(db, key, count)
-
-    monkeypatch.setattr(sources, "postings", postings)
-    monkeypatch.setattr(sources, "MAX_HELD_SHARDS", 2)
-    for q in ("title:melanoma", "melanoma interleukin", '"herniated disc"'):
-        req = SearchRequest(q=q)
-        same_page(engine(sharded, served).search(req), SearchEngine(one).search(req))
-    assert [n for size, n in read if size > 1 and n > 2] == []
-    assert [n for size, n in read if size > 1]  # (rarer words' are read)
-    assert [n for size, n in read if size == 1 and n > 2]  # (one database's up to MAX_HELD)
 
 
 def test_a_word_too_long_for_a_statistics_request_is_searched_as_one_database(

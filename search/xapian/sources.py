@@ -4,11 +4,10 @@ A word of a field other than ALL scores BM25 on that field's own length: a Value
 maps each length (a value slot) to BM25's saturated tf times SOURCE_SCALE, and the word's query
 scales it down to idf x boost. Xapian copies a source's weights each time a query is made of it
 and each time a match uses it (about 100 us for the 685 lengths of the sample's `aside`), so:
-- a word held by at most MAX_HELD documents (MAX_HELD_SHARDS over shards) gets, for each of its
-  wdfs, a source of only the lengths of the documents holding it that often (read once:
-  `postings`), shared while the database is open, in every ranking (a query is sent to every
-  shard for each ranked match, tables and all: with every length of `aside`, ~1,000 at 1x,
-  for each wdf, megabytes);
+- a word held by at most MAX_HELD documents gets, for each of its wdfs, a source of only the
+  lengths of the documents holding it that often (read once: `postings`), shared while the
+  database is open, in every ranking (a query is sent to every shard for each ranked match,
+  tables and all: with every length of `aside`, ~1,000 at 1x, for each wdf, megabytes);
 - for other words, a source of every length (of one record type's documents, for a query
   translated for that type) is made once per (field, tf) with its query, and shared;
 - unless the ranking is within a known match set (`within`): then a source of only the lengths
@@ -31,9 +30,6 @@ MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf
 MAX_WORDS = 50_000  # a word's sources (each (field, type, term, wdf)) kept per database
 _NONE = np.empty(0, dtype=np.int32)
 MAX_HELD = 20_000  # a word held by at most this many documents: its sources map their lengths
-# over shards, where reading a word's documents is a match through every shard (and with
-# search/scoring.py's stored lengths a field has at most 256 to map), at most this many
-MAX_HELD_SHARDS = 1_000
 HELD_CACHE = 2_000_000  # (docid, wdf) pairs kept for those words per database
 # A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
 # The factor must stay <= 1: Xapian 1.4 gives a source the minimum weight of its match unscaled
@@ -43,12 +39,11 @@ SOURCE_SCALE = 1e4
 
 class _Held:
     """The documents holding a word and the word's wdf in each, read in one match (a weight
-    that is the wdf: TfIdfWeight "nnn"), for words held by at most MAX_HELD documents
-    (MAX_HELD_SHARDS over shards); kept while the database is open."""
+    that is the wdf: TfIdfWeight "nnn"), for words held by at most MAX_HELD documents; kept
+    while the database is open."""
 
     def __init__(self, db: xapian.Database) -> None:
         self.db = db
-        self.sharded = db.size() > 1
         self._found: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         self._pairs = 0
 
@@ -58,7 +53,7 @@ class _Held:
             return self._found[key]
         n = self.db.get_termfreq(key)
         found = None
-        if n <= (MAX_HELD_SHARDS if self.sharded else MAX_HELD):
+        if n <= MAX_HELD:
             found = postings(self.db, key, n)
             docids = found[0]
             if self._pairs + len(docids) > HELD_CACHE:
