@@ -48,6 +48,7 @@ MAX_BODY = 4_000_000  # bytes of one request
 MAX_CONNECTIONS = 64
 TIMEOUT = 30.0  # seconds a connection may wait for the client's next bytes
 log = logging.getLogger("countserver")
+NOT_FOUND = "Not found: ask POST /count, /stats or /documents, or GET /status."
 
 
 def parse_groups(raw: Any) -> list[Group]:
@@ -94,9 +95,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path != "/status":
-            return self._send(
-                404, {"error": "Not found: ask POST /count, /stats or /documents, or GET /status."}
-            )
+            return self._send(404, {"error": NOT_FOUND})
         try:
             status = self.server.counter.status()
         except xapian.Error as e:
@@ -107,9 +106,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         if self.path not in ("/count", "/stats", "/documents"):
-            return self._send(
-                404, {"error": "Not found: ask POST /count, /stats or /documents, or GET /status."}
-            )
+            return self._send(404, {"error": NOT_FOUND})
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
             self.close_connection = True
@@ -132,7 +129,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 query = parse_query(request.get("query"))
                 groups = parse_groups(request.get("groups"))
-                found = self.server.counter.count(query, groups, build)
+                counted = self.server.counter.count(query, groups, build)
+                groups_out = {"groups": [c._asdict() for c in counted[1]]} if counted else None
+                found = None if counted is None else (counted[0], groups_out)
         except (InvalidRequest, ValueError) as e:  # (json's errors are ValueErrors)
             return self._send(400, {"error": str(e)})
         except xapian.DatabaseOpeningError as e:
@@ -146,11 +145,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(
                 409, {"error": f"This shard no longer holds build {request.get('build')!r}."}
             )
-        build, counted = found
-        if isinstance(counted, dict):  # (the statistics)
-            return self._send(200, {"build": build, **counted})
-        groups_out = [{"total": c.total, "counts": c.counts} for c in counted]
-        self._send(200, {"build": build, "groups": groups_out})
+        build, answer = found
+        self._send(200, {"build": build, **answer})
 
 
 class CountServer(ThreadingHTTPServer):
