@@ -9,6 +9,7 @@ the counts are pending); a bad request gets its 400 and the server goes on."""
 from __future__ import annotations
 
 import json
+import threading
 import traceback
 
 import pytest
@@ -24,6 +25,7 @@ from search.models import SearchRequest
 from search.store import current_build
 from search.xapian import termstats
 from search.xapian.counters import CountServers, LocalCounters
+from search.xapian.counting import Group, ShardCounter
 from search.xapian.schema import TF_MARK, TF_PREFIX, term
 from search.xapian.shards import RemoteShards, parse_addresses, shard_dirs
 from search.xapian.typestats import TypeCounts
@@ -155,6 +157,32 @@ def test_the_count_servers_documents_are_the_shards(sharded, served):  # noqa: F
                 ]
     finally:
         local.close()
+
+
+def test_documents_and_statistics_are_read_while_a_count_holds_the_shard(sharded):  # noqa: F811
+    """A count server reads a page's documents and a search's statistics on a database handle
+    of its own: they do not wait for the count sent before the page's ranking (here, a
+    count holding the shard's counting handle until they are answered)."""
+    counter = ShardCounter(shard_dirs(current_build(sharded))[0])
+    answered: list[object] = []
+
+    def read() -> None:
+        answered.append(counter.documents([1, 2]))
+        answered.append(counter.stats([term(f.ALL, "melanoma")], []))
+
+    try:
+        counter.current()
+        with counter.counting:  # a count going on
+            reading = threading.Thread(target=read, daemon=True)
+            reading.start()
+            reading.join(60.0)
+            assert not reading.is_alive(), "the documents waited for the count"
+        docs, stats = answered
+        assert sorted(docs[1]["documents"]) == ["1", "2"]
+        assert term(f.ALL, "melanoma") in stats[1]["terms"]
+        assert counter.count(xapian.Query(term(f.ALL, "melanoma")), [Group((), ())]) is not None
+    finally:
+        counter.close()
 
 
 def test_a_page_on_count_servers_reads_no_document_of_the_shards(

@@ -98,12 +98,17 @@ def count(
 
 
 class Shard(NamedTuple):
-    """One opened build of a shard database: its build name, documents and arrays."""
+    """One opened build of a shard database: its build name, documents and arrays (counted
+    on `db`), and a second handle (`reader`, its own lock) that reads documents and term
+    statistics meanwhile, with their frequencies per record type (`types`)."""
 
     key: tuple
     build: str
     db: xapian.Database
     tables: Tables
+    reader: xapian.Database
+    types: TypeCounts
+    documents: int
 
 
 def _key(path: Path) -> tuple:
@@ -123,18 +128,21 @@ class ShardCounter:
     path holds then. A new build is opened (its arrays read) while counts go on on the previous
     one, which stays open while counts name it (a web node switches to a new build only once
     every shard holds it) and for RETIRE seconds after the last; then it is closed. One count at
-    a time (a xapian.Database is not thread-safe)."""
+    a time, and one read of documents or statistics beside it, each on a database handle of its
+    own (a xapian.Database is not thread-safe): a page's documents do not wait for the counts
+    sent before its ranking."""
 
     RETIRE = 60.0  # seconds a build no longer the newest stays open after a count named it
     KEPT = 2  # builds open at most (the oldest closed first)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.lock = threading.Lock()  # the open builds, and counting on them
+        self.lock = threading.Lock()  # the open builds (held briefly)
+        self.counting = threading.Lock()  # counting on a build's `db` (taken after `lock`)
+        self.reading = threading.Lock()  # reading on a build's `reader` (taken after `lock`)
         self._opening = threading.Lock()  # one build opened at a time
         self._open: list[Shard] = []  # newest last
         self._used: dict[str, float] = {}  # build -> when a count last named it
-        self._types: dict[str, TypeCounts] = {}  # build -> its frequencies per type
 
     def current(self) -> Shard:
         """The database the path holds now, opened (and its arrays read) if it is new; counts
@@ -147,10 +155,12 @@ class ShardCounter:
             found = self._open[-1] if self._open else None
             if found is not None and found.key == key:
                 return found  # (opened while this waited)
-            db = xapian.Database(str(self.path))
+            db, reader = self._open_pair()
             tables = Tables(db)
             tables.warm()
-            shard = Shard(key, version(db), db, tables)
+            shard = Shard(
+                key, version(db), db, tables, reader, TypeCounts(reader), db.get_doccount()
+            )
             with self.lock:
                 self._open = [s for s in self._open if s.build != shard.build] + [shard]
                 self._used[shard.build] = time.monotonic()
@@ -158,11 +168,23 @@ class ShardCounter:
                     self._close(self._open[0])
             return shard
 
+    def _open_pair(self) -> tuple[xapian.Database, xapian.Database]:
+        """Two handles on the same revision of the database at the path (opened again when
+        it changed between the two openings)."""
+        for _ in range(10):
+            db, reader = xapian.Database(str(self.path)), xapian.Database(str(self.path))
+            if (version(db), db.get_revision()) == (version(reader), reader.get_revision()):
+                return db, reader
+            db.close()
+            reader.close()
+        raise xapian.DatabaseOpeningError(f"{self.path} kept changing while it was opened")
+
     def _close(self, shard: Shard) -> None:
         self._open.remove(shard)
         self._used.pop(shard.build, None)
-        self._types.pop(shard.build, None)
-        shard.db.close()
+        with self.counting, self.reading:  # (after a count or read of it going on)
+            shard.db.close()
+            shard.reader.close()
 
     def _held(self, build: str) -> Shard | None:
         """The open shard of `build` ('': the newest), None if it is not open; the builds no
@@ -176,19 +198,29 @@ class ShardCounter:
                 self._close(old)
         return found
 
-    def _on(self, build: str, read: Callable[[Shard], T]) -> tuple[str, T] | None:
+    def _on(
+        self, build: str, read: Callable[[Shard], T], reader: bool = False
+    ) -> tuple[str, T] | None:
         """`read` of the open shard of `build` ('': the newest), and its name; None when the
-        shard no longer holds that build (or never did)."""
+        shard no longer holds that build (or never did). `read` counts on the shard's `db`
+        (under `counting`), or with `reader` reads on its `reader` only (under `reading`)."""
         self.current()
+        using = self.reading if reader else self.counting
         with self.lock:
             shard = self._held(build)
             if shard is None:
                 return None
-            try:
-                return shard.build, read(shard)
-            except xapian.DatabaseModifiedError:  # a replica brought up to date under it
+            using.acquire()  # (before `lock` is let go: the shard is not closed meanwhile)
+        try:
+            return shard.build, read(shard)
+        except xapian.DatabaseModifiedError:  # a replica brought up to date under it
+            pass
+        finally:
+            using.release()
+        with self.lock:
+            if shard in self._open:
                 self._close(shard)
-                return None
+        return None
 
     def count(
         self, query: xapian.Query, groups: list[Group], build: str = ""
@@ -203,18 +235,17 @@ class ShardCounter:
         (search/xapian/termstats.py), and its name (None: see `_on`)."""
 
         def read(shard: Shard) -> termstats.Answer:
-            types = self._types.get(shard.build)
-            if types is None:
-                types = self._types[shard.build] = TypeCounts(shard.db)
-            return termstats.shard_stats(shard.db, types, terms, prefixes)
+            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes)
 
-        return self._on(build, read)
+        return self._on(build, read, reader=True)
 
     def documents(self, docids: list[int], build: str = "") -> tuple[str, dict] | None:
         """The data and values of the shard's documents `docids` on `build`
         (search/xapian/termstats.py), and its name (None: see `_on`)."""
         return self._on(
-            build, lambda shard: {"documents": termstats.shard_documents(shard.db, docids)}
+            build,
+            lambda shard: {"documents": termstats.shard_documents(shard.reader, docids)},
+            reader=True,
         )
 
     def watch(self, every: float = 1.0) -> None:
@@ -236,4 +267,4 @@ class ShardCounter:
         """The newest build's name and documents."""
         shard = self.current()
         with self.lock:
-            return {"build": shard.build, "documents": shard.db.get_doccount()}
+            return {"build": shard.build, "documents": shard.documents}
