@@ -17,6 +17,7 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
                   (a search's term statistics at once: search/xapian/termstats.py)
     POST /documents  {"build": ..., "docids": [the shard's docid, ...]}
               ->  {"build": ..., "documents": {docid: [data, {slot: value}] (base64)}}
+                  (the values of schema.DOCUMENT_SLOTS: those the pages read)
     GET /status   {"status": "ok", "build": ..., "documents": N}
 
 Errors answer a JSON {"error": sentence}: 400 (a request it cannot read), 409 (the build asked

@@ -40,6 +40,9 @@ _SHORT = MAX_TERM_BYTES // 4  # a term of at most this many characters fits in a
 # value slots
 SLOT_ID, SLOT_TYPE, SLOT_HASH, SLOT_TITLE, SLOT_DISPLAY_DATE = 0, 1, 2, 3, 4
 SLOT_YEAR, SLOT_DATE, SLOT_DATE_ASC, SLOT_UPDATED = 5, 6, 7, 8
+# the slots a page, a record page or a feedback record reads of a document itself (facet values
+# and lengths are read as whole value streams): what a count server sends of a document
+DOCUMENT_SLOTS = tuple(range(SLOT_UPDATED + 1))
 NUMBER_SLOTS = {
     f.YEAR: SLOT_YEAR, f.DATE: SLOT_DATE, f.DATE_ASC: SLOT_DATE_ASC, f.UPDATED: SLOT_UPDATED,
 }  # fmt: skip
