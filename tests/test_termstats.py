@@ -23,9 +23,10 @@ from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
-from search.xapian import termstats
+from search.xapian import sources, termstats
 from search.xapian.counters import CountServers, LocalCounters
 from search.xapian.counting import Group, ShardCounter
+from search.xapian.lengths import postings
 from search.xapian.schema import DOCUMENT_SLOTS, TF_MARK, TF_PREFIX, term
 from search.xapian.shards import RemoteShards, parse_addresses, shard_dirs
 from search.xapian.typestats import TypeCounts
@@ -68,7 +69,7 @@ def expected(db: xapian.Database) -> termstats.Answer:
     for key in WORDS:
         pre = TF_PREFIX + key + TF_MARK
         prefixes[pre] = [[t.term.decode(), t.termfreq] for t in db.allterms(pre)]
-    return {"terms": terms, "prefixes": prefixes}
+    return {"terms": terms, "prefixes": prefixes, "postings": {}}
 
 
 def test_the_shards_statistics_add_up_to_one_databases(one, sharded, served):  # noqa: F811
@@ -120,6 +121,67 @@ def test_a_search_on_count_servers_asks_the_shards_no_statistics_of_its_words(
         SearchEngine(sharded, shards=joined(served[0])).search(SearchRequest(q="interleukin"))
 
 
+def made_of_shards(index_dir) -> xapian.Database:  # noqa: ANN001
+    db = xapian.Database()
+    for path in shard_dirs(current_build(index_dir)):
+        db.add_database(xapian.Database(str(path)))
+    return db
+
+
+def test_the_shards_send_the_postings_of_words_few_documents_hold(
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+    monkeypatch,
+):
+    """Each count server reads the postings of the field words asked `held` on its own shard;
+    added up, they are those of the database made of the shards (docids and wdfs); a word
+    more documents hold than MAX_HELD on a shard comes without (None)."""
+    db = made_of_shards(sharded)
+    held = [term(fd, w) for fd in (f.ASIDE, f.TITLE) for w in ("melanoma", "cancer")]
+    held += [term(f.MESH_UI, "D008545"), term(f.TITLE, "znosuchword")]
+    want = {k: postings(db, k, db.get_termfreq(k)) for k in held}
+    assert any(len(set(w[1].tolist())) > 1 for w in want.values())  # several wdfs
+    servers = CountServers(parse_addresses(joined(served[1])), 10.0)
+    local = LocalCounters(shard_dirs(current_build(sharded)))
+    try:
+        for counters in (servers, local):
+            got = counters.stats([], [], [""] * len(served[1]), held)["postings"]
+            assert sorted(got) == sorted(held)
+            for key, (docids, wdfs) in want.items():
+                assert got[key][0].tolist() == docids.tolist()
+                assert got[key][1].tolist() == wdfs.tolist()
+        few = min(db.get_termfreq(k) for k in held[:4])
+        monkeypatch.setattr(termstats, "MAX_HELD", few - 1)
+        got = local.stats([], [], [""] * len(local.shards), held)["postings"]
+        assert [k for k in held[:4] if got[k] is None]
+    finally:
+        local.close()
+
+
+def test_a_search_on_count_servers_reads_no_postings_of_the_shards(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+    monkeypatch,
+):
+    """The field words' postings a translation reads come from the count servers (with the
+    words' statistics), not from a match on every shard for each word."""
+    plain = sources.postings
+
+    def over_shards(db, key, count):  # noqa: ANN001, ANN202
+        if isinstance(db, RemoteShards):
+            raise AssertionError(f"{key}'s postings were read over the shards")
+        return plain(db, key, count)
+
+    monkeypatch.setattr(sources, "postings", over_shards)
+    counted = engine(sharded, served)
+    for q in ("melanoma", "title:melanoma cancer", "neoplasms", QUESTION):
+        req = SearchRequest(q=q)
+        same_page(counted.search(req), SearchEngine(one).search(req))
+    with pytest.raises(AssertionError, match="over the shards"):  # (the check can fail)
+        SearchEngine(sharded, shards=joined(served[0])).search(SearchRequest(q="title:melanoma"))
+
+
 def test_a_questions_feedback_on_count_servers_ranks_as_one_database(
     one,  # noqa: F811
     sharded,  # noqa: F811
@@ -137,9 +199,7 @@ def test_a_questions_feedback_on_count_servers_ranks_as_one_database(
 
 
 def test_the_count_servers_documents_are_the_shards(sharded, served):  # noqa: F811
-    db = xapian.Database()
-    for path in shard_dirs(current_build(sharded)):
-        db.add_database(xapian.Database(str(path)))
+    db = made_of_shards(sharded)
     docids = [1, 2, 3, 5, 8, 13, db.get_lastdocid()]
     servers = CountServers(parse_addresses(joined(served[1])), 10.0)
     local = LocalCounters(shard_dirs(current_build(sharded)))

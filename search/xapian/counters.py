@@ -17,6 +17,7 @@ import http.client
 import json
 import weakref
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -150,11 +151,13 @@ class CountServers:
             answers.append(answer)
         return answers
 
-    def stats(self, terms: list[str], prefixes: list[str], builds: list[str]) -> Answer:
-        """The statistics of `terms` and listings under `prefixes` over every shard, added up
-        (search/xapian/termstats.py), asked of every server at once."""
-        bodies = [(k, json.dumps({"terms": terms, "prefixes": prefixes, "build": b}).encode())
-                  for k, b in enumerate(builds)]  # fmt: skip
+    def stats(
+        self, terms: list[str], prefixes: list[str], builds: list[str], held: Sequence[str] = ()
+    ) -> Answer:
+        """The statistics of `terms`, listings under `prefixes` and postings of `held` over
+        every shard, added up (search/xapian/termstats.py), asked of every server at once."""
+        asked = {"terms": terms, "prefixes": prefixes, "held": list(held)}
+        bodies = [(k, json.dumps({**asked, "build": b}).encode()) for k, b in enumerate(builds)]
         answers = self._answers(bodies, self._send_all(bodies, "/stats"), "/stats")
         return termstats.add_up(answers)
 
@@ -295,10 +298,12 @@ class LocalCounters:
             answers.append(found[1])
         return Done(add_up(groups, answers))
 
-    def stats(self, terms: list[str], prefixes: list[str], builds: list[str]) -> Answer:
+    def stats(
+        self, terms: list[str], prefixes: list[str], builds: list[str], held: Sequence[str] = ()
+    ) -> Answer:
         answers = []
         for shard in self.shards:
-            found = shard.stats(terms, prefixes)
+            found = shard.stats(terms, prefixes, "", held)
             assert found is not None  # (the newest build: always held)
             answers.append(found[1])
         return termstats.add_up(answers)

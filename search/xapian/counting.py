@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
@@ -229,13 +229,13 @@ class ShardCounter:
         return self._on(build, lambda shard: count(shard.db, shard.tables, query, groups))
 
     def stats(
-        self, terms: list[str], prefixes: list[str], build: str = ""
+        self, terms: list[str], prefixes: list[str], build: str = "", held: Sequence[str] = ()
     ) -> tuple[str, termstats.Answer] | None:
-        """The statistics of `terms` and listings under `prefixes` on `build`
-        (search/xapian/termstats.py), and its name (None: see `_on`)."""
+        """The statistics of `terms`, listings under `prefixes` and postings of `held` on
+        `build` (search/xapian/termstats.py), and its name (None: see `_on`)."""
 
         def read(shard: Shard) -> termstats.Answer:
-            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes)
+            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes, held)
 
         return self._on(build, read, reader=True)
 

@@ -11,9 +11,11 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
                    "groups": [{"filters": [[facet, [value, ...]], ...], "fields": [field, ...],
                                "query": its own query instead (optional)}]}
               ->  {"build": ..., "groups": [{"total": N, "counts": {field: {value: N}}}]}
-    POST /stats   {"build": ..., "terms": [term, ...], "prefixes": [prefix, ...]}
+    POST /stats   {"build": ..., "terms": [term, ...], "prefixes": [prefix, ...],
+                   "held": [term, ...] (optional)}
               ->  {"build": ..., "terms": {term: [documents, {record type: documents}]},
-                   "prefixes": {prefix: [[term, documents], ...] | null (too many)}}
+                   "prefixes": {prefix: [[term, documents], ...] | null (too many)},
+                   "postings": {held term: [docids, wdfs] (base64 of int32) | null}}
                   (a search's term statistics at once: search/xapian/termstats.py)
     POST /documents  {"build": ..., "docids": [the shard's docid, ...]}
               ->  {"build": ..., "documents": {docid: [data, {slot: value}] (base64)}}
@@ -122,8 +124,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise InvalidRequest("A count request is a JSON object.")
             build = str(request.get("build") or "")
             if self.path == "/stats":
-                terms, prefixes = termstats.check(request.get("terms"), request.get("prefixes"))
-                found = self.server.counter.stats(terms, prefixes, build)
+                terms, prefixes, held = termstats.check(
+                    request.get("terms"), request.get("prefixes"), request.get("held")
+                )
+                found = self.server.counter.stats(terms, prefixes, build, held)
             elif self.path == "/documents":
                 docids = termstats.check_docids(request.get("docids"))
                 found = self.server.counter.documents(docids, build)

@@ -171,15 +171,17 @@ class ShardSearch(ShardFacets, XapianReader):
     def _prefetch(
         servers: tuple[Counters, list[str]], st: _State, trees: tuple[qt.Node | None, ...]
     ) -> None:
-        """The statistics translating `trees` asks for (those not kept yet), from the count
-        servers in one request each (search/xapian/termstats.py), where each would be a round
-        trip to every shard."""
-        db, types = st.db, st.translator.types
+        """The statistics translating `trees` asks for (those not kept yet), and the postings
+        of its field words held by few documents, from the count servers in one request each
+        (search/xapian/termstats.py), where each would be a round trip to every shard."""
+        db, types, held = st.db, st.translator.types, st.translator.sources.held
         terms, prefixes = termstats.wanted(trees)
+        words = [w for w in termstats.held_of(prefixes) if not held.knows(w)]
         terms = [t for t in terms if not (db.knows_termfreq(t) and (not types or types.knows(t)))]
         prefixes = [p for p in prefixes if not db.knows_terms(p)]
-        if terms or prefixes:
-            termstats.remember(servers[0].stats(terms, prefixes, servers[1]), db, types)
+        if terms or prefixes or words:
+            answer = servers[0].stats(terms, prefixes, servers[1], words)
+            termstats.remember(answer, db, types, held)
 
     def _fetch(self, st: _State, mset: xapian.MSet) -> None:
         """The page's documents from the count servers when there are (each reads its own

@@ -52,16 +52,22 @@ class _Held:
         if key in self._found:
             return self._found[key]
         n = self.db.get_termfreq(key)
-        found = None
-        if n <= MAX_HELD:
-            found = postings(self.db, key, n)
-            docids = found[0]
-            if self._pairs + len(docids) > HELD_CACHE:
+        found = postings(self.db, key, n) if n <= MAX_HELD else None
+        self.remember(key, found)
+        return found
+
+    def remember(self, key: str, found: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Keep `key`'s (docids, wdfs) (read elsewhere: search/xapian/termstats.py, from the
+        shards' count servers), as if a call had read them."""
+        if found is not None:
+            if self._pairs + len(found[0]) > HELD_CACHE:
                 self._found.clear()
                 self._pairs = 0
-            self._pairs += len(docids)
+            self._pairs += len(found[0])
         self._found[key] = found
-        return found
+
+    def knows(self, key: str) -> bool:
+        return key in self._found
 
 
 class Sources:

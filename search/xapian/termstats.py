@@ -11,20 +11,25 @@ count server answers for its own shard (`shard_stats`: counts over its local dat
 spy), the web node adds the shards' answers up (the same numbers a database made of the
 shards gives: sums of frequencies, listings merged) and puts them in the caches the
 translation reads (`remember`). A word the request did not name (a feedback clause's, a
-prefix's) is still asked for as before.
+prefix's) is still asked for as before. The field words it names as `held` come with their
+postings (docids and wdfs: search/xapian/sources.py reads those of a word held by at most
+MAX_HELD documents, over shards a match on every shard for each word) when the shard holds
+few enough of them, each shard reading its own locally.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import xapian
 
 from search import querytree as qt
 from search.errors import InvalidRequest
+from search.xapian.lengths import postings
 from search.xapian.matching import nodes
 from search.xapian.schema import (
     CONSTANT_FIELDS,
@@ -35,36 +40,52 @@ from search.xapian.schema import (
     TF_PREFIX,
     term,
 )
+from search.xapian.sources import MAX_HELD
 from search.xapian.typestats import TypeCounts
+
+if TYPE_CHECKING:
+    from search.xapian.sources import _Held
 
 MAX_TERMS = 4_000  # terms in one request
 MAX_PREFIXES = 4_000  # prefixes listed in one request
 MAX_LISTED = 2_000  # terms listed under one prefix (a word's count terms: one per wdf above 1)
 MAX_TEXT = 1_000  # characters of one term or prefix
 MAX_DOCUMENTS = 1_000  # documents in one request (a page has at most 100)
+MAX_POSTINGS = 400_000  # postings sent in one answer (the words beyond: no postings)
 
 # a shard's answer: term -> [documents holding it, {record type: those of that type}];
-# prefix -> [[term, documents holding it], ...] in term order (None: more than MAX_LISTED)
+# prefix -> [[term, documents holding it], ...] in term order (None: more than MAX_LISTED);
+# held term -> [docids, wdfs] (base64 of little-endian int32; None: too many, not sent)
 TermAnswer = list  # [int, dict[str, int]]
 Answer = dict[str, dict[str, Any]]
 
 
-def check(terms: Any, prefixes: Any) -> tuple[list[str], list[str]]:
-    """The request's terms and prefixes (InvalidRequest when they are not lists of strings
-    within the limits)."""
-    for name, given, limit in (("terms", terms, MAX_TERMS), ("prefixes", prefixes, MAX_PREFIXES)):
+def check(terms: Any, prefixes: Any, held: Any = None) -> tuple[list[str], list[str], list[str]]:
+    """The request's terms, prefixes and held terms (InvalidRequest when they are not lists
+    of strings within the limits; `held` absent: none)."""
+    held = [] if held is None else held
+    for name, given, limit in (
+        ("terms", terms, MAX_TERMS),
+        ("prefixes", prefixes, MAX_PREFIXES),
+        ("held", held, MAX_TERMS),
+    ):
         if not isinstance(given, list) or len(given) > limit:
             raise InvalidRequest(f"`{name}` must be a list of at most {limit:,} strings.")
         if not all(isinstance(t, str) and 0 < len(t) <= MAX_TEXT for t in given):
             raise InvalidRequest(f"Each of `{name}` is a string of 1 to {MAX_TEXT} characters.")
-    return terms, prefixes
+    return terms, prefixes, held
 
 
 def shard_stats(
-    db: xapian.Database, types: TypeCounts, terms: list[str], prefixes: list[str]
+    db: xapian.Database,
+    types: TypeCounts,
+    terms: list[str],
+    prefixes: list[str],
+    held: Sequence[str] = (),
 ) -> Answer:
     """One database's (a shard's) statistics of `terms` and listings under `prefixes`; `types`:
-    its frequencies per type (counted with a filter per type, kept while it is open)."""
+    its frequencies per type (counted with a filter per type, kept while it is open); the
+    postings of the `held` terms it holds at most MAX_HELD of (at most MAX_POSTINGS in all)."""
     found: dict[str, TermAnswer] = {}
     for key in terms:
         n = db.get_termfreq(key)
@@ -75,7 +96,17 @@ def shard_stats(
             [i.term.decode("utf-8"), i.termfreq] for i in islice(db.allterms(pre), MAX_LISTED + 1)
         ]
         listed[pre] = items if len(items) <= MAX_LISTED else None
-    return {"terms": found, "prefixes": listed}
+    sent: dict[str, list[str] | None] = {}
+    budget = MAX_POSTINGS
+    for key in held:
+        n = found[key][0] if key in found else db.get_termfreq(key)
+        if n > min(MAX_HELD, budget):
+            sent[key] = None
+            continue
+        budget -= n
+        docids, wdfs = postings(db, key, n) if n else (np.empty(0, int), np.empty(0, int))
+        sent[key] = [_b64(docids.astype("<i4").tobytes()), _b64(wdfs.astype("<i4").tobytes())]
+    return {"terms": found, "prefixes": listed, "postings": sent}
 
 
 def add_up(answers: list[Answer]) -> Answer:
@@ -100,12 +131,34 @@ def add_up(answers: list[Answer]) -> Answer:
                 merged[text] = merged.get(text, 0) + n
         keys = sorted(merged, key=lambda t: t.encode("utf-8"))  # allterms' order: bytes
         prefixes[pre] = [[t, merged[t]] for t in keys] if len(keys) <= MAX_LISTED else None
-    return {"terms": terms, "prefixes": prefixes}
+    return {"terms": terms, "prefixes": prefixes, "postings": _held_postings(answers)}
+
+
+def _held_postings(answers: list[Answer]) -> dict[str, Any]:
+    """Each held term's postings over the shards (docids of the database made of them,
+    ascending, and wdfs), when every shard sent its own (else None)."""
+    out: dict[str, Any] = {}
+    shards = len(answers)
+    for key in answers[0].get("postings", {}) if answers else ():
+        parts = [a.get("postings", {}).get(key) for a in answers]
+        if any(p is None for p in parts):
+            out[key] = None
+            continue
+        docids, wdfs = [], []
+        for k, (local, wdf) in enumerate(parts):  # type: ignore[misc]
+            ids = np.frombuffer(base64.b64decode(local), "<i4").astype(np.int64)
+            docids.append((ids - 1) * shards + k + 1)
+            wdfs.append(np.frombuffer(base64.b64decode(wdf), "<i4").astype(np.int64))
+        joined = np.concatenate(docids)
+        order = np.argsort(joined, kind="stable")
+        out[key] = (joined[order], np.concatenate(wdfs)[order])
+    return out
 
 
 def wanted(trees: Iterable[qt.Node | None]) -> tuple[list[str], list[str]]:
     """The terms whose statistics translating `trees` asks for, and the count terms' prefixes
-    of the field words among them (prefixes' words are expanded during the translation)."""
+    of the field words among them (prefixes' words are expanded during the translation);
+    those field words are the ones to ask `held` (`held_of`)."""
     terms: dict[str, None] = {}
     prefixes: dict[str, None] = {}
     for tree in trees:
@@ -130,13 +183,23 @@ def wanted(trees: Iterable[qt.Node | None]) -> tuple[list[str], list[str]]:
     return list(terms)[:MAX_TERMS], list(prefixes)[:MAX_PREFIXES]  # (the rest: asked as before)
 
 
-def remember(answer: Answer, db: Any, types: TypeCounts | None) -> None:
+def held_of(prefixes: list[str]) -> list[str]:
+    """The field words whose count terms' prefixes `wanted` listed: those whose postings a
+    translation reads when few documents hold them."""
+    return [p[len(TF_PREFIX) : -len(TF_MARK)] for p in prefixes]
+
+
+def remember(answer: Answer, db: Any, types: TypeCounts | None, held: _Held | None = None) -> None:
     """Put the added-up statistics where the translation reads them: the shards' frequency
-    and listing caches (search/xapian/shards.py RemoteShards) and `types`' frequencies."""
+    and listing caches (search/xapian/shards.py RemoteShards), `types`' frequencies and the
+    postings of the words held by at most MAX_HELD documents in `held`."""
     for key, (n, per_type) in answer["terms"].items():
         db.remember_termfreq(key, n)
         if types is not None and n:
             types.remember(key, per_type)
+    for key, found in answer.get("postings", {}).items():
+        if held is not None and found is not None and len(found[0]) <= MAX_HELD:
+            held.remember(key, found)
     for pre, items in answer["prefixes"].items():
         if items is not None:
             db.remember_terms(pre, [(t.encode("utf-8"), n) for t, n in items])
