@@ -155,9 +155,11 @@ class QueryBuilder:
     ) -> ParsedQuery:
         """Parse a query; `expand` (MeSH expansion) finds phrases to widen with alternatives.
         A description (search/querymodel.py), or any text in `mode` "patient", is read as
-        words for its concepts (search/concepts.py)."""
+        words for its concepts (search/concepts.py). The shape is the words' without the
+        filters (`year:2019..2023` is not three more words: it made three keywords with a
+        year range a question, ranked with feedback and no word required)."""
         text = clean(text)
-        shape = querymodel.shape(text)
+        shape = querymodel.shape(split_filters(text)[1])  # (a filter's words are no question's)
         if mode == "patient" or (shape == querymodel.DESCRIPTION and not _has_logic(text)):
             return self._description(text, expand, patient=mode == "patient")
         text = stray_stars(text)

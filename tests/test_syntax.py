@@ -10,7 +10,7 @@ import pytest
 from search import syntax
 from search.errors import InvalidRequest
 from search.querytree import describe
-from search.syntax import QueryBuilder, clean, plain_words
+from search.syntax import QueryBuilder, clean, plain_words, split_filters
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +206,21 @@ def test_clean_and_plain_words():
         "IL-6",
         "cd4+",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        ("induced hCG human year:2019..2023", "keywords"),
+        ("cancer cell lines year:2019..2023 type:article", "keywords"),
+        ("melanoma status:recruiting phase:2", "keywords"),
+        ("does interleukin-2 help patients with metastatic melanoma year:1980..2020", "question"),
+    ],
+)
+def test_the_shape_is_the_words_without_the_filters(text, shape):
+    """A filter's words (year:2019..2023 is three) do not make keywords a question: the
+    question shape ranks with feedback and requires no word."""
+    parsed = QueryBuilder().parse(text)
+    assert parsed.reading is not None and parsed.reading.shape == shape
+    words = split_filters(text)[1]
+    assert QueryBuilder().parse(words).reading.shape == shape  # the same words, no filter
