@@ -222,9 +222,12 @@ def test_the_count_servers_documents_are_the_shards(sharded, served):  # noqa: F
 def test_documents_and_statistics_are_read_while_a_count_holds_the_shard(sharded):  # noqa: F811
     """A count server reads a page's documents and a search's statistics on a database handle
     of its own: they do not wait for the count sent before the page's ranking (here, a
-    count holding the shard's counting handle until they are answered)."""
+    count holding the shard's counting handle until they are answered), nor for a second
+    count waiting for that one."""
     counter = ShardCounter(shard_dirs(current_build(sharded))[0])
     answered: list[object] = []
+    counted: list[object] = []
+    melanoma = xapian.Query(term(f.ALL, "melanoma"))
 
     def read() -> None:
         answered.append(counter.documents([1, 2]))
@@ -233,14 +236,22 @@ def test_documents_and_statistics_are_read_while_a_count_holds_the_shard(sharded
     try:
         counter.current()
         with counter.counting:  # a count going on
+            waiting = threading.Thread(
+                target=lambda: counted.append(counter.count(melanoma, [Group((), ())])),
+                daemon=True,
+            )
+            waiting.start()
+            waiting.join(0.5)  # (it waits for the count going on)
             reading = threading.Thread(target=read, daemon=True)
             reading.start()
             reading.join(60.0)
-            assert not reading.is_alive(), "the documents waited for the count"
+            assert not reading.is_alive(), "the documents waited for the counts"
+            assert not counted
+        waiting.join(60.0)
         docs, stats = answered
         assert sorted(docs[1]["documents"]) == ["1", "2"]
         assert term(f.ALL, "melanoma") in stats[1]["terms"]
-        assert counter.count(xapian.Query(term(f.ALL, "melanoma")), [Group((), ())]) is not None
+        assert counted[0] is not None and counted[0][1][0].total > 0
     finally:
         counter.close()
 

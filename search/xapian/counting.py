@@ -206,11 +206,15 @@ class ShardCounter:
         (under `counting`), or with `reader` reads on its `reader` only (under `reading`)."""
         self.current()
         using = self.reading if reader else self.counting
-        with self.lock:
-            shard = self._held(build)
-            if shard is None:
-                return None
-            using.acquire()  # (before `lock` is let go: the shard is not closed meanwhile)
+        while True:
+            with self.lock:
+                shard = self._held(build)
+                if shard is None:
+                    return None
+                if using.acquire(blocking=False):  # (under `lock`: the shard stays open)
+                    break
+            with using:  # the count (or read) going on done, look again (not waiting
+                pass  # under `lock`: the other handle's requests go on meanwhile)
         try:
             return shard.build, read(shard)
         except xapian.DatabaseModifiedError:  # a replica brought up to date under it
