@@ -28,10 +28,12 @@ from test_shards import (  # noqa: F401 (fixtures)
 )
 
 from indexer.update import update_index
+from search import fields as f
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.xapian.counting import MAX_GROUPS
 from search.xapian.countserver import MAX_BODY
+from search.xapian.schema import term
 from search.xapian.shardsearch import ShardSearch
 from web import create_app
 
@@ -116,6 +118,25 @@ def count_body(build: str = "", query: xapian.Query | None = None, **group) -> b
     return json.dumps({"query": text, "build": build, "groups": groups}).encode()
 
 
+def test_a_group_minus_the_main_query_counts_its_and_not(served):
+    """A group's query `minus` the main query counts what their AND NOT matches (the count
+    of the partial matches after the full ones, the main query matched once)."""
+    q = xapian.Query
+    words = [q(term(f.ALL, w)) for w in ("melanoma", "cancer", "interleukin")]
+    loose, main = q(q.OP_OR, words), q(q.OP_AND, words[:2])
+
+    def counted(group_query: xapian.Query, **group) -> list:  # noqa: ANN003
+        body = json.loads(count_body("", main, **group))
+        body["groups"][0]["query"] = base64.b64encode(group_query.serialise()).decode("ascii")
+        status, answer = ask(served[1][0], "POST", "/count", json.dumps(body).encode())
+        assert status == 200, answer
+        return answer["groups"]
+
+    minus = counted(loose, minus=True)
+    assert minus == counted(q(q.OP_AND_NOT, loose, main))
+    assert 0 < minus[0]["total"] < counted(loose)[0]["total"]
+
+
 def test_a_bad_request_gets_its_error_and_the_server_goes_on(served):
     server = served[1][0]
     status, good = ask(server, "POST", "/count", count_body())
@@ -127,6 +148,7 @@ def test_a_bad_request_gets_its_error_and_the_server_goes_on(served):
         ("POST", "/count", count_body(fields=["nosuchfield"]), {}),
         ("POST", "/count", count_body(filters=[["nosuchfacet", ["x"]]]), {}),
         ("POST", "/count", count_body(filters="melanoma"), {}),
+        ("POST", "/count", count_body(minus="yes"), {}),
         (
             "POST",
             "/count",

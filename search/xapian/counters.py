@@ -115,6 +115,8 @@ class CountServers:
                                     "fields": list(g.fields)}  # fmt: skip
             if g.query is not None:
                 item["query"] = _encoded(g.query)
+            if g.minus:
+                item["minus"] = True
             wire.append(item)
         bodies = [(k, json.dumps({"query": text, "build": b, "groups": wire}).encode())
                   for k, b in enumerate(builds)]  # fmt: skip

@@ -44,11 +44,13 @@ T = TypeVar("T")
 
 class Group(NamedTuple):
     """Count `fields` over the matches (of `query`, else of the request's query) that the
-    facet selections `filters` allow."""
+    facet selections `filters` allow; with `minus`, over those of `query` the request's
+    query does not match (its AND NOT, the request's query's matches read once)."""
 
     filters: Filters
     fields: tuple[str, ...]
     query: xapian.Query | None = None
+    minus: bool = False
 
 
 class Counted(NamedTuple):
@@ -84,6 +86,11 @@ def count(
         matched = masks.get(key)
         if matched is None:
             matched = masks[key] = match_mask(db, q, tables.size)
+        if group.minus and group.query is not None:
+            main = query.serialise()
+            if main not in masks:
+                masks[main] = match_mask(db, query, tables.size)
+            matched = matched & ~masks[main]
         if group.filters:
             within = matched & xfacets.filter_mask(tables, SearchRequest(filters=group.filters))
         else:

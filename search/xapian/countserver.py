@@ -9,7 +9,9 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
     POST /count   {"query": base64 of xapian.Query.serialise() (unscored: no posting source),
                    "build": the build the web node reads ('' = the newest),
                    "groups": [{"filters": [[facet, [value, ...]], ...], "fields": [field, ...],
-                               "query": its own query instead (optional)}]}
+                               "query": its own query instead (optional),
+                               "minus": true: only those of its query the main query
+                                        does not match (optional)}]}
               ->  {"build": ..., "groups": [{"total": N, "counts": {field: {value: N}}}]}
     POST /stats   {"build": ..., "terms": [term, ...], "prefixes": [prefix, ...],
                    "held": [term, ...] (optional)}
@@ -64,11 +66,15 @@ def parse_groups(raw: Any) -> list[Group]:
             filters = tuple((str(n), tuple(str(v) for v in vs)) for n, vs in g["filters"])
             fields = tuple(str(x) for x in g["fields"])
             query = parse_query(g["query"]) if "query" in g else None
-        except (KeyError, TypeError, ValueError):
+            minus = g.get("minus", False)
+            if not isinstance(minus, bool):
+                raise TypeError
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise InvalidRequest(
-                "A group is {filters: [[facet, [values]]], fields: [...], query?: ...}."
+                "A group is {filters: [[facet, [values]]], fields: [...], query?: ..., "
+                "minus?: true|false}."
             ) from None
-        groups.append(Group(filters, fields, query))
+        groups.append(Group(filters, fields, query, minus))
     return groups
 
 

@@ -240,9 +240,8 @@ class ShardSearch(ShardFacets, XapianReader):
         and the call that reads the total, the counts and that count (0 when there is no full
         match)."""
         groups = [Group(others, tuple(fields)) for others, fields in self._groups(req).items()]
-        if loose is not None:
-            partial = boolean(st.translator, qt.AndNot(loose, tree))
-            groups.append(Group(active(req), (), partial))
+        if loose is not None:  # (its matches less the full ones: `tree` matched once)
+            groups.append(Group(active(req), (), boolean(st.translator, loose), minus=True))
         pending = servers[0].send(boolean(st.translator, tree), groups, servers[1])
 
         def read() -> tuple[int, dict[str, Counter[str]], int]:
