@@ -5,6 +5,8 @@ partial matches ranked by AND_NOT: the same matches, order and scores as the for
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 import xapian
@@ -372,3 +374,36 @@ def test_a_length_sources_weight_is_the_saturated_tf_of_each_length(reader, fiel
                 length = int(table.per_doc[m.docid])
                 one = saturated_tf(tf, length, table.average, made.k1, made.b)
                 assert m.weight == one * sources.SOURCE_SCALE
+
+
+class _Asking(xapian.Database):
+    """The fixture database, counting the frequencies asked of it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.asked: Counter[str] = Counter()
+
+    def get_termfreq(self, key):  # noqa: ANN001, ANN201
+        self.asked[key if isinstance(key, str) else key.decode("utf-8")] += 1
+        return super().get_termfreq(key)
+
+
+def test_a_words_frequency_is_asked_of_the_database_once(reader, xapian_index):
+    """A translation asks a word's frequency once per open database (sources.py `termfreq`),
+    not for each record type and ranking (each ask reads the database's B-tree)."""
+    from search.store import current_build
+    from search.xapian.query import Translator
+
+    db = _Asking(str(current_build(xapian_index) / "xapian"))
+    translator = Translator(db)
+    with reader.lock:
+        _, _, found = parse(reader, "melanoma interleukin-2 title:cancer")
+    within = np.ones(db.get_lastdocid() + 1, dtype=bool)
+    for _ in range(2):
+        translator.reset()
+        for kind in f.TYPES:
+            translator(found.query, kind, within)
+            translator(found.query, kind)
+    words = [term(field, text) for field, text in qt.positive_terms(found.query)]
+    assert words and all(db.asked[w] == 1 for w in words)
+    assert all(translator.sources.termfreq(w) == xapian.Database.get_termfreq(db, w) for w in words)

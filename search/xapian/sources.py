@@ -18,6 +18,8 @@ Constant scores come from one FixedWeightPostingSource per score.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import xapian
 
@@ -31,6 +33,7 @@ MAX_WORDS = 50_000  # a word's sources (each (field, type, term, wdf)) kept per 
 _NONE = np.empty(0, dtype=np.int32)
 MAX_HELD = 20_000  # a word held by at most this many documents: its sources map their lengths
 HELD_CACHE = 2_000_000  # (docid, wdf) pairs kept for those words per database
+MAX_FREQUENCIES = 200_000  # terms whose frequencies are kept per database (then forgotten at once)
 # A source's weights are this times BM25's saturated tf; a term scales them by idf x boost / this.
 # The factor must stay <= 1: Xapian 1.4 gives a source the minimum weight of its match unscaled
 # and ends it early when that exceeds the source's own maximum (tests/test_xapian.py).
@@ -42,8 +45,9 @@ class _Held:
     that is the wdf: TfIdfWeight "nnn"), for words held by at most MAX_HELD documents; kept
     while the database is open."""
 
-    def __init__(self, db: xapian.Database) -> None:
+    def __init__(self, db: xapian.Database, termfreq: Callable[[str], int]) -> None:
         self.db = db
+        self.termfreq = termfreq
         self._found: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         self._pairs = 0
 
@@ -51,7 +55,7 @@ class _Held:
         """(docids, wdfs) of the documents holding `key`; None when too many hold it."""
         if key in self._found:
             return self._found[key]
-        n = self.db.get_termfreq(key)
+        n = self.termfreq(key)
         found = postings(self.db, key, n) if n <= MAX_HELD else None
         self.remember(key, found)
         return found
@@ -85,7 +89,8 @@ class Sources:
         self._present: dict[str, frozenset[int] | None] = {}  # this ranking's words' wdfs
         self._kept: list[xapian.PostingSource] = []
         self._kinds: np.ndarray | None = None  # each docid's type (index in f.TYPES; -1: none)
-        self.held = _Held(db)
+        self._frequencies: dict[str, int] = {}
+        self.held = _Held(db, self.termfreq)
         # (field, type, (term, wdf)) -> its source and query; (None, None): every length's
         self._words: dict[object, tuple[xapian.PostingSource | None, xapian.Query | None]] = {}
         self._by_wdf: dict[object, dict[int, np.ndarray]] = {}  # this search's words' lengths
@@ -95,6 +100,16 @@ class Sources:
         self._kept.clear()
         self._by_wdf.clear()
         self.within(None)
+
+    def termfreq(self, key: str) -> int:
+        """The number of documents holding `key`, asked of the database once (each ask reads
+        its B-tree: a word is scored for each record type, in each ranking of a search)."""
+        found = self._frequencies.get(key)
+        if found is None:
+            if len(self._frequencies) >= MAX_FREQUENCIES:
+                self._frequencies.clear()
+            found = self._frequencies[key] = self.db.get_termfreq(key)
+        return found
 
     def within(self, mask: np.ndarray | None) -> None:
         """Rank only the documents of this mask (docid-indexed) from now on (None: any)."""

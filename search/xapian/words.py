@@ -77,7 +77,7 @@ class Words:
             return NOTHING
         if field in CONSTANT_FIELDS:
             return self.constant(boost, xapian.Query(key))
-        n = self.db.get_termfreq(key)
+        n = self.sources.termfreq(key)
         if not n:
             return xapian.Query(key)  # matches nothing; scaled or not
         total = self.db.get_doccount()
