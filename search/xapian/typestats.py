@@ -113,8 +113,22 @@ class TypeCounts:
         mset = enquire.get_mset(0, total)
         docid = mset.get_docid
         docids = np.fromiter((docid(i) for i in range(mset.size())), np.int64, mset.size())
-        kinds = self._kinds()
-        per_kind = np.bincount(kinds[docids] + 1, minlength=len(f.TYPES) + 1)[1:]
+        return self._per_type(docids)
+
+    def read(self, key: str, docids: np.ndarray) -> None:
+        """Keep `key`'s frequencies per type counted from `docids`, every document holding it
+        (read for its field's posting sources: search/xapian/sources.py _Held), as
+        `_looked_up` counts a rare term's, without a match of its own (one database)."""
+        if key in self._frequencies or self.spied or self._kinds is None or -1 in self._order:
+            return
+        if len(self._frequencies) >= MAX_CACHED:
+            self._frequencies.clear()
+        self._frequencies[key] = self._per_type(docids)
+
+    def _per_type(self, docids: np.ndarray) -> tuple[int, ...]:
+        """The number of `docids` of each type (in `types` order)."""
+        assert self._kinds is not None
+        per_kind = np.bincount(self._kinds()[docids] + 1, minlength=len(f.TYPES) + 1)[1:]
         return tuple(int(per_kind[i]) for i in self._order)
 
     def _count(self, key: str, type_term: str) -> int:

@@ -83,6 +83,11 @@ class Words:
         total = self.db.get_doccount()
         weight = idf(total, n)
         if self.types and self._kind is not None:  # that of the documents of the kind
+            if field in LENGTH_SLOTS and self.docs.single and not self.types.knows(key):
+                # its postings are read for its sources (`scored`): counted per type from them
+                found = self.sources.held(key)
+                if found is not None:
+                    self.types.read(key, found[0])
             count, df = self.types.of(self._kind, key, n)
             if not df:
                 return xapian.Query(key)  # no document of the kind holds it
