@@ -407,3 +407,40 @@ def test_a_words_frequency_is_asked_of_the_database_once(reader, xapian_index):
     words = [term(field, text) for field, text in qt.positive_terms(found.query)]
     assert words and all(db.asked[w] == 1 for w in words)
     assert all(translator.sources.termfreq(w) == xapian.Database.get_termfreq(db, w) for w in words)
+
+
+def test_a_translations_sources_live_with_the_translator_not_the_query(reader, monkeypatch):
+    """The scored queries are made without the bindings' Python note of their posting sources
+    (matching.py `made`): the translator keeps every source of a search alive until the next
+    search's `reset`, also those its word cache forgets mid-search (MAX_WORDS), and the
+    ranking is the same, after a full garbage collection, as with the cache kept."""
+    import gc
+    import weakref
+
+    made: list[weakref.ref] = []
+    mapped = sources.Sources._mapped
+
+    def recorded(self, *args):  # noqa: ANN001, ANN002, ANN202
+        source = mapped(self, *args)
+        made.append(weakref.ref(source))
+        return source
+
+    monkeypatch.setattr(sources.Sources, "_mapped", recorded)
+    monkeypatch.setattr(docweights, "PER_DOC", 0)  # a source per wdf (sources.py `_word`)
+    with reader.lock:
+        st, req, found = parse(reader, "melanoma interleukin-2 title:cancer aside:patient")
+        within = np.ones(st.tables.size, dtype=bool)
+        rankings = []
+        for most in (sources.MAX_WORDS, 1):  # 1: each word's sources forgotten at once
+            monkeypatch.setattr(sources, "MAX_WORDS", most)
+            st.translator.sources._words.clear()
+            st.translator.reset()
+            made.clear()
+            query = reader._ranked(st, found.query, req, within)
+            assert getattr(query, "_ps", None) is None  # no Python note of its sources
+            gc.collect()
+            assert made and all(ref() is not None for ref in made)  # alive until `reset`
+            rankings.append(ranking(reader, st, query))
+        st.translator.reset()
+        st.translator.sources._words.clear()
+    assert rankings[0] == rankings[1] and len(rankings[0]) > 3

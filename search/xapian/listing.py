@@ -25,7 +25,7 @@ from search.scoring import MESH_PRIOR
 from search.semantic.fusion import POOL, Rerank, dense_ids
 from search.snippets import make_snippet
 from search.xapian import facets as xfacets
-from search.xapian.matching import boolean, needs_masks
+from search.xapian.matching import boolean, made, needs_masks
 from search.xapian.query import scaled, weighting
 from search.xapian.schema import (
     SLOT_DISPLAY_DATE,
@@ -116,7 +116,7 @@ class Listing:
         if after is not None and not needs_masks(after) and not needs_masks(tree):
             # the partial matches: Xapian leaves the full ones out (no decider per document)
             q = xapian.Query
-            enquire.set_query(q(q.OP_AND_NOT, query, boolean(st.translator, after)))
+            enquire.set_query(made(q.OP_AND_NOT, query, boolean(st.translator, after)))
             mset = enquire.get_mset(first, count)
         elif needs_masks(tree) or after is not None:  # rank within a match set given as a mask
             enquire.set_query(query)
@@ -225,13 +225,13 @@ class Listing:
         for t in f.TYPES:
             inside = None if within is None else st.translator.part(within, t, types(t))
             if inside is None or inside.any():
-                kind = q(term(f.TYPE, t))
+                kind = made(term(f.TYPE, t))
                 prior = MESH_PRIOR if t == f.MESH_TYPE else 1.0
                 translated = st.translator(tree, t, inside, kind if prior == 1.0 else None)
-                halves.append(q(q.OP_FILTER, scaled(translated, prior), kind))
-        ranked = q(q.OP_OR, halves) if halves else q.MatchNothing
+                halves.append(made(q.OP_FILTER, scaled(translated, prior), kind))
+        ranked = made(q.OP_OR, halves) if halves else q.MatchNothing
         filters = xfacets.filter_query(req, st.tables)
-        return ranked if filters is None else q(q.OP_FILTER, ranked, filters)
+        return ranked if filters is None else made(q.OP_FILTER, ranked, filters)
 
     def _snippet_terms(self, st: _State, plain: qt.Node) -> set[str]:
         """The text terms a snippet marks: the query's words, its prefixes' expansions."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from itertools import combinations
-from typing import Protocol
+from typing import Any, Protocol
 
 import xapian
 
@@ -20,6 +20,21 @@ from search.xapian.schema import NUMBER_SLOTS, term
 
 NOTHING = xapian.Query.MatchNothing
 MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; beyond: masks
+# The bindings' xapian.Query() lists in Python the posting sources of every subquery (`_ps`,
+# to keep them alive with the query): a third of a Query's cost, ~2% of a warm search's CPU.
+# The translation's sources are kept alive by their translator (search/xapian/sources.py
+# Sources, docweights.py DocWeights) until the next search's `reset`, so its queries are made
+# by the constructor alone (`made`); the bindings' own Query where that is not found.
+_INIT = vars(xapian).get("__query_init_orig")
+
+
+def made(*args: Any) -> xapian.Query:
+    """xapian.Query(*args) without the bindings' note of its posting sources (see _INIT)."""
+    if _INIT is None:
+        return xapian.Query(*args)
+    query = xapian.Query.__new__(xapian.Query)
+    _INIT(query, *args)
+    return query
 
 
 class Expander(Protocol):
@@ -62,12 +77,12 @@ def value_range(node: qt.Range) -> xapian.Query:
     low = xapian.sortable_serialise(node.low) if node.low is not None else None
     high = xapian.sortable_serialise(node.high) if node.high is not None else None
     if low is not None and high is not None:
-        return q(q.OP_VALUE_RANGE, slot, low, high)
+        return made(q.OP_VALUE_RANGE, slot, low, high)
     if low is not None:
-        return q(q.OP_VALUE_GE, slot, low)
+        return made(q.OP_VALUE_GE, slot, low)
     if high is not None:
-        return q(q.OP_VALUE_LE, slot, high)
-    return q(q.OP_VALUE_GE, slot, b"")
+        return made(q.OP_VALUE_LE, slot, high)
+    return made(q.OP_VALUE_GE, slot, b"")
 
 
 def boolean(translator: Expander, node: qt.Node) -> xapian.Query:  # noqa: C901
@@ -78,18 +93,18 @@ def boolean(translator: Expander, node: qt.Node) -> xapian.Query:  # noqa: C901
     if isinstance(node, qt.Term):
         if node.field in NUMBER_SLOTS:
             return value_range(qt.Range(node.field, int(node.text), int(node.text)))
-        return q(term(node.field, node.text))
+        return made(term(node.field, node.text))
     if isinstance(node, qt.Phrase):
-        terms = [q(term(node.field, w)) for w in node.words]
+        terms = [made(term(node.field, w)) for w in node.words]
         if len(terms) == 1:
             return terms[0]
         window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
-        return q(q.OP_PHRASE, terms, window)
+        return made(q.OP_PHRASE, terms, window)
     if isinstance(node, qt.Prefix):
         if node.constant:
-            return q(q.OP_WILDCARD, term(node.field, node.text))
-        words = [q(term(node.field, w)) for w in translator.expand(node)]
-        return q(q.OP_OR, words) if words else NOTHING
+            return made(q.OP_WILDCARD, term(node.field, node.text))
+        words = [made(term(node.field, w)) for w in translator.expand(node)]
+        return made(q.OP_OR, words) if words else NOTHING
     if isinstance(node, qt.Range):
         return value_range(node)
     if isinstance(node, qt.And):
@@ -101,17 +116,17 @@ def boolean(translator: Expander, node: qt.Node) -> xapian.Query:  # noqa: C901
             return NOTHING
         minimum = node.minimum
         if 1 < minimum < len(children) and math.comb(len(children), minimum) <= MAX_COMBINATIONS:
-            return q(q.OP_OR, [q(q.OP_AND, list(c)) for c in combinations(children, minimum)])
-        return children[0] if len(children) == 1 else q(q.OP_OR, children)
+            return made(q.OP_OR, [made(q.OP_AND, list(c)) for c in combinations(children, minimum)])
+        return children[0] if len(children) == 1 else made(q.OP_OR, children)
     if isinstance(node, qt.AndNot):
-        return q(
+        return made(
             q.OP_AND_NOT, boolean(translator, node.positive), boolean(translator, node.negative)
         )
     if isinstance(node, qt.AndMaybe):
         return boolean(translator, node.required)
     if isinstance(node, qt.DisMax):
         children = [boolean(translator, c) for c in unphrased(node)]
-        return q(q.OP_OR, children) if children else NOTHING
+        return made(q.OP_OR, children) if children else NOTHING
     if isinstance(node, qt.Every):
         return q.MatchAll
     return NOTHING
@@ -128,7 +143,7 @@ def conjunction(translator: Expander, parts: Sequence[qt.Node]) -> xapian.Query:
     spread = bool(ranges) and any(_phrased(p) for p in parts)
     if spread:
         found = [boolean(translator, r) for r in ranges]
-        within = found[0] if len(found) == 1 else q(q.OP_AND, found)
+        within = found[0] if len(found) == 1 else made(q.OP_AND, found)
         parts = [p for p in parts if number_range(p) is None]
     children = [
         _spread(translator, p, within) if spread and _phrased(p) else boolean(translator, p)
@@ -136,7 +151,7 @@ def conjunction(translator: Expander, parts: Sequence[qt.Node]) -> xapian.Query:
     ]
     if not children:
         return NOTHING
-    return children[0] if len(children) == 1 else q(q.OP_AND, children)
+    return children[0] if len(children) == 1 else made(q.OP_AND, children)
 
 
 def _phrased(node: qt.Node) -> bool:
@@ -155,8 +170,8 @@ def _spread(translator: Expander, node: qt.Node, within: xapian.Query) -> xapian
         children = [_spread(translator, c, within) for c in unphrased(node)]
         if not children:
             return NOTHING
-        return children[0] if len(children) == 1 else q(q.OP_OR, children)
-    return q(q.OP_AND, boolean(translator, node), within)
+        return children[0] if len(children) == 1 else made(q.OP_OR, children)
+    return made(q.OP_AND, boolean(translator, node), within)
 
 
 def number_range(node: qt.Node) -> tuple[str, int | None, int | None] | None:
@@ -223,4 +238,4 @@ def some_of(node: qt.Or) -> bool:
 
 def matcher(query: xapian.Query) -> xapian.Query:
     """The same matches without scores (for the match set: facet counts, totals)."""
-    return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)
+    return made(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)

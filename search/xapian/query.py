@@ -42,6 +42,7 @@ from search.xapian.matching import (
     boolean,
     conjunction,
     hoisted,
+    made,
     matcher,
     nodes,
     some_of,
@@ -158,17 +159,17 @@ class Translator(Words):
         docstring); kept whole (x1) in an OR above it, as Xapian keeps an OP_AND_MAYBE."""
         q = xapian.Query
         scored = [self.node(n) for n in required]
-        x = scored[0] if len(scored) == 1 else q(q.OP_AND, scored)
+        x = scored[0] if len(scored) == 1 else made(q.OP_AND, scored)
         matches = conjunction(self, required)
         if filtered is not None:
-            x, matches = q(q.OP_FILTER, x, filtered), q(q.OP_FILTER, matches, filtered)
+            x, matches = made(q.OP_FILTER, x, filtered), made(q.OP_FILTER, matches, filtered)
         if negated:
-            out = q(q.OP_OR, [boolean(self, n) for n in negated])
-            x, matches = q(q.OP_AND_NOT, x, out), q(q.OP_AND_NOT, matches, out)
+            out = made(q.OP_OR, [boolean(self, n) for n in negated])
+            x, matches = made(q.OP_AND_NOT, x, out), made(q.OP_AND_NOT, matches, out)
         extra = [self.node(n) for n in optional]
-        y = extra[0] if len(extra) == 1 else q(q.OP_OR, extra)
-        x_or_y = q(q.OP_OR, [q(q.OP_SCALE_WEIGHT, x, 1.0), q(q.OP_FILTER, y, matches)])
-        return q(q.OP_SCALE_WEIGHT, x_or_y, 1.0)
+        y = extra[0] if len(extra) == 1 else made(q.OP_OR, extra)
+        x_or_y = made(q.OP_OR, [made(q.OP_SCALE_WEIGHT, x, 1.0), made(q.OP_FILTER, y, matches)])
+        return made(q.OP_SCALE_WEIGHT, x_or_y, 1.0)
 
     def node(self, node: qt.Node) -> xapian.Query:
         """The scored query of a node, translated once per search for each type and mask
@@ -195,13 +196,13 @@ class Translator(Words):
             if len(words) == 1:
                 return words[0]
             window = len(node.words) + (len(node.words) - 1) * (node.slop - 1)
-            terms = [q(term(node.field, w)) for w in node.words]
-            phrase = q(q.OP_PHRASE, terms, window)
+            terms = [made(term(node.field, w)) for w in node.words]
+            phrase = made(q.OP_PHRASE, terms, window)
             # the phrase decides the match; its words' scores are the score
-            return q(q.OP_AND, [scaled(phrase, 0.0), *words])
+            return made(q.OP_AND, [scaled(phrase, 0.0), *words])
         if isinstance(node, qt.Prefix):
             if node.constant:  # MeSH explode: a branch's tree numbers, boolean, any number
-                return self.constant(node.boost, q(q.OP_WILDCARD, term(node.field, node.text)))
+                return self.constant(node.boost, made(q.OP_WILDCARD, term(node.field, node.text)))
             return self.prefix(node)
         if isinstance(node, qt.Range):
             return self.constant(node.boost, value_range(node))
@@ -214,17 +215,17 @@ class Translator(Words):
             children = [self.node(c) for c in node.children]
             if not children:
                 return NOTHING
-            joined = children[0] if len(children) == 1 else q(op, children)
+            joined = children[0] if len(children) == 1 else made(op, children)
             if isinstance(node, qt.Or) and some_of(node):  # matching `minimum` of them
                 plain = [boolean(self, c) for c in node.children]
-                subsets = [q(q.OP_AND, list(c)) for c in combinations(plain, node.minimum)]
-                joined = q(q.OP_FILTER, joined, q(q.OP_OR, subsets))  # scored as the OR
+                subsets = [made(q.OP_AND, list(c)) for c in combinations(plain, node.minimum)]
+                joined = made(q.OP_FILTER, joined, made(q.OP_OR, subsets))  # scored as the OR
             return scaled(joined, node.boost)
         if isinstance(node, qt.AndNot):
             positive = self.node(node.positive)
             self._negated += 1
             try:
-                return q(q.OP_AND_NOT, positive, self.node(node.negative))
+                return made(q.OP_AND_NOT, positive, self.node(node.negative))
             finally:
                 self._negated -= 1
         if isinstance(node, qt.AndMaybe):
@@ -237,7 +238,7 @@ class Translator(Words):
                 return children[0]
             # Xapian 1.4.26 scores an OP_OR child of OP_MAX as the best of ITS children, not
             # their sum (tests/test_xapian.py); an explicit x1 scale keeps the child whole.
-            return q(q.OP_MAX, [q(q.OP_SCALE_WEIGHT, c, 1.0) for c in children])
+            return made(q.OP_MAX, [made(q.OP_SCALE_WEIGHT, c, 1.0) for c in children])
         if isinstance(node, qt.Every):
             return self.constant(node.boost)
         return NOTHING

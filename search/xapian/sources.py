@@ -243,7 +243,8 @@ class Sources:
             top = saturated_tf(tf, shortest, table.average, self.k1, self.b) * SOURCE_SCALE
             mapped.set_default_weight(top)  # full[0]: the shortest length, the highest weight
             query = xapian.Query(mapped)
-        if len(self._words) >= MAX_WORDS:
+        if len(self._words) >= MAX_WORDS:  # (this search's queries may use them: kept)
+            self._kept.extend(source for source, _ in self._words.values() if source is not None)
             self._words.clear()
         self._words[key] = (mapped, query)
         return query

@@ -14,7 +14,7 @@ from search import querytree as qt
 from search.errors import InvalidRequest
 from search.scoring import idf
 from search.xapian.docweights import DocWeights
-from search.xapian.matching import NOTHING
+from search.xapian.matching import NOTHING, made
 from search.xapian.schema import CONSTANT_FIELDS, LENGTH_SLOTS, TF_MARK, TF_PREFIX, WDF_SCALE, term
 from search.xapian.sources import SOURCE_SCALE, Sources
 from search.xapian.typestats import TypeCounts
@@ -32,7 +32,7 @@ def xapian_idf(doc_count: int, doc_frequency: int) -> float:
 
 
 def scaled(query: xapian.Query, factor: float) -> xapian.Query:
-    return query if factor == 1.0 else xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, factor)
+    return query if factor == 1.0 else made(xapian.Query.OP_SCALE_WEIGHT, query, factor)
 
 
 class Words:
@@ -54,7 +54,7 @@ class Words:
     def constant(self, score: float, query: xapian.Query | None = None) -> xapian.Query:
         """`score` for every document `query` matches (every document when None)."""
         fixed = self.sources.constant(score)
-        return fixed if query is None else xapian.Query(xapian.Query.OP_FILTER, fixed, query)
+        return fixed if query is None else made(xapian.Query.OP_FILTER, fixed, query)
 
     def _absent(self, field: str) -> bool:
         """Whether no record of the translated type (if any) has the field."""
@@ -64,9 +64,9 @@ class Words:
         found = self._holds.get(key)
         if found is None:
             q = xapian.Query
-            has = q(q.OP_VALUE_GE, LENGTH_SLOTS[field], b"1")  # a length from 1 (not "0")
+            has = made(q.OP_VALUE_GE, LENGTH_SLOTS[field], b"1")  # a length from 1 (not "0")
             enquire = xapian.Enquire(self.db)
-            enquire.set_query(q(q.OP_FILTER, has, q(term(f.TYPE, self._kind))))
+            enquire.set_query(made(q.OP_FILTER, has, made(term(f.TYPE, self._kind))))
             enquire.set_weighting_scheme(xapian.BoolWeight())
             found = self._holds[key] = bool(enquire.get_mset(0, 1).size())
         return not found
@@ -76,10 +76,10 @@ class Words:
         if self._absent(field):
             return NOTHING
         if field in CONSTANT_FIELDS:
-            return self.constant(boost, xapian.Query(key))
+            return self.constant(boost, made(key))
         n = self.sources.termfreq(key)
         if not n:
-            return xapian.Query(key)  # matches nothing; scaled or not
+            return made(key)  # matches nothing; scaled or not
         total = self.db.get_doccount()
         weight = idf(total, n)
         if self.types and self._kind is not None:  # that of the documents of the kind
@@ -90,7 +90,7 @@ class Words:
                     self.types.read(key, found[0])
             count, df = self.types.of(self._kind, key, n)
             if not df:
-                return xapian.Query(key)  # no document of the kind holds it
+                return made(key)  # no document of the kind holds it
             weight = idf(count, df)
         return self.scored(field, key, weight * boost, n, total)
 
@@ -98,7 +98,7 @@ class Words:
         """The documents holding `key` (`n` of `total`), scored BM25 with this idf x boost."""
         if field not in LENGTH_SLOTS:  # ALL: Xapian's BM25 on the section-weighted wdf
             factor = weight / xapian_idf(total, n) * self.k1_factor
-            return scaled(xapian.Query(key), factor)
+            return scaled(made(key), factor)
         q = xapian.Query
         # documents where the word occurs more than once in the field carry a count term
         once, counted = self._counted.get(key) or self._count_terms(key)
@@ -108,15 +108,15 @@ class Words:
         if present is not None and not present <= {WDF_SCALE}:  # count terms would be used
             single = self.docs.query(field, key, self._kind, factor)  # docweights.py
             if single is not None:
-                return scaled(q(q.OP_FILTER, single, q(key)), factor)
+                return scaled(made(q.OP_FILTER, single, made(key)), factor)
         if present is not None and not present.issuperset(wdf for wdf, _ in counted):
             once, counted = self._ranked_wdfs(key, counted, present)
         lengths, kind = self.sources.length, self._kind
-        parts = [scaled(q(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
+        parts = [scaled(made(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
         for wdf, only in counted:
             source = lengths(field, wdf / WDF_SCALE, kind, (key, wdf))
-            parts.append(scaled(q(q.OP_FILTER, source, only), factor))
-        return parts[0] if len(parts) == 1 else q(q.OP_OR, parts)
+            parts.append(scaled(made(q.OP_FILTER, source, only), factor))
+        return parts[0] if len(parts) == 1 else made(q.OP_OR, parts)
 
     def _ranked_wdfs(
         self, key: str, counted: list[tuple[int, xapian.Query]], present: frozenset[int]
@@ -130,9 +130,9 @@ class Words:
         if found is None:
             q = xapian.Query
             kept = [(wdf, only) for wdf, only in counted if wdf in present]
-            once = q(key)
+            once = made(key)
             if kept:
-                once = q(q.OP_AND_NOT, once, q(q.OP_OR, [only for _, only in kept]))
+                once = made(q.OP_AND_NOT, once, made(q.OP_OR, [only for _, only in kept]))
             found = self._pruned[(key, present)] = once, kept
         return found
 
@@ -141,10 +141,10 @@ class Words:
         term's query; kept for MAX_COUNTED terms (then forgotten at once)."""
         q = xapian.Query
         terms = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
-        counted = [(int(t.rpartition(TF_MARK.encode())[2]), q(t)) for t in terms]
-        once = q(key)
+        counted = [(int(t.rpartition(TF_MARK.encode())[2]), made(t)) for t in terms]
+        once = made(key)
         if counted:
-            once = q(q.OP_AND_NOT, once, q(q.OP_OR, [only for _, only in counted]))
+            once = made(q.OP_AND_NOT, once, made(q.OP_OR, [only for _, only in counted]))
         if len(self._counted) >= MAX_COUNTED:
             self._counted.clear()
         self._counted[key] = once, counted
@@ -182,4 +182,4 @@ class Words:
         words = [self.term(node.field, w, node.boost) for w in self.expand(node)]
         if not words:
             return NOTHING
-        return words[0] if len(words) == 1 else xapian.Query(xapian.Query.OP_OR, words)
+        return words[0] if len(words) == 1 else made(xapian.Query.OP_OR, words)
