@@ -8,11 +8,12 @@ MeSH documents of the index (heading of a UI or of a tree number). Each backend 
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from search import fields as f
 from search.errors import InvalidRequest
@@ -24,6 +25,9 @@ DEFAULT_LIMIT = 10
 YEAR_VALUES = 400
 # Values of one facet listed when a request asks for all of them (`SearchRequest.all_values`).
 ALL_VALUES = 500
+# A facet's values are ordered in Python up to this many counted, else the first `limit` are
+# picked by a NumPy partition first (facet_of).
+PARTITION_FROM = 64
 # A year facet also takes a range of years, the query language's `year:` syntax: 2010..2019,
 # 2015.. (from 2015 on), ..1999 (up to 1999).
 YEAR_RANGE = re.compile(
@@ -160,7 +164,7 @@ def facet_limit(d: FacetDef, req: SearchRequest, limits: dict[str, int] | None) 
 def value_label(facet: str, value: str, mesh_labels: dict[str, str] | None = None) -> str:
     if facet in ("mesh", "topic") and mesh_labels is not None:
         return mesh_labels.get(value, value)
-    span = year_range(value) if facet in YEAR_FACETS else None
+    span = year_range(value) if facet in YEAR_FACETS and not value.isdigit() else None
     if span is not None:
         first, last = span
         if not first:
@@ -171,39 +175,92 @@ def value_label(facet: str, value: str, mesh_labels: dict[str, str] | None = Non
     return VALUE_LABELS.get(facet, {}).get(value) or enum_label(value)
 
 
+@dataclass(frozen=True, slots=True)
+class ValueCounts:
+    """A facet field's value counts as arrays: `found` (ascending indices into `names`, the
+    field's values; `index`: a name's index) counted `counts`; `ranks`: each index's place
+    among `names` in Python's string order (ties in a count are listed by name), needed only
+    when more than PARTITION_FROM values are counted."""
+
+    names: Sequence[str]
+    index: Mapping[str, int]
+    ranks: np.ndarray | None
+    found: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, counter: Counter[str]) -> ValueCounts:
+        names = list(counter)
+        ranks = None
+        if len(names) > PARTITION_FROM:
+            ranks = np.empty(len(names), dtype=np.int64)
+            ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        index = {name: i for i, name in enumerate(names)}
+        counts = np.fromiter(counter.values(), dtype=np.int64, count=len(names))
+        return cls(names, index, ranks, np.arange(len(names)), counts)
+
+
 def facet_of(
     d: FacetDef,
-    counter: Counter[str],
+    counter: Counter[str] | ValueCounts,
     selected: tuple[str, ...],
     mesh_labels: Callable[[str, list[str]], dict[str, str]],
     limit: int,
 ) -> Facet | None:
     """One facet from its value counts (each backend counts): MeSH check tags left out,
-    selected values kept even when uncounted or beyond the limit, ordered by count (years by
-    value, those inside a selected range selected); None when it has no value to show."""
+    selected values kept even when uncounted or beyond the limit, ordered by count then name
+    (years by value, those inside a selected range selected); None when it has no value to
+    show. Of more than PARTITION_FROM counted values, the first `limit` are picked by one
+    NumPy partition before they are sorted (a facet can count thousands of values)."""
+    vc = counter if isinstance(counter, ValueCounts) else ValueCounts.of(counter)
+    found, counts = vc.found, vc.counts
     if d.name == "mesh":
-        for tag in CHECK_TAGS.intersection(counter):
-            del counter[tag]
+        tags = np.array([vc.index[t] for t in CHECK_TAGS if t in vc.index], dtype=np.int64)
+        at = np.searchsorted(found, tags)
+        at = at[found[np.minimum(at, len(found) - 1)] == tags] if len(found) else at[:0]
+        if len(at):
+            found, counts = np.delete(found, at), np.delete(counts, at)
     spans = [s for s in map(year_range, selected) if s is not None] if d.by_value else []
     chosen = {v for v in selected if not spans or year_range(v) is None}
-    for v in chosen:
-        counter.setdefault(v, 0)
-    # the first `limit` in order, then the selected values beyond them (a heap: a facet can
-    # count thousands of values; nsmallest(n) is sorted()[:n])
+    counted = dict(_counts_of(vc, found, counts, chosen))
+    added = [(v, 0) for v in chosen if v not in counted]  # selected, not counted
+    values = len(found) + len(added)
+    if not d.by_value and len(found) > max(limit, PARTITION_FROM) and vc.ranks is not None:
+        order = counts.astype(np.int64) * -len(vc.ranks) + vc.ranks[found]  # count, then name
+        first = np.argpartition(order, limit - 1)[:limit] if limit > 0 else found[:0]
+        found, counts = found[first], counts[first]  # the first `limit`, in no order
+    items = list(zip(map(vc.names.__getitem__, found.tolist()), counts.tolist(), strict=True))
+    key: Callable[[tuple[str, int]], object] = _by_count
     if d.by_value:  # a year inside a selected range is selected too
-        chosen |= {v for v in counter if v.isdigit() and any(a <= int(v) <= b for a, b in spans)}
-        top = heapq.nlargest(limit, counter.items(), key=_value)
-        rest = sorted((kv for kv in counter.items() if kv[0] in chosen), key=_value, reverse=True)
-    else:
-        top = heapq.nsmallest(limit, counter.items(), key=_by_count)
-        rest = sorted((kv for kv in counter.items() if kv[0] in chosen), key=_by_count)
+        inside = [kv for kv in items if kv[0].isdigit() and _within(int(kv[0]), spans)]
+        chosen.update(v for v, _ in inside)
+        counted.update(inside)
+        key = _value
+    top = sorted(items + added, key=key, reverse=d.by_value)[:limit]
+    rest = sorted(((v, counted.get(v, 0)) for v in chosen), key=key, reverse=d.by_value)
     in_top = {v for v, _ in top}
     shown = top + [kv for kv in rest if kv[0] not in in_top]
     if not shown:
         return None
     labels = mesh_labels(d.name, [v for v, _ in shown]) if d.name in ("mesh", "topic") else None
-    values = tuple(FacetValue(v, value_label(d.name, v, labels), n, v in chosen) for v, n in shown)
-    return Facet(d.name, d.label, values, truncated=len(counter) > limit)
+    out = tuple(FacetValue(v, value_label(d.name, v, labels), n, v in chosen) for v, n in shown)
+    return Facet(d.name, d.label, out, truncated=values > limit)
+
+
+def _within(year: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= year <= b for a, b in spans)
+
+
+def _counts_of(
+    vc: ValueCounts, found: np.ndarray, counts: np.ndarray, names: Iterable[str]
+) -> Iterable[tuple[str, int]]:
+    """(name, count) of those of `names` counted in `found`."""
+    for name in names:
+        i = vc.index.get(name)
+        if i is not None:
+            at = int(np.searchsorted(found, i))
+            if at < len(found) and found[at] == i:
+                yield name, int(counts[at])
 
 
 def _value(kv: tuple[str, int]) -> str:

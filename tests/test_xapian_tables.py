@@ -74,6 +74,39 @@ def test_counts_are_those_of_every_pair_whichever_way_they_are_taken(
     assert sparse and dense  # both ways were taken
 
 
+@pytest.mark.parametrize("share", [0, tables_module.BINCOUNT_SHARE, 10**9])
+def test_every_facet_counted_in_one_pass_is_counted_as_each_alone(tables, share, monkeypatch):
+    """counts_every (each facet field's counts from one table of every field's values, for
+    a search's facets) gives counts() of each field, on few documents and on many (None at
+    JOINED_SHARE of all and beyond: each field is then counted alone)."""
+    monkeypatch.setattr(tables_module, "BINCOUNT_SHARE", share)
+    joined = alone = 0
+    for within in masks(tables):
+        ids = np.flatnonzero(within)
+        every = tables.counts_every(ids)
+        if every is None:
+            assert len(ids) >= tables_module.JOINED_SHARE * tables.size
+            alone += 1
+            continue
+        joined += 1
+        assert sorted(every) == sorted(FACET_SLOTS)
+        for field in FACET_SLOTS:
+            found, counts = tables.counts(field, within, ids)
+            assert every[field][0].tolist() == found.tolist(), field
+            assert every[field][1].tolist() == counts.tolist(), field
+            values = tables.facet(field)[0]
+            expected = counted_pair_by_pair(tables, field, within)
+            assert dict(zip([values[i] for i in found], counts.tolist(), strict=True)) == expected
+    assert joined > 10 and alone
+
+
+def test_a_values_rank_is_its_place_in_pythons_order(tables):
+    for field in FACET_SLOTS:
+        values = tables.facet(field)[0]
+        ranks = tables.ranks(field)
+        assert [values[i] for i in np.argsort(ranks)] == sorted(values)
+
+
 def test_a_documents_rows_are_its_values(tables):
     for field in FACET_SLOTS:
         values, docs, which = tables.facet(field)

@@ -12,7 +12,14 @@ import numpy as np
 import xapian
 
 from search import fields as f
-from search.facets import BY_NAME, FACETS, facet_limit, facet_of, filter_values
+from search.facets import (
+    BY_NAME,
+    FACETS,
+    ValueCounts,
+    facet_limit,
+    facet_of,
+    filter_values,
+)
 from search.models import Facet, SearchRequest
 from search.xapian.schema import term
 from search.xapian.tables import Tables
@@ -57,16 +64,21 @@ def count_facets(
     present = {t for t in f.TYPES if (matched & tables.term(f.TYPE, t)).any()}
     allowed = matched & filter_mask(tables, req)  # what a facet with no selection counts in
     allowed_ids = np.flatnonzero(allowed)
+    every = tables.counts_every(allowed_ids)  # each facet with no selection: one pass
     out = []
     for d in FACETS:
         if not present.intersection(d.types) and not req.selected(d.name):
             continue
         if any(name == d.name and values for name, values in req.filters):
-            counter = tables.count(d.field, matched & filter_mask(tables, req, skip=d.name))
+            found = tables.counts(d.field, matched & filter_mask(tables, req, skip=d.name))
+        elif every is not None:
+            found = every[d.field]
         else:
-            counter = tables.count(d.field, allowed, allowed_ids)
+            found = tables.counts(d.field, allowed, allowed_ids)
+        names, index, ranks = tables.facet(d.field)[0], tables.index(d.field), tables.ranks(d.field)
+        counts = ValueCounts(names, index, ranks, *found)
         limit = facet_limit(d, req, limits)
-        facet = facet_of(d, counter, req.selected(d.name), mesh_labels, limit)
+        facet = facet_of(d, counts, req.selected(d.name), mesh_labels, limit)
         if facet is not None:
             out.append(facet)
     return tuple(out)

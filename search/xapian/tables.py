@@ -30,6 +30,9 @@ SPARSE_SHARE = 0.25
 # matches on the full data sorted 600,000 values per count, ~5 ms) when they are at least
 # 1/BINCOUNT_SHARE of the facet's distinct values; fewer, with np.unique (no table of every value).
 BINCOUNT_SHARE = 8
+# Every facet of a search is counted in one pass over its documents' values of every field
+# (Tables.joined: one table of them all) when they are fewer than this share of all documents.
+JOINED_SHARE = 0.5
 
 
 def slot_numbers(db: xapian.Database, slot: int, missing: int) -> np.ndarray:
@@ -76,6 +79,8 @@ class Tables:
         self._index: dict[str, dict[str, int]] = {}
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._ranks: dict[str, np.ndarray] = {}
+        self._joined: tuple[np.ndarray, np.ndarray, dict[str, int]] | None = None
         self._values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
@@ -168,30 +173,99 @@ class Tables:
     ) -> Counter[str]:
         """Counts of every value of `field` among the documents of the mask `within`
         (`docids`: np.flatnonzero(within), if known), in the order of the values' indices."""
+        values = self.facet(field)[0]
+        found, counts = self.counts(field, within, docids)
+        names = [values[i] for i in found.tolist()]
+        return Counter(dict(zip(names, counts.tolist(), strict=True)))
+
+    def counts(
+        self, field: str, within: np.ndarray, docids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """count() as arrays: the indices of the values counted (ascending), and their counts."""
         values, docs, which = self.facet(field)
         if docids is None:
             docids = np.flatnonzero(within)
         if len(docids) < SPARSE_SHARE * len(docs):  # the matching documents' rows
-            offsets, by_doc = self.rows(field)
-            starts = offsets[docids]
-            lengths = offsets[docids + 1] - starts
-            ends = np.cumsum(lengths)
-            if not len(ends) or not ends[-1]:
-                return Counter()
-            at = np.arange(ends[-1]) + np.repeat(starts - (ends - lengths), lengths)
-            picked = by_doc[at]
-            if len(picked) * BINCOUNT_SHARE >= len(values):  # counted without a sort
-                every = np.bincount(picked, minlength=len(values))
-                found = np.flatnonzero(every)
-                counts = every[found]
-            else:
-                found, counts = np.unique(picked, return_counts=True)
-            names = [values[i] for i in found.tolist()]
-            return Counter(dict(zip(names, counts.tolist(), strict=True)))
-        counts = np.bincount(which[within[docs]], minlength=len(values))
-        return Counter({values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
+            picked = _picked(*self.rows(field), docids)
+            if len(picked) * BINCOUNT_SHARE < len(values):  # no table of every value
+                return np.unique(picked, return_counts=True)
+            every = np.bincount(picked, minlength=len(values))  # counted without a sort
+        else:
+            every = np.bincount(which[within[docs]], minlength=len(values))
+        found = np.flatnonzero(every)
+        return found, every[found]
+
+    def counts_every(self, docids: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+        """counts() of every facet field among the documents `docids` (ascending) in one pass
+        over their values (joined()), or None when they are at least JOINED_SHARE of all
+        (each field is then best counted over its own pairs: counts())."""
+        if len(docids) >= JOINED_SHARE * self.size:
+            return None
+        offsets, by_doc, bases = self.joined()
+        picked = _picked(offsets, by_doc, docids)
+        ends = {x: base + len(self.facet(x)[0]) for x, base in bases.items()}
+        out = {}
+        if len(picked) * BINCOUNT_SHARE < max(ends.values(), default=0):  # few values
+            found, counts = np.unique(picked, return_counts=True)
+            cuts = np.searchsorted(found, [bases[x] for x in bases] + [max(ends.values())])
+            for n, (x, base) in enumerate(bases.items()):
+                at = slice(cuts[n], cuts[n + 1])
+                out[x] = (found[at] - base, counts[at])
+            return out
+        every = np.bincount(picked, minlength=max(ends.values(), default=0))
+        for x, base in bases.items():
+            part = every[base : ends[x]]
+            found = np.flatnonzero(part)
+            out[x] = (found, part[found])
+        return out
+
+    def joined(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Every facet field's values in one table, as rows() has one field's: each docid's
+        values of every field (`offsets[d]:offsets[d + 1]`), field F's value i numbered
+        `bases[F] + i` (the fields in FACET_SLOTS order, one after the other)."""
+        if self._joined is None:
+            tables = {x: self.facet(x) for x in FACET_SLOTS}
+            with self._lock:
+                bases, base = {}, 0
+                for x, (values, _, _) in tables.items():
+                    bases[x] = base
+                    base += len(values)
+                docs = np.concatenate([docs for _, docs, _ in tables.values()])
+                which = np.concatenate([w + bases[x] for x, (_, _, w) in tables.items()])
+                order = np.argsort(docs, kind="stable")
+                offsets = np.searchsorted(docs[order], np.arange(self.size + 1))
+                kind = np.int32 if max(len(docs), base) < 2**31 else np.int64
+                self._joined = (offsets.astype(kind), which[order].astype(kind), bases)
+        return self._joined
+
+    def index(self, field: str) -> dict[str, int]:
+        """A facet field's value -> its index."""
+        self.facet(field)
+        return self._index[field]
+
+    def ranks(self, field: str) -> np.ndarray:
+        """Each value index's place among the field's values in Python's string order."""
+        found = self._ranks.get(field)
+        if found is None:
+            values = self.facet(field)[0]
+            found = np.empty(len(values), dtype=np.int64)
+            found[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+            self._ranks[field] = found
+        return found
 
     def warm(self) -> None:
         for field in FACET_SLOTS:
             self.rows(field)
+            self.ranks(field)
+        self.joined()
         self.in_range(f.YEAR, None, None)
+
+
+def _picked(offsets: np.ndarray, by_doc: np.ndarray, docids: np.ndarray) -> np.ndarray:
+    """The values of the rows of `docids` (`offsets[d]:offsets[d + 1]` of `by_doc`), in order."""
+    starts = offsets[docids]
+    lengths = offsets[docids + 1] - starts
+    ends = np.cumsum(lengths)
+    if not len(ends) or not ends[-1]:
+        return by_doc[:0]
+    return by_doc[np.arange(ends[-1]) + np.repeat(starts - (ends - lengths), lengths)]
