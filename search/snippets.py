@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from html import escape
-from itertools import chain, filterfalse
+from itertools import chain, filterfalse, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -16,7 +17,8 @@ from search.sentences import splitter
 
 MAX_CHARS = 320
 _ANALYZER = analyzer()
-_TERMS_OF: dict[str, tuple[str, ...]] = {}  # lower-case word -> its analysed terms
+_TERMS_OF: dict[str, tuple[str, ...]] = {}  # word as written -> its analysed terms
+_WORDS_OF: dict[str, list[str]] = {}  # a term -> the words of _TERMS_OF that make it
 _TERMS_CACHE_LIMIT = 300_000
 
 
@@ -52,6 +54,9 @@ def _terms_of(words: set[str]) -> dict[str, tuple[str, ...]]:
         return _TERMS_OF
     found = {w: _analysed(w.lower()) for w in missing}
     if len(_TERMS_OF) + len(found) <= _TERMS_CACHE_LIMIT:
+        for word, terms in found.items():  # the reverse first: a word of _TERMS_OF is in it
+            for t in terms:
+                _WORDS_OF.setdefault(t, []).append(word)
         _TERMS_OF.update(found)
         return _TERMS_OF
     return {**found, **{w: _TERMS_OF[w] for w in words - missing}}
@@ -98,15 +103,33 @@ def _could_match(words: set[str], terms: set[str]) -> set[str]:
     return out
 
 
-def _matching_words(text: str, terms: set[str]) -> tuple[set[str], set[str]]:
+def _makers(terms: set[str]) -> set[str]:
+    """The words analysed before that make one of `terms`."""
+    return set().union(*map(_WORDS_OF.get, terms, repeat(())))
+
+
+def _matching_words(
+    text: str, terms: set[str], makers: set[str] | None = None
+) -> tuple[set[str], set[str]]:
     """The distinct words of `text` (as written) that make a query term, and those terms: set
-    operations over the distinct words, no Python step per occurrence."""
-    words = _could_match(set(WORD.findall(text)), terms)
-    known = _terms_of(words)
-    found = terms.intersection(chain.from_iterable(map(known.__getitem__, words)))
-    if not found:
-        return set(), found
-    return {w for w in words if not found.isdisjoint(known[w])}, found
+    operations over the distinct words, no Python step per occurrence. The words analysed
+    before are looked up in `makers` (_makers(terms), updated with the words this text adds);
+    only the others are tested (_could_match) and those that may match analysed."""
+    every = set(WORD.findall(text))
+    new = _could_match(every.difference(_TERMS_OF), terms)
+    known = _terms_of(new)
+    words = {w for w in new if not terms.isdisjoint(known[w])}
+    if makers is None:
+        makers = _makers(terms)
+    makers.update(words)  # analysed now: known to the next text
+    words.update(every.intersection(makers))
+    found = terms.intersection(chain.from_iterable(map(_terms_got(known), words)))
+    return words, found
+
+
+def _terms_got(known: dict[str, tuple[str, ...]]) -> Callable[[str], tuple[str, ...]]:
+    """A word's terms from `known` (_terms_of's answer), else the module's cache."""
+    return lambda w: known.get(w) or _TERMS_OF.get(w) or _analysed(w.lower())
 
 
 def _matches(text: str, terms: set[str], words: set[str]) -> list[tuple[int, int, str]]:
@@ -182,10 +205,11 @@ def _window(text: str, spans: list[tuple[int, int, str]]) -> tuple[int, int]:
 def make_snippet(record: dict[str, Any], terms: set[str]) -> str:
     """An HTML snippet for a record and the (analysed) terms of the query."""
     best: tuple[int, str, str, set[str]] | None = None
+    makers = _makers(terms)
     for label, text in _texts(record):
         if not text:
             continue
-        words, found = _matching_words(text, terms)
+        words, found = _matching_words(text, terms, makers)
         if best is None or len(found) > best[0]:
             best = (len(found), label, text, words)
             if len(found) == len(terms):

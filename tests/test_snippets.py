@@ -209,3 +209,23 @@ def test_a_words_terms_are_the_analyzers():
         assert _analysed(w.lower()) == expected, w
     found = _could_match({"h1n1zz", "2019zz", "covid-19zz", "covid-2019zz"}, {"2019zz"})
     assert found == {"2019zz", "covid-2019zz"}
+
+
+def test_words_analysed_before_are_found_by_the_terms_they_make():
+    """The words of the cache are looked up by term (_makers: no test or step per word): each
+    cached word making a term, and no other; a word first analysed in one text of a record is
+    marked in the next text too."""
+    from search.snippets import _TERMS_OF, _makers, _terms_of
+
+    known = _terms_of({"Zqxtumours", "zqxtumour", "ZQXTUMOR", "zqxother"})
+    assert _makers({"zqxtumour"}) == {w for w in _TERMS_OF if "zqxtumour" in _TERMS_OF[w]}
+    assert _makers({"zqxtumour"}) == {w for w in known if known[w] == ("zqxtumour",)}
+    assert "zqxother" not in _makers({"zqxtumour", "zqxtumor"})
+    record = {
+        "type": "mesh",
+        "scope_note": "Zqxnewword growth. " * 30,
+        "entry_terms": ["Zqxnewword", "zqxseconds"],
+    }
+    terms = {"zqxnewword", "zqxsecond"}
+    expected = "Entry terms: <mark>Zqxnewword</mark>; <mark>zqxseconds</mark>"
+    assert make_snippet(record, terms) == expected == _reference_snippet(record, terms)
