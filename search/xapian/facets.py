@@ -61,10 +61,14 @@ def count_facets(
     limits: dict[str, int] | None = None,
 ) -> tuple[Facet, ...]:
     """Every facet that describes some matching record, with counts and selections."""
-    present = {t for t in f.TYPES if (matched & tables.term(f.TYPE, t)).any()}
     allowed = matched & filter_mask(tables, req)  # what a facet with no selection counts in
     allowed_ids = np.flatnonzero(allowed)
     every = tables.counts_every(allowed_ids)  # each facet with no selection: one pass
+    if every is not None and not any(values for _, values in req.filters):
+        types = tables.facet(f.TYPE)[0]  # (allowed: the matches, each of one type)
+        present = {types[i] for i in every[f.TYPE][0].tolist()}
+    else:
+        present = {t for t in f.TYPES if (matched & tables.term(f.TYPE, t)).any()}
     out = []
     for d in FACETS:
         if not present.intersection(d.types) and not req.selected(d.name):
