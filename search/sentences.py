@@ -73,8 +73,15 @@ class SentenceSplitter:
         self._decide: Callable[[str], bool] = _decider(punkt)
         self._decisions: dict[str, bool] = {}
         params = punkt._params
+        from nltk.tokenize.punkt import PunktToken
+
+        self._tokens = _untimed(lang._word_tokenizer_re())
+        self._numeric = _untimed(PunktToken._RE_NUMERIC)
+        self._initial = _untimed(PunktToken._RE_INITIAL)
+        self._abbreviations = frozenset(params.abbrev_types)
+        self._firsts = frozenset(a for a, _ in params.collocations)  # "##number##", "j"...
         # lower-case words whose "word." Punkt may take for no break (_plain_break)
-        self._not_plain = frozenset(params.abbrev_types) | {a for a, _ in params.collocations}
+        self._not_plain = self._abbreviations | self._firsts
 
     def _breaks(self, match: regex.Match, word: str) -> bool:
         """Punkt's decision on the candidate `match` after `word`."""
@@ -89,19 +96,28 @@ class SentenceSplitter:
         return found
 
     def _plain_break(self, word: str) -> bool:
-        """Whether "word." before a space and a token or before other punctuation is a break
-        that Punkt would find without looking further: a word of two or more ASCII letters
-        that is no abbreviation of the model and no first word of its collocations ("et al.",
-        "Fig. 2", "J. Smith" are decided by Punkt). Its first pass makes "word." a break; the
-        second changes that only for collocations, abbreviations, ellipses, initials and
-        numbers; and a token follows it (tests/test_sentences.py compares every candidate of
-        the real texts with Punkt's own decision)."""
-        return (
-            len(word) > 1
-            and word.isascii()
-            and word.isalpha()
-            and word.lower() not in self._not_plain
-        )
+        """Whether "word." before a space and a token, or before other punctuation, is a break
+        that Punkt finds from the period's own token alone: the last of Punkt's word tokens of
+        "word." ("patients.", "(GEO)" -> ")."), which is no abbreviation of the model, no
+        initial ("J."), no ellipsis, no number and no first word of a collocation ("et al.",
+        "Fig. 2", "J. Smith", "2019. The" are decided by Punkt). Its first pass makes that token
+        a break; the second changes that only for collocations, abbreviations, ellipses,
+        initials and numbers; and a token follows it, so the context holds a break
+        (tests/test_sentences.py compares every such candidate of the real texts with Punkt's
+        own decision). A word of two or more ASCII letters needs no tokenizing."""
+        if len(word) > 1 and word.isascii() and word.isalpha():
+            return word.lower() not in self._not_plain
+        last = self._tokens.findall(word + ".")[-1]
+        if last == ".":  # a mark of its own: a break in the first pass
+            return "." not in self._firsts
+        if last.endswith("..") or self._initial.match(last):
+            return False
+        low = last[:-1].lower()
+        if low in self._abbreviations or low.split("-")[-1] in self._abbreviations:
+            return False
+        kind = self._numeric.sub("##number##", last.lower())
+        kind = kind[:-1] if len(kind) > 1 and kind[-1] == "." else kind
+        return kind != "##number##" and kind not in self._firsts
 
     def _contexts(self, text: str) -> Iterator[tuple[regex.Match, str]]:
         """Punkt's _match_potential_end_contexts: each candidate break with the word before it

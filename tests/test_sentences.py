@@ -96,19 +96,21 @@ def test_the_first_spans_up_to_a_position_are_the_start_of_all_of_them(texts):
 
 
 def test_a_plain_words_break_is_punkts_decision_on_every_real_candidate(texts):
-    """_plain_break (a word of two or more letters, no abbreviation or collocation of the
-    model, before "."): Punkt's own decision on that candidate's context is a break, on every
+    """_plain_break (the period's own token, no abbreviation, initial, number or collocation
+    word of the model): Punkt's own decision on that candidate's context is a break, on every
     candidate of the real texts; and most candidates are such words."""
     sp = splitter()
-    plain = other = 0
+    plain = tokenized = other = 0
     for text in texts:
         for match, word in sp._contexts(text):
             if match.group() == "." and sp._plain_break(word):
                 assert sp._decide(word + match.group() + match.group("after_tok")), word
                 plain += 1
+                tokenized += not (word.isascii() and word.isalpha())
             else:
                 other += 1
-    assert plain > 2 * other > 500
+    assert plain > 4 * other > 500
+    assert tokenized > 300  # "(GEO).", "MK2206.", "0.05).": the period's own token
 
 
 def test_a_plain_words_break_is_decided_without_punkt():
@@ -120,3 +122,6 @@ def test_a_plain_words_break_is_decided_without_punkt():
     assert spans == list(nltkdata.sentence_splitter().span_tokenize(text))
     assert "zqximproved. Others" not in sp._decisions
     assert {"al. 2019).", "Fig. 2"} <= set(sp._decisions)
+    text = "It binds (zqxGEO). These were 2.5 mg (p < 0.05). Zqx-12. Next"
+    assert sp.spans(text) == list(nltkdata.sentence_splitter().span_tokenize(text))
+    assert not {"(zqxGEO). These", "0.05). Zqx-12.", "Zqx-12. Next"} & set(sp._decisions)
