@@ -409,6 +409,28 @@ def test_a_words_frequency_is_asked_of_the_database_once(reader, xapian_index):
     assert all(translator.sources.termfreq(w) == xapian.Database.get_termfreq(db, w) for w in words)
 
 
+def test_a_translator_is_freed_with_its_last_reference(xapian_index):
+    """No reference cycle holds a translator (its sources, its database) alive once dropped:
+    the database closes at once, not at a later garbage collection (an index on a tmpfs
+    could not be unmounted: tests/test_crash.py)."""
+    import gc
+    import weakref
+
+    from search.store import current_build
+    from search.xapian.query import Translator
+
+    translator = Translator(xapian.Database(str(current_build(xapian_index) / "xapian")))
+    translator.sources.termfreq(term(f.ALL, "melanoma"))
+    translator.sources.held(term(f.TITLE, "melanoma"))
+    gone = [weakref.ref(translator), weakref.ref(translator.sources)]
+    gc.disable()
+    try:
+        del translator
+        assert [r() for r in gone] == [None, None]
+    finally:
+        gc.enable()
+
+
 def test_a_translations_sources_live_with_the_translator_not_the_query(reader, monkeypatch):
     """The scored queries are made without the bindings' Python note of their posting sources
     (matching.py `made`): the translator keeps every source of a search alive until the next

@@ -40,6 +40,24 @@ MAX_FREQUENCIES = 200_000  # terms whose frequencies are kept per database (then
 SOURCE_SCALE = 1e4
 
 
+class Frequencies:
+    """The number of documents holding a term, asked of the database once (each ask reads its
+    B-tree: a word is scored for each record type, in each ranking of a search); at most
+    MAX_FREQUENCIES kept, then forgotten at once."""
+
+    def __init__(self, db: xapian.Database) -> None:
+        self.db = db
+        self._found: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= MAX_FREQUENCIES:
+                self._found.clear()
+            found = self._found[key] = self.db.get_termfreq(key)
+        return found
+
+
 class _Held:
     """The documents holding a word and the word's wdf in each, read in one match (a weight
     that is the wdf: TfIdfWeight "nnn"), for words held by at most MAX_HELD documents; kept
@@ -89,8 +107,8 @@ class Sources:
         self._present: dict[str, frozenset[int] | None] = {}  # this ranking's words' wdfs
         self._kept: list[xapian.PostingSource] = []
         self._kinds: np.ndarray | None = None  # each docid's type (index in f.TYPES; -1: none)
-        self._frequencies: dict[str, int] = {}
-        self.held = _Held(db, self.termfreq)
+        self.termfreq = Frequencies(db)
+        self.held = _Held(db, self.termfreq)  # (no cycle back to this: it closes with its db)
         # (field, type, (term, wdf)) -> its source and query; (None, None): every length's
         self._words: dict[object, tuple[xapian.PostingSource | None, xapian.Query | None]] = {}
         self._by_wdf: dict[object, dict[int, np.ndarray]] = {}  # this search's words' lengths
@@ -100,16 +118,6 @@ class Sources:
         self._kept.clear()
         self._by_wdf.clear()
         self.within(None)
-
-    def termfreq(self, key: str) -> int:
-        """The number of documents holding `key`, asked of the database once (each ask reads
-        its B-tree: a word is scored for each record type, in each ranking of a search)."""
-        found = self._frequencies.get(key)
-        if found is None:
-            if len(self._frequencies) >= MAX_FREQUENCIES:
-                self._frequencies.clear()
-            found = self._frequencies[key] = self.db.get_termfreq(key)
-        return found
 
     def within(self, mask: np.ndarray | None) -> None:
         """Rank only the documents of this mask (docid-indexed) from now on (None: any)."""
