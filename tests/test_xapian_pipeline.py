@@ -156,3 +156,35 @@ def test_a_cancelled_build_in_parts_leaves_nothing(docs, tmp_path, monkeypatch):
     assert len(writer.parts) == 4 and (tmp_path / "xapian.parts").is_dir()
     writer.cancel()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_record_met_again_unchanged_is_not_sent_again(docs, tmp_path):
+    """A later copy with the content hash of the copy sent last is not sent to the writer
+    process (its document would replace itself: 11,018 of ../shared/data's 11,042 repeats);
+    a changed copy is, and so is a copy met after the record's deletion. The database is the
+    in-process writer's, which writes every copy."""
+    by_id = dict(docs)
+    other = next(key for key, d in docs if d["type"] == "trial" and key != REPLACED)
+    changed = by_id[other] | {"id": REPLACED}  # another real trial's content: a change
+    steps = [
+        (REPLACED, by_id[REPLACED]),  # unchanged
+        (REPLACED, changed),  # changed: written
+        (REPLACED, changed),  # unchanged again
+        (DELETED, None),
+        (DELETED, by_id[DELETED]),  # after its deletion: written
+        (DELETED, by_id[DELETED]),  # unchanged
+    ]
+
+    def run(writer) -> list[bool]:  # noqa: ANN001
+        for key, document in docs:
+            writer.add(key, document)
+        said = [writer.add(k, d) if d is not None else writer.delete(k) for k, d in steps]
+        writer.commit()
+        return said
+
+    (tmp_path / "in").mkdir()
+    want = run(XapianWriter(tmp_path / "in", None))
+    forked = ForkedWriter(tmp_path, {0: tmp_path / "db"}, lambda record_id: 0)
+    assert run(forked) == want == [True, True, True, True, False, True]
+    assert forked.unchanged == 3
+    assert content(tmp_path / "db") == content(tmp_path / "in" / "xapian")

@@ -7,7 +7,9 @@ and serialised (xapian.Document.serialise: the writer only unserialises and adds
 the two is chosen per batch (BALANCED): the indexer makes the documents while the writer's queue
 is at least half full (the writer is the slower side), else the writer makes them. Parsing and
 Xapian's own work then keep two cores busy whatever the mix of records (bench/REPORT.md,
-"Issues #12/#13", 2026-12-07 xbuild7).
+"Issues #12/#13", 2026-12-07 xbuild7). A record met again with the content hash of its copy
+sent last is not sent again (the same document would replace itself; ../shared/data holds
+11,018 such copies of trials and articles among 98,353 records read: "Session 10: build CPU").
 
 A writer process dies with the indexer's process (Linux's PR_SET_PDEATHSIG, and a check of its
 parent): a killed build leaves no writer behind holding the index's lock (an inherited flock).
@@ -105,7 +107,11 @@ class ForkedWriter:
         self.results = ctx.Queue()
         self.jobs = {k: ctx.Queue(QUEUED_BATCHES) for k in paths}
         self.batches: dict[int, list[tuple[str, str, Any]]] = {k: [] for k in paths}
-        self.seen: set[str] = set()
+        # each record sent: the content hash of its copy sent last (a record met again with
+        # the same content is not sent again: its document would be the same, and replacing a
+        # document by itself leaves the database as it was; `unchanged` counts them)
+        self.seen: dict[str, str | None] = {}
+        self.unchanged = 0
         self.making = dict.fromkeys(paths, make == HERE)  # the batch being filled: made here
         self.waiting: set[int] = set()  # writers yet to say they added every record sent
         parent = os.getpid()
@@ -164,8 +170,12 @@ class ForkedWriter:
         k = self.route(record_id)
         if k is None:
             return False  # another machine's shard (--shard K/N)
+        digest = document.get(f.HASH)
         existed = record_id in self.seen
-        self.seen.add(record_id)
+        if existed and digest is not None and self.seen[record_id] == digest:
+            self.unchanged += 1
+            return True
+        self.seen[record_id] = digest
         if not self.batches[k] and self.make == BALANCED:  # a new batch: which side is slower
             self.making[k] = self.jobs[k].qsize() >= QUEUED_BATCHES // 2
         if self.making[k]:
@@ -178,7 +188,7 @@ class ForkedWriter:
         k = self.route(record_id)
         if k is None or record_id not in self.seen:
             return False
-        self.seen.discard(record_id)
+        del self.seen[record_id]
         self._send(k, (DELETE, record_id, None))
         return True
 
