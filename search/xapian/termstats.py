@@ -147,7 +147,7 @@ def _held_postings(answers: list[Answer]) -> dict[str, Any]:
         docids, wdfs = [], []
         for k, (local, wdf) in enumerate(parts):  # type: ignore[misc]
             ids = np.frombuffer(base64.b64decode(local), "<i4").astype(np.int64)
-            docids.append((ids - 1) * shards + k + 1)
+            docids.append(merged_docid(ids, k, shards))
             wdfs.append(np.frombuffer(base64.b64decode(wdf), "<i4").astype(np.int64))
         joined = np.concatenate(docids)
         order = np.argsort(joined, kind="stable")
@@ -257,4 +257,10 @@ def by_shard(docids: list[int], shards: int) -> list[list[int]]:
 
 def by_docid(found: dict[str, Any], k: int, shards: int) -> dict[int, xapian.Document]:
     """Shard k's answer (its docids) by the docids of the database made of the shards."""
-    return {(int(d) - 1) * shards + k + 1: document(v) for d, v in found.items()}
+    return {merged_docid(int(d), k, shards): document(v) for d, v in found.items()}
+
+
+def merged_docid(local: Any, k: int, shards: int) -> Any:
+    """The docid (or NumPy array of docids) in the database made of `shards` shards of shard
+    k's own `local` docid(s): Xapian interleaves them (by_shard is the way back)."""
+    return (local - 1) * shards + k + 1
