@@ -31,6 +31,7 @@ from indexer.update import update_index
 from search import fields as f
 from search.engine import SearchEngine
 from search.models import SearchRequest
+from search.xapian import counting
 from search.xapian.counting import MAX_GROUPS
 from search.xapian.countserver import MAX_BODY
 from search.xapian.schema import term
@@ -135,6 +136,30 @@ def test_a_group_minus_the_main_query_counts_its_and_not(served):
     minus = counted(loose, minus=True)
     assert minus == counted(q(q.OP_AND_NOT, loose, main))
     assert 0 < minus[0]["total"] < counted(loose)[0]["total"]
+
+
+def test_a_group_of_only_a_total_is_counted_without_reading_its_docids(sharded, monkeypatch):  # noqa: F811
+    """A group with its own query and no fields, filters or minus (the partial matches of a
+    search without filters: search/xapian/shardsearch.py) is counted by Xapian, no mask made,
+    and its total is the mask's."""
+    q = xapian.Query
+    words = [q(term(f.ALL, w)) for w in ("melanoma", "cancer", "interleukin")]
+    loose, main = q(q.OP_OR, words), q(q.OP_AND, words[:2])
+    shard = counting.ShardCounter(sharded / "current" / "shards" / "0")
+    try:
+        expected = shard.count(main, [counting.Group((), ("type",), loose)])[1][0].total
+        assert expected > 0
+
+        def masking(*args):  # noqa: ANN002, ANN202
+            raise AssertionError("a mask was made")
+
+        monkeypatch.setattr(counting, "match_mask", masking)
+        found = shard.count(main, [counting.Group((), (), loose)])[1][0]
+        assert found == counting.Counted(expected, {})
+        with pytest.raises(AssertionError, match="mask"):  # (the check can fail)
+            shard.count(main, [counting.Group((), ("type",), loose)])
+    finally:
+        shard.close()
 
 
 def test_a_bad_request_gets_its_error_and_the_server_goes_on(served):

@@ -32,7 +32,7 @@ from search.xapian import facets as xfacets
 from search.xapian import termstats
 from search.xapian.schema import FACET_SLOTS
 from search.xapian.shards import version
-from search.xapian.tables import Tables, match_mask
+from search.xapian.tables import Tables, match_count, match_mask
 from search.xapian.typestats import TypeCounts
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
@@ -45,7 +45,9 @@ T = TypeVar("T")
 class Group(NamedTuple):
     """Count `fields` over the matches (of `query`, else of the request's query) that the
     facet selections `filters` allow; with `minus`, over those of `query` the request's
-    query does not match (its AND NOT, the request's query's matches read once)."""
+    query does not match (its AND NOT, the request's query's matches read once). A group of
+    its own `query` with no fields, filters or `minus` is only a total: Xapian counts it
+    without its docids being read (tables.match_count)."""
 
     filters: Filters
     fields: tuple[str, ...]
@@ -81,6 +83,9 @@ def count(
     masks: dict[bytes, np.ndarray] = {}
     out = []
     for group in groups:
+        if group.query is not None and not (group.fields or group.filters or group.minus):
+            out.append(Counted(match_count(db, group.query), {}))
+            continue
         q = group.query if group.query is not None else query
         key = q.serialise()
         matched = masks.get(key)

@@ -118,8 +118,8 @@ class ShardSearch(ShardFacets, XapianReader):
             if not total and loose is not None:
                 tree, partial = loose, True
                 total, counts = self._counted(st, req, tree)
-            if total and not partial and loose is not None:
-                more = self._count(st, req, qt.AndNot(loose, tree))
+            if total and not partial and loose is not None:  # (loose holds tree: read)
+                more = self._count(st, req, loose) - total
             ranked = self._rank_page(st, req, tree, loose, reading, words, first, total)
         loose_tree, mset = ranked
         if first >= total:
@@ -240,8 +240,14 @@ class ShardSearch(ShardFacets, XapianReader):
         and the call that reads the total, the counts and that count (0 when there is no full
         match)."""
         groups = [Group(others, tuple(fields)) for others, fields in self._groups(req).items()]
-        if loose is not None:  # (its matches less the full ones: `tree` matched once)
-            groups.append(Group(active(req), (), boolean(st.translator, loose), minus=True))
+        filters = active(req)
+        if loose is not None:
+            # the loose tree's matches hold the full ones (search/syntax.py: the same concepts,
+            # fewer required), so without filters the partial matches are its total less the
+            # full one, counted without reading its docids; with filters, its matches less the
+            # full ones (`tree` matched once)
+            loose_query = boolean(st.translator, loose)
+            groups.append(Group(filters, (), loose_query, minus=bool(filters)))
         pending = servers[0].send(boolean(st.translator, tree), groups, servers[1])
 
         def read() -> tuple[int, dict[str, Counter[str]], int]:
@@ -250,8 +256,10 @@ class ShardSearch(ShardFacets, XapianReader):
             for c in found[: len(found) - (loose is not None)]:
                 counts.update(c.counts)
             counts.setdefault(EVERY_TYPE, counts[f.TYPE])
-            total = found[0].total
-            return total, counts, found[-1].total if loose is not None and total else 0
+            total = found[0].total  # (the request's own filters' group comes first)
+            if loose is None or not total:
+                return total, counts, 0
+            return total, counts, found[-1].total - (0 if filters else total)
 
         return pending, read
 
