@@ -162,6 +162,30 @@ def test_a_group_of_only_a_total_is_counted_without_reading_its_docids(sharded, 
         shard.close()
 
 
+def test_a_group_of_several_fields_is_counted_in_one_pass(sharded, monkeypatch):  # noqa: F811
+    """A group's fields are counted over the joined table of every field's values
+    (Tables.counts_every) when its documents are few, as each field alone counts them."""
+    from search.xapian.tables import Tables
+
+    shard = counting.ShardCounter(sharded / "current" / "shards" / "0")
+    fields = (f.TYPE, f.MESH_UI, f.PUB_TYPE, counting.EVERY_TYPE)
+    try:
+        main = xapian.Query(term(f.ALL, "melanoma"))
+        db, tables = shard.current().db, shard.current().tables
+        within = counting.match_mask(db, main, tables.size)
+        alone = {x: tables.count(f.TYPE if x == counting.EVERY_TYPE else x, within) for x in fields}
+        assert all(alone.values())
+
+        def per_field(*args):  # noqa: ANN002, ANN202
+            raise AssertionError("counted field by field")
+
+        monkeypatch.setattr(Tables, "count", per_field)
+        found = shard.count(main, [counting.Group((), fields)])[1][0]
+        assert found == counting.Counted(int(within.sum()), alone)
+    finally:
+        shard.close()
+
+
 def test_a_bad_request_gets_its_error_and_the_server_goes_on(served):
     server = served[1][0]
     status, good = ask(server, "POST", "/count", count_body())

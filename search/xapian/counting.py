@@ -101,10 +101,16 @@ def count(
         else:
             within = matched
         ids = np.flatnonzero(within)
+        fields = [f.TYPE if name == EVERY_TYPE else name for name in group.fields]
+        # several fields: one pass over the documents' values of every field, when they are
+        # few enough (16 fields over 300 match sets of the full data's searches: 730 -> 427 ms)
+        every = tables.counts_every(ids) if len(set(fields)) > 1 else None
         counts = {}
-        for name in group.fields:
-            field = f.TYPE if name == EVERY_TYPE else name
-            counts[name] = tables.count(field, within, ids)
+        for name, field in zip(group.fields, fields, strict=True):
+            if every is not None and field in every:
+                counts[name] = tables.named(field, *every[field])
+            else:
+                counts[name] = tables.count(field, within, ids)
         out.append(Counted(len(ids), counts))
     return out
 
@@ -170,6 +176,7 @@ class ShardCounter:
             db, reader = self._open_pair()
             tables = Tables(db)
             tables.warm()
+            tables.joined()  # (count(): every field of a group in one pass)
             shard = Shard(
                 key, version(db), db, tables, reader, TypeCounts(reader), db.get_doccount()
             )

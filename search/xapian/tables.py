@@ -184,8 +184,11 @@ class Tables:
     ) -> Counter[str]:
         """Counts of every value of `field` among the documents of the mask `within`
         (`docids`: np.flatnonzero(within), if known), in the order of the values' indices."""
+        return self.named(field, *self.counts(field, within, docids))
+
+    def named(self, field: str, found: np.ndarray, counts: np.ndarray) -> Counter[str]:
+        """counts() (or a field of counts_every()) as a Counter of the values' names."""
         values = self.facet(field)[0]
-        found, counts = self.counts(field, within, docids)
         names = [values[i] for i in found.tolist()]
         return Counter(dict(zip(names, counts.tolist(), strict=True)))
 
@@ -234,8 +237,8 @@ class Tables:
         """Every facet field's values in one table, as rows() has one field's: each docid's
         values of every field (`offsets[d]:offsets[d + 1]`), field F's value i numbered
         `bases[F] + i` (the fields in FACET_SLOTS order, one after the other). Read on the
-        first search's facets (~25 ms, 4.6 MB on the full data), not by warm(): the count
-        servers, which warm their tables too, never count this way."""
+        first search's facets (~25 ms, 4.6 MB on the full data), not by warm() (a count
+        server reads it as it opens a build: search/xapian/counting.py)."""
         if self._joined is None:
             tables = {x: self.facet(x) for x in FACET_SLOTS}
             with self._lock:
