@@ -29,11 +29,13 @@ from test_shards import (  # noqa: F401 (fixtures)
 
 from indexer.update import update_index
 from search import fields as f
+from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.xapian import counting
 from search.xapian.counting import MAX_GROUPS
 from search.xapian.countserver import MAX_BODY
+from search.xapian.matching import value_range
 from search.xapian.schema import term
 from search.xapian.shardsearch import ShardSearch
 from web import create_app
@@ -184,6 +186,38 @@ def test_a_group_of_several_fields_is_counted_in_one_pass(sharded, monkeypatch):
         assert found == counting.Counted(int(within.sum()), alone)
     finally:
         shard.close()
+
+
+def test_ranges_are_counted_from_the_arrays_as_xapian_matches_them(served):
+    """A request's (and a group's) numeric ranges restrict its query's matches as the same
+    query AND'ed with Xapian's value range does (the year of `cancer year:1977..1979`)."""
+    q = xapian.Query
+    words = [q(term(f.ALL, w)) for w in ("melanoma", "cancer", "interleukin")]
+    loose, main = q(q.OP_OR, words), q(q.OP_OR, words[1:])
+    year = value_range(qt.Range(f.YEAR, 1977, 1985))
+
+    def counted(query: xapian.Query, **extra) -> list:  # noqa: ANN003
+        body = json.loads(count_body("", query, fields=["type", "pub_year"]))
+        body.update(extra)
+        status, answer = ask(served[1][0], "POST", "/count", json.dumps(body).encode())
+        assert status == 200, answer
+        return answer["groups"]
+
+    found = counted(main, ranges=[[f.YEAR, 1977, 1985]])
+    assert found == counted(q(q.OP_AND, main, year))
+    assert 0 < found[0]["total"] < counted(main)[0]["total"]
+    text = base64.b64encode(loose.serialise()).decode("ascii")
+    group = {"filters": [], "fields": [], "query": text, "minus": True,
+             "ranges": [[f.YEAR, 1977, 1985]]}  # fmt: skip
+    body = {"query": base64.b64encode(main.serialise()).decode("ascii"), "build": "",
+            "groups": [group], "ranges": [[f.YEAR, 1977, 1985]]}  # fmt: skip
+    status, answer = ask(served[1][0], "POST", "/count", json.dumps(body).encode())
+    expected = q(q.OP_AND_NOT, q(q.OP_AND, loose, year), q(q.OP_AND, main, year))
+    assert status == 200 and answer["groups"][0]["total"] == counted(expected)[0]["total"]
+    for bad in ([["type", 1, 2]], [[f.YEAR, "1977", None]], [[f.YEAR, 1]], "year"):
+        body = {**json.loads(count_body("")), "ranges": bad}
+        status, answer = ask(served[1][0], "POST", "/count", json.dumps(body).encode())
+        assert status == 400 and "range" in answer["error"], (bad, answer)
 
 
 def test_a_bad_request_gets_its_error_and_the_server_goes_on(served):

@@ -41,7 +41,7 @@ NEW_SOURCES = [TRIALS / "both" / "json", TRIALS / "json"]  # 5 newer copies + 8 
 SHARDS = 3
 QUERIES = ["melanoma", "cancer interleukin", "neoplasms", '"herniated disc"', "title:melanoma",
            "melanoma NOT interleukin", "mesh:D008545", "cancer year:1977..1979", "",
-           "melanoma pevisone"]  # fmt: skip
+           "melanoma pevisone", "cancer patients year:1975..1990"]  # fmt: skip
 # two facets selected: each facet counted over what the other's selection allows
 TWO_FILTERS = (("type", ("trial", "article")), ("mesh", ("D008545",)))
 

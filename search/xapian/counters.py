@@ -26,7 +26,7 @@ import xapian
 from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
 from search.xapian import termstats
-from search.xapian.counting import Counted, Group, ShardCounter
+from search.xapian.counting import Counted, Group, Range, ShardCounter
 from search.xapian.shards import Address, listed, parse_addresses
 from search.xapian.termstats import Answer
 
@@ -103,11 +103,17 @@ class CountServers:
         if conn is not None:
             conn.close()
 
-    def send(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> Pending:
+    def send(
+        self,
+        query: xapian.Query,
+        groups: list[Group],
+        builds: list[str],
+        ranges: tuple[Range, ...] = (),
+    ) -> Pending:
         """Ask every count server for each group's total and value counts (`builds[k]`: the
-        build of shard k the reader holds; a group's own `query`, if any, instead of `query`)
-        and return at once: the servers count while the caller goes on (ranking the page),
-        and `Pending.result()` adds their answers up."""
+        build of shard k the reader holds; a group's own `query`, if any, instead of `query`
+        within `ranges`) and return at once: the servers count while the caller goes on
+        (ranking the page), and `Pending.result()` adds their answers up."""
         text = _encoded(query)
         wire = []
         for g in groups:
@@ -117,9 +123,11 @@ class CountServers:
                 item["query"] = _encoded(g.query)
             if g.minus:
                 item["minus"] = True
+            if g.ranges:
+                item["ranges"] = [list(r) for r in g.ranges]
             wire.append(item)
-        bodies = [(k, json.dumps({"query": text, "build": b, "groups": wire}).encode())
-                  for k, b in enumerate(builds)]  # fmt: skip
+        asked = {"query": text, "groups": wire, "ranges": [list(r) for r in ranges]}
+        bodies = [(k, json.dumps({**asked, "build": b}).encode()) for k, b in enumerate(builds)]
         return Pending(self, groups, bodies, self._send_all(bodies))
 
     def _send_all(self, bodies: Bodies, path: str = "/count") -> list[bool]:
@@ -163,9 +171,15 @@ class CountServers:
         answers = self._answers(bodies, self._send_all(bodies, "/stats"), "/stats")
         return termstats.add_up(answers)
 
-    def count(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> list[Counted]:
+    def count(
+        self,
+        query: xapian.Query,
+        groups: list[Group],
+        builds: list[str],
+        ranges: tuple[Range, ...] = (),
+    ) -> list[Counted]:
         """`send`, then its result."""
-        return self.send(query, groups, builds).result()
+        return self.send(query, groups, builds, ranges).result()
 
     def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
         """The data and values of documents (the shards' database's docids), each asked of its
@@ -292,10 +306,16 @@ class LocalCounters:
     def __init__(self, dirs: list[Path]) -> None:
         self.shards = [ShardCounter(d) for d in dirs]
 
-    def send(self, query: xapian.Query, groups: list[Group], builds: list[str]) -> Done:
+    def send(
+        self,
+        query: xapian.Query,
+        groups: list[Group],
+        builds: list[str],
+        ranges: tuple[Range, ...] = (),
+    ) -> Done:
         answers = []
         for shard in self.shards:
-            found = shard.count(query, groups)
+            found = shard.count(query, groups, "", ranges)
             assert found is not None  # (the newest build: always held)
             answers.append(found[1])
         return Done(add_up(groups, answers))

@@ -30,12 +30,14 @@ from search.facets import BY_NAME
 from search.models import SearchRequest
 from search.xapian import facets as xfacets
 from search.xapian import termstats
-from search.xapian.schema import FACET_SLOTS
+from search.xapian.schema import FACET_SLOTS, NUMBER_SLOTS
 from search.xapian.shards import version
 from search.xapian.tables import Tables, match_count, match_mask
 from search.xapian.typestats import TypeCounts
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
+Range = tuple[str, int | None, int | None]  # (a NUMBER_SLOTS field, low, high): None is open
+MAX_RANGES = 8  # numeric ranges AND'ed with one query
 EVERY_TYPE = "*"  # a field name standing for the type field (the types of the whole match set)
 MAX_GROUPS = 64  # groups in one request (a search asks at most one per facet, plus two)
 MAX_VALUES = 1_000  # selected values in one group
@@ -46,13 +48,16 @@ class Group(NamedTuple):
     """Count `fields` over the matches (of `query`, else of the request's query) that the
     facet selections `filters` allow; with `minus`, over those of `query` the request's
     query does not match (its AND NOT, the request's query's matches read once). A group of
-    its own `query` with no fields, filters or `minus` is only a total: Xapian counts it
-    without its docids being read (tables.match_count)."""
+    its own `query` with no fields, filters, ranges or `minus` is only a total: Xapian counts
+    it without its docids being read (tables.match_count). `ranges`: numeric ranges its own
+    query's matches must be within, taken from the shard's arrays (Tables.in_range): Xapian
+    1.4.26 checks a range for each document of an OR holding a phrase."""
 
     filters: Filters
     fields: tuple[str, ...]
     query: xapian.Query | None = None
     minus: bool = False
+    ranges: tuple[Range, ...] = ()
 
 
 class Counted(NamedTuple):
@@ -60,11 +65,23 @@ class Counted(NamedTuple):
     counts: dict[str, Counter[str]]  # field (or EVERY_TYPE) -> value -> matching records
 
 
+def check_ranges(ranges: tuple[Range, ...]) -> None:
+    """InvalidRequest unless every range is of a numeric field, within the limit."""
+    if len(ranges) > MAX_RANGES:
+        raise InvalidRequest(f"A query is AND'ed with at most {MAX_RANGES} ranges.")
+    for field, *ends in ranges:
+        if field not in NUMBER_SLOTS:
+            raise InvalidRequest(f"{field!r} has no numbers to count a range of.")
+        if any(e is not None and (type(e) is not int or abs(e) > 10**9) for e in ends):
+            raise InvalidRequest("A range's ends are whole numbers or null.")
+
+
 def check_groups(groups: list[Group]) -> None:
     """InvalidRequest unless every group names known facets and fields, within the limits."""
     if not 0 < len(groups) <= MAX_GROUPS:
         raise InvalidRequest(f"A count asks for 1 to {MAX_GROUPS} groups, not {len(groups)}.")
     for group in groups:
+        check_ranges(group.ranges)
         values = sum(len(v) for _, v in group.filters)
         if values > MAX_VALUES:
             raise InvalidRequest(f"A group selects {values} values (at most {MAX_VALUES}).")
@@ -75,27 +92,36 @@ def check_groups(groups: list[Group]) -> None:
 
 
 def count(
-    db: xapian.Database, tables: Tables, query: xapian.Query, groups: list[Group]
+    db: xapian.Database,
+    tables: Tables,
+    query: xapian.Query,
+    groups: list[Group],
+    ranges: tuple[Range, ...] = (),
 ) -> list[Counted]:
-    """Each group's total and its fields' value counts among the matches of `query` (or of
-    the group's own), each query matched once."""
+    """Each group's total and its fields' value counts among the matches of `query` within
+    `ranges` (or of the group's own query within its own), each query matched once."""
     check_groups(groups)
-    masks: dict[bytes, np.ndarray] = {}
+    check_ranges(ranges)
+    masks: dict[tuple[bytes, tuple[Range, ...]], np.ndarray] = {}
+
+    def matches(q: xapian.Query, within: tuple[Range, ...]) -> np.ndarray:
+        key = (q.serialise(), within)
+        found = masks.get(key)
+        if found is None:
+            found = masks[key] = match_mask(db, q, tables.size)
+            for field, low, high in within:
+                found &= tables.in_range(field, low, high)
+        return found
+
     out = []
     for group in groups:
-        if group.query is not None and not (group.fields or group.filters or group.minus):
+        own = group.query is not None
+        if own and not (group.fields or group.filters or group.minus or group.ranges):
             out.append(Counted(match_count(db, group.query), {}))
             continue
-        q = group.query if group.query is not None else query
-        key = q.serialise()
-        matched = masks.get(key)
-        if matched is None:
-            matched = masks[key] = match_mask(db, q, tables.size)
-        if group.minus and group.query is not None:
-            main = query.serialise()
-            if main not in masks:
-                masks[main] = match_mask(db, query, tables.size)
-            matched = matched & ~masks[main]
+        matched = matches(group.query, group.ranges) if own else matches(query, ranges)
+        if group.minus and own:
+            matched = matched & ~matches(query, ranges)
         if group.filters:
             within = matched & xfacets.filter_mask(tables, SearchRequest(filters=group.filters))
         else:
@@ -246,10 +272,14 @@ class ShardCounter:
         return None
 
     def count(
-        self, query: xapian.Query, groups: list[Group], build: str = ""
+        self,
+        query: xapian.Query,
+        groups: list[Group],
+        build: str = "",
+        ranges: tuple[Range, ...] = (),
     ) -> tuple[str, list[Counted]] | None:
         """The counts on `build` ('': the newest), and its name (None: see `_on`)."""
-        return self._on(build, lambda shard: count(shard.db, shard.tables, query, groups))
+        return self._on(build, lambda shard: count(shard.db, shard.tables, query, groups, ranges))
 
     def stats(
         self, terms: list[str], prefixes: list[str], build: str = "", held: Sequence[str] = ()

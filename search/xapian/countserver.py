@@ -47,13 +47,33 @@ import xapian
 
 from search.errors import InvalidRequest
 from search.xapian import termstats
-from search.xapian.counting import MAX_GROUPS, Group, ShardCounter
+from search.xapian.counting import MAX_GROUPS, MAX_RANGES, Group, Range, ShardCounter
 
 MAX_BODY = 4_000_000  # bytes of one request
 MAX_CONNECTIONS = 64
 TIMEOUT = 30.0  # seconds a connection may wait for the client's next bytes
 log = logging.getLogger("countserver")
 NOT_FOUND = "Not found: ask POST /count, /stats or /documents, or GET /status."
+
+
+def parse_ranges(raw: Any) -> tuple[Range, ...]:
+    """A query's numeric ranges, [[field, low, high], ...] (InvalidRequest when malformed;
+    counting.check_ranges checks their fields and ends)."""
+    if raw is None:
+        return ()
+    try:
+        if not isinstance(raw, list) or len(raw) > MAX_RANGES:
+            raise TypeError
+        found = []
+        for field, low, high in raw:
+            if not isinstance(field, str):
+                raise TypeError
+            found.append((field, low, high))
+    except (TypeError, ValueError):
+        raise InvalidRequest(
+            f"`ranges` is a list of at most {MAX_RANGES} [field, low, high]."
+        ) from None
+    return tuple(found)
 
 
 def parse_groups(raw: Any) -> list[Group]:
@@ -69,12 +89,13 @@ def parse_groups(raw: Any) -> list[Group]:
             minus = g.get("minus", False)
             if not isinstance(minus, bool):
                 raise TypeError
+            ranges = parse_ranges(g.get("ranges"))
         except (KeyError, TypeError, ValueError, AttributeError):
             raise InvalidRequest(
                 "A group is {filters: [[facet, [values]]], fields: [...], query?: ..., "
-                "minus?: true|false}."
+                "minus?: true|false, ranges?: [[field, low, high]]}."
             ) from None
-        groups.append(Group(filters, fields, query, minus))
+        groups.append(Group(filters, fields, query, minus, ranges))
     return groups
 
 
@@ -140,7 +161,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 query = parse_query(request.get("query"))
                 groups = parse_groups(request.get("groups"))
-                counted = self.server.counter.count(query, groups, build)
+                ranges = parse_ranges(request.get("ranges"))
+                counted = self.server.counter.count(query, groups, build, ranges)
                 groups_out = {"groups": [c._asdict() for c in counted[1]]} if counted else None
                 found = None if counted is None else (counted[0], groups_out)
         except (InvalidRequest, ValueError) as e:  # (json's errors are ValueErrors)

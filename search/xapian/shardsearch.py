@@ -36,9 +36,9 @@ from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian import termstats
 from search.xapian.counters import Counters, Done, Pending
-from search.xapian.counting import EVERY_TYPE, Group
+from search.xapian.counting import EVERY_TYPE, MAX_RANGES, Group
 from search.xapian.engine import XapianReader
-from search.xapian.matching import boolean, needs_masks
+from search.xapian.matching import boolean, needs_masks, ranged
 from search.xapian.query import weighting
 from search.xapian.shardfacets import ShardFacets
 from search.xapian.shards import RemoteShards
@@ -241,14 +241,16 @@ class ShardSearch(ShardFacets, XapianReader):
         match)."""
         groups = [Group(others, tuple(fields)) for others, fields in self._groups(req).items()]
         filters = active(req)
+        main, ranges = ranged(st.translator, tree, MAX_RANGES)
         if loose is not None:
             # the loose tree's matches hold the full ones (search/syntax.py: the same concepts,
             # fewer required), so without filters the partial matches are its total less the
-            # full one, counted without reading its docids; with filters, its matches less the
-            # full ones (`tree` matched once)
-            loose_query = boolean(st.translator, loose)
-            groups.append(Group(filters, (), loose_query, minus=bool(filters)))
-        pending = servers[0].send(boolean(st.translator, tree), groups, servers[1])
+            # full one, counted without reading its docids; with filters (or ranges), its
+            # matches less the full ones (`tree` matched once)
+            loose_query, loose_ranges = ranged(st.translator, loose, MAX_RANGES)
+            minus = bool(filters or loose_ranges)
+            groups.append(Group(filters, (), loose_query, minus, loose_ranges))
+        pending = servers[0].send(main, groups, servers[1], ranges)
 
         def read() -> tuple[int, dict[str, Counter[str]], int]:
             found = pending.result()
@@ -259,7 +261,7 @@ class ShardSearch(ShardFacets, XapianReader):
             total = found[0].total  # (the request's own filters' group comes first)
             if loose is None or not total:
                 return total, counts, 0
-            return total, counts, found[-1].total - (0 if filters else total)
+            return total, counts, found[-1].total - (0 if groups[-1].minus else total)
 
         return pending, read
 
