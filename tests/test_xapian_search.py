@@ -466,3 +466,41 @@ def test_a_translations_sources_live_with_the_translator_not_the_query(reader, m
         st.translator.reset()
         st.translator.sources._words.clear()
     assert rankings[0] == rankings[1] and len(rankings[0]) > 3
+
+
+TRIALS = (("type", ("trial",)),)
+
+
+@pytest.mark.parametrize(
+    "text, filters",
+    [
+        ("herniated disc surgery", ()),
+        ("herniated disc surgery", TRIALS),
+        ("cancer chemotherapy", ()),
+        ("cancer chemotherapy", TRIALS),
+        ("herniated disc status:completed", ()),
+        ('"skin cancer" melanoma year:1970..2000', ()),
+        ('"skin cancer" melanoma year:1970..2000', (("type", ("article",)),)),
+    ],
+)
+def test_partial_matches_are_counted_without_their_match_set(reader, monkeypatch, text, filters):
+    """A page the full matches fill counts the partial ones (`more`) in Xapian, without
+    reading the loose tree's match set into a mask (matchsets.py `_more`), unless a facet is
+    selected or the tree has a numeric range; the same number as the masks give, and the
+    same page as with the masks."""
+    req = SearchRequest(q=text, size=1, filters=filters)
+    with reader.lock:
+        st, _, found = parse(reader, text)
+        full = reader._match(st, req, found.query)[2]
+        loose = reader._match(st, req, found.loose)[2]
+    expected = int((loose & ~full).sum())
+    assert expected > 0 and full.any()
+    read: list[tuple] = []
+    matches = type(reader)._matches
+    monkeypatch.setattr(type(reader), "_matches", lambda s, *a: read.append(a) or matches(s, *a))
+    page = reader.search(req)
+    assert page.more == expected and page.total == int(full.sum())
+    masked = bool(filters) or "year:" in text  # the partial matches' match set read too
+    assert len(read) == (2 if masked else 1)
+    monkeypatch.setattr(type(reader), "_more", lambda *a: None)  # the masks, as before
+    assert reader.search(req) == page

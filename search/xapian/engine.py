@@ -202,9 +202,11 @@ class XapianReader(Listing, MatchSets):
         more, extra, loose_query = 0, None, None
         if total and not partial and req.sort == "relevance" and parsed and parsed.loose:
             # after the records with enough of the words, those with some of them
-            loose_query, _, loose_allowed, _ = self._match(st, req, parsed.loose)
-            extra = loose_allowed & ~allowed
-            more = int(extra.sum())
+            counted = self._more(st, req, parsed.loose, total) if rerank is None else None
+            if counted is None:
+                loose_query, _, loose_allowed, _ = self._match(st, req, parsed.loose)
+                extra = loose_allowed & ~allowed
+            more = int(extra.sum()) if counted is None else counted
         strong = None
         if req.sort != "relevance" and total and (core := core_query(tree)) is not None:
             strong = self._match(st, req, core)[2]  # the strong matches (search/datesort.py)
@@ -229,8 +231,11 @@ class XapianReader(Listing, MatchSets):
             )
         if patient and reading is not None:
             reading = replace(reading, eligible_first=True)
-        if rerank is None and more and extra is not None and len(hits) < req.size:
+        if rerank is None and more and len(hits) < req.size:
             assert parsed is not None and parsed.loose is not None
+            if extra is None:  # counted alone: the partial matches listed after the hits
+                loose_query, _, loose_allowed, _ = self._match(st, req, parsed.loose)
+                extra = loose_allowed & ~allowed
             start = max(0, (req.page - 1) * req.size - total)
             window = replace(req, page=1, size=req.size - len(hits))
             hits += self._hits(st, window, loose_tree, loose_query, extra, plain, start, tree)

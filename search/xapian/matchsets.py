@@ -15,6 +15,7 @@ from search import deadline, feedback
 from search import fields as f
 from search import querytree as qt
 from search.errors import InvalidRequest
+from search.facets import BY_NAME
 from search.models import SearchRequest
 from search.xapian import facets as xfacets
 from search.xapian.listing import InMask
@@ -78,6 +79,37 @@ class MatchSets:
         deadline.check()
         allowed = matched & xfacets.filter_mask(st.tables, req)
         return query, matched, allowed, int(allowed.sum())
+
+    def _more(self, st: _State, req: SearchRequest, loose: qt.Node, total: int) -> int | None:
+        """The number of partial matches: those of `loose` (which holds every one of the
+        `total` full matches: it asks for any of their concepts) less the full ones, counted
+        by Xapian without reading out their docids (a match set of 30,000 common-word matches
+        read into a mask: ~11 ms, counted: ~1.5). None when it is not counted so: facet
+        selections (a mask), an "m of n" too wide or numeric ranges (the match set is made
+        from masks and the tables), a document without an id (not in `tables.live`)."""
+        if any(values and name in BY_NAME for name, values in req.filters) or needs_masks(loose):
+            return None
+        if number_range(loose) is not None or (
+            isinstance(loose, qt.And) and any(number_range(c) is not None for c in loose.children)
+        ):
+            return None
+        if isinstance(loose, qt.Every) or np.count_nonzero(st.tables.live) != st.db.get_doccount():
+            return None
+        deadline.check()
+        enquire = self._enquire(st)
+        enquire.set_query(boolean(st.translator, loose))
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        try:
+            mset = enquire.get_mset(0, 0, st.db.get_doccount())
+        except xapian.WildcardError:
+            raise InvalidRequest(
+                f"A prefix in the query stands for more than {qt.MAX_EXPANSIONS:,} words: "
+                "type more letters before the *."
+            ) from None
+        found = mset.get_matches_lower_bound()
+        if found != mset.get_matches_upper_bound() or found < total:
+            return None  # (not exact, or the full matches are not all among them)
+        return found - total
 
     def _ranged(self, st: _State, tree: qt.Node, query: xapian.Query) -> np.ndarray:
         """The matches of `tree` (translated: `query`); an And's numeric ranges (year:A..B)
