@@ -82,5 +82,41 @@ def within(word: str, candidate: str, distance: int, prefix: int = 0) -> bool:
 
 def words_within(vocabulary: Iterable[str], word: str, distance: int, prefix: int) -> list[str]:
     """The words of `vocabulary` (e.g. a field's terms starting with `word[:prefix]`) that
-    are `within` the distance."""
-    return [w for w in vocabulary if within(word, w, distance, prefix)]
+    are `within` the distance, in their order. One table of edits over the candidates'
+    letters (the words are `within`'s, their rows those of `within` with the two words'
+    roles swapped: the same count), kept for the letters a candidate shares with the one
+    before (a sorted vocabulary shares most), and the candidates under a start already
+    farther than `distance` from every way `word` goes on left out at once (`within` per
+    word took 20 ms for a letter's 15,000 words of the full data's vocabulary)."""
+    head, a = word[:prefix], word[prefix:]
+    size, low, high = len(a), len(word) - distance, len(word) + distance
+    rows = [list(range(size + 1))]  # rows[j]: the edits from a[:i] to `done`[:j], each i
+    done = ""  # the candidate's letters (after the prefix) whose rows are kept
+    dead = None  # letters no candidate starting with them is within the distance after
+    out = []
+    for candidate in vocabulary:
+        if not low <= len(candidate) <= high or candidate[:prefix] != head:
+            continue
+        b = candidate[prefix:]
+        if dead is not None and b.startswith(dead):
+            continue
+        shared, most = 0, min(len(b), len(done))
+        while shared < most and b[shared] == done[shared]:
+            shared += 1
+        del rows[shared + 1 :]
+        row = rows[shared]
+        for j in range(shared, len(b)):
+            letter, above = b[j], row
+            row = [j + 1]
+            for i in range(1, size + 1):
+                row.append(min(above[i] + 1, row[i - 1] + 1, above[i - 1] + (a[i - 1] != letter)))
+            rows.append(row)
+            if min(row) > distance:  # (a row's minimum never falls in the rows below it)
+                dead = b[: j + 1]
+                done = dead
+                break
+        else:
+            done = b
+            if row[-1] <= distance:
+                out.append(candidate)
+    return out
