@@ -504,3 +504,16 @@ def test_partial_matches_are_counted_without_their_match_set(reader, monkeypatch
     assert len(read) == (2 if masked else 1)
     monkeypatch.setattr(type(reader), "_more", lambda *a: None)  # the masks, as before
     assert reader.search(req) == page
+
+
+def test_a_page_the_full_matches_leave_room_on_reads_the_partial_ones_once(reader, monkeypatch):
+    """When the partial matches will be listed on the page, their match set is read (once),
+    not counted first as well."""
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        raise AssertionError("counted")
+
+    page = reader.search(SearchRequest(q="herniated disc surgery", size=20))
+    assert page.total < 20 and page.more and page.hits[-1].partial
+    monkeypatch.setattr(type(reader), "_more", counted)
+    assert reader.search(SearchRequest(q="herniated disc surgery", size=20)) == page

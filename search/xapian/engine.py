@@ -202,7 +202,9 @@ class XapianReader(Listing, MatchSets):
         more, extra, loose_query = 0, None, None
         if total and not partial and req.sort == "relevance" and parsed and parsed.loose:
             # after the records with enough of the words, those with some of them
-            counted = self._more(st, req, parsed.loose, total) if rerank is None else None
+            counted = None
+            if rerank is None and total >= req.page * req.size:  # (else the mask lists them)
+                counted = self._more(st, req, parsed.loose, total)
             if counted is None:
                 loose_query, _, loose_allowed, _ = self._match(st, req, parsed.loose)
                 extra = loose_allowed & ~allowed
