@@ -15,7 +15,7 @@ from pathlib import Path
 
 from indexer import mesh as mesh_parser
 from indexer import store
-from indexer.documents import MeshLookup, record_id, record_type, to_document
+from indexer.documents import MeshLookup, record_content, record_id, record_type, to_document
 from indexer.errors import BuildFailed, IndexerError, SourceError
 from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.parse import parse_source
@@ -341,7 +341,12 @@ def _add(rec, writer, lookup, versions, report) -> None:  # noqa: ANN001
             report.replaced += 1  # an older copy of a study met later: keep the newer one
             return
         versions[key] = version
-    if writer.add(key, to_document(rec, lookup)):
+    content = record_content(rec)
+    unwritten = getattr(writer, "unwritten", None)  # search/xapian/pipeline.py ForkedWriter
+    said = unwritten(key, content[1]) if unwritten is not None else None
+    if said is None:  # the document is made only for a copy the writer writes
+        said = writer.add(key, to_document(rec, lookup, content))
+    if said:
         report.replaced += 1
     else:
         report.counts[kind] += 1

@@ -63,6 +63,13 @@ def content_hash(record: Any) -> str:
     return _digest(record_dict(record))
 
 
+def record_content(record: Any) -> tuple[dict[str, Any], str]:
+    """The record's record_dict and its content_hash, made once: `to_document` takes them (a
+    build asks its writer whether a copy with this hash is new before making the document)."""
+    data = record_dict(record)
+    return data, _digest(data)
+
+
 def _digest(data: dict[str, Any]) -> str:
     """content_hash of the record whose record_dict is `data`."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -114,15 +121,20 @@ def record_id(record: Any) -> str:
     return record.ui
 
 
-def to_document(record: Trial | Article | MeshDescriptor, mesh: MeshLookup) -> dict[str, Any]:
-    """The index document for a record, keyed by schema field names."""
+def to_document(
+    record: Trial | Article | MeshDescriptor,
+    mesh: MeshLookup,
+    content: tuple[dict[str, Any], str] | None = None,
+) -> dict[str, Any]:
+    """The index document for a record, keyed by schema field names (`content`: the record's
+    record_content, if made already)."""
     if isinstance(record, Trial):
         doc = _trial(record, mesh)
     elif isinstance(record, Article):
         doc = _article(record, mesh)
     else:
         doc = _descriptor(record)
-    data = record_dict(record)
+    data, digest = content if content is not None else record_content(record)
     sections = doc.pop("_sections")
     doc[f.ALL] = weighted_text(
         [(f.SECTION_WEIGHTS[name], text) for name, text in sections if name not in f.ASIDE_SECTIONS]
@@ -133,7 +145,7 @@ def to_document(record: Trial | Article | MeshDescriptor, mesh: MeshLookup) -> d
     doc[f.ID] = record_id(record)
     doc[f.TYPE] = data["type"]
     doc[f.RECORD] = f.pack_record(data)
-    doc[f.HASH] = _digest(data)  # the record_dict made once
+    doc[f.HASH] = digest
     doc[f.DATE_ASC] = doc.get(f.DATE) or f.UNDATED
     return {k: v for k, v in doc.items() if v not in ("", None, ())}
 

@@ -184,6 +184,18 @@ class ForkedWriter:
             self._send(k, (ADD, record_id, document))
         return existed
 
+    def unwritten(self, record_id: str, digest: str) -> bool | None:
+        """What `add` would answer for a copy of the record with the content hash `digest`
+        when it would write nothing, asked before the document is made (indexer/build.py):
+        True for a copy met again unchanged, False for a record of a database written
+        elsewhere; None when `add` writes it."""
+        if self.route(record_id) is None:
+            return False
+        if record_id in self.seen and self.seen[record_id] == digest:
+            self.unchanged += 1
+            return True
+        return None
+
     def delete(self, record_id: str) -> bool:
         k = self.route(record_id)
         if k is None or record_id not in self.seen:
