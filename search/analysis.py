@@ -75,6 +75,7 @@ class BioAnalyzer:
         # the instance): what the query parser stemmed, snippets find stemmed
         self._cache: dict[str, str] = _STEMS if stem else {}
         self._words: dict[str, tuple[str, ...]] = {}  # a word as written -> its terms
+        self._query_words: dict[str, str | None] = {}  # the same, query mode (None: stopped)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -118,10 +119,50 @@ class BioAnalyzer:
         them at that word's position; () for a stop word. Cached per distinct word."""
         found = self._words.get(word)
         if found is None:
-            found = tuple(t.text for t in self(word))
+            if WORD.fullmatch(word):
+                found = self._one_word(word.lower())
+            else:
+                found = tuple(t.text for t in self(word))
             if len(self._words) < _STEM_CACHE_LIMIT:
                 self._words[word] = found
         return found
+
+    def _one_word(self, word: str) -> tuple[str, ...]:
+        """The index-mode terms of a text that is one lower-cased WORD match: what `__call__`
+        yields for it, without its Token and generator (a build meets ~400,000 new words in
+        each writer process)."""
+        stoplist, stem = self.stoplist, self.stem_word
+        if word in stoplist:
+            return ()
+        if word.isalnum():
+            return (stem(word),)
+        parts = [p for p in JOINERS.split(word.rstrip("+")) if p]
+        extra = [stem(p) for p in parts if p not in stoplist]
+        if len(parts) > 1:
+            extra.append(stem("".join(parts)))
+        return (self._stem_compound(word), *(t for t in dict.fromkeys(extra) if t != word))
+
+    def query_terms(self, text: str) -> list[str]:
+        """`terms(text, mode="query")` through a cache of each word's query term (MeSH's
+        term keys: search/fields.py term_key, 250,000 names in a build)."""
+        if SECTION_MARK in text:  # a weighted field's value: its weights are not words
+            return self.terms(text, mode="query")
+        out: list[str] = []
+        cache = self._query_words
+        for word in WORD.findall(text):
+            if word in cache:
+                found = cache[word]
+            else:
+                lower = word.lower()
+                found = None if lower in self.stoplist else self._query_term(lower)
+                if len(cache) < _STEM_CACHE_LIMIT:
+                    cache[word] = found
+            if found is not None:
+                out.append(found)
+        return out
+
+    def _query_term(self, word: str) -> str:
+        return self.stem_word(word) if word.isalnum() else self._stem_compound(word)
 
     def positioned(self, text: str) -> list[tuple[str, int]]:
         """(term, position) of every index-mode token of `text`: exactly what
@@ -231,10 +272,18 @@ class BioAnalyzer:
 
 def weighted_text(sections: list[tuple[float, str]]) -> str:
     """One field value holding several weighted sections (see BioAnalyzer._sections)."""
-    clean = str.maketrans({SECTION_MARK: " ", WEIGHT_MARK: " "})
     return "".join(
-        f"{SECTION_MARK}{w:g}{WEIGHT_MARK}{text.translate(clean)}" for w, text in sections if text
+        f"{SECTION_MARK}{w:g}{WEIGHT_MARK}{_unmarked(text)}" for w, text in sections if text
     )
+
+
+_CLEAN = str.maketrans({SECTION_MARK: " ", WEIGHT_MARK: " "})
+
+
+def _unmarked(text: str) -> str:
+    """`text` with the section marks made spaces (translated only when it holds one: a
+    translation costs ~10 us an abstract, a search for the marks far less)."""
+    return text.translate(_CLEAN) if SECTION_MARK in text or WEIGHT_MARK in text else text
 
 
 def analyzer() -> BioAnalyzer:

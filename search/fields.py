@@ -132,7 +132,7 @@ def join_values(values: Iterable[str]) -> str:
 def term_key(text: str) -> str:
     """An order-insensitive key of a term: its sorted stems ("Infarction, Myocardial" and
     "myocardial infarctions" -> "infarct myocardi"). MeSH look-ups match query words by it."""
-    return " ".join(sorted(set(_KEY_ANALYZER.terms(text, mode="query"))))
+    return " ".join(sorted(set(_KEY_ANALYZER.query_terms(text))))
 
 
 _KEY_ANALYZER = analyzer()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from nltk.stem.snowball import SnowballStemmer
 
-from search.analysis import BioAnalyzer, analyzer, exact_analyzer
+from search.analysis import WORD, BioAnalyzer, analyzer, exact_analyzer
+from search.fields import term_key
 
 SAMPLE_MESH = Path(__file__).parent.parent / "data" / "sample" / "mesh" / "d2014.en_gb.bin.gz"
 
@@ -112,3 +113,25 @@ def test_the_fast_path_keeps_compounds_and_positions():
         ("il-6", 0), ("il", 0), ("6", 0), ("il6", 0), ("t-cell", 1), ("t", 1), ("cell", 1),
         ("tcell", 1),
     ]  # fmt: skip
+
+
+TRICKY = (
+    "IL-6 5-FU CD4+ HbA1c COVID-19 T-cells the-of of-the a+b++ x/y.z 3.5 İstanbul STRASSE"
+    " Straße naïve ﬁbre Ǆemal ½-dose ΑΒΓ-cells running Infarctions, Myocardial"
+)
+
+
+@pytest.mark.parametrize("make", [analyzer, exact_analyzer], ids=["stemmed", "exact"])
+def test_the_per_word_caches_give_the_terms_of_the_analyzer(make):
+    """word_terms (a writer's new words) and query_terms (MeSH term keys) give what the
+    generator gives, on every word and text of the real fixture records and tricky words."""
+    texts = [*fixture_texts(), TRICKY, *TRICKY.split()]
+    words = sorted({w for text in texts for w in re.findall(WORD, text)})
+    a, fresh = make(), make()
+    expected = [fresh.terms(w) for w in words]
+    assert [list(a.word_terms(w)) for w in words] == expected
+    assert [list(a.word_terms(w)) for w in words] == expected  # from the cache
+    expected = [fresh.terms(text, mode="query") for text in texts]
+    assert [a.query_terms(text) for text in texts] == expected
+    assert [a.query_terms(text) for text in texts] == expected
+    assert term_key("Infarction, Myocardial") == term_key("myocardial infarctions")
