@@ -9,7 +9,8 @@ is at least half full (the writer is the slower side), else the writer makes the
 Xapian's own work then keep two cores busy whatever the mix of records (bench/REPORT.md,
 "Issues #12/#13", 2026-12-07 xbuild7). A record met again with the content hash of its copy
 sent last is not sent again (the same document would replace itself; ../shared/data holds
-11,018 such copies of trials and articles among 98,353 records read: "Session 10: build CPU").
+11,018 such copies of trials and articles among 98,353 records read: "Session 10: build CPU"),
+nor made into a document: the build asks `unwritten` before making it (indexer/build.py).
 
 A writer process dies with the indexer's process (Linux's PR_SET_PDEATHSIG, and a check of its
 parent): a killed build leaves no writer behind holding the index's lock (an inherited flock).
