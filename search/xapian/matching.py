@@ -26,6 +26,7 @@ MAX_COMBINATIONS = 256  # "m of n children" as an OR of ANDs up to this many; be
 # Sources, docweights.py DocWeights) until the next search's `reset`, so its queries are made
 # by the constructor alone (`made`); the bindings' own Query where that is not found.
 _INIT = vars(xapian).get("__query_init_orig")
+NumberRange = tuple[str, int | None, int | None]  # (field, low, high): None, open
 
 
 def made(*args: Any) -> xapian.Query:
@@ -176,22 +177,38 @@ def _spread(translator: Expander, node: qt.Node, within: xapian.Query) -> xapian
 
 def ranged(
     translator: Expander, tree: qt.Node, at_most: int
-) -> tuple[xapian.Query, tuple[tuple[str, int | None, int | None], ...]]:
+) -> tuple[xapian.Query, tuple[NumberRange, ...]]:
     """`tree`'s unscored query and the numeric ranges a count server takes from its arrays:
-    an And's ranges (year:A..B) apart from its other parts, as one database matches them
-    (search/xapian/matchsets.py `_ranged`: Xapian 1.4.26 checks a range for every document
-    of an OR holding a phrase; "properties drug year:1975..1979" at 10x: ~210 ms of a count
-    server's CPU); at most `at_most` ranges (more: none apart)."""
-    if isinstance(tree, qt.And):
-        ranges = tuple(r for c in tree.children if (r := number_range(c)) is not None)
-        rest = tuple(c for c in tree.children if number_range(c) is None)
-        if ranges and rest and len(ranges) <= at_most:
-            part = rest[0] if len(rest) == 1 else qt.And(rest)
-            return boolean(translator, part), ranges
+    an And's ranges (year:A..B) apart from its other parts (ranges_apart), as one database
+    matches them (search/xapian/matchsets.py `_ranged`: Xapian 1.4.26 checks a range for every
+    document of an OR holding a phrase; "properties drug year:1975..1979" at 10x: ~210 ms of a
+    count server's CPU); at most `at_most` ranges (more: none apart)."""
+    ranges, rest = ranges_apart(tree)
+    if ranges and rest is not None and len(ranges) <= at_most:
+        return boolean(translator, rest), ranges
     return boolean(translator, tree), ()
 
 
-def number_range(node: qt.Node) -> tuple[str, int | None, int | None] | None:
+def ranges_apart(tree: qt.Node) -> tuple[tuple[NumberRange, ...], qt.Node | None]:
+    """A tree's numeric ranges (year:A..B) apart from the rest of it, as the match sets and the
+    count servers take them from their arrays: an And's ranges among its children, and its
+    other children as one node (the child alone, or their And; None when every child is a
+    range); a range alone: its range and None; any other tree (its ranges under an Or, or
+    deeper than an And's children): no range, and the tree."""
+    if isinstance(tree, qt.And):
+        ranges = tuple(r for c in tree.children if (r := number_range(c)) is not None)
+        if not ranges:
+            return (), tree
+        rest = tuple(c for c in tree.children if number_range(c) is None)
+        if not rest:
+            return ranges, None
+        return ranges, rest[0] if len(rest) == 1 else qt.And(rest)
+    if (found := number_range(tree)) is not None:
+        return (found,), None
+    return (), tree
+
+
+def number_range(node: qt.Node) -> NumberRange | None:
     """(field, low, high) of a numeric range (year:1979 is year:1979..1979); None otherwise."""
     if isinstance(node, qt.Range) and node.field in NUMBER_SLOTS:
         return node.field, node.low, node.high
