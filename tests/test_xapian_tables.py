@@ -184,3 +184,23 @@ def test_a_match_set_with_a_range_is_what_xapian_matches(xapian_index, q):
             assert np.array_equal(matched, expected), q
     ranged = [t for t, _ in seen if any(map(number_range, qt.leaves(t)))]
     assert ranged and page.total <= int(seen[0][1].sum())
+
+
+@pytest.mark.parametrize("q", ["cancer", "cancer OR melanoma", "herniated disc surgery",
+                               '"skin cancer" melanoma', "nosuchword"])  # fmt: skip
+def test_a_count_is_exact_and_what_xapian_matches(xapian_index, q):
+    """tables.counted (the count of match_count and of the partial matches, matchsets.py
+    `_more`): no document listed, its bounds equal, the number of documents Xapian matches."""
+    from search.syntax import QueryBuilder
+    from search.xapian.matching import boolean
+
+    reader = Reader(xapian_index)
+    st = reader.state()
+    parsed = QueryBuilder().parse(q)
+    for tree in filter(None, (parsed.query, parsed.loose)):
+        query = boolean(st.translator, tree)
+        mset = tables_module.counted(st.db, query)
+        expected = int(xapian_matches(reader, query).sum())
+        assert mset.size() == 0
+        assert mset.get_matches_lower_bound() == mset.get_matches_upper_bound() == expected
+        assert tables_module.match_count(st.db, query) == expected

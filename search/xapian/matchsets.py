@@ -22,7 +22,7 @@ from search.xapian.listing import InMask
 from search.xapian.matching import boolean, needs_masks, number_range, ranges_apart
 from search.xapian.query import weighting
 from search.xapian.shards import ranked_within
-from search.xapian.tables import mset_mask
+from search.xapian.tables import counted, mset_mask
 
 if TYPE_CHECKING:
     from search.xapian.engine import _State
@@ -94,11 +94,8 @@ class MatchSets:
         if isinstance(loose, qt.Every) or np.count_nonzero(st.tables.live) != st.db.get_doccount():
             return None
         deadline.check()
-        enquire = self._enquire(st)
-        enquire.set_query(boolean(st.translator, loose))
-        enquire.set_weighting_scheme(xapian.BoolWeight())
         try:
-            mset = enquire.get_mset(0, 0, st.db.get_doccount())
+            mset = counted(st.db, boolean(st.translator, loose))
         except xapian.WildcardError:
             raise InvalidRequest(
                 f"A prefix in the query stands for more than {qt.MAX_EXPANSIONS:,} words: "
