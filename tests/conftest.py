@@ -49,6 +49,28 @@ def _parametrized(metafunc: pytest.Metafunc, name: str) -> bool:
     return False
 
 
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[tuple[str, str]]]:
+    """`walks()`: from then on, every walk of a Xapian view's vocabulary
+    (XapianView.terms_under) is noted, as (field, prefix), in the list it returns, and done
+    as before (the spelling tests count the walks of a letter)."""
+
+    def start() -> list[tuple[str, str]]:
+        from search.xapian.view import XapianView
+
+        walked: list[tuple[str, str]] = []
+        terms_under = XapianView.terms_under
+
+        def walking(self: XapianView, field: str, prefix_text: str) -> list[str]:
+            walked.append((field, prefix_text))
+            return terms_under(self, field, prefix_text)
+
+        monkeypatch.setattr(XapianView, "terms_under", walking)
+        return walked
+
+    return start
+
+
 @pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
     """The backend the index fixtures are built with (the test is run once per backend)."""

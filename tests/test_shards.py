@@ -320,21 +320,14 @@ def test_partial_matches_on_shards_are_ranked_from_their_place_reading_no_full_m
     assert scored and max(scored) <= 3
 
 
-def test_spelling_on_shards_walks_a_letters_vocabulary_once(one, sharded, servers, monkeypatch):
+def test_spelling_on_shards_walks_a_letters_vocabulary_once(one, sharded, servers, walks):
     """A correction walks every word of its first letter: over the shards that is a round
     trip to each for every term, so a sharded view keeps the words it walked (bounded) and a
     second misspelling of the same letter walks none. The suggestions are one database's."""
     misspelt = ("leukemai", "lekemia melanoma", "leukeima")
     wanted = [SearchEngine(one).search(SearchRequest(q=q)).suggestion for q in misspelt]
     assert all(wanted)
-    walked: list[tuple[str, str]] = []
-    terms_under = XapianView.terms_under
-
-    def walking(self, field: str, prefix_text: str) -> list[str]:  # noqa: ANN001
-        walked.append((field, prefix_text))
-        return terms_under(self, field, prefix_text)
-
-    monkeypatch.setattr(XapianView, "terms_under", walking)
+    walked = walks()
     engine = SearchEngine(sharded, shards=addresses(servers))
     got = [engine.search(SearchRequest(q=q)).suggestion for q in misspelt]
     assert got == wanted

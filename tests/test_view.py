@@ -163,24 +163,16 @@ def test_union_under_is_the_union_of_the_terms(views, field, prefix):
     assert found["whoosh"] == found["xapian"]
 
 
-def test_one_databases_spelling_walks_a_letters_vocabulary_once(dirs, monkeypatch):
+def test_one_databases_spelling_walks_a_letters_vocabulary_once(dirs, walks):
     """A correction walks every word of its first letter (4-8 ms a letter on the full data):
     one database's view keeps the words it walked, as a sharded one does, and a second
     misspelling of the same letter walks none; the same suggestions."""
     from search import fields as f
-    from search.xapian.view import XapianView
 
     misspelt = ("leukemai", "lekemia melanoma", "leukeima")
     wanted = [SearchEngine(dirs["xapian"]).search(SearchRequest(q=q)).suggestion for q in misspelt]
     assert all(wanted)
-    walked: list[tuple[str, str]] = []
-    terms_under = XapianView.terms_under
-
-    def walking(self, field: str, prefix_text: str) -> list[str]:  # noqa: ANN001
-        walked.append((field, prefix_text))
-        return terms_under(self, field, prefix_text)
-
-    monkeypatch.setattr(XapianView, "terms_under", walking)
+    walked = walks()
     engine = SearchEngine(dirs["xapian"])
     assert [engine.search(SearchRequest(q=q)).suggestion for q in misspelt] == wanted
     assert walked.count((f.SPELL, "l")) == 1
