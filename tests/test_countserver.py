@@ -37,6 +37,7 @@ from search.xapian.counting import MAX_GROUPS
 from search.xapian.countserver import MAX_BODY
 from search.xapian.matching import value_range
 from search.xapian.schema import term
+from search.xapian.shardcounter import ShardCounter
 from search.xapian.shardsearch import ShardSearch
 from web import create_app
 
@@ -147,7 +148,7 @@ def test_a_group_of_only_a_total_is_counted_without_reading_its_docids(sharded, 
     q = xapian.Query
     words = [q(term(f.ALL, w)) for w in ("melanoma", "cancer", "interleukin")]
     loose, main = q(q.OP_OR, words), q(q.OP_AND, words[:2])
-    shard = counting.ShardCounter(sharded / "current" / "shards" / "0")
+    shard = ShardCounter(sharded / "current" / "shards" / "0")
     try:
         expected = shard.count(main, [counting.Group((), ("type",), loose)])[1][0].total
         assert expected > 0
@@ -169,7 +170,7 @@ def test_a_group_of_several_fields_is_counted_in_one_pass(sharded, monkeypatch):
     (Tables.counts_every) when its documents are few, as each field alone counts them."""
     from search.xapian.tables import Tables
 
-    shard = counting.ShardCounter(sharded / "current" / "shards" / "0")
+    shard = ShardCounter(sharded / "current" / "shards" / "0")
     fields = (f.TYPE, f.MESH_UI, f.PUB_TYPE, counting.EVERY_TYPE)
     try:
         main = xapian.Query(term(f.ALL, "melanoma"))

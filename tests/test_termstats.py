@@ -24,10 +24,12 @@ from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
 from search.xapian import sources, termstats
-from search.xapian.counters import CountServers, LocalCounters
-from search.xapian.counting import Group, ShardCounter
+from search.xapian.counters import CountServers
+from search.xapian.counting import Group
 from search.xapian.lengths import postings
+from search.xapian.localcounters import LocalCounters
 from search.xapian.schema import DOCUMENT_SLOTS, TF_MARK, TF_PREFIX, term
+from search.xapian.shardcounter import ShardCounter
 from search.xapian.shards import RemoteShards, parse_addresses, shard_dirs
 from search.xapian.typestats import TypeCounts
 

@@ -16,17 +16,17 @@ import base64
 import http.client
 import json
 import weakref
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import xapian
 
 from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
 from search.xapian import termstats
-from search.xapian.counting import Counted, Group, Range, ShardCounter
+from search.xapian.counting import Counted, Group, Range, add_up
+from search.xapian.localcounters import LocalCounters
 from search.xapian.shards import Address, listed, parse_addresses
 from search.xapian.termstats import Answer
 
@@ -267,85 +267,6 @@ class Pending:
         when a count server fails (every connection with an answer unread is dropped)."""
         answers = self.servers._answers(self.bodies, self.kept)
         return add_up(self.groups, [a["groups"] for a in answers])
-
-
-def add_up(groups: list[Group], answers: list[list[Any]]) -> list[Counted]:
-    """Each group's total and value counts over every shard: `answers[k][i]` is shard k's
-    count of group i, a Counted or its JSON ({"total": N, "counts": {field: {value: N}}})."""
-    out = []
-    for i, group in enumerate(groups):
-        parts = [a[i] if isinstance(a[i], Counted) else Counted(a[i]["total"], a[i]["counts"])
-                 for a in answers]  # fmt: skip
-        counts: dict[str, Counter[str]] = {}
-        for name in group.fields:
-            found: Counter[str] = Counter()
-            for part in parts:
-                found.update(part.counts[name])
-            counts[name] = found
-        out.append(Counted(sum(p.total for p in parts), counts))
-    return out
-
-
-class Done(NamedTuple):
-    """What `send` returns when the counts are done at once (LocalCounters)."""
-
-    found: list[Counted]
-
-    def result(self) -> list[Counted]:
-        return self.found
-
-    def abandon(self) -> None:
-        pass
-
-
-class LocalCounters:
-    """The shards of a local build counted in this process, one after the other, with the
-    count servers' code (search/xapian/counting.py): each shard's database opened here beside
-    its xapian-progsrv (which ranks), its arrays read once."""
-
-    def __init__(self, dirs: list[Path]) -> None:
-        self.shards = [ShardCounter(d) for d in dirs]
-
-    def send(
-        self,
-        query: xapian.Query,
-        groups: list[Group],
-        builds: list[str],
-        ranges: tuple[Range, ...] = (),
-    ) -> Done:
-        answers = []
-        for shard in self.shards:
-            found = shard.count(query, groups, "", ranges)
-            assert found is not None  # (the newest build: always held)
-            answers.append(found[1])
-        return Done(add_up(groups, answers))
-
-    def stats(
-        self, terms: list[str], prefixes: list[str], builds: list[str], held: Sequence[str] = ()
-    ) -> Answer:
-        answers = []
-        for shard in self.shards:
-            found = shard.stats(terms, prefixes, "", held)
-            assert found is not None  # (the newest build: always held)
-            answers.append(found[1])
-        return termstats.add_up(answers)
-
-    def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
-        out: dict[int, xapian.Document] = {}
-        for k, local in enumerate(termstats.by_shard(docids, len(self.shards))):
-            if local:
-                found = self.shards[k].documents(local)
-                assert found is not None  # (the newest build: always held)
-                out.update(termstats.by_docid(found[1]["documents"], k, len(self.shards)))
-        return out
-
-    def warm(self) -> None:
-        for shard in self.shards:
-            shard.status()
-
-    def close(self) -> None:
-        for shard in self.shards:
-            shard.close()
 
 
 Counters = CountServers | LocalCounters  # what ShardSearch sends its counts to

@@ -47,7 +47,8 @@ import xapian
 
 from search.errors import InvalidRequest
 from search.xapian import termstats
-from search.xapian.counting import MAX_GROUPS, MAX_RANGES, Group, Range, ShardCounter
+from search.xapian.counting import MAX_GROUPS, MAX_RANGES, Group, Range
+from search.xapian.shardcounter import ShardCounter
 
 MAX_BODY = 4_000_000  # bytes of one request
 MAX_CONNECTIONS = 64

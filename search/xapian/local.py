@@ -1,5 +1,5 @@
 """The reader of a local build (search/xapian/shards.py open_build: one database, or shards
-each ranked by its own `xapian-progsrv`, counted in this process: search/xapian/counting.py),
+each ranked by its own `xapian-progsrv`, counted in this process: search/xapian/localcounters.py),
 and the guard it shares with the remote shards' reader (search/xapian/remote.py): a shard, or
 its process, that stopped answering becomes ShardUnavailable (503), never a hang or a 500.
 """
@@ -15,8 +15,9 @@ from search.errors import ShardUnavailable
 from search.models import Overview, Related, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.store import current_build
-from search.xapian.counters import Counters, LocalCounters
+from search.xapian.counters import Counters
 from search.xapian.engine import Parsed, _State
+from search.xapian.localcounters import LocalCounters
 from search.xapian.schema import term
 from search.xapian.shards import RemoteShards, shard_dirs
 from search.xapian.shardsearch import ShardSearch
@@ -77,7 +78,7 @@ class LocalReader(_Guarded):
 
     def _counters(self, st: _State) -> tuple[Counters, list[str]] | None:
         """The shards of a local build are counted in this process, each on its own database
-        (search/xapian/counting.py), where match spies cost ~7x the CPU."""
+        (search/xapian/localcounters.py), where match spies cost ~7x the CPU."""
         if not isinstance(st.db, RemoteShards):
             return None
         found = self._local

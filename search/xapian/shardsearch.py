@@ -35,9 +35,10 @@ from search.models import Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
 from search.xapian import facets as xfacets
 from search.xapian import termstats
-from search.xapian.counters import Counters, Done, Pending
+from search.xapian.counters import Counters, Pending
 from search.xapian.counting import EVERY_TYPE, MAX_RANGES, Group
 from search.xapian.engine import XapianReader
+from search.xapian.localcounters import Done
 from search.xapian.matching import boolean, needs_masks, ranged
 from search.xapian.query import weighting
 from search.xapian.shardfacets import ShardFacets

@@ -244,7 +244,7 @@ class Tables:
         values of every field (`offsets[d]:offsets[d + 1]`), field F's value i numbered
         `bases[F] + i` (the fields in FACET_SLOTS order, one after the other). Read on the
         first search's facets (~25 ms, 4.6 MB on the full data), not by warm() (a count
-        server reads it as it opens a build: search/xapian/counting.py)."""
+        server reads it as it opens a build: search/xapian/shardcounter.py)."""
         if self._joined is None:
             tables = {x: self.facet(x) for x in FACET_SLOTS}
             with self._lock:
