@@ -1,5 +1,5 @@
 """XapianReader, the Xapian backend's reader (search.backend.Reader): open the live build's
-database, search it, fetch records.
+database, search it, fetch records (search/xapian/records.py).
 
 A search asks Xapian twice: once for the whole match set (no scores, docid order: facet counts
 and the exact total come from it, over search/xapian/tables.py's arrays) and once for the page
@@ -14,16 +14,14 @@ import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import xapian
 
 from search import deadline, feedback
-from search import fields as f
 from search import querytree as qt
 from search.datesort import core_query
 from search.eligibility import patient_of, patient_request
-from search.errors import DocumentNotFound, IndexNotBuilt
+from search.errors import IndexNotBuilt
 from search.expansion import MeshExpander
 from search.facets import FACETS
 from search.fairlock import FairLock
@@ -31,29 +29,23 @@ from search.models import (
     Expansion,
     Facet,
     Hit,
-    Overview,
     Reading,
-    Related,
     SearchPage,
     SearchRequest,
 )
 from search.querymodel import DESCRIPTION
-from search.related_mesh import MeshBook, ViewMeshSource, overview
+from search.related_mesh import ViewMeshSource
 from search.requests import validate
 from search.scoring import BM25_B, BM25_K1
 from search.semantic.fusion import Rerank
 from search.spelling import suggest
-from search.store import CURRENT, current_build, read_meta
+from search.store import CURRENT, current_build
 from search.syntax import QueryBuilder
 from search.xapian import facets as xfacets
-from search.xapian import related as xrelated
 from search.xapian.listing import Listing
 from search.xapian.matchsets import MatchSets
 from search.xapian.query import Translator
-from search.xapian.schema import (
-    id_term,
-    term,
-)
+from search.xapian.records import Records
 from search.xapian.shards import open_build
 from search.xapian.tables import Tables
 from search.xapian.view import XapianView
@@ -83,7 +75,7 @@ class Parsed:
     reading: Reading | None = None  # how the text was read (search/querymodel.py)
 
 
-class XapianReader(Listing, MatchSets):
+class XapianReader(Listing, MatchSets, Records):
     """Searches the live index; one open database serves every thread, one call at a time
     (a xapian.Database is not thread-safe). A call waits for the database, and searches, only
     until the request's deadline (search/deadline.py), then ends with SearchTimeout."""
@@ -282,45 +274,3 @@ class XapianReader(Listing, MatchSets):
             strong=strong,
             reading=reading,
         )
-
-    def get(self, record_id: str) -> dict[str, Any]:
-        """The stored record with this id; DocumentNotFound if there is none."""
-        with self.locked():
-            st = self.state()
-            docid = self._first(st, id_term(record_id)) if record_id else None
-            if docid is None:
-                raise DocumentNotFound(f"No record has the id {record_id!r}.")
-            return f.unpack_record(st.db.get_document(docid).get_data())
-
-    def _view(self, st: _State) -> XapianView:
-        if st.view is None:
-            version = (str(self.index_dir), st.target)
-            st.view = XapianView(st.db, version, self.b, self.k1, live=st.tables.live)
-        return st.view
-
-    def view(self) -> XapianView:
-        """The index view of the live build (search/view.py), for the neutral algorithms (and
-        benchmarks and tests); read it with `self.lock` held."""
-        with self.locked():
-            return self._view(self.state())
-
-    def related(self, record_id: str, limit: int = 10, explicit: bool = True) -> Related:
-        """Trials, articles and MeSH descriptors related to a record, each with its reason
-        (search/related.py); DocumentNotFound if there is no such record."""
-        with self.locked():
-            st = self.state()
-            return xrelated.related(self._view(st), st.tables, record_id, limit, explicit)
-
-    def mesh_overview(self, ui: str) -> Overview | None:
-        """The MeSH page of a descriptor (None if `ui` is no descriptor)."""
-        with self.locked():
-            return overview(MeshBook(self._view(self.state())), ui)
-
-    def status(self) -> dict[str, Any]:
-        """Counts per type and the build's metadata (dates of the data and of the build)."""
-        with self.locked():
-            st = self.state()
-            counts = {t: st.db.get_termfreq(term(f.TYPE, t)) for t in f.TYPES}
-        meta = read_meta(self.index_dir)
-        total = sum(counts.values())
-        return {**meta, "counts": counts, "total": total, "backend": "xapian"}
