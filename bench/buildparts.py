@@ -35,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.build import BuildReport, collect_sources, load_mesh, rebuild_index  # noqa: E402
-from indexer.documents import record_id, to_document  # noqa: E402
+from indexer.content import record_id  # noqa: E402
+from indexer.documents import to_document  # noqa: E402
 from indexer.parse import parse_source  # noqa: E402
 from indexer.records import Article, Trial  # noqa: E402
 from indexer.sources import MESH_FORMATS  # noqa: E402

@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import evalsets as ev  # noqa: E402
-from indexer.documents import record_dict  # noqa: E402
+from indexer.content import record_dict  # noqa: E402
 from indexer.parse import parse_source  # noqa: E402
 from indexer.records import Article, Trial  # noqa: E402
 from indexer.sources import MESH_FORMATS, walk  # noqa: E402

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from indexer import mesh as mesh_parser
 from indexer import store
-from indexer.documents import MeshLookup, record_content, record_id, record_type, to_document
+from indexer.content import record_content, record_id, record_type
+from indexer.documents import MeshLookup, to_document
 from indexer.errors import BuildFailed, IndexerError, SourceError
 from indexer.limits import DEFAULT_LIMITS, Limits
 from indexer.parse import parse_source

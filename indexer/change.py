@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.build import trial_version
-from indexer.documents import content_hash, record_id, record_type, to_document
+from indexer.content import content_hash, record_id, record_type
+from indexer.documents import to_document
 from indexer.indexed import Indexed, IndexedMesh, record_from_dict
 from indexer.records import Trial
 from search import fields as f

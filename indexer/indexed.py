@@ -43,7 +43,7 @@ def _revive(kind: Any, value: Any) -> Any:
 
 
 def record_from_dict(data: dict[str, Any]) -> Trial | Article | MeshDescriptor:
-    """The record dataclass back from its stored form (documents.record_dict): the inverse,
+    """The record dataclass back from its stored form (content.record_dict): the inverse,
     so that content_hash(record_from_dict(stored)) is the stored hash."""
     return _revive(RECORD_TYPES[data["type"]], data)
 

@@ -35,7 +35,7 @@ from indexer.build import (
     with_vectors,
 )
 from indexer.change import Change
-from indexer.documents import record_id
+from indexer.content import record_id
 from indexer.errors import BuildFailed, IndexerError, SourceError
 from indexer.indexed import IndexedMesh
 from indexer.limits import DEFAULT_LIMITS, Limits

@@ -75,7 +75,7 @@ class Stored:
 
     id: str
     type: str
-    hash: str  # content hash of the record (indexer/documents.py content_hash)
+    hash: str  # content hash of the record (indexer/content.py content_hash)
     record: dict[str, Any]  # the record's fields as stored
 
 

@@ -11,7 +11,7 @@ from hostile import hostile_files
 
 from indexer import build as build_module
 from indexer.build import rebuild_index
-from indexer.documents import record_id
+from indexer.content import record_id
 from indexer.errors import BuildFailed, IndexerError
 from indexer.limits import Limits
 from search import fields as f

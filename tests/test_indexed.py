@@ -9,7 +9,7 @@ import pytest
 
 from indexer import store
 from indexer.build import rebuild_index
-from indexer.documents import content_hash
+from indexer.content import content_hash
 from indexer.indexed import Indexed, IndexedMesh, record_from_dict
 from indexer.parse import parse_source
 from indexer.records import MeshTerm

@@ -18,7 +18,7 @@ def record_texts(paths: list[Path]) -> list[str]:
     """Every snippet candidate text (search/snippets.py's _texts) of the real records under
     `paths`, as the index stores them."""
     from indexer.build import BuildReport, collect_sources
-    from indexer.documents import record_dict
+    from indexer.content import record_dict
     from indexer.parse import parse_source
     from indexer.records import Article, MeshDescriptor, Trial
 

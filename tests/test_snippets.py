@@ -117,7 +117,7 @@ def _fixture_records() -> list[dict]:
     from pathlib import Path
 
     from indexer.build import BuildReport, collect_sources
-    from indexer.documents import record_dict
+    from indexer.content import record_dict
     from indexer.parse import parse_source
     from indexer.records import Article, MeshDescriptor, Trial
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import xapian
 
 from indexer.build import BuildReport, collect_sources, load_mesh
-from indexer.documents import record_id, to_document
+from indexer.content import record_id
+from indexer.documents import to_document
 from indexer.parse import parse_source
 from indexer.records import Article, Trial
 from indexer.sources import MESH_FORMATS

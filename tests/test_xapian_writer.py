@@ -18,7 +18,8 @@ from test_xapian import DATA, FIXTURES, build_xapian, run, words
 
 from indexer import store
 from indexer.build import BuildReport, collect_sources
-from indexer.documents import MeshLookup, record_id, to_document
+from indexer.content import record_id
+from indexer.documents import MeshLookup, to_document
 from indexer.parse import parse_source
 from search import fields as f
 from search.analysis import weighted_text
