@@ -5,9 +5,9 @@ of counter ShardSearch sends its counts to, beside the count servers (search/xap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import xapian
 
@@ -15,6 +15,8 @@ from search.xapian import termstats
 from search.xapian.counting import Counted, Group, Range, add_up
 from search.xapian.shardcounter import ShardCounter
 from search.xapian.termstats import Answer
+
+T = TypeVar("T")
 
 
 class Done(NamedTuple):
@@ -44,22 +46,21 @@ class LocalCounters:
         builds: list[str],
         ranges: tuple[Range, ...] = (),
     ) -> Done:
-        answers = []
-        for shard in self.shards:
-            found = shard.count(query, groups, "", ranges)
-            assert found is not None  # (the newest build: always held)
-            answers.append(found[1])
-        return Done(add_up(groups, answers))
+        return Done(add_up(groups, self._each(lambda s: s.count(query, groups, "", ranges))))
 
     def stats(
         self, terms: list[str], prefixes: list[str], builds: list[str], held: Sequence[str] = ()
     ) -> Answer:
+        return termstats.add_up(self._each(lambda s: s.stats(terms, prefixes, "", held)))
+
+    def _each(self, read: Callable[[ShardCounter], tuple[str, T] | None]) -> list[T]:
+        """`read`'s answer on each shard, in order (on its newest build: always held)."""
         answers = []
         for shard in self.shards:
-            found = shard.stats(terms, prefixes, "", held)
+            found = read(shard)
             assert found is not None  # (the newest build: always held)
             answers.append(found[1])
-        return termstats.add_up(answers)
+        return answers
 
     def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
         out: dict[int, xapian.Document] = {}
