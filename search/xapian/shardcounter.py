@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 
 import xapian
 
-from search.xapian import termstats
+from search.xapian import shardreads, termstats
 from search.xapian.counting import Counted, Group, Range, count
 from search.xapian.shards import version
 from search.xapian.tables import Tables
@@ -167,13 +167,19 @@ class ShardCounter:
         return self._on(build, lambda shard: count(shard.db, shard.tables, query, groups, ranges))
 
     def stats(
-        self, terms: list[str], prefixes: list[str], build: str = "", held: Sequence[str] = ()
+        self,
+        terms: list[str],
+        prefixes: list[str],
+        build: str = "",
+        held: Sequence[str] = (),
+        rare: int = 0,
     ) -> tuple[str, termstats.Answer] | None:
-        """The statistics of `terms`, listings under `prefixes` and postings of `held` on
-        `build` (search/xapian/termstats.py), and its name (None: see `_on`)."""
+        """The statistics of `terms`, listings under `prefixes`, postings of `held` and the
+        documents of the listed terms held by at most `rare` documents on `build`
+        (search/xapian/termstats.py), and its name (None: see `_on`)."""
 
         def read(shard: Shard) -> termstats.Answer:
-            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes, held)
+            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes, held, rare)
 
         return self._on(build, read, reader=True)
 
@@ -182,7 +188,7 @@ class ShardCounter:
         (search/xapian/termstats.py), and its name (None: see `_on`)."""
         return self._on(
             build,
-            lambda shard: {"documents": termstats.shard_documents(shard.reader, docids)},
+            lambda shard: {"documents": shardreads.shard_documents(shard.reader, docids)},
             reader=True,
         )
 
