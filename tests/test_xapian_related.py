@@ -18,7 +18,6 @@ from search.related_mesh import MeshBook
 from search.related_rank import ViewSimilar, rank
 from search.related_similar import DEFAULT, Profile, concepts, key_terms
 from search.xapian import related as xrelated
-from search.xapian import relatedreads
 from search.xapian import view as xview
 from search.xapian.related import XapianSimilar, at_least
 
@@ -121,15 +120,23 @@ def test_related_items_on_shards_read_no_key_terms_documents(sharded, monkeypatc
 
 def test_at_least_matches_documents_holding_m_of_the_terms(xapian_index):
     db = SearchEngine(xapian_index).reader().view().db
-    words = ["melanoma", "interleukin", "cancer", "patient"]
+    words = ["melanoma", "interleukin", "cancer", "patient", "tumor", "study", "cell"]
     held = {w: {p.docid for p in db.postlist(w)} for w in words}
-    for m in (1, 2, 3):
-        enquire = xapian.Enquire(db)
-        enquire.set_query(at_least(m, words))
-        found = {item.docid for item in enquire.get_mset(0, db.get_doccount())}
-        every = set().union(*held.values())
-        assert found == {d for d in every if sum(d in held[w] for w in words) >= m}
-        assert found
+    for n in (3, 4, 7):
+        for m in range(1, n + 1):
+            enquire = xapian.Enquire(db)
+            enquire.set_query(at_least(m, words[:n]))
+            found = {item.docid for item in enquire.get_mset(0, db.get_doccount())}
+            every = set().union(*(held[w] for w in words[:n]))
+            assert found == {d for d in every if sum(d in held[w] for w in words[:n]) >= m}
+            assert found or m > 3
+
+
+def test_at_least_of_ten_terms_reads_fewer_posting_lists():
+    """2 of 10 terms (related items' candidates): 34 posting lists (a term and one of those
+    after it, for each term: 54)."""
+    keys = [f"w{i}" for i in range(10)]
+    assert sum(str(at_least(2, keys)).count(k) for k in keys) == 34
 
 
 def test_counts_and_frequencies(xapian_index, sharded):
@@ -173,18 +180,40 @@ def test_a_descriptors_records_are_dated_without_reading_them(sharded, monkeypat
     assert SearchEngine(sharded).related("D008545") == expected
 
 
-@pytest.mark.parametrize("slack", [relatedreads.HEADS_SLACK, 0])
-def test_shards_give_the_listed_records_heads_in_one_match(sharded, slack, monkeypatch):
-    """Over shards the listed records' ids and titles come from a match (collapse and sort
-    keys), not from their documents; a record it misses (slack 0: it reads none) is read."""
-    monkeypatch.setattr(relatedreads, "HEADS_SLACK", slack)
-    view = SearchEngine(sharded).reader().view()
+@pytest.mark.parametrize("which", ["one", "sharded"])
+def test_a_ranking_is_matched_once_and_its_heads_come_with_its_reasons(which, request, monkeypatch):
+    """The listed records' ids (the reader's ids array) and titles (the sort key of the match
+    that finds their reasons) come without matching the ranking again (over shards it was,
+    for their ids and titles: a second ranking match a list) or reading a document."""
+    view = SearchEngine(request.getfixturevalue(which)).reader().view()
     similar = XapianSimilar(view.db)
-    listed = 0
-    for record_id in records(view)[::3]:
-        profile = profile_of(view, record_id)
+    profiles = [profile_of(view, record_id) for record_id in records(view)[::3]]
+    for profile in profiles:  # the term frequencies read (kept)
+        similar.rank(view, profile, f.TRIAL, 10, 0, DEFAULT)
+    matched: list[bytes] = []
+    get_mset = xapian.Enquire.get_mset
+
+    def counted(enquire, *args):
+        matched.append(enquire.get_query().serialise())
+        return get_mset(enquire, *args)
+
+    read: set[int] = set()
+    get_document = xapian.Database.get_document
+
+    def reading(db, docid, *args):
+        read.add(docid)
+        return get_document(db, docid, *args)
+
+    monkeypatch.setattr(xapian.Enquire, "get_mset", counted)
+    monkeypatch.setattr(xapian.Database, "get_document", reading)
+    hits = []
+    for profile in profiles:
         for target in (f.TRIAL, f.ARTICLE):
-            for hit in similar.rank(view, profile, target, 10, 0, DEFAULT).hits:
-                assert hit.head == view.head(hit.docnum)
-                listed += 1
-    assert listed > 50
+            matched.clear()
+            read.clear()
+            hits += similar.rank(view, profile, target, 10, 0, DEFAULT).hits
+            assert len(matched) == len(set(matched)), "a query matched twice"
+            assert read <= {profile.docnum}  # (the record itself: read for its type)
+    monkeypatch.undo()
+    assert len(hits) > 50
+    assert all(hit.head == view.head(hit.docnum) for hit in hits)

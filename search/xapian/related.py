@@ -15,8 +15,9 @@ own ranking, search/xapian/query.py). `rank` computes that exact score only for 
 `rerank` x limit candidates of a cheaper estimate, since it reads postings in Python; here
 every candidate has it, so the best are the best by the exact score, and the strong matches
 are counted by it. The few reads that stay (the descriptors' frequencies among the wanted
-type, which of them or of the leading words a record holds, the listed records' ids and
-titles) are matches too (search/xapian/relatedreads.py).
+type, which of them or of the leading words a record holds, with the listed records' titles)
+are matches too, and the records' ids come from the reader's ids array
+(search/xapian/relatedreads.py).
 """
 
 from __future__ import annotations
@@ -58,20 +59,24 @@ def related(
 ) -> Related:
     """search/related.py find_related with the similar records ranked by Xapian (one ranker
     per view: its term frequencies are kept while the view's build is open), the newest
-    records found by the docids' dates in `tables` (None: read once from the date slot)."""
+    records found by the docids' dates in `tables` and the listed ones' ids by its ids (None:
+    each read once from its slot)."""
     with _lock:
         ranker = _rankers.get(view)
         if ranker is None:
             dates = tables.numbers[f.DATE] if tables is not None else None
-            ranker = _rankers[view] = XapianSimilar(view.db, dates)
+            ids = tables.ids if tables is not None else None
+            ranker = _rankers[view] = XapianSimilar(view.db, dates, ids)
     return find_related(view, record_id, limit=limit, explicit=explicit, similar=ranker)
 
 
 class XapianSimilar(MatchReads):
     """search/related_rank.py's Similar over one Xapian database (or its shards)."""
 
-    def __init__(self, db: xapian.Database, dates: np.ndarray | None = None) -> None:
-        super().__init__(db, dates)
+    def __init__(
+        self, db: xapian.Database, dates: np.ndarray | None = None, ids: np.ndarray | None = None
+    ) -> None:
+        super().__init__(db, dates, ids)
         self.types = TypeCounts(db)
 
     # -- counts --------------------------------------------------------------------------
@@ -138,11 +143,11 @@ class XapianSimilar(MatchReads):
         if floor > 0 and strong == mset.size() and mset.size() < total:
             enquire.set_cutoff(0, floor)
             strong = enquire.get_mset(0, 0, everything).get_matches_estimated()
-        heads = self.heads(enquire, best, limit, target, view)
-        hit_ids = [h.id for h in heads]
         leading_words = [k.word for k in profile.terms[: tuning.pool_terms] if fits(k.term)]
-        # which of the shared descriptors and leading words each hit holds (the reasons)
-        found = self.held([d for d, _ in best], hit_ids, [*(k for _, k, _ in weighted), *leading])
+        # which of the shared descriptors and leading words each hit holds (the reasons), and
+        # its id and title
+        reasons = [*(k for _, k, _ in weighted), *leading]
+        found, heads = self.listed([d for d, _ in best], reasons, target)
         hits = []
         for (d, score), bits, head in zip(best, found, heads, strict=True):
             shared = sorted(

@@ -43,6 +43,17 @@ def slot_numbers(db: xapian.Database, slot: int, missing: int) -> np.ndarray:
     return out
 
 
+def slot_texts(db: xapian.Database, slot: int) -> np.ndarray:
+    """Each docid's value in a value slot, as bytes (b"" where it has none)."""
+    docids, values = [], []
+    for item in db.valuestream(slot):
+        docids.append(item.docid)
+        values.append(item.value)
+    out = np.zeros(db.get_lastdocid() + 1, dtype=f"S{max(map(len, values), default=1)}")
+    out[docids] = values
+    return out
+
+
 def mset_mask(mset: xapian.MSet, size: int) -> np.ndarray:
     """The docids of a match as a boolean mask of `size` docids."""
     mask = np.zeros(size, dtype=bool)
@@ -83,9 +94,8 @@ def match_mask(
 class Tables:
     def __init__(self, db: xapian.Database) -> None:
         self.size = db.get_lastdocid() + 1
-        self.live = np.zeros(self.size, dtype=bool)
-        for item in db.valuestream(SLOT_ID):
-            self.live[item.docid] = True
+        self.ids = slot_texts(db, SLOT_ID)  # each docid's record id (related items' heads)
+        self.live = self.ids != b""
         self.numbers = {
             f.DATE: self._numbers(db, SLOT_DATE, 0),
             f.DATE_ASC: self._numbers(db, SLOT_DATE_ASC, 99_999_999),
