@@ -20,6 +20,8 @@ from search.related_similar import DEFAULT, Profile, concepts, key_terms
 from search.xapian import related as xrelated
 from search.xapian import view as xview
 from search.xapian.related import XapianSimilar, at_least
+from search.xapian.relatedreads import any_of
+from search.xapian.schema import term
 
 DATA = Path(__file__).parent / "data"
 SOURCES = [
@@ -217,3 +219,29 @@ def test_a_ranking_is_matched_once_and_its_heads_come_with_its_reasons(which, re
     monkeypatch.undo()
     assert len(hits) > 50
     assert all(hit.head == view.head(hit.docnum) for hit in hits)
+
+
+def test_shards_count_a_descriptor_per_type_without_asking_its_total(sharded, monkeypatch):
+    """Over shards a descriptor's count per type is one match (a spy on the type): its total
+    is not matched for first (one more match a record)."""
+    view = SearchEngine(sharded).reader().view()
+    matched: list[str] = []
+    get_mset = xapian.Enquire.get_mset
+
+    def counted(enquire, *args):
+        matched.append(str(enquire.get_query()))
+        return get_mset(enquire, *args)
+
+    monkeypatch.setattr(xapian.Enquire, "get_mset", counted)
+    checked = 0
+    for record_id in records(view):
+        profile = profile_of(view, record_id)
+        keys = [term(f.MESH_UI, c.descriptor.ui) for c in profile.concepts]
+        if len(keys) < 2:
+            continue
+        matched.clear()
+        XapianSimilar(view.db).rank(view, profile, f.ARTICLE, 10, 0, DEFAULT)
+        assert str(any_of([xapian.Query(k) for k in keys])) not in matched
+        assert sum(q == str(xapian.Query(k)) for q in matched for k in keys) == len(set(keys))
+        checked += 1
+    assert checked >= 3

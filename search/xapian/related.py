@@ -110,7 +110,10 @@ class XapianSimilar(MatchReads):
         # MeSH: each shared descriptor counts by its specificity among the wanted records.
         keys = [term(f.MESH_UI, c.descriptor.ui) for c in profile.concepts]
         held = self.held([d for d, _ in typed], [i for _, i in typed], keys)
-        frequencies = self.frequencies_of(keys)
+        # (over shards a descriptor's count per type is one match, which needs no total: its
+        # total is not asked first, a match for the record's descriptors)
+        spied = self.types.spied
+        frequencies = {k: int(fits(k)) for k in keys} if spied else self.frequencies_of(keys)
         weighted: list[tuple[Concept, str, float]] = []  # (concept, its term, its weight)
         for i, c, key in zip(count(), profile.concepts, keys, strict=False):
             df = self.types.of(target, key, frequencies[key])[1] if frequencies[key] else 0
