@@ -88,6 +88,7 @@ def find_related(
     record = look.record(docnum)
     if record["type"] == f.MESH_TYPE:
         return _descriptor_related(look, docnum, record, limit)
+    look.ranker.read_ahead(view, _looked_up(look, record, explicit))
     terms = key_terms(view, record, tuning, look.ranker.doc_frequencies)
     profile = Profile(docnum, concepts(look.book, record, tuning), terms)
     if record["type"] == f.TRIAL:
@@ -105,6 +106,21 @@ def find_related(
     topics = _topics(look, [c.descriptor for c in profile.concepts])
     undefined = _undefined(look, record) if record["type"] == f.TRIAL else ()
     return Related(record_id, record["type"], trials, articles, mesh, topics, undefined)
+
+
+def _looked_up(look: _Lookup, record: dict[str, Any], explicit: bool) -> list[str]:
+    """The ids a record's related items look up by id: its MeSH descriptors not known yet,
+    and with `explicit` the articles it cites (a trial) or the trials it names (an article)."""
+    if record["type"] == f.TRIAL:
+        headings = record["condition_mesh"] + record["intervention_mesh"]
+        cited = [r["pmid"] for r in record["references"] if r["pmid"]]
+    else:
+        headings = record["mesh_headings"]
+        abstract = " ".join(s["text"] for s in record["abstract"])
+        cited = [*record["nct_ids"], *_NCT.findall(record["title"]), *_NCT.findall(abstract)]
+    known = look.book.cache.by_ui
+    ids = [h["ui"] for h in headings if h["ui"] and h["ui"] not in known]
+    return ids + cited if explicit else ids
 
 
 # -- similar records ---------------------------------------------------------------------------

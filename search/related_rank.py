@@ -52,6 +52,11 @@ class Similar(Protocol):
         """The `n` newest documents of a bitset, by their date (view.date), then docnum."""
         ...
 
+    def read_ahead(self, view: IndexView, record_ids: Sequence[str]) -> None:
+        """A hint: these records are about to be looked up and read (a backend over the
+        network reads them in one batch; the view's bitsets need nothing)."""
+        ...
+
 
 class ViewSimilar:
     """Similar over an index view's bitsets (every backend)."""
@@ -78,6 +83,9 @@ class ViewSimilar:
 
     def newest(self, bits: int, n: int) -> list[int]:
         return heapq.nlargest(n, iter_bits(bits), key=lambda d: (self.view.date(d), -d))
+
+    def read_ahead(self, view: IndexView, record_ids: Sequence[str]) -> None:
+        return None
 
 
 def _at_least(sets: Iterable[int], m: int, everything: int) -> int:

@@ -12,6 +12,7 @@ import xapian
 
 from indexer.build import rebuild_index
 from search import fields as f
+from search import related_mesh
 from search.bitsets import iter_bits
 from search.engine import SearchEngine
 from search.related_mesh import MeshBook
@@ -245,3 +246,41 @@ def test_shards_count_a_descriptor_per_type_without_asking_its_total(sharded, mo
         assert sum(q == str(xapian.Query(k)) for q in matched for k in keys) == len(set(keys))
         checked += 1
     assert checked >= 3
+
+
+def looked_up(record) -> list[str]:
+    """The ids of a record's descriptors and of the records it cites or names."""
+    if record["type"] == f.TRIAL:
+        uis = [m["ui"] for m in record["condition_mesh"] + record["intervention_mesh"]]
+        return uis + [r["pmid"] for r in record["references"] if r["pmid"]]
+    return [h["ui"] for h in record["mesh_headings"]] + record["nct_ids"]
+
+
+def test_shards_read_a_records_descriptors_and_references_in_one_batch(sharded, monkeypatch):
+    """The descriptors and cited records a related call looks up by id are read ahead (one
+    match and one batch of documents), not each found by its id term and read alone."""
+    view = SearchEngine(sharded).reader().view()
+    found = {}
+    for record_id in records(view):
+        ids = looked_up(view.record(view.docnum(record_id)))
+        found[record_id] = [i for i in ids if view.docnum(i) is not None]
+    record_id = max(found, key=lambda r: len(found[r]))
+    wanted = found[record_id]
+    assert len(wanted) >= 3
+    expected = SearchEngine(sharded).related(record_id)
+    engine = SearchEngine(sharded)
+    monkeypatch.setattr(related_mesh, "_caches", {})  # (the descriptors not known yet)
+    looked: list[str] = []
+    read: list[int] = []
+    postlist, get_document = xapian.Database.postlist, xapian.Database.get_document
+    monkeypatch.setattr(
+        xapian.Database, "postlist", lambda db, t: looked.append(t) or postlist(db, t)
+    )
+    monkeypatch.setattr(
+        xapian.Database,
+        "get_document",
+        lambda db, d, *a: read.append(d) or get_document(db, d, *a),
+    )
+    assert engine.related(record_id) == expected
+    assert not {f"Q{i}" for i in wanted} & set(looked)
+    assert not {view.docnum(i) for i in wanted} & set(read)

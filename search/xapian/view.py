@@ -36,6 +36,7 @@ from search.xapian.schema import (
 from search.xapian.tables import match_mask
 
 TERM_CACHE_SIZE = 20_000  # term bitsets kept (as search/whoosh/docsets.py)
+DOCNUMS_KEPT = 100_000  # shards: record ids whose docids were read ahead, kept per view
 FEW_POSTINGS = 16  # term(): up to this many postings, read one by one
 POSTINGS_KEPT = 4_000_000  # shards: (docid, wdf) pairs and document lengths kept per view
 VOCABULARY_WORDS = 2_000_000  # vocabulary words kept per view for spelling corrections
@@ -79,6 +80,7 @@ class XapianView:
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lengths: dict[int, float] = {}
         self._kept = 0
+        self._docnums: dict[str, int] = {}
         self._vocabulary: dict[tuple[str, str], list[str]] = {}
         self._vocabulary_words = 0
         self._listed: dict[str, int] = {}  # the kept vocabulary's terms -> their frequencies
@@ -93,9 +95,23 @@ class XapianView:
     def docnum(self, record_id: str) -> int | None:
         if not record_id:
             return None
+        found = self._docnums.get(record_id)
+        if found is not None:
+            return found
         for item in self.db.postlist(id_term(record_id)):
             return item.docid
         return None
+
+    def kept(self, record_id: str) -> bool:
+        return record_id in self._docnums
+
+    def keep_docnums(self, found: dict[str, int]) -> None:
+        """Shards: keep the docids of records read ahead (search/xapian/relatedreads.py), which
+        `docnum` finds without a round trip."""
+        with self._lock:
+            if len(self._docnums) + len(found) > DOCNUMS_KEPT:
+                self._docnums.clear()
+            self._docnums.update(found)
 
     def head(self, docnum: int) -> Head:
         doc = self.db.get_document(docnum)
