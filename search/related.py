@@ -136,6 +136,8 @@ def _similar_section(
     for item in links:
         exclude |= 1 << look.docnum(item.id)
     ranking = look.similar(profile, target, limit, exclude)
+    if record:  # (their records are read: the trials' conditions and interventions compared)
+        look.ranker.read_ahead(look.view, [s.head.id for s in ranking.hits if s.head])
     items = []
     for s in ranking.hits:
         same = _same_entries(record, look.record(s.docnum)) if record else []

@@ -284,3 +284,24 @@ def test_shards_read_a_records_descriptors_and_references_in_one_batch(sharded, 
     assert engine.related(record_id) == expected
     assert not {f"Q{i}" for i in wanted} & set(looked)
     assert not {view.docnum(i) for i in wanted} & set(read)
+
+
+def test_shards_read_a_trials_similar_trials_in_one_batch(sharded, monkeypatch):
+    """A trial's similar trials, whose records are read (their conditions and interventions
+    compared), are read ahead in one batch, not one by one."""
+    engine = SearchEngine(sharded)
+    view = engine.reader().view()
+    trials = [engine.related(r) for r in records(view) if r.startswith("NCT")]
+    expected = max(trials, key=lambda r: len(r.trials.items))
+    trial = expected.id
+    listed = [view.docnum(i.id) for i in expected.trials.items]
+    assert len(listed) >= 3
+    read: list[int] = []
+    get_document = xapian.Database.get_document
+    monkeypatch.setattr(
+        xapian.Database,
+        "get_document",
+        lambda db, d, *a: read.append(d) or get_document(db, d, *a),
+    )
+    assert SearchEngine(sharded).related(trial) == expected
+    assert not set(listed) & set(read)
