@@ -179,7 +179,10 @@ class ShardCounter:
         (search/xapian/termstats.py), and its name (None: see `_on`)."""
 
         def read(shard: Shard) -> termstats.Answer:
-            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes, held, rare)
+            ids = shard.tables.ids
+            return termstats.shard_stats(
+                shard.reader, shard.types, terms, prefixes, held, rare, ids
+            )
 
         return self._on(build, read, reader=True)
 
