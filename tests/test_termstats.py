@@ -23,7 +23,7 @@ from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
-from search.xapian import rarewdfs, shardreads, sources, termstats
+from search.xapian import sources, termstats
 from search.xapian.counters import CountServers
 from search.xapian.counting import Group
 from search.xapian.lengths import postings
@@ -158,76 +158,6 @@ def test_the_shards_send_the_postings_of_words_few_documents_hold(
         assert [k for k in held[:4] if got[k] is None]
     finally:
         local.close()
-
-
-def test_the_shards_send_the_documents_of_rare_count_terms(sharded, served):  # noqa: F811
-    """Each count server sends the documents and record ids of the count terms it lists that
-    it holds at most `rare` of; added up, they are those of the database made of the shards;
-    a listed term held by more is not sent."""
-    db = made_of_shards(sharded)
-    prefixes = [TF_PREFIX + term(fd, w) + TF_MARK for fd in (f.ASIDE, f.TITLE)
-                for w in ("melanoma", "cancer", "patient")]  # fmt: skip
-    listed = {t.term.decode(): t.termfreq for p in prefixes for t in db.allterms(p)}
-    rare = rarewdfs.RARE_WDF
-    assert len(listed) > 4 and min(listed.values()) < max(listed.values())
-    servers = CountServers(parse_addresses(joined(served[1])), 10.0)
-    local = LocalCounters(shard_dirs(current_build(sharded)))
-    try:
-        for counters in (servers, local):
-            builds = [""] * len(served[1])
-            assert "rare" not in counters.stats([], prefixes, builds)  # (not asked: not sent)
-            got = counters.stats([], prefixes, builds, [], rare)["rare"]
-            assert sorted(got) == sorted(t for t, n in listed.items() if n <= rare)
-            for key, (docids, ids) in got.items():
-                assert docids.tolist() == rarewdfs.docids_of(db, key, listed[key]).tolist()
-                assert ids.tolist() == [
-                    db.get_document(d).get_value(rarewdfs.SLOT_ID).decode() for d in docids.tolist()
-                ]
-            few = sorted(listed.values())[len(listed) // 2]
-            got = counters.stats([], prefixes, builds, [], few)["rare"]
-            sent = {t: found for t, found in got.items() if found is not None}
-            assert {t for t, n in listed.items() if n <= few} <= set(sent)
-            assert set(sent) < set(listed) and None in got.values()  # (held by more: None)
-            for key, (docids, _) in sent.items():  # (every shard's: all of them)
-                assert docids.tolist() == rarewdfs.docids_of(db, key, listed[key]).tolist()
-    finally:
-        local.close()
-
-
-def test_a_search_on_count_servers_reads_no_rare_documents_of_the_shards(
-    one,  # noqa: F811
-    sharded,  # noqa: F811
-    served,  # noqa: F811
-    monkeypatch,
-):
-    """The rare wdfs' documents a translation scores by one source come from the count
-    servers with the words' statistics (none read over the shards), and rank as one database."""
-    plain, made = rarewdfs.docids_of, []
-    plain_make = rarewdfs.RareWdfs._make
-
-    def over_shards(db, key, count):  # noqa: ANN001, ANN202
-        if isinstance(db, RemoteShards):
-            raise AssertionError(f"{key}'s documents were read over the shards")
-        return plain(db, key, count)
-
-    def make(self, *args):  # noqa: ANN001, ANN202
-        found = plain_make(self, *args)
-        made.append(isinstance(self.sources.db, RemoteShards) and found[0] is not None)
-        return found
-
-    monkeypatch.setattr(rarewdfs, "docids_of", over_shards)
-    monkeypatch.setattr(rarewdfs.RareWdfs, "_make", make)
-    counted = engine(sharded, served)
-    for q in ("aside:patient", "melanoma patient", "neoplasms", QUESTION):
-        req = SearchRequest(q=q)
-        same_page(counted.search(req), SearchEngine(one).search(req))
-    assert any(made)
-    made.clear()
-    plain_shards = SearchEngine(sharded, shards=joined(served[0]))  # (no count servers)
-    for q in ("aside:patient", "melanoma patient"):
-        req = SearchRequest(q=q)
-        same_page(plain_shards.search(req), SearchEngine(one).search(req))
-    assert not any(made)  # (their documents not known: a source per wdf, as before)
 
 
 def test_a_search_on_count_servers_reads_no_postings_of_the_shards(
@@ -365,13 +295,9 @@ def test_a_bad_statistics_request_gets_its_error_and_the_server_goes_on(served):
         status, answer = ask(server, "POST", "/stats", json.dumps(body).encode())
         assert status == 400 and answer["error"], body
     for body in ({"docids": "1"}, {"docids": [0]}, {"docids": [True]}, {"docids": ["1"]},
-                 {"docids": [1] * (shardreads.MAX_DOCUMENTS + 1)}):  # fmt: skip
+                 {"docids": [1] * (termstats.MAX_DOCUMENTS + 1)}):  # fmt: skip
         status, answer = ask(server, "POST", "/documents", json.dumps(body).encode())
         assert status == 400 and answer["error"], body
-    for rare in (-1, "5", True, 1.5, termstats.MAX_RARE + 1):
-        body = {"terms": [], "prefixes": [], "rare": rare}
-        status, answer = ask(server, "POST", "/stats", json.dumps(body).encode())
-        assert status == 400 and "rare" in answer["error"], body
     status, found = ask(server, "POST", "/documents", json.dumps({"docids": [1, 10**6]}).encode())
     assert status == 200 and list(found["documents"]) == ["1"]  # (a docid it lacks: left out)
     assert ask(server, "POST", "/stats", good) == (200, first)

@@ -24,7 +24,7 @@ import xapian
 
 from search.deadline import duration
 from search.errors import InvalidRequest, ShardUnavailable
-from search.xapian import shardreads, termstats
+from search.xapian import termstats
 from search.xapian.counting import Counted, Group, Range, add_up
 from search.xapian.localcounters import LocalCounters
 from search.xapian.shards import Address, listed, parse_addresses
@@ -162,19 +162,11 @@ class CountServers:
         return answers
 
     def stats(
-        self,
-        terms: list[str],
-        prefixes: list[str],
-        builds: list[str],
-        held: Sequence[str] = (),
-        rare: int = 0,
+        self, terms: list[str], prefixes: list[str], builds: list[str], held: Sequence[str] = ()
     ) -> Answer:
-        """The statistics of `terms`, listings under `prefixes`, postings of `held` and the
-        documents of the listed terms held by at most `rare` documents of a shard, over every
-        shard, added up (search/xapian/termstats.py), asked of every server at once."""
-        asked: dict[str, object] = {"terms": terms, "prefixes": prefixes, "held": list(held)}
-        if rare:
-            asked["rare"] = rare
+        """The statistics of `terms`, listings under `prefixes` and postings of `held` over
+        every shard, added up (search/xapian/termstats.py), asked of every server at once."""
+        asked = {"terms": terms, "prefixes": prefixes, "held": list(held)}
         bodies = [(k, json.dumps({**asked, "build": b}).encode()) for k, b in enumerate(builds)]
         answers = self._answers(bodies, self._send_all(bodies, "/stats"), "/stats")
         return termstats.add_up(answers)
@@ -192,13 +184,13 @@ class CountServers:
     def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
         """The data and values of documents (the shards' database's docids), each asked of its
         shard's count server, the servers at once (search/xapian/termstats.py)."""
-        wanted = shardreads.by_shard(docids, len(self.addresses))
+        wanted = termstats.by_shard(docids, len(self.addresses))
         bodies = [(k, json.dumps({"docids": local, "build": builds[k]}).encode())
                   for k, local in enumerate(wanted) if local]  # fmt: skip
         answers = self._answers(bodies, self._send_all(bodies, "/documents"), "/documents")
         out: dict[int, xapian.Document] = {}
         for (k, _), answer in zip(bodies, answers, strict=True):
-            out.update(shardreads.by_docid(answer["documents"], k, len(self.addresses)))
+            out.update(termstats.by_docid(answer["documents"], k, len(self.addresses)))
         return out
 
     def _reason(self, error: Any) -> str:

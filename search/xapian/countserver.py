@@ -14,12 +14,10 @@ shard. One HTTP/1.1 endpoint, JSON in and out (the wire format: search/xapian/co
                                         does not match (optional)}]}
               ->  {"build": ..., "groups": [{"total": N, "counts": {field: {value: N}}}]}
     POST /stats   {"build": ..., "terms": [term, ...], "prefixes": [prefix, ...],
-                   "held": [term, ...] (optional), "rare": N (optional)}
+                   "held": [term, ...] (optional)}
               ->  {"build": ..., "terms": {term: [documents, {record type: documents}]},
                    "prefixes": {prefix: [[term, documents], ...] | null (too many)},
-                   "postings": {held term: [docids, wdfs] (base64 of int32) | null},
-                   "rare": {listed term held by at most N: [docids, [record id, ...]] | null}
-                   (with "rare" only)}
+                   "postings": {held term: [docids, wdfs] (base64 of int32) | null}}
                   (a search's term statistics at once: search/xapian/termstats.py)
     POST /documents  {"build": ..., "docids": [the shard's docid, ...]}
               ->  {"build": ..., "documents": {docid: [data, {slot: value}] (base64)}}
@@ -48,7 +46,7 @@ from typing import Any
 import xapian
 
 from search.errors import InvalidRequest
-from search.xapian import shardreads, termstats
+from search.xapian import termstats
 from search.xapian.counting import MAX_GROUPS, MAX_RANGES, Group, Range
 from search.xapian.shardcounter import ShardCounter
 
@@ -157,10 +155,9 @@ class Handler(BaseHTTPRequestHandler):
                 terms, prefixes, held = termstats.check(
                     request.get("terms"), request.get("prefixes"), request.get("held")
                 )
-                rare = termstats.check_rare(request.get("rare"))
-                found = self.server.counter.stats(terms, prefixes, build, held, rare)
+                found = self.server.counter.stats(terms, prefixes, build, held)
             elif self.path == "/documents":
-                docids = shardreads.check_docids(request.get("docids"))
+                docids = termstats.check_docids(request.get("docids"))
                 found = self.server.counter.documents(docids, build)
             else:
                 query = parse_query(request.get("query"))

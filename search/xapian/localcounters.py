@@ -11,7 +11,7 @@ from typing import NamedTuple, TypeVar
 
 import xapian
 
-from search.xapian import shardreads, termstats
+from search.xapian import termstats
 from search.xapian.counting import Counted, Group, Range, add_up
 from search.xapian.shardcounter import ShardCounter
 from search.xapian.termstats import Answer
@@ -49,14 +49,9 @@ class LocalCounters:
         return Done(add_up(groups, self._each(lambda s: s.count(query, groups, "", ranges))))
 
     def stats(
-        self,
-        terms: list[str],
-        prefixes: list[str],
-        builds: list[str],
-        held: Sequence[str] = (),
-        rare: int = 0,
+        self, terms: list[str], prefixes: list[str], builds: list[str], held: Sequence[str] = ()
     ) -> Answer:
-        return termstats.add_up(self._each(lambda s: s.stats(terms, prefixes, "", held, rare)))
+        return termstats.add_up(self._each(lambda s: s.stats(terms, prefixes, "", held)))
 
     def _each(self, read: Callable[[ShardCounter], tuple[str, T] | None]) -> list[T]:
         """`read`'s answer on each shard, in order (on its newest build: always held)."""
@@ -69,11 +64,11 @@ class LocalCounters:
 
     def documents(self, docids: list[int], builds: list[str]) -> dict[int, xapian.Document]:
         out: dict[int, xapian.Document] = {}
-        for k, local in enumerate(shardreads.by_shard(docids, len(self.shards))):
+        for k, local in enumerate(termstats.by_shard(docids, len(self.shards))):
             if local:
                 found = self.shards[k].documents(local)
                 assert found is not None  # (the newest build: always held)
-                out.update(shardreads.by_docid(found[1]["documents"], k, len(self.shards)))
+                out.update(termstats.by_docid(found[1]["documents"], k, len(self.shards)))
         return out
 
     def warm(self) -> None:

@@ -79,14 +79,6 @@ class RareWdfs:
     def knows(self, term: str) -> bool:
         return term in self._docs
 
-    def knows_listed(self, prefix: str) -> bool:
-        """Whether the documents of every rare count term listed under `prefix` (known to the
-        database: RemoteShards keeps the listings the count servers sent) are known."""
-        return all(
-            t.termfreq > RARE_WDF or t.term.decode("utf-8") in self._docs
-            for t in self.sources.db.allterms(prefix)
-        )
-
     def documents(self, term: str, freq: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(docids, record ids) of the `freq` documents holding `term`; None when not known
         (shards whose count servers did not send them) or the ids are not unique."""
@@ -95,7 +87,7 @@ class RareWdfs:
             ids = self.docs.ids()
             if not len(ids):
                 return None
-            docids = docids_of(self.sources.db, term, freq)
+            docids = _docids(self.sources.db, term, freq)
             found = (docids, ids[docids])
             self.remember(term, *found)
         if found is None or len(found[0]) != freq:  # (a listing out of step with its postings)
@@ -162,7 +154,7 @@ class RareWdfs:
         return mapped, xapian.Query(mapped)
 
 
-def docids_of(db: xapian.Database, term: str, freq: int) -> np.ndarray:
+def _docids(db: xapian.Database, term: str, freq: int) -> np.ndarray:
     """The docids of the documents holding `term` (`freq` of them), ascending, in one match."""
     enquire = xapian.Enquire(db)
     enquire.set_weighting_scheme(xapian.BoolWeight())

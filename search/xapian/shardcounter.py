@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 
 import xapian
 
-from search.xapian import shardreads, termstats
+from search.xapian import termstats
 from search.xapian.counting import Counted, Group, Range, count
 from search.xapian.shards import version
 from search.xapian.tables import Tables
@@ -167,22 +167,13 @@ class ShardCounter:
         return self._on(build, lambda shard: count(shard.db, shard.tables, query, groups, ranges))
 
     def stats(
-        self,
-        terms: list[str],
-        prefixes: list[str],
-        build: str = "",
-        held: Sequence[str] = (),
-        rare: int = 0,
+        self, terms: list[str], prefixes: list[str], build: str = "", held: Sequence[str] = ()
     ) -> tuple[str, termstats.Answer] | None:
-        """The statistics of `terms`, listings under `prefixes`, postings of `held` and the
-        documents of the listed terms held by at most `rare` documents on `build`
-        (search/xapian/termstats.py), and its name (None: see `_on`)."""
+        """The statistics of `terms`, listings under `prefixes` and postings of `held` on
+        `build` (search/xapian/termstats.py), and its name (None: see `_on`)."""
 
         def read(shard: Shard) -> termstats.Answer:
-            ids = shard.tables.ids
-            return termstats.shard_stats(
-                shard.reader, shard.types, terms, prefixes, held, rare, ids
-            )
+            return termstats.shard_stats(shard.reader, shard.types, terms, prefixes, held)
 
         return self._on(build, read, reader=True)
 
@@ -191,7 +182,7 @@ class ShardCounter:
         (search/xapian/termstats.py), and its name (None: see `_on`)."""
         return self._on(
             build,
-            lambda shard: {"documents": shardreads.shard_documents(shard.reader, docids)},
+            lambda shard: {"documents": termstats.shard_documents(shard.reader, docids)},
             reader=True,
         )
 

@@ -30,7 +30,7 @@ from search import querytree as qt
 from search.eligibility import patient_of
 from search.models import Reading, SearchPage, SearchRequest
 from search.semantic.fusion import Rerank
-from search.xapian import rarewdfs, termstats
+from search.xapian import termstats
 from search.xapian.counters import Counters
 from search.xapian.engine import XapianReader
 from search.xapian.matching import needs_masks
@@ -161,19 +161,17 @@ class ShardSearch(ShardCounts, ShardFacets, XapianReader):
     def _prefetch(
         servers: tuple[Counters, list[str]], st: _State, trees: tuple[qt.Node | None, ...]
     ) -> None:
-        """The statistics translating `trees` asks for (those not kept yet), the postings
-        of its field words held by few documents and the documents of their rare wdfs
-        (search/xapian/rarewdfs.py), from the count servers in one request each
+        """The statistics translating `trees` asks for (those not kept yet), and the postings
+        of its field words held by few documents, from the count servers in one request each
         (search/xapian/termstats.py), where each would be a round trip to every shard."""
         db, types, held = st.db, st.translator.types, st.translator.sources.held
-        rare = st.translator.rare
         terms, prefixes = termstats.wanted(trees)
         words = [w for w in termstats.held_of(prefixes) if not held.knows(w)]
         terms = [t for t in terms if not (db.knows_termfreq(t) and (not types or types.knows(t)))]
-        prefixes = [p for p in prefixes if not (db.knows_terms(p) and rare.knows_listed(p))]
+        prefixes = [p for p in prefixes if not db.knows_terms(p)]
         if terms or prefixes or words:
-            answer = servers[0].stats(terms, prefixes, servers[1], words, rarewdfs.RARE_WDF)
-            termstats.remember(answer, db, types, held, rare)
+            answer = servers[0].stats(terms, prefixes, servers[1], words)
+            termstats.remember(answer, db, types, held)
 
     def _fetch(self, st: _State, mset: xapian.MSet) -> None:
         """The page's documents from the count servers when there are (each reads its own

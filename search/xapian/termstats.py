@@ -29,37 +29,33 @@ import xapian
 
 from search import querytree as qt
 from search.errors import InvalidRequest
-from search.xapian import rarewdfs
 from search.xapian.lengths import postings
 from search.xapian.matching import nodes
 from search.xapian.schema import (
     CONSTANT_FIELDS,
+    DOCUMENT_SLOTS,
     LENGTH_SLOTS,
     NUMBER_SLOTS,
     TF_MARK,
     TF_PREFIX,
     term,
 )
-from search.xapian.shardreads import b64, merged_docid
 from search.xapian.sources import MAX_HELD
 from search.xapian.typestats import TypeCounts
 
 if TYPE_CHECKING:
-    from search.xapian.rarewdfs import RareWdfs
     from search.xapian.sources import _Held
 
 MAX_TERMS = 4_000  # terms in one request
 MAX_PREFIXES = 4_000  # prefixes listed in one request
 MAX_LISTED = 2_000  # terms listed under one prefix (a word's count terms: one per wdf above 1)
 MAX_TEXT = 1_000  # characters of one term or prefix
+MAX_DOCUMENTS = 1_000  # documents in one request (a page has at most 100)
 MAX_POSTINGS = 400_000  # postings sent in one answer (the words beyond: no postings)
-MAX_RARE = 1_000  # a rare count term is held by at most this many documents of a shard
-MAX_RARE_SENT = 100_000  # rare count terms' documents sent in one answer (beyond: None)
 
 # a shard's answer: term -> [documents holding it, {record type: those of that type}];
 # prefix -> [[term, documents holding it], ...] in term order (None: more than MAX_LISTED);
-# held term -> [docids, wdfs] (base64 of little-endian int32; None: too many, not sent);
-# rare count term -> [docids (as postings' base64), record ids] (None: not sent)
+# held term -> [docids, wdfs] (base64 of little-endian int32; None: too many, not sent)
 TermAnswer = list  # [int, dict[str, int]]
 Answer = dict[str, dict[str, Any]]
 
@@ -80,31 +76,16 @@ def check(terms: Any, prefixes: Any, held: Any = None) -> tuple[list[str], list[
     return terms, prefixes, held
 
 
-def check_rare(rare: Any) -> int:
-    """The request's `rare` (absent: 0, none sent; InvalidRequest unless a whole number from 0
-    to MAX_RARE)."""
-    rare = 0 if rare is None else rare
-    if type(rare) is not int or not 0 <= rare <= MAX_RARE:
-        raise InvalidRequest(f"`rare` must be a whole number from 0 to {MAX_RARE:,}.")
-    return rare
-
-
 def shard_stats(
     db: xapian.Database,
     types: TypeCounts,
     terms: list[str],
     prefixes: list[str],
     held: Sequence[str] = (),
-    rare: int = 0,
-    ids: np.ndarray | None = None,
 ) -> Answer:
     """One database's (a shard's) statistics of `terms` and listings under `prefixes`; `types`:
     its frequencies per type (counted with a filter per type, kept while it is open); the
-    postings of the `held` terms it holds at most MAX_HELD of (at most MAX_POSTINGS in all);
-    the documents and record ids of each listed term it holds at most `rare` of (the rare
-    wdfs' count terms: search/xapian/rarewdfs.py; at most MAX_RARE_SENT in all), their ids
-    from `ids` (each docid's record id: Tables.ids; none sent without; read from each
-    document they took ~8 us each, 23.5 ms for "cancer"'s 3,128 in `aside` on a 10x shard)."""
+    postings of the `held` terms it holds at most MAX_HELD of (at most MAX_POSTINGS in all)."""
     found: dict[str, TermAnswer] = {}
     for key in terms:
         n = db.get_termfreq(key)
@@ -124,35 +105,8 @@ def shard_stats(
             continue
         budget -= n
         docids, wdfs = postings(db, key, n) if n else (np.empty(0, int), np.empty(0, int))
-        sent[key] = [b64(docids.astype("<i4").tobytes()), b64(wdfs.astype("<i4").tobytes())]
-    answer: Answer = {"terms": found, "prefixes": listed, "postings": sent}
-    if rare and ids is not None:
-        answer["rare"] = _rare(db, listed, rare, ids)
-    return answer
-
-
-def _rare(
-    db: xapian.Database,
-    listed: dict[str, list[list[Any]] | None],
-    rare: int,
-    ids: np.ndarray,
-) -> dict[str, Any]:
-    """The documents (docids, base64 as postings') and record ids of each listed term held by
-    at most `rare` documents (None beyond MAX_RARE_SENT documents in all)."""
-    out: dict[str, Any] = {}
-    budget = MAX_RARE_SENT
-    for items in listed.values():
-        for text, n in items or ():
-            if n > rare:
-                continue
-            if n > budget:
-                out[text] = None
-                continue
-            budget -= n
-            docids = rarewdfs.docids_of(db, text, n)
-            names = [name.decode("utf-8") for name in ids[docids].tolist()]
-            out[text] = [b64(docids.astype("<i4").tobytes()), names]
-    return out
+        sent[key] = [_b64(docids.astype("<i4").tobytes()), _b64(wdfs.astype("<i4").tobytes())]
+    return {"terms": found, "prefixes": listed, "postings": sent}
 
 
 def add_up(answers: list[Answer]) -> Answer:
@@ -177,34 +131,7 @@ def add_up(answers: list[Answer]) -> Answer:
                 merged[text] = merged.get(text, 0) + n
         keys = sorted(merged, key=lambda t: t.encode("utf-8"))  # allterms' order: bytes
         prefixes[pre] = [[t, merged[t]] for t in keys] if len(keys) <= MAX_LISTED else None
-    out: Answer = {"terms": terms, "prefixes": prefixes, "postings": _held_postings(answers)}
-    if any("rare" in a for a in answers):
-        out["rare"] = _rare_documents(answers)
-    return out
-
-
-def _rare_documents(answers: list[Answer]) -> dict[str, Any]:
-    """Each rare count term's documents over the shards (docids of the database made of
-    them, ascending, and their record ids); None when a shard that lists the term did not
-    send its documents (it holds more than `rare`, or the answer's budget was spent)."""
-    out: dict[str, Any] = {}
-    shards = len(answers)
-    listed = [{t for items in a["prefixes"].values() for t, _ in items or ()} for a in answers]
-    for key in dict.fromkeys(k for a in answers for k in a.get("rare", {})):
-        parts = [a.get("rare", {}).get(key) for a in answers]
-        if any(p is None and key in held for p, held in zip(parts, listed, strict=True)):
-            out[key] = None
-            continue
-        docids, ids = [], []
-        for k, part in enumerate(parts):
-            if part is not None:
-                found = np.frombuffer(base64.b64decode(part[0]), "<i4").astype(np.int64)
-                docids.append(merged_docid(found, k, shards))
-                ids.extend(part[1])
-        joined = np.concatenate(docids)
-        order = np.argsort(joined, kind="stable")
-        out[key] = (joined[order], np.array(ids, dtype=object)[order])
-    return out
+    return {"terms": terms, "prefixes": prefixes, "postings": _held_postings(answers)}
 
 
 def _held_postings(answers: list[Answer]) -> dict[str, Any]:
@@ -262,17 +189,10 @@ def held_of(prefixes: list[str]) -> list[str]:
     return [p[len(TF_PREFIX) : -len(TF_MARK)] for p in prefixes]
 
 
-def remember(
-    answer: Answer,
-    db: Any,
-    types: TypeCounts | None,
-    held: _Held | None = None,
-    rare: RareWdfs | None = None,
-) -> None:
+def remember(answer: Answer, db: Any, types: TypeCounts | None, held: _Held | None = None) -> None:
     """Put the added-up statistics where the translation reads them: the shards' frequency
-    and listing caches (search/xapian/shards.py RemoteShards), `types`' frequencies, the
-    postings of the words held by at most MAX_HELD documents in `held` and the rare count
-    terms' documents in `rare`."""
+    and listing caches (search/xapian/shards.py RemoteShards), `types`' frequencies and the
+    postings of the words held by at most MAX_HELD documents in `held`."""
     for key, (n, per_type) in answer["terms"].items():
         db.remember_termfreq(key, n)
         if types is not None and n:
@@ -283,6 +203,64 @@ def remember(
     for pre, items in answer["prefixes"].items():
         if items is not None:
             db.remember_terms(pre, [(t.encode("utf-8"), n) for t, n in items])
-    for key, documents in answer.get("rare", {}).items():
-        if rare is not None and documents is not None:
-            rare.remember(key, *documents)
+
+
+def check_docids(docids: Any) -> list[int]:
+    """The request's docids (InvalidRequest unless a list of at most MAX_DOCUMENTS positive
+    integers)."""
+    if not isinstance(docids, list) or len(docids) > MAX_DOCUMENTS:
+        raise InvalidRequest(f"`docids` must be a list of at most {MAX_DOCUMENTS:,} numbers.")
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in docids):
+        raise InvalidRequest("Each of `docids` is a document number from 1.")
+    return docids
+
+
+def shard_documents(db: xapian.Database, docids: list[int]) -> dict[str, Any]:
+    """The data and DOCUMENT_SLOTS values of a shard's documents (its own docids), as JSON:
+    docid -> [data, {slot: value}] in base64; a docid the shard does not hold is left out.
+    (Each value is read by its slot: Document.values() reads the document's whole term list
+    first, ~10x the time.)"""
+    out: dict[str, Any] = {}
+    for docid in docids:
+        try:
+            doc = db.get_document(docid)
+        except xapian.DocNotFoundError:
+            continue
+        values = {str(s): _b64(v) for s in DOCUMENT_SLOTS if (v := doc.get_value(s))}
+        out[str(docid)] = [_b64(doc.get_data()), values]
+    return out
+
+
+def document(found: list[Any]) -> xapian.Document:
+    """A document as `shard_documents` sent it: its data and DOCUMENT_SLOTS values (what the
+    pages read of a document; not its terms)."""
+    data, values = found
+    doc = xapian.Document()
+    doc.set_data(base64.b64decode(data))
+    for slot, value in values.items():
+        doc.add_value(int(slot), base64.b64decode(value))
+    return doc
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def by_shard(docids: list[int], shards: int) -> list[list[int]]:
+    """Each shard's own docids of these docids of the database made of `shards` shards (Xapian
+    interleaves them: docid d of shard k is (d - 1) x shards + k + 1)."""
+    wanted: list[list[int]] = [[] for _ in range(shards)]
+    for docid in docids:
+        wanted[(docid - 1) % shards].append((docid - 1) // shards + 1)
+    return wanted
+
+
+def by_docid(found: dict[str, Any], k: int, shards: int) -> dict[int, xapian.Document]:
+    """Shard k's answer (its docids) by the docids of the database made of the shards."""
+    return {merged_docid(int(d), k, shards): document(v) for d, v in found.items()}
+
+
+def merged_docid(local: Any, k: int, shards: int) -> Any:
+    """The docid (or NumPy array of docids) in the database made of `shards` shards of shard
+    k's own `local` docid(s): Xapian interleaves them (by_shard is the way back)."""
+    return (local - 1) * shards + k + 1
