@@ -12,7 +12,7 @@ from search import fields as f
 from search import querytree as qt
 from search.models import SearchRequest
 from search.scoring import stored_length
-from search.xapian import Reader, docweights, rarewdfs
+from search.xapian import Reader, docweights
 from search.xapian.query import weighting
 from search.xapian.schema import SLOT_ID
 
@@ -24,11 +24,9 @@ def reader(xapian_index):
 
 def _ranked(reader, tree, req, per_doc: int, size: int = 200):
     """(ranking of `tree` within its match set, the query's posting sources, its count terms,
-    the number of matches) with at most `per_doc` ranked holders mapped by document (and a
-    source for each other wdf: no rare wdfs, search/xapian/rarewdfs.py)."""
+    the number of matches) with at most `per_doc` ranked holders mapped by document."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(docweights, "PER_DOC", per_doc)
-        mp.setattr(rarewdfs, "RARE_WDF", 0)
         with reader.lock:
             st = reader.state()
             st.translator.reset()

@@ -48,7 +48,6 @@ from search.xapian.matching import (
     some_of,
     value_range,
 )
-from search.xapian.rarewdfs import RareWdfs
 from search.xapian.schema import (
     NUMBER_SLOTS,
     WDF_SCALE,
@@ -79,7 +78,6 @@ class Translator(Words):
         self.k1, self.b = k1, b
         self.sources = Sources(db, k1, b)
         self.docs = DocWeights(self.sources)
-        self.rare = RareWdfs(self.sources, self.docs)
         self.types = TypeCounts(db, self.sources.kinds) if per_type else None
         self.max_expanded = max_expanded
         self._expanded: dict[tuple[str, str], list[str]] = {}  # this search's prefixes' words
@@ -99,7 +97,6 @@ class Translator(Words):
         the lock)."""
         self.sources.reset()
         self.docs.reset()
-        self.rare.reset()
         self._expanded.clear()
         self._memo.clear()
         self._parts.clear()

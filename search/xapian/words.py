@@ -15,13 +15,12 @@ from search.errors import InvalidRequest
 from search.scoring import idf
 from search.xapian.docweights import DocWeights
 from search.xapian.matching import NOTHING, made
-from search.xapian.rarewdfs import Count, RareWdfs
 from search.xapian.schema import CONSTANT_FIELDS, LENGTH_SLOTS, TF_MARK, TF_PREFIX, WDF_SCALE, term
 from search.xapian.sources import SOURCE_SCALE, Sources
 from search.xapian.typestats import TypeCounts
 
 MAX_COUNTED = 5_000  # terms whose count terms' queries are kept per database
-Counted = tuple[xapian.Query, list[Count]]
+Counted = tuple[xapian.Query, list[tuple[int, xapian.Query]]]
 
 
 def xapian_idf(doc_count: int, doc_frequency: int) -> float:
@@ -42,7 +41,6 @@ class Words:
     db: xapian.Database
     sources: Sources
     docs: DocWeights
-    rare: RareWdfs
     types: TypeCounts | None
     max_expanded: int
     k1_factor: float
@@ -111,24 +109,18 @@ class Words:
             single = self.docs.query(field, key, self._kind, factor)  # docweights.py
             if single is not None:
                 return scaled(made(q.OP_FILTER, single, made(key)), factor)
-        if present is not None and not present.issuperset(c.wdf for c in counted):
+        if present is not None and not present.issuperset(wdf for wdf, _ in counted):
             once, counted = self._ranked_wdfs(key, counted, present)
         lengths, kind = self.sources.length, self._kind
         parts = [scaled(made(q.OP_FILTER, lengths(field, 1, kind, (key, WDF_SCALE)), once), factor)]
-        common, rare = self.rare.split(counted) if factor > 0 else (counted, [])
-        if rare:  # their documents' weights in one source (rarewdfs.py)
-            source = self.rare.query(field, kind, factor, rare)
-            if source is None:
-                common = counted
-            elif source is not NOTHING:
-                only = made(q.OP_OR, [c.only for c in rare])
-                parts.append(scaled(made(q.OP_FILTER, source, only), factor))
-        for c in common:
-            source = lengths(field, c.wdf / WDF_SCALE, kind, (key, c.wdf))
-            parts.append(scaled(made(q.OP_FILTER, source, c.only), factor))
+        for wdf, only in counted:
+            source = lengths(field, wdf / WDF_SCALE, kind, (key, wdf))
+            parts.append(scaled(made(q.OP_FILTER, source, only), factor))
         return parts[0] if len(parts) == 1 else made(q.OP_OR, parts)
 
-    def _ranked_wdfs(self, key: str, counted: list[Count], present: frozenset[int]) -> Counted:
+    def _ranked_wdfs(
+        self, key: str, counted: list[tuple[int, xapian.Query]], present: frozenset[int]
+    ) -> Counted:
         """The count terms of the wdfs `key` has in the documents ranked (`present`), and
         the documents holding it but none of those (the once-query): the word matches the
         same documents, the ranked ones score the same, and the other wdfs' sources and count
@@ -137,10 +129,10 @@ class Words:
         found = self._pruned.get((key, present))
         if found is None:
             q = xapian.Query
-            kept = [c for c in counted if c.wdf in present]
+            kept = [(wdf, only) for wdf, only in counted if wdf in present]
             once = made(key)
             if kept:
-                once = made(q.OP_AND_NOT, once, made(q.OP_OR, [c.only for c in kept]))
+                once = made(q.OP_AND_NOT, once, made(q.OP_OR, [only for _, only in kept]))
             found = self._pruned[(key, present)] = once, kept
         return found
 
@@ -148,14 +140,11 @@ class Words:
         """The documents holding `key` once (unscored), and each other wdf with its count
         term's query; kept for MAX_COUNTED terms (then forgotten at once)."""
         q = xapian.Query
-        mark = TF_MARK.encode()
-        counted = [
-            Count(int(t.term.rpartition(mark)[2]), made(t.term), t.term.decode("utf-8"), t.termfreq)
-            for t in self.db.allterms(TF_PREFIX + key + TF_MARK)
-        ]
+        terms = [t.term for t in self.db.allterms(TF_PREFIX + key + TF_MARK)]
+        counted = [(int(t.rpartition(TF_MARK.encode())[2]), made(t)) for t in terms]
         once = made(key)
         if counted:
-            once = made(q.OP_AND_NOT, once, made(q.OP_OR, [c.only for c in counted]))
+            once = made(q.OP_AND_NOT, once, made(q.OP_OR, [only for _, only in counted]))
         if len(self._counted) >= MAX_COUNTED:
             self._counted.clear()
         self._counted[key] = once, counted
