@@ -23,7 +23,7 @@ from search import querytree as qt
 from search.engine import SearchEngine
 from search.models import SearchRequest
 from search.store import current_build
-from search.xapian import sources, termstats
+from search.xapian import sources, termstats, typestats
 from search.xapian.counters import CountServers
 from search.xapian.counting import Group
 from search.xapian.lengths import postings
@@ -156,6 +156,42 @@ def test_the_shards_send_the_postings_of_words_few_documents_hold(
         monkeypatch.setattr(termstats, "MAX_HELD", few - 1)
         got = local.stats([], [], [""] * len(local.shards), held)["postings"]
         assert [k for k in held[:4] if got[k] is None]
+    finally:
+        local.close()
+
+
+def test_the_types_of_words_whose_postings_are_read_are_counted_from_them(
+    one,  # noqa: F811
+    sharded,  # noqa: F811
+    served,  # noqa: F811
+    monkeypatch,
+):
+    """A count server counts the frequencies per type of the words whose postings it reads
+    (held) from those postings, with no match per type; the same added-up answer as one
+    database's."""
+    want = expected(one_database(one))
+    held = [term(field, "melanoma") for field in (f.ASIDE, f.TITLE)]  # (field words)
+    assert all(k in WORDS for k in held)
+    counted: list[str] = []
+    plain = TypeCounts._count
+
+    def count(self, key, type_term):  # noqa: ANN001, ANN202
+        counted.append(key)
+        return plain(self, key, type_term)
+
+    monkeypatch.setattr(TypeCounts, "_count", count)
+    servers = CountServers(parse_addresses(joined(served[1])), 10.0)
+    local = LocalCounters(shard_dirs(current_build(sharded)))
+    try:
+        for counters in (servers, local):
+            answer = counters.stats(WORDS, list(want["prefixes"]), [""] * len(served[1]), held)
+            assert answer["terms"] == want["terms"]
+        assert not [k for k in counted if k in held]  # (the local shards': in this process)
+        local.close()
+        monkeypatch.setattr(typestats, "RARE", 0)  # (none looked up as a rare term's)
+        local = LocalCounters(shard_dirs(current_build(sharded)))
+        local.stats(WORDS, [], [""] * len(local.shards))  # (not held: counted per type)
+        assert [k for k in counted if k in held]
     finally:
         local.close()
 

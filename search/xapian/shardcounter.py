@@ -21,7 +21,7 @@ from search.xapian import termstats
 from search.xapian.counting import Counted, Group, Range, count
 from search.xapian.shards import version
 from search.xapian.tables import Tables
-from search.xapian.typestats import TypeCounts
+from search.xapian.typestats import TypeCounts, kinds_of
 
 T = TypeVar("T")
 
@@ -88,9 +88,9 @@ class ShardCounter:
             tables = Tables(db)
             tables.warm()
             tables.joined()  # (count(): every field of a group in one pass)
-            shard = Shard(
-                key, version(db), db, tables, reader, TypeCounts(reader), db.get_doccount()
-            )
+            kinds = kinds_of(reader)  # (a word's documents' types: its postings read, or few)
+            types = TypeCounts(reader, lambda: kinds)
+            shard = Shard(key, version(db), db, tables, reader, types, db.get_doccount())
             with self.lock:
                 self._open = [s for s in self._open if s.build != shard.build] + [shard]
                 self._used[shard.build] = time.monotonic()

@@ -26,7 +26,8 @@ import xapian
 from search import fields as f
 from search.scoring import saturated_tf, stored_length
 from search.xapian.lengths import Lengths, postings
-from search.xapian.schema import LENGTH_SLOTS, SLOT_TYPE
+from search.xapian.schema import LENGTH_SLOTS
+from search.xapian.typestats import kinds_of
 
 MAX_SOURCES = 1_000  # shared posting sources kept per database (each (field, tf), each score)
 MAX_WORDS = 50_000  # a word's sources (each (field, type, term, wdf)) kept per database
@@ -169,11 +170,7 @@ class Sources:
     def kinds(self) -> np.ndarray:
         """Each docid's record type, as its index in f.TYPES (-1: no document)."""
         if self._kinds is None:
-            index = {kind.encode("utf-8"): n for n, kind in enumerate(f.TYPES)}
-            kinds = np.full(self.db.get_lastdocid() + 1, -1, dtype=np.int8)
-            for item in self.db.valuestream(SLOT_TYPE):
-                kinds[item.docid] = index.get(item.value, -1)
-            self._kinds = kinds
+            self._kinds = kinds_of(self.db)
         return self._kinds
 
     def table(self, field: str) -> Lengths:

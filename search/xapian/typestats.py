@@ -27,6 +27,15 @@ MAX_CACHED = 100_000  # terms whose frequencies per type are kept (then forgotte
 RARE = 100
 
 
+def kinds_of(db: xapian.Database) -> np.ndarray:
+    """Each docid's record type, as its index in f.TYPES (-1: no document)."""
+    index = {kind.encode("utf-8"): n for n, kind in enumerate(f.TYPES)}
+    kinds = np.full(db.get_lastdocid() + 1, -1, dtype=np.int8)
+    for item in db.valuestream(SLOT_TYPE):
+        kinds[item.docid] = index.get(item.value, -1)
+    return kinds
+
+
 class TypeCounts:
     """Documents per record type of one database and each term's frequency per type."""
 
