@@ -116,8 +116,7 @@ def _looked_up(look: _Lookup, record: dict[str, Any], explicit: bool) -> list[st
         cited = [r["pmid"] for r in record["references"] if r["pmid"]]
     else:
         headings = record["mesh_headings"]
-        abstract = " ".join(s["text"] for s in record["abstract"])
-        cited = [*record["nct_ids"], *_NCT.findall(record["title"]), *_NCT.findall(abstract)]
+        cited = [nct for nct, _ in _named_trials(record)]
     known = look.book.cache.by_ui
     ids = [h["ui"] for h in headings if h["ui"] and h["ui"] not in known]
     return ids + cited if explicit else ids
@@ -234,14 +233,19 @@ def _naming_reason(article: dict[str, Any], nct: str) -> str:
     return f"names {nct} in its abstract"
 
 
-def _article_trials(look: _Lookup, article: dict[str, Any]) -> list[Item]:
-    """Trials an article names (DataBankList, then title/abstract), then trials citing it."""
-    found: dict[int, Item] = {}  # docnum -> its item, the first reason kept
+def _named_trials(article: dict[str, Any]) -> list[tuple[str, str]]:
+    """The NCT ids an article names and where: its DataBankList, then its title, then its
+    abstract (repeats kept: the first one found wins)."""
     abstract = " ".join(s["text"] for s in article["abstract"])
     named = [(n, "in its DataBankList") for n in article["nct_ids"]]
     named += [(n, "in its title") for n in _NCT.findall(article["title"])]
-    named += [(n, "in its abstract") for n in _NCT.findall(abstract)]
-    for nct, where in named:
+    return named + [(n, "in its abstract") for n in _NCT.findall(abstract)]
+
+
+def _article_trials(look: _Lookup, article: dict[str, Any]) -> list[Item]:
+    """Trials an article names (DataBankList, then title/abstract), then trials citing it."""
+    found: dict[int, Item] = {}  # docnum -> its item, the first reason kept
+    for nct, where in _named_trials(article):
         d = look.docnum(nct, f.TRIAL)
         if d is not None and d not in found:
             found[d] = look.item(d, f"this article names {nct} {where}")
